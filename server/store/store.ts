@@ -1,0 +1,203 @@
+/**
+ * The store: everything the server keeps. One interface, implemented for SQLite
+ * (the embedded default) and later PostgreSQL, so every method is async and
+ * takes the request's AbortSignal where a request drives it. Times are Unix
+ * milliseconds; JSON columns hold JSON text.
+ *
+ * Implementations map their engine's errors to ConnectError in one adapter file
+ * (for SQLite: `sqlite/sqlite-errors.ts`): a unique-key clash is
+ * `already_exists`, a missing parent row `failed_precondition`, anything else
+ * `internal` with no SQL or path in the message.
+ */
+export interface Store {
+  /** Applies pending migrations. Idempotent. */
+  migrate(): Promise<void>;
+  /** Closes the connection. */
+  close(): Promise<void>;
+
+  createWorkspace(workspaceId: string, now: number): Promise<WorkspaceRecord>;
+  getWorkspace(workspaceId: string, signal?: AbortSignal): Promise<WorkspaceRecord | undefined>;
+  listWorkspaces(): Promise<WorkspaceRecord[]>;
+
+  /**
+   * Creates a machine in a workspace. It becomes the workspace's default when
+   * `makeDefault` is set or when the workspace has no default yet.
+   */
+  createMachine(init: { machineId: string; workspaceId: string; makeDefault: boolean; now: number }): Promise<MachineRecord>;
+  getMachine(machineId: string, signal?: AbortSignal): Promise<MachineRecord | undefined>;
+  /** Machines of the given workspaces (all when undefined), ordered by workspace then id. */
+  listMachines(workspaceIds?: readonly string[], signal?: AbortSignal): Promise<MachineRecord[]>;
+  /** Records what a daemon said when it subscribed, and when it was last heard from. */
+  recordMachineSeen(machineId: string, seen: { daemonVersion?: string; hostname?: string; now: number }): Promise<void>;
+
+  /** Stores a token by its SHA-256 hash (hex). The plain token is never stored. */
+  createToken(init: NewToken): Promise<TokenRecord>;
+  /** The live (not revoked) token with this hash. */
+  findTokenByHash(hashHex: string, signal?: AbortSignal): Promise<TokenRecord | undefined>;
+  /** Revokes a token by id; false when no live token had that id. */
+  revokeToken(tokenId: string, now: number): Promise<boolean>;
+  listTokens(): Promise<TokenRecord[]>;
+
+  /** Inserts a session; committed when the promise resolves. */
+  createSession(session: SessionRecord, signal?: AbortSignal): Promise<void>;
+  getSession(workspaceId: string, sessionId: string, signal?: AbortSignal): Promise<SessionRecord | undefined>;
+  getSessionById(sessionId: string, signal?: AbortSignal): Promise<SessionRecord | undefined>;
+  /** Applies a patch; returns the updated row, undefined when there is none. */
+  updateSession(sessionId: string, patch: SessionPatch, signal?: AbortSignal): Promise<SessionRecord | undefined>;
+  /** Sessions of a workspace, newest first (create time, then id), after the cursor. */
+  listSessions(query: SessionQuery, signal?: AbortSignal): Promise<SessionRecord[]>;
+  /** Sessions on a machine whose state is one of `states`. */
+  listSessionsOnMachine(machineId: string, states: readonly SessionStateName[], signal?: AbortSignal): Promise<SessionRecord[]>;
+
+  /** Appends an event to a session's history; assigns and returns the next sequence (1, 2, …). */
+  appendSessionEvent(event: NewSessionEvent, signal?: AbortSignal): Promise<SessionEventRecord>;
+  /** A session's events with sequence > afterSequence, in order. */
+  listSessionEvents(sessionId: string, afterSequence: number, signal?: AbortSignal): Promise<SessionEventRecord[]>;
+
+  /** Records a command sent to a daemon. */
+  createCommand(command: NewCommand, signal?: AbortSignal): Promise<void>;
+  getCommand(commandId: string, signal?: AbortSignal): Promise<CommandRecord | undefined>;
+  /**
+   * Records the acknowledgement of a command. The first one wins; a repeat is
+   * harmless. Returns the command as stored, with `first` telling whether this
+   * call recorded it. Undefined when no such command exists for that machine.
+   */
+  recordAck(ack: { commandId: string; machineId: string; status: string; payloadJson: string; now: number }):
+    Promise<{ command: CommandRecord; first: boolean } | undefined>;
+
+  /**
+   * Claims an idempotency key for a token. Returns undefined when this call
+   * claimed it, or the existing entry (with its session id and, once finished,
+   * its stored response) when an earlier call did.
+   */
+  claimIdempotencyKey(init: { tokenId: string; key: string; sessionId: string; requestHash: string; now: number }):
+    Promise<IdempotencyRecord | undefined>;
+  /** Stores the final response of an idempotent call. */
+  completeIdempotencyKey(tokenId: string, key: string, responseJson: string): Promise<void>;
+}
+
+export interface WorkspaceRecord {
+  workspaceId: string;
+  /** Default machine, if the workspace has one. */
+  defaultMachineId: string | undefined;
+  createdAt: number;
+}
+
+export interface MachineRecord {
+  machineId: string;
+  workspaceId: string;
+  daemonVersion: string;
+  hostname: string;
+  /** When its daemon was last heard from; undefined if never. */
+  lastSeenAt: number | undefined;
+  createdAt: number;
+}
+
+export type TokenKind = "api" | "machine";
+
+export interface NewToken {
+  tokenId: string;
+  kind: TokenKind;
+  /** SHA-256 of the plain token, lower-case hex. */
+  hashHex: string;
+  /** For API tokens: the workspaces it may act on (at least one). */
+  workspaceIds: readonly string[];
+  /** For machine tokens: the one machine it speaks for. */
+  machineId: string | undefined;
+  now: number;
+}
+
+export interface TokenRecord {
+  tokenId: string;
+  kind: TokenKind;
+  hashHex: string;
+  workspaceIds: string[];
+  machineId: string | undefined;
+  createdAt: number;
+  revokedAt: number | undefined;
+}
+
+/** Lower-case state names, stored as text. */
+export type SessionStateName = "pending" | "dispatched" | "running" | "exited" | "failed" | "unknown";
+
+export interface SessionRecord {
+  sessionId: string;
+  workspaceId: string;
+  machineId: string;
+  state: SessionStateName;
+  provider: string;
+  model: string;
+  agentSessionId: string;
+  workDir: string;
+  branch: string;
+  pid: number;
+  exitCode: number | undefined;
+  errorMessage: string;
+  /** JSON text of the launch metadata ({} when none). */
+  metadataJson: string;
+  /** JSON text of the validated launch request (proto JSON), kept so a reuse or resume needs no daemon memory. */
+  requestJson: string;
+  /** JSON text of the acknowledgement `{status, payload}` once received; "" before. */
+  ackJson: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type SessionPatch = Partial<Omit<SessionRecord, "sessionId" | "workspaceId" | "createdAt">> & { updatedAt: number };
+
+export interface SessionQuery {
+  workspaceId: string;
+  state?: SessionStateName;
+  machineId?: string;
+  limit: number;
+  /** Continue after this (createdAt, sessionId) position, newest-first order. */
+  after?: { createdAt: number; sessionId: string };
+}
+
+export interface NewSessionEvent {
+  sessionId: string;
+  /** Event type name in lower case: accepted, dispatched, acknowledged, running, exited, failed, unknown. */
+  type: string;
+  state: SessionStateName;
+  machineId: string;
+  /** JSON of the acknowledgement on `acknowledged` events, else "". */
+  ackJson: string;
+  exitCode: number | undefined;
+  message: string;
+  now: number;
+}
+
+export interface SessionEventRecord extends Omit<NewSessionEvent, "now"> {
+  sequence: number;
+  time: number;
+}
+
+export type CommandKind = "launch" | "stop";
+
+export interface NewCommand {
+  commandId: string;
+  machineId: string;
+  sessionId: string;
+  kind: CommandKind;
+  now: number;
+}
+
+export interface CommandRecord extends Omit<NewCommand, "now"> {
+  createdAt: number;
+  /** "" until acknowledged. */
+  ackStatus: string;
+  /** JSON text of the acknowledged payload; "" until acknowledged. */
+  ackPayloadJson: string;
+  ackedAt: number | undefined;
+}
+
+export interface IdempotencyRecord {
+  tokenId: string;
+  key: string;
+  sessionId: string;
+  /** Hash of the request the key was first used with. */
+  requestHash: string;
+  /** JSON of the final response; "" while the first call is still running. */
+  responseJson: string;
+  createdAt: number;
+}
