@@ -1,0 +1,304 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Store, TokenRecord } from "../store.js";
+import { sqliteError, throwIfAborted } from "./sqlite-errors.js";
+import { applySqliteMigrations } from "./sqlite-migrations.js";
+import {
+  commandFromRow,
+  idempotencyFromRow,
+  machineFromRow,
+  patchToParams,
+  sessionEventFromRow,
+  sessionFromRow,
+  sessionToRow,
+  type TokenRow,
+  tokenFromRow,
+  workspaceFromRow,
+} from "./sqlite-rows.js";
+import { prepareSqliteStatements, type SqliteStatements } from "./sqlite-statements.js";
+
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created when missing. `:memory:` for a private in-memory database. */
+  path: string;
+}
+
+/**
+ * The Store on SQLite through better-sqlite3: one connection in WAL mode with
+ * foreign keys on, a 5 s busy timeout and `synchronous = NORMAL`. Statements
+ * are prepared once, on the first call after the tables exist. Calls run
+ * synchronously on the connection; each returns a promise that settles with
+ * the result, or rejects with a ConnectError (see `sqlite-errors.ts`), or with
+ * `canceled` when the given signal was already aborted. Call `migrate()`
+ * before anything else (`openStore` does).
+ */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const memory = options.path === ":memory:" || options.path === "";
+  if (!memory) mkdirSync(dirname(options.path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(options.path, { timeout: 5000 });
+  } catch (err) {
+    throw sqliteError(err, "database");
+  }
+  try {
+    db.pragma("busy_timeout = 5000");
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+  } catch (err) {
+    db.close();
+    throw sqliteError(err, "database");
+  }
+
+  let prepared: SqliteStatements | undefined;
+  const st = (): SqliteStatements => {
+    prepared ??= prepareSqliteStatements(db);
+    return prepared;
+  };
+
+  /** Runs `fn` mapping engine errors; the signal is checked first. */
+  function run<T>(noun: string, signal: AbortSignal | undefined, fn: (s: SqliteStatements) => T): T {
+    throwIfAborted(signal);
+    try {
+      return fn(st());
+    } catch (err) {
+      throw sqliteError(err, noun);
+    }
+  }
+
+  const createMachineTx = db.transaction((machineId: string, workspaceId: string, makeDefault: boolean, now: number) => {
+    const s = st();
+    const row = s.insertMachine.get(machineId, workspaceId, now)!;
+    if (makeDefault) s.setDefaultMachine.run(machineId, workspaceId);
+    else s.setDefaultMachineIfNone.run(machineId, workspaceId);
+    return row;
+  });
+
+  const createTokenTx = db.transaction(
+    (tokenId: string, kind: string, hashHex: string, machineId: string | null, workspaceIds: readonly string[], now: number) => {
+      const s = st();
+      s.insertToken.run(tokenId, kind, hashHex, machineId, now);
+      for (const workspaceId of new Set(workspaceIds)) s.insertTokenWorkspace.run(tokenId, workspaceId);
+      return s.getTokenById.get(tokenId)!;
+    },
+  );
+
+  const recordAckTx = db.transaction((commandId: string, machineId: string, status: string, payload: string, now: number) => {
+    const s = st();
+    const changes = s.ackCommand.run(status, payload, now, commandId, machineId).changes;
+    const row = s.getMachineCommand.get(commandId, machineId);
+    return row === undefined ? undefined : { command: commandFromRow(row), first: changes > 0 };
+  });
+
+  const claimTx = db.transaction((tokenId: string, key: string, sessionId: string, requestHash: string, now: number) => {
+    const s = st();
+    if (s.claimIdempotencyKey.run(tokenId, key, sessionId, requestHash, now).changes > 0) return undefined;
+    return idempotencyFromRow(s.getIdempotencyKey.get(tokenId, key)!);
+  });
+
+  const withWorkspaces = (s: SqliteStatements, row: TokenRow): TokenRecord =>
+    tokenFromRow(row, s.tokenWorkspaces.all(row.token_id));
+
+  return {
+    async migrate() {
+      try {
+        applySqliteMigrations(db);
+      } catch (err) {
+        throw sqliteError(err, "schema migration");
+      }
+    },
+
+    async close() {
+      if (db.open) db.close();
+    },
+
+    async createWorkspace(workspaceId, now) {
+      return run("workspace", undefined, (s) => workspaceFromRow(s.insertWorkspace.get(workspaceId, now)!));
+    },
+
+    async getWorkspace(workspaceId, signal) {
+      return run("workspace", signal, (s) => {
+        const row = s.getWorkspace.get(workspaceId);
+        return row && workspaceFromRow(row);
+      });
+    },
+
+    async listWorkspaces() {
+      return run("workspace", undefined, (s) => s.listWorkspaces.all().map(workspaceFromRow));
+    },
+
+    async createMachine(init) {
+      return run("machine", undefined, () =>
+        machineFromRow(createMachineTx.immediate(init.machineId, init.workspaceId, init.makeDefault, init.now)),
+      );
+    },
+
+    async getMachine(machineId, signal) {
+      return run("machine", signal, (s) => {
+        const row = s.getMachine.get(machineId);
+        return row && machineFromRow(row);
+      });
+    },
+
+    async listMachines(workspaceIds, signal) {
+      return run("machine", signal, (s) => {
+        if (workspaceIds === undefined) return s.listAllMachines.all().map(machineFromRow);
+        if (workspaceIds.length === 0) return [];
+        return s.listMachinesIn.all(JSON.stringify(workspaceIds)).map(machineFromRow);
+      });
+    },
+
+    async recordMachineSeen(machineId, seen) {
+      run("machine", undefined, (s) => {
+        s.machineSeen.run(seen.daemonVersion ?? null, seen.hostname ?? null, seen.now, machineId);
+      });
+    },
+
+    async createToken(init) {
+      return run("token", undefined, (s) =>
+        withWorkspaces(
+          s,
+          createTokenTx.immediate(init.tokenId, init.kind, init.hashHex, init.machineId ?? null, init.workspaceIds, init.now),
+        ),
+      );
+    },
+
+    async findTokenByHash(hashHex, signal) {
+      return run("token", signal, (s) => {
+        const row = s.findLiveToken.get(hashHex);
+        return row && withWorkspaces(s, row);
+      });
+    },
+
+    async revokeToken(tokenId, now) {
+      return run("token", undefined, (s) => s.revokeToken.run(now, tokenId).changes > 0);
+    },
+
+    async listTokens() {
+      return run("token", undefined, (s) => {
+        const byToken = new Map<string, string[]>();
+        for (const link of s.allTokenWorkspaces.all()) {
+          const list = byToken.get(link.token_id);
+          if (list === undefined) byToken.set(link.token_id, [link.workspace_id]);
+          else list.push(link.workspace_id);
+        }
+        return s.listTokens.all().map((row) => tokenFromRow(row, byToken.get(row.token_id) ?? []));
+      });
+    },
+
+    async createSession(session, signal) {
+      run("session", signal, (s) => {
+        s.insertSession.run(sessionToRow(session));
+      });
+    },
+
+    async getSession(workspaceId, sessionId, signal) {
+      return run("session", signal, (s) => {
+        const row = s.getSession.get(sessionId, workspaceId);
+        return row && sessionFromRow(row);
+      });
+    },
+
+    async getSessionById(sessionId, signal) {
+      return run("session", signal, (s) => {
+        const row = s.getSessionById.get(sessionId);
+        return row && sessionFromRow(row);
+      });
+    },
+
+    async updateSession(sessionId, patch, signal) {
+      return run("session", signal, (s) => {
+        const row = s.updateSession.get(patchToParams(sessionId, patch));
+        return row && sessionFromRow(row);
+      });
+    },
+
+    async listSessions(query, signal) {
+      return run("session", signal, (s) => {
+        const params = {
+          workspace_id: query.workspaceId,
+          state: query.state,
+          machine_id: query.machineId,
+          after_created_at: query.after?.createdAt,
+          after_session_id: query.after?.sessionId,
+          limit: Math.max(0, Math.floor(query.limit)),
+        };
+        // Unused filters are undefined here; the chosen statement does not name them.
+        return s
+          .listSessions(params)
+          .all(params)
+          .map(sessionFromRow);
+      });
+    },
+
+    async listSessionsOnMachine(machineId, states, signal) {
+      return run("session", signal, (s) => {
+        if (states.length === 0) return [];
+        return s.listSessionsOnMachine.all(machineId, JSON.stringify(states)).map(sessionFromRow);
+      });
+    },
+
+    async appendSessionEvent(event, signal) {
+      return run("session event", signal, (s) => {
+        const inserted = s.appendSessionEvent.get(
+          event.sessionId,
+          event.type,
+          event.state,
+          event.machineId,
+          event.ackJson,
+          event.exitCode ?? null,
+          event.message,
+          event.now,
+          event.sessionId,
+        )!;
+        return {
+          sessionId: event.sessionId,
+          sequence: inserted.sequence,
+          type: event.type,
+          state: event.state,
+          machineId: event.machineId,
+          ackJson: event.ackJson,
+          exitCode: event.exitCode,
+          message: event.message,
+          time: event.now,
+        };
+      });
+    },
+
+    async listSessionEvents(sessionId, afterSequence, signal) {
+      return run("session event", signal, (s) => s.listSessionEvents.all(sessionId, afterSequence).map(sessionEventFromRow));
+    },
+
+    async createCommand(command, signal) {
+      run("command", signal, (s) => {
+        s.insertCommand.run(command.commandId, command.machineId, command.sessionId, command.kind, command.now);
+      });
+    },
+
+    async getCommand(commandId, signal) {
+      return run("command", signal, (s) => {
+        const row = s.getCommand.get(commandId);
+        return row && commandFromRow(row);
+      });
+    },
+
+    async recordAck(ack) {
+      return run("command", undefined, () =>
+        recordAckTx.immediate(ack.commandId, ack.machineId, ack.status, ack.payloadJson, ack.now),
+      );
+    },
+
+    async claimIdempotencyKey(init) {
+      return run("idempotency key", undefined, () =>
+        claimTx.immediate(init.tokenId, init.key, init.sessionId, init.requestHash, init.now),
+      );
+    },
+
+    async completeIdempotencyKey(tokenId, key, responseJson) {
+      run("idempotency key", undefined, (s) => {
+        s.completeIdempotencyKey.run(responseJson, tokenId, key);
+      });
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import type Database from "better-sqlite3";
+
+/** One schema step: applied once, in order, inside a transaction. */
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+/**
+ * The SQLite schema, oldest first. Kept to portable SQL (TEXT, INTEGER, BIGINT,
+ * plain keys and indexes) so the PostgreSQL store can carry the same schema.
+ * Times are Unix milliseconds; JSON columns hold JSON text. Never edit a
+ * released migration: append a new one.
+ */
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE workspaces (
+  workspace_id TEXT NOT NULL PRIMARY KEY,
+  default_machine_id TEXT NULL,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE machines (
+  machine_id TEXT NOT NULL PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+  daemon_version TEXT NOT NULL DEFAULT '',
+  hostname TEXT NOT NULL DEFAULT '',
+  last_seen_at BIGINT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX machines_workspace ON machines (workspace_id, machine_id);
+
+CREATE TABLE tokens (
+  token_id TEXT NOT NULL PRIMARY KEY,
+  kind TEXT NOT NULL,
+  hash_hex TEXT NOT NULL UNIQUE,
+  machine_id TEXT NULL REFERENCES machines (machine_id),
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT NULL
+);
+
+CREATE TABLE token_workspaces (
+  token_id TEXT NOT NULL REFERENCES tokens (token_id),
+  workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+  PRIMARY KEY (token_id, workspace_id)
+);
+
+CREATE TABLE sessions (
+  session_id TEXT NOT NULL PRIMARY KEY,
+  workspace_id TEXT NOT NULL REFERENCES workspaces (workspace_id),
+  machine_id TEXT NOT NULL REFERENCES machines (machine_id),
+  state TEXT NOT NULL,
+  provider TEXT NOT NULL DEFAULT '',
+  model TEXT NOT NULL DEFAULT '',
+  agent_session_id TEXT NOT NULL DEFAULT '',
+  work_dir TEXT NOT NULL DEFAULT '',
+  branch TEXT NOT NULL DEFAULT '',
+  pid INTEGER NOT NULL DEFAULT 0,
+  exit_code INTEGER NULL,
+  error_message TEXT NOT NULL DEFAULT '',
+  metadata_json TEXT NOT NULL DEFAULT '{}',
+  request_json TEXT NOT NULL DEFAULT '',
+  ack_json TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_workspace_created ON sessions (workspace_id, created_at DESC, session_id DESC);
+CREATE INDEX sessions_machine_state ON sessions (machine_id, state);
+
+CREATE TABLE session_events (
+  session_id TEXT NOT NULL REFERENCES sessions (session_id),
+  sequence BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  state TEXT NOT NULL,
+  machine_id TEXT NOT NULL DEFAULT '',
+  ack_json TEXT NOT NULL DEFAULT '',
+  exit_code INTEGER NULL,
+  message TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (session_id, sequence)
+);
+
+CREATE TABLE commands (
+  command_id TEXT NOT NULL PRIMARY KEY,
+  machine_id TEXT NOT NULL REFERENCES machines (machine_id),
+  session_id TEXT NOT NULL REFERENCES sessions (session_id),
+  kind TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  ack_status TEXT NOT NULL DEFAULT '',
+  ack_payload_json TEXT NOT NULL DEFAULT '',
+  acked_at BIGINT NULL
+);
+CREATE INDEX commands_session ON commands (session_id);
+
+CREATE TABLE idempotency_keys (
+  token_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  response_json TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (token_id, key)
+);
+`,
+  },
+];
+
+/**
+ * Applies every migration of `migrations` not yet recorded in
+ * `schema_migrations`, each in its own immediate transaction that re-checks
+ * the version, so two processes migrating one file at once apply each step
+ * once. Idempotent.
+ */
+export function applySqliteMigrations(
+  db: Database.Database,
+  migrations: readonly Migration[] = sqliteMigrations,
+  now: () => number = Date.now,
+): void {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)",
+  );
+  const isApplied = db.prepare<[number], { version: number }>("SELECT version FROM schema_migrations WHERE version = ?");
+  const record = db.prepare<[number, number]>("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+  const ordered = [...migrations].sort((a, b) => a.version - b.version);
+  for (const migration of ordered) {
+    if (isApplied.get(migration.version) !== undefined) continue;
+    db.transaction(() => {
+      if (isApplied.get(migration.version) !== undefined) return;
+      db.exec(migration.sql);
+      record.run(migration.version, now());
+    }).immediate();
+  }
+}

@@ -1,0 +1,228 @@
+import type {
+  CommandKind,
+  CommandRecord,
+  IdempotencyRecord,
+  MachineRecord,
+  SessionPatch,
+  SessionEventRecord,
+  SessionRecord,
+  SessionStateName,
+  TokenKind,
+  TokenRecord,
+  WorkspaceRecord,
+} from "../store.js";
+import type { SessionPatchParams } from "./sqlite-statements.js";
+
+/** Rows as better-sqlite3 returns them (snake_case columns, NULL as null), and their mapping to records. */
+
+export interface WorkspaceRow {
+  workspace_id: string;
+  default_machine_id: string | null;
+  created_at: number;
+}
+
+export interface MachineRow {
+  machine_id: string;
+  workspace_id: string;
+  daemon_version: string;
+  hostname: string;
+  last_seen_at: number | null;
+  created_at: number;
+}
+
+export interface TokenRow {
+  token_id: string;
+  kind: string;
+  hash_hex: string;
+  machine_id: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface SessionRow {
+  session_id: string;
+  workspace_id: string;
+  machine_id: string;
+  state: string;
+  provider: string;
+  model: string;
+  agent_session_id: string;
+  work_dir: string;
+  branch: string;
+  pid: number;
+  exit_code: number | null;
+  error_message: string;
+  metadata_json: string;
+  request_json: string;
+  ack_json: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionEventRow {
+  session_id: string;
+  sequence: number;
+  type: string;
+  state: string;
+  machine_id: string;
+  ack_json: string;
+  exit_code: number | null;
+  message: string;
+  created_at: number;
+}
+
+export interface CommandRow {
+  command_id: string;
+  machine_id: string;
+  session_id: string;
+  kind: string;
+  created_at: number;
+  ack_status: string;
+  ack_payload_json: string;
+  acked_at: number | null;
+}
+
+export interface IdempotencyRow {
+  token_id: string;
+  key: string;
+  session_id: string;
+  request_hash: string;
+  response_json: string;
+  created_at: number;
+}
+
+export function workspaceFromRow(row: WorkspaceRow): WorkspaceRecord {
+  return {
+    workspaceId: row.workspace_id,
+    defaultMachineId: row.default_machine_id ?? undefined,
+    createdAt: row.created_at,
+  };
+}
+
+export function machineFromRow(row: MachineRow): MachineRecord {
+  return {
+    machineId: row.machine_id,
+    workspaceId: row.workspace_id,
+    daemonVersion: row.daemon_version,
+    hostname: row.hostname,
+    lastSeenAt: row.last_seen_at ?? undefined,
+    createdAt: row.created_at,
+  };
+}
+
+export function tokenFromRow(row: TokenRow, workspaceIds: string[]): TokenRecord {
+  return {
+    tokenId: row.token_id,
+    kind: row.kind as TokenKind,
+    hashHex: row.hash_hex,
+    workspaceIds,
+    machineId: row.machine_id ?? undefined,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at ?? undefined,
+  };
+}
+
+export function sessionFromRow(row: SessionRow): SessionRecord {
+  return {
+    sessionId: row.session_id,
+    workspaceId: row.workspace_id,
+    machineId: row.machine_id,
+    state: row.state as SessionStateName,
+    provider: row.provider,
+    model: row.model,
+    agentSessionId: row.agent_session_id,
+    workDir: row.work_dir,
+    branch: row.branch,
+    pid: row.pid,
+    exitCode: row.exit_code ?? undefined,
+    errorMessage: row.error_message,
+    metadataJson: row.metadata_json,
+    requestJson: row.request_json,
+    ackJson: row.ack_json,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function sessionEventFromRow(row: SessionEventRow): SessionEventRecord {
+  return {
+    sessionId: row.session_id,
+    sequence: row.sequence,
+    type: row.type,
+    state: row.state as SessionStateName,
+    machineId: row.machine_id,
+    ackJson: row.ack_json,
+    exitCode: row.exit_code ?? undefined,
+    message: row.message,
+    time: row.created_at,
+  };
+}
+
+export function commandFromRow(row: CommandRow): CommandRecord {
+  return {
+    commandId: row.command_id,
+    machineId: row.machine_id,
+    sessionId: row.session_id,
+    kind: row.kind as CommandKind,
+    createdAt: row.created_at,
+    ackStatus: row.ack_status,
+    ackPayloadJson: row.ack_payload_json,
+    ackedAt: row.acked_at ?? undefined,
+  };
+}
+
+export function idempotencyFromRow(row: IdempotencyRow): IdempotencyRecord {
+  return {
+    tokenId: row.token_id,
+    key: row.key,
+    sessionId: row.session_id,
+    requestHash: row.request_hash,
+    responseJson: row.response_json,
+    createdAt: row.created_at,
+  };
+}
+
+export function sessionToRow(session: SessionRecord): SessionRow {
+  return {
+    session_id: session.sessionId,
+    workspace_id: session.workspaceId,
+    machine_id: session.machineId,
+    state: session.state,
+    provider: session.provider,
+    model: session.model,
+    agent_session_id: session.agentSessionId,
+    work_dir: session.workDir,
+    branch: session.branch,
+    pid: session.pid,
+    exit_code: session.exitCode ?? null,
+    error_message: session.errorMessage,
+    metadata_json: session.metadataJson,
+    request_json: session.requestJson,
+    ack_json: session.ackJson,
+    created_at: session.createdAt,
+    updated_at: session.updatedAt,
+  };
+}
+
+/** A patch as bind values: a field left undefined keeps its stored value (so `exitCode` cannot be cleared). */
+export function patchToParams(sessionId: string, patch: SessionPatch): SessionPatchParams {
+  return {
+    session_id: sessionId,
+    workspace_id: null,
+    machine_id: patch.machineId ?? null,
+    state: patch.state ?? null,
+    provider: patch.provider ?? null,
+    model: patch.model ?? null,
+    agent_session_id: patch.agentSessionId ?? null,
+    work_dir: patch.workDir ?? null,
+    branch: patch.branch ?? null,
+    pid: patch.pid ?? null,
+    exit_code: patch.exitCode ?? null,
+    error_message: patch.errorMessage ?? null,
+    metadata_json: patch.metadataJson ?? null,
+    request_json: patch.requestJson ?? null,
+    ack_json: patch.ackJson ?? null,
+    created_at: null,
+    updated_at: patch.updatedAt,
+  };
+}

@@ -1,0 +1,113 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createSqliteStore } from "../../../server/store/sqlite/create-sqlite-store.js";
+import { sqliteMigrations } from "../../../server/store/sqlite/sqlite-migrations.js";
+import type { Store } from "../../../server/store/store.js";
+import { describeStoreContract, session } from "./store-contract.js";
+
+let dir: string;
+const opened: Store[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "wsctl-sqlite-store-"));
+});
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(path = join(dir, "store.db")): Promise<Store> {
+  const store = createSqliteStore({ path });
+  opened.push(store);
+  await store.migrate();
+  return store;
+}
+
+describeStoreContract("sqlite (temp file)", () => open());
+describeStoreContract("sqlite (:memory:)", () => open(":memory:"));
+
+/** A second, plain connection to the same file, to look at what the store wrote. */
+function inspect(path: string): Database.Database {
+  return new Database(path, { readonly: true });
+}
+
+describe("createSqliteStore", () => {
+  it("creates the file and its missing directories", async () => {
+    const path = join(dir, "a", "b", "c", "wsctl.db");
+    await open(path);
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it("puts the database in WAL mode", async () => {
+    const path = join(dir, "store.db");
+    const store = await open(path);
+    await store.createWorkspace("ws-1", 1);
+    const db = inspect(path);
+    try {
+      expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    } finally {
+      db.close();
+    }
+  });
+
+  it("enforces foreign keys", async () => {
+    const store = await open();
+    await expect(
+      store.createMachine({ machineId: "m", workspaceId: "missing", makeDefault: false, now: 1 }),
+    ).rejects.toMatchObject({ rawMessage: "machine refers to a record that does not exist" });
+  });
+
+  it("applies migrations once: migrating again is a no-op that keeps the data", async () => {
+    const path = join(dir, "store.db");
+    const store = await open(path);
+    await store.createWorkspace("ws-1", 1);
+    await store.migrate();
+    await store.close();
+    const again = await open(path);
+    await again.migrate();
+    expect((await again.getWorkspace("ws-1"))?.createdAt).toBe(1);
+    const db = inspect(path);
+    try {
+      const versions = db.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all();
+      expect(versions).toEqual(sqliteMigrations.map((m) => m.version));
+    } finally {
+      db.close();
+    }
+  });
+
+  it("keeps event sequences gapless across two connections to one file", async () => {
+    const path = join(dir, "store.db");
+    const a = await open(path);
+    const b = await open(path);
+    await a.createWorkspace("ws-1", 1);
+    await a.createMachine({ machineId: "m-1", workspaceId: "ws-1", makeDefault: true, now: 1 });
+    await a.createSession(session({ sessionId: "s-1" }));
+    const appended = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? a : b).appendSessionEvent({
+          sessionId: "s-1",
+          type: "running",
+          state: "running",
+          machineId: "m-1",
+          ackJson: "",
+          exitCode: undefined,
+          message: `${i}`,
+          now: i,
+        }),
+      ),
+    );
+    expect(appended.map((e) => e.sequence).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect((await b.listSessionEvents("s-1", 0)).map((e) => e.sequence)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+  });
+
+  it("closes idempotently", async () => {
+    const store = await open();
+    await store.close();
+    await store.close();
+  });
+});

@@ -1,0 +1,118 @@
+import { Code } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import type { Store } from "../../../server/store/store.js";
+import { event, expectCode, session } from "./store-contract-fixtures.js";
+
+/** Contract cases for session events, commands and their acknowledgements, and idempotency keys. */
+export function describeEventsCommandsKeys(getStore: () => Store): void {
+  describe("session events", () => {
+    it("numbers events 1..n without gaps under concurrent appends", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      await store.createSession(session({ sessionId: "s-2" }));
+      const appended = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => store.appendSessionEvent(event(i % 2 ? "s-2" : "s-1", { message: `e${i}` }))),
+      );
+      for (const id of ["s-1", "s-2"]) {
+        const sequences = appended.filter((e) => e.sessionId === id).map((e) => e.sequence);
+        expect([...sequences].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+        const listed = await store.listSessionEvents(id, 0);
+        expect(listed.map((e) => e.sequence)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      }
+    });
+
+    it("stores every field and lists the events after a sequence", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      const first = await store.appendSessionEvent(event("s-1"));
+      expect(first).toEqual({
+        sessionId: "s-1",
+        sequence: 1,
+        type: "accepted",
+        state: "pending",
+        machineId: "m-1",
+        ackJson: "",
+        exitCode: undefined,
+        message: "",
+        time: 2000,
+      });
+      const exited = await store.appendSessionEvent(
+        event("s-1", { type: "exited", state: "exited", exitCode: 0, message: "done", ackJson: '{"status":"ok"}', now: 3000 }),
+      );
+      expect(exited.sequence).toBe(2);
+      expect(await store.listSessionEvents("s-1", 0)).toEqual([first, exited]);
+      expect(await store.listSessionEvents("s-1", 1)).toEqual([exited]);
+      expect(await store.listSessionEvents("s-1", 2)).toEqual([]);
+    });
+
+    it("refuses an event for a missing session with failed_precondition", async () => {
+      await expectCode(getStore().appendSessionEvent(event("ghost")), Code.FailedPrecondition);
+    });
+  });
+
+  describe("commands", () => {
+    it("records the first acknowledgement and treats a repeat as harmless", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      await store.createCommand({ commandId: "c-1", machineId: "m-1", sessionId: "s-1", kind: "launch", now: 10 });
+      expect(await store.getCommand("c-1")).toEqual({
+        commandId: "c-1",
+        machineId: "m-1",
+        sessionId: "s-1",
+        kind: "launch",
+        createdAt: 10,
+        ackStatus: "",
+        ackPayloadJson: "",
+        ackedAt: undefined,
+      });
+      const first = await store.recordAck({ commandId: "c-1", machineId: "m-1", status: "ok", payloadJson: '{"a":1}', now: 20 });
+      expect(first?.first).toBe(true);
+      expect(first?.command).toMatchObject({ ackStatus: "ok", ackPayloadJson: '{"a":1}', ackedAt: 20 });
+      const repeat = await store.recordAck({ commandId: "c-1", machineId: "m-1", status: "error", payloadJson: "{}", now: 30 });
+      expect(repeat).toEqual({ command: first?.command, first: false });
+      expect(await store.getCommand("c-1")).toEqual(first?.command);
+    });
+
+    it("ignores an acknowledgement for an unknown command or another machine", async () => {
+      const store = getStore();
+      await store.createMachine({ machineId: "m-2", workspaceId: "ws-1", makeDefault: false, now: 1 });
+      await store.createSession(session({ sessionId: "s-1" }));
+      await store.createCommand({ commandId: "c-1", machineId: "m-1", sessionId: "s-1", kind: "stop", now: 10 });
+      expect(await store.recordAck({ commandId: "c-1", machineId: "m-2", status: "ok", payloadJson: "{}", now: 1 })).toBeUndefined();
+      expect(await store.recordAck({ commandId: "ghost", machineId: "m-1", status: "ok", payloadJson: "{}", now: 1 })).toBeUndefined();
+      expect((await store.getCommand("c-1"))?.ackStatus).toBe("");
+      expect(await store.getCommand("ghost")).toBeUndefined();
+    });
+
+    it("maps a duplicate command id to already_exists", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      const c = { commandId: "c-1", machineId: "m-1", sessionId: "s-1", kind: "launch" as const, now: 10 };
+      await store.createCommand(c);
+      await expectCode(store.createCommand(c), Code.AlreadyExists, /command already exists/);
+    });
+  });
+
+  describe("idempotency keys", () => {
+    it("claims a key once, then returns the entry and its stored response", async () => {
+      const store = getStore();
+      const claim = { tokenId: "t-1", key: "k", sessionId: "s-1", requestHash: "h1", now: 50 };
+      expect(await store.claimIdempotencyKey(claim)).toBeUndefined();
+      const pending = await store.claimIdempotencyKey({ ...claim, sessionId: "s-2", requestHash: "h2", now: 60 });
+      expect(pending).toEqual({ tokenId: "t-1", key: "k", sessionId: "s-1", requestHash: "h1", responseJson: "", createdAt: 50 });
+      await store.completeIdempotencyKey("t-1", "k", '{"status":"ok"}');
+      expect((await store.claimIdempotencyKey(claim))?.responseJson).toBe('{"status":"ok"}');
+      expect(await store.claimIdempotencyKey({ ...claim, tokenId: "t-2" })).toBeUndefined();
+    });
+
+    it("lets exactly one of many concurrent claims win", async () => {
+      const store = getStore();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.claimIdempotencyKey({ tokenId: "t-1", key: "k", sessionId: `s-${i}`, requestHash: "h", now: i }),
+        ),
+      );
+      expect(results.filter((r) => r === undefined)).toHaveLength(1);
+    });
+  });
+}

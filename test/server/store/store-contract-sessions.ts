@@ -1,0 +1,101 @@
+import { Code } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import type { SessionRecord, SessionStateName, Store } from "../../../server/store/store.js";
+import { expectCode, session } from "./store-contract-fixtures.js";
+
+/** Contract cases for sessions: create, read, patch, paging and filters. */
+export function describeSessions(getStore: () => Store): void {
+  describe("sessions", () => {
+    it("creates and reads a session by workspace and by id", async () => {
+      const store = getStore();
+      const s = session({ sessionId: "s-1", exitCode: 0, metadataJson: '{"a":1}' });
+      await store.createSession(s);
+      expect(await store.getSession("ws-1", "s-1")).toEqual(s);
+      expect(await store.getSessionById("s-1")).toEqual(s);
+      expect(await store.getSession("ws-2", "s-1")).toBeUndefined();
+      expect(await store.getSessionById("nope")).toBeUndefined();
+    });
+
+    it("maps a duplicate session to already_exists and a missing workspace to failed_precondition", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      await expectCode(store.createSession(session({ sessionId: "s-1" })), Code.AlreadyExists, /session already exists/);
+      await expectCode(store.createSession(session({ sessionId: "s-2", workspaceId: "ghost" })), Code.FailedPrecondition);
+    });
+
+    it("applies a patch and leaves other fields alone", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      const updated = await store.updateSession("s-1", { state: "exited", exitCode: 3, pid: 42, updatedAt: 5000 });
+      const expected = session({ sessionId: "s-1", state: "exited", exitCode: 3, pid: 42, updatedAt: 5000 });
+      expect(updated).toEqual(expected);
+      expect(await store.getSessionById("s-1")).toEqual(expected);
+      expect(await store.updateSession("ghost", { state: "failed", updatedAt: 1 })).toBeUndefined();
+    });
+
+    it("pages 250 sessions newest first, each exactly once", async () => {
+      const store = getStore();
+      const all: SessionRecord[] = [];
+      for (let i = 0; i < 250; i++) {
+        // Many share a create time, so the id breaks ties.
+        const s = session({ sessionId: `s-${String(i).padStart(3, "0")}`, createdAt: 1000 + Math.floor(i / 7) });
+        all.push(s);
+        await store.createSession(s);
+      }
+      await store.createSession(session({ sessionId: "other", workspaceId: "ws-2", createdAt: 5000 }));
+      const expected = [...all]
+        .sort((a, b) => b.createdAt - a.createdAt || (a.sessionId < b.sessionId ? 1 : -1))
+        .map((s) => s.sessionId);
+      const seen: string[] = [];
+      let after: { createdAt: number; sessionId: string } | undefined;
+      for (let page = 0; page < 100; page++) {
+        const rows = await store.listSessions({ workspaceId: "ws-1", limit: 11, after });
+        expect(rows.length).toBeLessThanOrEqual(11);
+        if (rows.length === 0) break;
+        seen.push(...rows.map((r) => r.sessionId));
+        const last = rows.at(-1)!;
+        after = { createdAt: last.createdAt, sessionId: last.sessionId };
+      }
+      expect(seen).toEqual(expected);
+    });
+
+    it("filters by state and machine, also while paging", async () => {
+      const store = getStore();
+      await store.createMachine({ machineId: "m-2", workspaceId: "ws-1", makeDefault: false, now: 1 });
+      const states: SessionStateName[] = ["pending", "running", "exited"];
+      for (let i = 0; i < 30; i++) {
+        await store.createSession(
+          session({ sessionId: `s-${String(i).padStart(2, "0")}`, state: states[i % 3]!, machineId: i % 2 ? "m-2" : "m-1", createdAt: i }),
+        );
+      }
+      const running = await store.listSessions({ workspaceId: "ws-1", state: "running", limit: 100 });
+      expect(running.map((s) => s.sessionId)).toEqual(["s-28", "s-25", "s-22", "s-19", "s-16", "s-13", "s-10", "s-07", "s-04", "s-01"]);
+      const onM2 = await store.listSessions({ workspaceId: "ws-1", machineId: "m-2", limit: 100 });
+      expect(onM2).toHaveLength(15);
+      expect(onM2.every((s) => s.machineId === "m-2")).toBe(true);
+      const both = await store.listSessions({ workspaceId: "ws-1", machineId: "m-2", state: "running", limit: 2 });
+      expect(both.map((s) => s.sessionId)).toEqual(["s-25", "s-19"]);
+      const next = await store.listSessions({
+        workspaceId: "ws-1",
+        machineId: "m-2",
+        state: "running",
+        limit: 10,
+        after: { createdAt: 19, sessionId: "s-19" },
+      });
+      expect(next.map((s) => s.sessionId)).toEqual(["s-13", "s-07", "s-01"]);
+      expect(await store.listSessions({ workspaceId: "ws-2", limit: 10 })).toEqual([]);
+    });
+
+    it("lists the sessions on a machine in the given states", async () => {
+      const store = getStore();
+      await store.createMachine({ machineId: "m-2", workspaceId: "ws-1", makeDefault: false, now: 1 });
+      await store.createSession(session({ sessionId: "a", state: "running" }));
+      await store.createSession(session({ sessionId: "b", state: "dispatched" }));
+      await store.createSession(session({ sessionId: "c", state: "exited" }));
+      await store.createSession(session({ sessionId: "d", state: "running", machineId: "m-2" }));
+      const ids = (await store.listSessionsOnMachine("m-1", ["running", "dispatched"])).map((s) => s.sessionId).sort();
+      expect(ids).toEqual(["a", "b"]);
+      expect(await store.listSessionsOnMachine("m-1", [])).toEqual([]);
+    });
+  });
+}
