@@ -1,0 +1,37 @@
+/** Where a `wsctl` command writes and what environment it reads; injected so tests can capture it. */
+export interface CliIo {
+  /** Writes text to standard output as given (add your own newline). */
+  stdout: (s: string) => void;
+  /** Writes text to standard error as given (add your own newline). */
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** Aborts when the process is asked to stop (SIGINT, SIGTERM); long-running commands end then. */
+  signal?: AbortSignal;
+}
+
+/** Exit codes shared by the `wsctl` verbs. */
+export const exitCode = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Writes one JSON object on one line of standard output. */
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout(`${JSON.stringify(value)}\n`);
+}
+
+/**
+ * Lines of a plain-text table: columns padded to their widest cell, two spaces
+ * apart, trailing spaces trimmed. The first row is the header.
+ */
+export function formatTable(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
+}

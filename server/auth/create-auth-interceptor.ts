@@ -1,0 +1,85 @@
+import { timingSafeEqual } from "node:crypto";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Store } from "../store/store.js";
+import { hashToken, parseBearer } from "./api-token.js";
+import { kPrincipal, type Principal } from "./principal.js";
+
+/** Type name of the one service only machine tokens may call. */
+export const daemonServiceTypeName = "workspaces.v1.DaemonService";
+
+export interface AuthInterceptorOptions {
+  /** Where tokens and machines are looked up. */
+  store: Store;
+  /**
+   * Fully qualified names of services anyone may call without a token (for
+   * example `grpc.health.v1.Health`). Default: none.
+   */
+  publicServices?: readonly string[];
+}
+
+/** The one message for every authentication failure; it never echoes the token. */
+const unauthenticatedMessage = "missing or invalid bearer token";
+
+function unauthenticated(): ConnectError {
+  return new ConnectError(unauthenticatedMessage, Code.Unauthenticated);
+}
+
+/**
+ * Resolves the bearer token of every call to a principal and stores it under
+ * `kPrincipal` in the call's context values. Missing, malformed, unknown or
+ * revoked tokens are `unauthenticated`. `workspaces.v1.DaemonService` takes
+ * machine tokens only and every other service API tokens only; the wrong kind
+ * is `permission_denied`.
+ *
+ * It reads only `service`, `header`, `signal` and `contextValues` of the
+ * request, so the REST layer can run it on the request objects it builds.
+ */
+export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
+  const { store } = options;
+  const publicServices = new Set(options.publicServices ?? []);
+  return (next) => async (req) => {
+    const typeName = req.service.typeName;
+    if (publicServices.has(typeName)) return next(req);
+    const principal = await authenticate(store, req.header.get("authorization"), req.signal);
+    const daemonCall = typeName === daemonServiceTypeName;
+    if (daemonCall && principal.kind !== "machine") {
+      throw new ConnectError("API tokens cannot call DaemonService", Code.PermissionDenied);
+    }
+    if (!daemonCall && principal.kind !== "api") {
+      throw new ConnectError("machine tokens can only call DaemonService", Code.PermissionDenied);
+    }
+    req.contextValues.set(kPrincipal, principal);
+    return next(req);
+  };
+}
+
+/**
+ * The principal of an `Authorization` header value; throws `unauthenticated`
+ * when there is none. Exported for transports that authenticate outside an
+ * interceptor chain.
+ */
+export async function authenticate(store: Store, authorization: string | null, signal?: AbortSignal): Promise<Principal> {
+  const token = parseBearer(authorization);
+  if (token === undefined) throw unauthenticated();
+  const hashHex = hashToken(token);
+  const record = await store.findTokenByHash(hashHex, signal);
+  if (record === undefined || record.revokedAt !== undefined || !sameHash(record.hashHex, hashHex)) {
+    throw unauthenticated();
+  }
+  if (record.kind === "api") {
+    if (record.workspaceIds.length === 0) throw unauthenticated();
+    return { kind: "api", tokenId: record.tokenId, workspaceIds: new Set(record.workspaceIds) };
+  }
+  if (record.machineId === undefined) throw unauthenticated();
+  const machine = await store.getMachine(record.machineId, signal);
+  // A token for a machine that no longer exists speaks for nobody.
+  if (machine === undefined) throw unauthenticated();
+  return { kind: "machine", tokenId: record.tokenId, machineId: machine.machineId, workspaceId: machine.workspaceId };
+}
+
+/** Constant-time comparison of two hex SHA-256 digests. */
+function sameHash(storedHex: string, computedHex: string): boolean {
+  const stored = Buffer.from(storedHex, "hex");
+  const computed = Buffer.from(computedHex, "hex");
+  return stored.length === 32 && computed.length === 32 && timingSafeEqual(stored, computed);
+}
