@@ -1,0 +1,134 @@
+import { appendFile, mkdir, readFile, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import { DaemonError } from "./daemon-error.js";
+import { gitOrThrow, runGit } from "./run-git.js";
+
+/** Options of ensureWorktree. */
+export interface EnsureWorktreeOptions {
+  /** The workspace's repository (its top level or a directory inside it). */
+  repoDir: string;
+  /** Branch the worktree checks out; also names its directory. */
+  branch: string;
+  signal?: AbortSignal;
+}
+
+/** Where the agent runs. */
+export interface EnsuredWorktree {
+  workDir: string;
+  branch: string;
+  /** False when an existing worktree of the branch was reused. */
+  created: boolean;
+}
+
+/** Folder, inside the repo directory, holding the daemon's worktrees. */
+export const worktreesFolder = ".worktrees";
+
+// One worktree operation per repository at a time: two launches for the same
+// branch must not both try `git worktree add`.
+const queues = new Map<string, Promise<unknown>>();
+
+/**
+ * Creates or reuses a git worktree checking out `branch`, in
+ * `<repoDir>/.worktrees/<branch with "/" replaced by "__">`.
+ *
+ * - The name is checked with `git check-ref-format --branch` first.
+ * - A worktree that already has the branch checked out is reused as is.
+ * - An existing branch is checked out (`git worktree add <dir> <branch>`), a
+ *   new one is created from HEAD (`git worktree add -b <branch> <dir>`).
+ * - `/.worktrees/` is added once to `.git/info/exclude`, so the repo stays clean.
+ *
+ * Fails with a DaemonError: `not_a_git_repo`, `empty_repository`,
+ * `invalid_branch_name`, `worktree_failed` (with git's stderr tail),
+ * `git_not_found`.
+ */
+export async function ensureWorktree(options: EnsureWorktreeOptions): Promise<EnsuredWorktree> {
+  const repoDir = await existingDirectory(options.repoDir);
+  const previous = queues.get(repoDir) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(() => ensureWorktreeNow(repoDir, options.branch, options.signal));
+  queues.set(repoDir, run);
+  try {
+    return await run;
+  } finally {
+    if (queues.get(repoDir) === run) queues.delete(repoDir);
+  }
+}
+
+async function existingDirectory(dir: string): Promise<string> {
+  try {
+    const real = await realpath(path.resolve(dir));
+    if ((await stat(real)).isDirectory()) return real;
+  } catch {
+    // reported below
+  }
+  throw new DaemonError("not_a_git_repo", `workspace directory ${dir} does not exist or is not a directory`);
+}
+
+async function ensureWorktreeNow(repoDir: string, branch: string, signal?: AbortSignal): Promise<EnsuredWorktree> {
+  const git = { cwd: repoDir, signal };
+  const check = await runGit(["check-ref-format", "--branch", branch], git);
+  if (check.exitCode !== 0 || check.stdout.trim() !== branch) {
+    throw new DaemonError("invalid_branch_name", `"${branch}" is not a valid git branch name`);
+  }
+
+  const info = await runGit(["rev-parse", "--show-toplevel", "--show-prefix", "--git-common-dir"], git);
+  if (info.exitCode !== 0) {
+    throw new DaemonError("not_a_git_repo", `${repoDir} is not inside a git repository with a work tree`);
+  }
+  const [, prefix = "", commonDir = ".git"] = info.stdout.split("\n");
+  const head = await runGit(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], git);
+  if (head.exitCode !== 0) {
+    throw new DaemonError(
+      "empty_repository",
+      `the repository at ${repoDir} has no commits yet; commit once before launching with a worktree`,
+    );
+  }
+  await excludeWorktreesFolder(path.resolve(repoDir, commonDir), `/${prefix}${worktreesFolder}/`);
+
+  const fail = { ...git, code: "worktree_failed" };
+  await gitOrThrow(["worktree", "prune"], { ...fail, what: "git worktree prune failed" });
+  const listing = await gitOrThrow(["worktree", "list", "--porcelain"], { ...fail, what: "git worktree list failed" });
+  const existing = parseWorktreeList(listing).find((w) => w.branch === `refs/heads/${branch}`);
+  if (existing !== undefined) return { workDir: existing.path, branch, created: false };
+
+  const workDir = path.join(repoDir, worktreesFolder, branch.replaceAll("/", "__"));
+  const known = await runGit(["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], git);
+  const args =
+    known.exitCode === 0 ? ["worktree", "add", workDir, branch] : ["worktree", "add", "-b", branch, workDir];
+  await gitOrThrow(args, { ...fail, what: `git worktree add failed for branch "${branch}"` });
+  return { workDir, branch, created: true };
+}
+
+/** Appends `pattern` to `<commonDir>/info/exclude` unless a line already holds it. */
+async function excludeWorktreesFolder(commonDir: string, pattern: string): Promise<void> {
+  const file = path.join(commonDir, "info", "exclude");
+  let text = "";
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  if (text.split(/\r?\n/).some((line) => line.trim() === pattern)) return;
+  await mkdir(path.dirname(file), { recursive: true });
+  const separator = text === "" || text.endsWith("\n") ? "" : "\n";
+  await appendFile(file, `${separator}${pattern}\n`);
+}
+
+interface WorktreeEntry {
+  path: string;
+  branch?: string;
+}
+
+/** Parses `git worktree list --porcelain`: blank-line separated records. */
+function parseWorktreeList(text: string): WorktreeEntry[] {
+  const entries: WorktreeEntry[] = [];
+  let current: WorktreeEntry | undefined;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("worktree ")) {
+      current = { path: line.slice("worktree ".length) };
+      entries.push(current);
+    } else if (line.startsWith("branch ") && current !== undefined) {
+      current.branch = line.slice("branch ".length);
+    }
+  }
+  return entries;
+}

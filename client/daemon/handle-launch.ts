@@ -1,0 +1,135 @@
+import { randomUUID } from "node:crypto";
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { LaunchCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import { type AgentBins, type AgentProvider, buildAgentArgv } from "./agent-argv.js";
+import type { AgentRecord, AgentTable } from "./agent-table.js";
+import { DaemonError, toDaemonError } from "./daemon-error.js";
+import { ensureWorktree } from "./ensure-worktree.js";
+import { spawnAgent } from "./spawn-agent.js";
+
+/** What a command handler acknowledges, and for a launch the agent to report on. */
+export interface CommandResult {
+  status: "ok" | "error";
+  payload: JsonObject;
+  /** For an ok launch or attach: the agent whose state is reported for the session. */
+  watch?: AgentRecord;
+}
+
+/** What handleLaunch needs from the daemon. */
+export interface LaunchContext {
+  workspaceRoots: ReadonlyMap<string, string>;
+  bins: AgentBins;
+  agents: AgentTable;
+  startupWindowMs?: number;
+  /** Environment of the agents; default the daemon's. */
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+/**
+ * Carries out a launch command: resolves the workspace directory, creates or
+ * reuses the worktree, then attaches to a running agent (`agent_session_id`)
+ * or spawns a new one. Never throws: every failure is an `error` result with
+ * `error: { code, message }` in the payload.
+ */
+export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): Promise<CommandResult> {
+  const request = launch.request;
+  const details = { provider: "", model: "", work_dir: "", branch: "" };
+  try {
+    const provider = providerOf(request?.sessionSettings?.code?.defaultProvider);
+    const providers = request?.sessionSettings?.code?.providers;
+    const model = (provider === "codex" ? providers?.codex?.model : providers?.claudeCode?.model) ?? "";
+    const thinking = provider === "codex" ? providers?.codex?.thinking : undefined;
+    details.provider = provider;
+    details.model = model;
+
+    const again = ctx.agents.bySession(launch.sessionId);
+    if (again !== undefined && again.agent.exitStatus() === undefined) return okResult(again, false);
+
+    const workspaceId = launch.workspaceId || request?.workspaceId || "";
+    const root = ctx.workspaceRoots.get(workspaceId);
+    if (root === undefined) {
+      throw new DaemonError(
+        "unknown_workspace",
+        `this daemon has no directory for workspace "${workspaceId}" (start it with --workspace-root ${workspaceId}=DIR)`,
+      );
+    }
+    details.work_dir = root;
+
+    const attachTo = request?.agentSessionId;
+    if (attachTo !== undefined && attachTo !== "") {
+      const found = ctx.agents.byAgentSession(attachTo);
+      if (found === undefined || found.workspaceId !== workspaceId) {
+        throw new DaemonError(
+          "agent_session_not_found",
+          `no agent with session id "${attachTo}" is running under this daemon for workspace "${workspaceId}"`,
+        );
+      }
+      ctx.agents.attach(launch.sessionId, found);
+      return okResult(found, true);
+    }
+
+    const worktreeName = request?.worktreeName;
+    if (worktreeName !== undefined && worktreeName !== "") {
+      const worktree = await ensureWorktree({ repoDir: root, branch: worktreeName, signal: ctx.signal });
+      details.work_dir = worktree.workDir;
+      details.branch = worktree.branch;
+    }
+
+    const resume = request?.resumeSessionId || undefined;
+    const generated = provider === "claude_code" ? (resume ?? randomUUID()) : "";
+    const { bin, args } = buildAgentArgv({
+      provider,
+      bins: ctx.bins,
+      model,
+      thinking,
+      prompt: request?.initialPrompt,
+      resumeSessionId: resume,
+      agentSessionId: generated,
+    });
+    const agent = await spawnAgent({
+      bin,
+      args,
+      cwd: details.work_dir,
+      env: ctx.env,
+      startupWindowMs: ctx.startupWindowMs,
+    });
+    const record: AgentRecord = {
+      agent,
+      provider,
+      model,
+      workspaceId,
+      workDir: details.work_dir,
+      branch: details.branch,
+      agentSessionId: provider === "claude_code" ? generated : (agent.agentSessionId ?? resume ?? ""),
+      sessionIds: new Set(),
+      stopRequested: false,
+    };
+    ctx.agents.add(launch.sessionId, record);
+    return okResult(record, true);
+  } catch (error) {
+    const failure = toDaemonError(error);
+    return { status: "error", payload: { ...details, error: { code: failure.code, message: failure.message } } };
+  }
+}
+
+function providerOf(value: string | undefined): AgentProvider {
+  if (value === undefined || value === "" || value === "claude_code") return "claude_code";
+  if (value === "codex") return "codex";
+  throw new DaemonError("unknown_provider", `provider "${value}" is not supported: use claude_code or codex`);
+}
+
+function okResult(record: AgentRecord, watch: boolean): CommandResult {
+  return {
+    status: "ok",
+    payload: {
+      agent_session_id: record.agentSessionId || record.agent.agentSessionId || "",
+      provider: record.provider,
+      model: record.model,
+      work_dir: record.workDir,
+      branch: record.branch,
+      pid: record.agent.pid,
+    },
+    watch: watch ? record : undefined,
+  };
+}

@@ -1,0 +1,138 @@
+import { hostname as osHostname } from "node:os";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import { type AgentBins, defaultAgentBins } from "./agent-argv.js";
+import { createAgentTable } from "./agent-table.js";
+import { createBackoff, sleep } from "./backoff.js";
+import { createCommandDispatcher } from "./command-dispatcher.js";
+
+/** Options of runDaemon. */
+export interface DaemonOptions {
+  /** Base URL of the server, for example `https://ws.example.com:8443`. */
+  server: string;
+  /** Machine token, sent as `Authorization: Bearer <token>`. */
+  token: string;
+  /** Workspace id -> directory the workspace's agents run in. */
+  workspaceRoots: ReadonlyMap<string, string>;
+  /** Agent executables; default defaultAgentBins() (WSCTL_CLAUDE_BIN / WSCTL_CODEX_BIN). */
+  bins?: AgentBins;
+  /** Wire protocol, over HTTP/2; default "grpc". */
+  protocol?: "grpc" | "connect";
+  /** Transport to use instead of one built from `server` and `protocol` (tests). */
+  transport?: Transport;
+  /** Reported in SubscribeRequest; default "unknown". */
+  version?: string;
+  /** Reported in SubscribeRequest; default os.hostname(). */
+  hostname?: string;
+  /** Startup window of an agent (see spawnAgent); default 1500 ms. */
+  startupWindowMs?: number;
+  /**
+   * Reconnect delays: jittered exponential from `initialMs` (default 500) to
+   * `maxMs` (default 30 000); back to `initialMs` after a stream that delivered
+   * a command or stayed open `resetAfterMs` (default 10 000).
+   */
+  backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  /**
+   * When false (the default) the agents, which are children of the daemon,
+   * are stopped on shutdown: SIGTERM, SIGKILL after `shutdownGraceMs` (default
+   * 3000), and their exit is reported. When true they are left running; they
+   * keep their stdout/stderr pipes to the daemon, so an agent that writes
+   * after the daemon process is gone gets SIGPIPE.
+   */
+  keepAgentsOnExit?: boolean;
+  shutdownGraceMs?: number;
+  /** Stops the daemon; runDaemon resolves once it has shut down. */
+  signal: AbortSignal;
+  /** One line per event; default writes to stderr. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs the daemon of a machine until `options.signal` aborts: keeps a
+ * DaemonService.Subscribe stream open (reconnecting with jittered exponential
+ * backoff), carries out each command and acknowledges it, and reports the
+ * state of the agents it started.
+ */
+export async function runDaemon(options: DaemonOptions): Promise<void> {
+  const { signal } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const transport = options.transport ?? createDaemonTransport(options.server, options.protocol ?? "grpc");
+  const client = createClient(DaemonService, transport);
+  const headers = { Authorization: `Bearer ${options.token}` };
+  const agents = createAgentTable();
+  const dispatcher = createCommandDispatcher({
+    client,
+    headers,
+    agents,
+    log,
+    signal,
+    launch: {
+      workspaceRoots: options.workspaceRoots,
+      bins: options.bins ?? defaultAgentBins(),
+      agents,
+      startupWindowMs: options.startupWindowMs,
+      signal,
+    },
+  });
+  const backoff = createBackoff({ initialMs: options.backoff?.initialMs, maxMs: options.backoff?.maxMs });
+  const resetAfterMs = options.backoff?.resetAfterMs ?? 10_000;
+
+  while (!signal.aborted) {
+    const openedAt = Date.now();
+    let delivered = false;
+    let delay: number | undefined;
+    try {
+      log(`daemon: subscribing to ${options.server || "server"}`);
+      const request = {
+        daemonVersion: options.version ?? "unknown",
+        hostname: options.hostname ?? osHostname(),
+        runningSessions: agents.running(),
+      };
+      for await (const command of client.subscribe(request, { headers, signal })) {
+        if (!delivered) log("daemon: command stream open");
+        delivered = true;
+        dispatcher.dispatch(command);
+      }
+      if (signal.aborted) break;
+      log("daemon: command stream ended");
+    } catch (error) {
+      if (signal.aborted) break;
+      const failure = ConnectError.from(error);
+      if (failure.code === Code.Unauthenticated || failure.code === Code.PermissionDenied) {
+        log(`daemon: the server refused the machine token (${Code[failure.code]}): ${failure.rawMessage}`);
+        delay = backoff.maxMs;
+      } else {
+        log(`daemon: command stream failed (${Code[failure.code]}): ${failure.rawMessage}`);
+      }
+    }
+    if (delivered || Date.now() - openedAt >= resetAfterMs) backoff.reset();
+    delay ??= backoff.next();
+    log(`daemon: reconnecting in ${delay} ms`);
+    await sleep(delay, signal);
+  }
+
+  log("daemon: shutting down");
+  await dispatcher.drain();
+  if (options.keepAgentsOnExit) {
+    log(`daemon: leaving ${agents.records().length} agent(s) running`);
+    return;
+  }
+  const graceMs = options.shutdownGraceMs ?? 3000;
+  await Promise.all(
+    agents.records().map((record) => {
+      record.stopRequested = true;
+      return record.agent.stop(graceMs);
+    }),
+  );
+  await dispatcher.drainReports();
+  log("daemon: stopped");
+}
+
+/** The HTTP/2 transport to the server for `protocol`. */
+export function createDaemonTransport(server: string, protocol: "grpc" | "connect"): Transport {
+  // HTTP/2 PINGs notice a dead connection while the stream is idle.
+  const ping = { pingIntervalMs: 30_000, pingTimeoutMs: 15_000 };
+  if (protocol === "connect") return createConnectTransport({ baseUrl: server, httpVersion: "2", ...ping });
+  return createGrpcTransport({ baseUrl: server, ...ping });
+}

@@ -1,0 +1,102 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ensureWorktree } from "../../../client/daemon/ensure-worktree.js";
+import { createTempGitRepo, type TempGitRepo } from "./temp-git-repo.js";
+
+let temp: TempGitRepo;
+let base: string;
+let repo: string;
+
+function git(cwd: string, ...args: string[]): string {
+  return temp.git(args, cwd);
+}
+
+beforeEach(async () => {
+  temp = await createTempGitRepo();
+  base = temp.base;
+  repo = temp.repo;
+});
+
+afterEach(async () => {
+  await temp.cleanup();
+});
+
+describe("ensureWorktree", () => {
+  it("creates a worktree on a new branch under .worktrees", async () => {
+    const result = await ensureWorktree({ repoDir: repo, branch: "feat/login" });
+    expect(result).toEqual({ workDir: path.join(repo, ".worktrees", "feat__login"), branch: "feat/login", created: true });
+    expect(git(result.workDir, "rev-parse", "--abbrev-ref", "HEAD")).toBe("feat/login");
+    expect(await readFile(path.join(result.workDir, "README.md"), "utf8")).toBe("hello\n");
+    // The worktrees folder does not dirty the repository.
+    expect(git(repo, "status", "--porcelain")).toBe("");
+  });
+
+  it("reuses the worktree on a second call and writes the exclude line once", async () => {
+    const first = await ensureWorktree({ repoDir: repo, branch: "fix-1" });
+    await writeFile(path.join(first.workDir, "scratch.txt"), "work in progress\n");
+    const second = await ensureWorktree({ repoDir: repo, branch: "fix-1" });
+    expect(second).toEqual({ workDir: first.workDir, branch: "fix-1", created: false });
+    expect(await readFile(path.join(second.workDir, "scratch.txt"), "utf8")).toBe("work in progress\n");
+    await ensureWorktree({ repoDir: repo, branch: "fix-2" });
+    const exclude = await readFile(path.join(repo, ".git", "info", "exclude"), "utf8");
+    expect(exclude.split("\n").filter((line) => line === "/.worktrees/")).toHaveLength(1);
+  });
+
+  it("checks out an existing branch", async () => {
+    git(repo, "branch", "existing");
+    const result = await ensureWorktree({ repoDir: repo, branch: "existing" });
+    expect(result.created).toBe(true);
+    expect(git(result.workDir, "rev-parse", "--abbrev-ref", "HEAD")).toBe("existing");
+    expect(git(result.workDir, "rev-parse", "HEAD")).toBe(git(repo, "rev-parse", "main"));
+  });
+
+  it("serializes concurrent calls for the same branch", async () => {
+    const results = await Promise.all([
+      ensureWorktree({ repoDir: repo, branch: "same" }),
+      ensureWorktree({ repoDir: repo, branch: "same" }),
+    ]);
+    expect(results.map((r) => r.created).sort()).toEqual([false, true]);
+    expect(results[0]?.workDir).toBe(results[1]?.workDir);
+  });
+
+  it.each(["../escape", "a..b", "-rf", "has space", "x.lock", "@{-1}", "/abs", ""])(
+    "rejects the branch name %j",
+    async (branch) => {
+      await expect(ensureWorktree({ repoDir: repo, branch })).rejects.toMatchObject({
+        code: "invalid_branch_name",
+      });
+      expect(git(repo, "worktree", "list", "--porcelain").match(/^worktree /gm)).toHaveLength(1);
+    },
+  );
+
+  it("fails with not_a_git_repo outside a repository", async () => {
+    const plain = path.join(base, "plain");
+    await mkdir(plain);
+    await expect(ensureWorktree({ repoDir: plain, branch: "x" })).rejects.toMatchObject({ code: "not_a_git_repo" });
+  });
+
+  it("fails with not_a_git_repo for a missing directory", async () => {
+    await expect(ensureWorktree({ repoDir: path.join(base, "missing"), branch: "x" })).rejects.toMatchObject({
+      code: "not_a_git_repo",
+    });
+  });
+
+  it("fails with a clear error for a repository without commits", async () => {
+    const empty = path.join(base, "empty");
+    await mkdir(empty);
+    git(empty, "init", "-q");
+    const error = await ensureWorktree({ repoDir: empty, branch: "x" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "empty_repository" });
+    expect((error as Error).message).toMatch(/no commits/);
+  });
+
+  it("reports git's stderr when git worktree add fails", async () => {
+    // A non-empty directory where the worktree should go makes `git worktree add` fail.
+    await mkdir(path.join(repo, ".worktrees", "taken"), { recursive: true });
+    await writeFile(path.join(repo, ".worktrees", "taken", "file"), "x");
+    const error = await ensureWorktree({ repoDir: repo, branch: "taken" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "worktree_failed" });
+    expect((error as Error).message).toMatch(/already exists/);
+  });
+});

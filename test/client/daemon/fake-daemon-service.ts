@@ -1,0 +1,122 @@
+// An in-memory DaemonService for the daemon's tests: pushes commands on the
+// open Subscribe stream and records what the daemon sends back.
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter, createRouterTransport, type Transport } from "@connectrpc/connect";
+import { vi } from "vitest";
+import {
+  type AcknowledgeRequest,
+  type DaemonCommand,
+  DaemonCommandSchema,
+  DaemonService,
+  type ReportSessionStateRequest,
+  type SubscribeRequest,
+} from "../../../gen/workspaces/v1/daemon_service_pb.js";
+import type { SessionState } from "../../../gen/workspaces/v1/session_pb.js";
+
+interface OpenStream {
+  items: DaemonCommand[];
+  ended: boolean;
+  wake: () => void;
+}
+
+export interface FakeDaemonService {
+  /** An in-memory transport to the fake. */
+  transport: Transport;
+  /** The fake's routes, to serve it over a real server too. */
+  routes: (router: ConnectRouter) => void;
+  subscribeRequests: SubscribeRequest[];
+  /** Authorization header of every call, in order. */
+  authorizations: string[];
+  acks: AcknowledgeRequest[];
+  reports: ReportSessionStateRequest[];
+  /** Sends a command on the open stream. */
+  push(command: MessageInitShape<typeof DaemonCommandSchema>): void;
+  /** Ends the open stream normally. */
+  endStream(): void;
+  waitForSubscribes(count: number): Promise<void>;
+  waitForAck(commandId: string): Promise<AcknowledgeRequest>;
+  waitForReport(sessionId: string, state: SessionState): Promise<ReportSessionStateRequest>;
+}
+
+const waitOptions = { timeout: 15_000, interval: 20 };
+
+export function createFakeDaemonService(options: { token: string }): FakeDaemonService {
+  let current: OpenStream | undefined;
+  const fake: Omit<FakeDaemonService, "transport" | "routes"> = {
+    subscribeRequests: [],
+    authorizations: [],
+    acks: [],
+    reports: [],
+    push(command) {
+      if (current === undefined || current.ended) throw new Error("no open stream");
+      current.items.push(create(DaemonCommandSchema, command));
+      current.wake();
+    },
+    endStream() {
+      if (current === undefined) return;
+      current.ended = true;
+      current.wake();
+    },
+    async waitForSubscribes(count) {
+      await vi.waitFor(() => {
+        if (fake.subscribeRequests.length < count || current === undefined || current.ended) {
+          throw new Error(`waiting for subscribe #${count}`);
+        }
+      }, waitOptions);
+    },
+    waitForAck: (commandId) =>
+      vi.waitFor(() => {
+        const ack = fake.acks.find((a) => a.commandId === commandId);
+        if (ack === undefined) throw new Error(`no acknowledgement of ${commandId}`);
+        return ack;
+      }, waitOptions),
+    waitForReport: (sessionId, state) =>
+      vi.waitFor(() => {
+        const report = fake.reports.find((r) => r.sessionId === sessionId && r.state === state);
+        if (report === undefined) throw new Error(`no report ${state} for ${sessionId}`);
+        return report;
+      }, waitOptions),
+  };
+
+  const authorize = (header: Headers) => {
+    const authorization = header.get("authorization") ?? "";
+    fake.authorizations.push(authorization);
+    if (authorization !== `Bearer ${options.token}`) {
+      throw new ConnectError("unknown machine token", Code.Unauthenticated);
+    }
+  };
+
+  const routes = (router: ConnectRouter) => {
+    router.service(DaemonService, {
+      async *subscribe(request, context) {
+        authorize(context.requestHeader);
+        const stream: OpenStream = { items: [], ended: false, wake: () => undefined };
+        current = stream;
+        fake.subscribeRequests.push(request);
+        while (true) {
+          const next = stream.items.shift();
+          if (next !== undefined) {
+            yield next;
+            continue;
+          }
+          if (stream.ended || context.signal.aborted) return;
+          await new Promise<void>((resolve) => {
+            stream.wake = resolve;
+            context.signal.addEventListener("abort", () => resolve(), { once: true });
+          });
+        }
+      },
+      acknowledge(request, context) {
+        authorize(context.requestHeader);
+        fake.acks.push(request);
+        return {};
+      },
+      reportSessionState(request, context) {
+        authorize(context.requestHeader);
+        fake.reports.push(request);
+        return {};
+      },
+    });
+  };
+  return { ...fake, routes, transport: createRouterTransport(routes) };
+}
