@@ -1,0 +1,120 @@
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { DescService } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { DaemonService } from "../gen/workspaces/v1/daemon_service_pb.js";
+import { MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
+import { WorkspaceSessionService } from "../gen/workspaces/v1/workspace_session_service_pb.js";
+import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
+import { createErrorSanitizer } from "./errors/sanitize-errors.js";
+import { createDaemonHub, type DaemonHub } from "./hub/daemon-hub.js";
+import { createLauncher } from "./launch/create-launcher.js";
+import { createRestHandler } from "./rest/create-rest-handler.js";
+import { createDaemonService } from "./services/daemon-service.js";
+import { createMachineService } from "./services/machine-service.js";
+import { createWorkspaceSessionService } from "./services/workspace-session-service.js";
+import { createSessionEventBus } from "./sessions/session-event-bus.js";
+import { createSessionLifecycle } from "./sessions/session-lifecycle.js";
+import type { Store } from "./store/store.js";
+
+export interface AppOptions {
+  store: Store;
+  /** How long a launch waits for the daemon's acknowledgement. Default 15 000 ms. */
+  launchDeadlineMs?: number;
+  /** Keep-alive interval on idle session streams. Default 15 000 ms. */
+  heartbeatMs?: number;
+  /** Ping interval on idle daemon command streams. Default 15 000 ms. */
+  pingIntervalMs?: number;
+  /** Largest request body accepted, for every protocol. Default 1 MiB. */
+  readMaxBytes?: number;
+  /** Where internal errors are logged. Default: stderr. */
+  log?: (message: string, error?: unknown) => void;
+}
+
+/** A service and its implementation, as both Connect's router and the REST transcoder take them. */
+export interface ServiceBinding {
+  service: DescService;
+  impl: Partial<ServiceImpl<DescService>>;
+}
+
+function binding<T extends DescService>(service: T, impl: ServiceImpl<T>): ServiceBinding {
+  return { service, impl: impl as unknown as Partial<ServiceImpl<DescService>> };
+}
+
+export type RequestHandler = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+) => void;
+
+export interface App {
+  /** Serves gRPC, gRPC-Web, Connect and REST; hand it to an HTTP/1.1 or HTTP/2 server. */
+  handler: RequestHandler;
+  hub: DaemonHub;
+  /** Ends the daemon streams. The store is the caller's to close. */
+  close(): void;
+}
+
+/**
+ * Wires the server: one set of service implementations behind one interceptor
+ * chain (error sanitizing, then auth), served by Connect's handler for gRPC,
+ * gRPC-Web and Connect, and by the REST transcoder for the annotated routes.
+ */
+export function createApp(options: AppOptions): App {
+  const { store } = options;
+  const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
+  const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
+  const events = createSessionEventBus(store);
+  const lifecycle = createSessionLifecycle({ store, events });
+  const hub = createDaemonHub({
+    ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
+    onOffline(machineId) {
+      store
+        .recordMachineSeen(machineId, { now: Date.now() })
+        .then(() => lifecycle.machineOffline(machineId))
+        .catch((error: unknown) => log(`marking machine ${machineId} offline failed`, error));
+    },
+  });
+  const launcher = createLauncher({
+    store,
+    hub,
+    events,
+    lifecycle,
+    ...(options.launchDeadlineMs !== undefined ? { launchDeadlineMs: options.launchDeadlineMs } : {}),
+  });
+
+  const services: ServiceBinding[] = [
+    binding(
+      WorkspaceSessionService,
+      createWorkspaceSessionService({
+        store,
+        hub,
+        launcher,
+        events,
+        ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+      }),
+    ),
+    binding(MachineService, createMachineService({ store, hub })),
+    binding(DaemonService, createDaemonService({ store, hub, lifecycle })),
+  ];
+  const interceptors = [createErrorSanitizer(log), createAuthInterceptor({ store })];
+
+  const connect = connectNodeAdapter({
+    routes(router) {
+      for (const { service, impl } of services) router.service(service, impl);
+    },
+    interceptors,
+    readMaxBytes,
+  });
+  const rest = createRestHandler({ services, interceptors, readMaxBytes });
+
+  return {
+    handler(req, res) {
+      if (!rest(req, res)) connect(req, res);
+    },
+    hub,
+    close() {
+      hub.close();
+    },
+  };
+}

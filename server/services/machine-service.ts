@@ -1,0 +1,63 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { type Machine, type MachineService, MachineSchema } from "../../gen/workspaces/v1/machine_service_pb.js";
+import { requirePrincipal } from "../auth/require-workspace-access.js";
+import type { DaemonHub } from "../hub/daemon-hub.js";
+import type { MachineRecord, Store } from "../store/store.js";
+import { validateMachineId } from "../validation/validate-session-requests.js";
+
+export interface MachineServiceOptions {
+  store: Store;
+  hub: DaemonHub;
+}
+
+/** Lists the machines an API token can launch sessions on, with their live state. */
+export function createMachineService(options: MachineServiceOptions): ServiceImpl<typeof MachineService> {
+  const { store, hub } = options;
+
+  async function machineMessage(record: MachineRecord, defaults: Map<string, string | undefined>): Promise<Machine> {
+    const info = hub.info(record.machineId);
+    return create(MachineSchema, {
+      machineId: record.machineId,
+      workspaceId: record.workspaceId,
+      online: info !== undefined,
+      lastSeenTime: info ? timestampFromMs(Date.now()) : record.lastSeenAt !== undefined ? timestampFromMs(record.lastSeenAt) : undefined,
+      daemonVersion: info?.daemonVersion ?? record.daemonVersion,
+      hostname: info?.hostname ?? record.hostname,
+      isDefault: defaults.get(record.workspaceId) === record.machineId,
+    });
+  }
+
+  async function defaultsOf(workspaceIds: Iterable<string>, signal: AbortSignal) {
+    const defaults = new Map<string, string | undefined>();
+    for (const id of workspaceIds) defaults.set(id, (await store.getWorkspace(id, signal))?.defaultMachineId);
+    return defaults;
+  }
+
+  return {
+    async listMachines(req, ctx) {
+      const principal = requirePrincipal(ctx);
+      if (principal.kind !== "api") throw new ConnectError("an API token is required", Code.PermissionDenied);
+      let ids = [...principal.workspaceIds];
+      if (req.workspaceId) {
+        if (!principal.workspaceIds.has(req.workspaceId)) throw new ConnectError(`workspace ${req.workspaceId} not found`, Code.NotFound);
+        ids = [req.workspaceId];
+      }
+      const records = await store.listMachines(ids, ctx.signal);
+      const defaults = await defaultsOf(ids, ctx.signal);
+      return { machines: await Promise.all(records.map((r) => machineMessage(r, defaults))) };
+    },
+
+    async getMachine(req, ctx) {
+      validateMachineId(req.machineId);
+      const principal = requirePrincipal(ctx);
+      if (principal.kind !== "api") throw new ConnectError("an API token is required", Code.PermissionDenied);
+      const record = await store.getMachine(req.machineId, ctx.signal);
+      if (!record || !principal.workspaceIds.has(record.workspaceId)) {
+        throw new ConnectError(`machine ${req.machineId} not found`, Code.NotFound);
+      }
+      return { machine: await machineMessage(record, await defaultsOf([record.workspaceId], ctx.signal)) };
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { create, type JsonObject } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import {
+  type Session,
+  type SessionEvent,
+  SessionEventSchema,
+  SessionSchema,
+  SessionEventType,
+  SessionState,
+} from "../../gen/workspaces/v1/session_pb.js";
+import type { SessionEventRecord, SessionRecord } from "../store/store.js";
+import { sessionEventTypeFromName, sessionStateFromName } from "./session-state-names.js";
+
+/** The API message of a stored session. */
+export function sessionMessage(record: SessionRecord): Session {
+  return create(SessionSchema, {
+    sessionId: record.sessionId,
+    workspaceId: record.workspaceId,
+    machineId: record.machineId,
+    state: sessionStateFromName(record.state),
+    provider: record.provider,
+    model: record.model,
+    agentSessionId: record.agentSessionId,
+    workDir: record.workDir,
+    branch: record.branch,
+    pid: record.pid,
+    exitCode: record.exitCode,
+    errorMessage: record.errorMessage,
+    metadata: JSON.parse(record.metadataJson || "{}") as JsonObject,
+    createTime: timestampFromMs(record.createdAt),
+    updateTime: timestampFromMs(record.updatedAt),
+    acknowledgement: record.ackJson ? (JSON.parse(record.ackJson) as { status: string; payload: JsonObject }) : undefined,
+  });
+}
+
+/** The API message of a stored event. */
+export function sessionEventMessage(record: SessionEventRecord): SessionEvent {
+  return create(SessionEventSchema, {
+    sessionId: record.sessionId,
+    sequence: BigInt(record.sequence),
+    time: timestampFromMs(record.time),
+    type: sessionEventTypeFromName(record.type),
+    state: sessionStateFromName(record.state),
+    machineId: record.machineId,
+    acknowledgement: record.ackJson ? (JSON.parse(record.ackJson) as { status: string; payload: JsonObject }) : undefined,
+    exitCode: record.exitCode,
+    message: record.message,
+  });
+}
+
+/** A keep-alive event for an idle stream: sequence 0, not part of the history. */
+export function heartbeatEvent(sessionId: string): SessionEvent {
+  return create(SessionEventSchema, {
+    sessionId,
+    type: SessionEventType.HEARTBEAT,
+    state: SessionState.UNSPECIFIED,
+    time: timestampFromMs(Date.now()),
+  });
+}
+
+/** Whether an event ends the session's stream. */
+export function isTerminalEvent(record: SessionEventRecord): boolean {
+  return record.type === "exited" || record.type === "failed";
+}
