@@ -7,6 +7,12 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Aborts when the process is asked to stop (SIGINT, SIGTERM); long-running commands end then. */
   signal?: AbortSignal;
+  /**
+   * Whether a person watches the output on a terminal: client verbs then draw a
+   * progress line on stderr while they wait. Unset means "ask the process"
+   * (both stdout and stderr are TTYs).
+   */
+  isTTY?: boolean;
 }
 
 /** Exit codes shared by the `wsctl` verbs. */

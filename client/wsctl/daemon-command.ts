@@ -1,0 +1,85 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { runDaemon } from "../daemon/run-daemon.js";
+import type { CliIo } from "./cli-output.js";
+
+const usage = `Usage: wsctl daemon --server URL --token MACHINE_TOKEN --workspace-root WORKSPACE_ID=DIR [...]
+
+Runs the daemon of one machine: keeps a command stream to the server open, creates git
+worktrees and starts the agents it is asked to, and reports their state.
+
+Options:
+  --server URL                 the server (env WSCTL_SERVER), e.g. http://127.0.0.1:8080
+  --token TOKEN                machine token from "wsctl admin create-token --machine ID" (env WSCTL_TOKEN)
+  --workspace-root ID=DIR      directory (a git repository) of a workspace's agents; repeat per workspace
+  --claude-bin PATH            claude executable (env WSCTL_CLAUDE_BIN; default claude)
+  --codex-bin PATH             codex executable (env WSCTL_CODEX_BIN; default codex)
+  --protocol grpc|connect      wire protocol over HTTP/2 (default grpc)
+  --startup-window-ms N        how long an agent must survive to count as started (default 1500)
+
+Example:
+  wsctl daemon --server http://127.0.0.1:8080 --token wsm_... --workspace-root acme=$HOME/src/acme
+`;
+
+const options = {
+  server: { type: "string" },
+  token: { type: "string" },
+  "workspace-root": { type: "string", multiple: true, default: [] as string[] },
+  "claude-bin": { type: "string" },
+  "codex-bin": { type: "string" },
+  protocol: { type: "string", default: "grpc" },
+  "startup-window-ms": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+  } satisfies ParseArgsConfig["options"];
+
+function parseOptions(args: string[]) {
+  return parseArgs({ args, options, strict: true }).values;
+}
+
+/** `wsctl daemon`: runs until SIGINT or SIGTERM. */
+export async function runDaemonCommand(args: string[], io: CliIo): Promise<number> {
+  let values: ReturnType<typeof parseOptions>;
+  try {
+    values = parseOptions(args);
+  } catch (error) {
+    io.stderr(`wsctl daemon: ${(error as Error).message}\n${usage}`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(usage);
+    return 0;
+  }
+  const server = values.server ?? io.env.WSCTL_SERVER;
+  const token = values.token ?? io.env.WSCTL_TOKEN;
+  const problems: string[] = [];
+  if (!server) problems.push("--server (or WSCTL_SERVER) is required");
+  if (!token) problems.push("--token (or WSCTL_TOKEN) is required");
+  const roots = new Map<string, string>();
+  for (const spec of values["workspace-root"]) {
+    const eq = spec.indexOf("=");
+    if (eq <= 0 || eq === spec.length - 1) problems.push(`--workspace-root must be WORKSPACE_ID=DIR, got "${spec}"`);
+    else roots.set(spec.slice(0, eq), spec.slice(eq + 1));
+  }
+  if (roots.size === 0) problems.push("at least one --workspace-root WORKSPACE_ID=DIR is required");
+  if (values.protocol !== "grpc" && values.protocol !== "connect") problems.push("--protocol must be grpc or connect");
+  const window = values["startup-window-ms"] !== undefined ? Number(values["startup-window-ms"]) : undefined;
+  if (window !== undefined && !(Number.isInteger(window) && window >= 0)) problems.push("--startup-window-ms must be a whole number");
+  if (problems.length > 0) {
+    io.stderr(`wsctl daemon: ${problems.join("; ")}\n`);
+    return 2;
+  }
+  await runDaemon({
+    server: server!,
+    token: token!,
+    workspaceRoots: roots,
+    bins: {
+      claude: values["claude-bin"] ?? io.env.WSCTL_CLAUDE_BIN ?? "claude",
+      codex: values["codex-bin"] ?? io.env.WSCTL_CODEX_BIN ?? "codex",
+    },
+    protocol: values.protocol as "grpc" | "connect",
+    version: "0.1.0",
+    ...(window !== undefined ? { startupWindowMs: window } : {}),
+    signal: io.signal ?? new AbortController().signal,
+    log: (line) => io.stderr(`${line}\n`),
+  });
+  return 0;
+}

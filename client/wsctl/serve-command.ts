@@ -1,0 +1,131 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { createApp } from "../../server/create-app.js";
+import { openStore } from "../../server/store/open-store.js";
+import { listenOnePort } from "../../server/transport/listen-one-port.js";
+import { readTlsFiles } from "../../server/transport/read-tls-files.js";
+import type { CliIo } from "./cli-output.js";
+import { startDevMode } from "./dev-mode.js";
+import { parseListen } from "./parse-listen.js";
+
+const usage = `Usage: wsctl serve [options]
+
+Serves gRPC, gRPC-Web, Connect and REST (POST /api/v1/workspaces/{id}/sessions) on one port.
+
+Options:
+  --listen HOST:PORT      address to listen on (env WSCTL_LISTEN; default 127.0.0.1:8080; port 0 = any)
+  --database PATH|URL     SQLite file (env WSCTL_DATABASE; default ./data/wsctl.db)
+  --tls-cert FILE         PEM certificate; with --tls-key serves TLS with ALPN h2 and http/1.1
+  --tls-key FILE          PEM private key
+  --launch-deadline-ms N  how long a launch waits for the daemon's acknowledgement (default 15000)
+  --dev                   first-run mode: create workspace "default", machine "local" and tokens
+                          (written to data/credentials.json), and run a daemon for "local" rooted
+                          at the current directory
+  --claude-bin PATH       with --dev: the claude binary (env WSCTL_CLAUDE_BIN; default claude)
+  --codex-bin PATH        with --dev: the codex binary (env WSCTL_CODEX_BIN; default codex)
+
+Examples:
+  wsctl serve --dev
+  wsctl serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --database /var/lib/wsctl/wsctl.db
+`;
+
+const options = {
+  listen: { type: "string" },
+  database: { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "launch-deadline-ms": { type: "string" },
+  dev: { type: "boolean", default: false },
+  "claude-bin": { type: "string" },
+  "codex-bin": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+  } satisfies ParseArgsConfig["options"];
+
+function parseOptions(args: string[]) {
+  return parseArgs({ args, options, strict: true }).values;
+}
+
+/** `wsctl serve`: runs the server until SIGINT or SIGTERM. */
+export async function runServe(args: string[], io: CliIo): Promise<number> {
+  let values: ReturnType<typeof parseOptions>;
+  try {
+    values = parseOptions(args);
+  } catch (error) {
+    io.stderr(`wsctl serve: ${(error as Error).message}\n${usage}`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(usage);
+    return 0;
+  }
+  const listen = parseListen(values.listen ?? io.env.WSCTL_LISTEN ?? "127.0.0.1:8080");
+  if (!listen) {
+    io.stderr("wsctl serve: --listen must be HOST:PORT, for example 127.0.0.1:8080\n");
+    return 2;
+  }
+  if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) {
+    io.stderr("wsctl serve: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  const deadline = values["launch-deadline-ms"] !== undefined ? Number(values["launch-deadline-ms"]) : undefined;
+  if (deadline !== undefined && !(Number.isInteger(deadline) && deadline > 0)) {
+    io.stderr("wsctl serve: --launch-deadline-ms must be a positive whole number\n");
+    return 2;
+  }
+  const database = values.database ?? io.env.WSCTL_DATABASE ?? "./data/wsctl.db";
+
+  let tls: Awaited<ReturnType<typeof readTlsFiles>> | undefined;
+  try {
+    tls = values["tls-cert"] && values["tls-key"] ? await readTlsFiles({ certPath: values["tls-cert"], keyPath: values["tls-key"] }) : undefined;
+  } catch (error) {
+    io.stderr(`wsctl serve: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const store = await openStore(database).catch((error: unknown) => {
+    io.stderr(`wsctl serve: cannot open the database: ${(error as Error).message}\n`);
+    return undefined;
+  });
+  if (!store) return 1;
+
+  const app = createApp({
+    store,
+    ...(deadline !== undefined ? { launchDeadlineMs: deadline } : {}),
+    log: (message, error) => io.stderr(`wsctl serve: ${message}${error ? `: ${(error as Error)?.stack ?? String(error)}` : ""}\n`),
+  });
+  const server = await listenOnePort({ host: listen.host, port: listen.port, handler: app.handler, ...(tls ? { tls } : {}) }).catch(
+    (error: unknown) => {
+      io.stderr(`wsctl serve: cannot listen on ${listen.host}:${listen.port}: ${(error as Error).message}\n`);
+      return undefined;
+    },
+  );
+  if (!server) {
+    await store.close();
+    return 1;
+  }
+  io.stdout(`wsctl: serving gRPC, gRPC-Web, Connect and REST on ${server.url}\n`);
+
+  const stopped = io.signal ?? new AbortController().signal;
+  const dev = values.dev
+    ? await startDevMode({
+        store,
+        database,
+        serverUrl: server.url,
+        io,
+        signal: stopped,
+        bins: {
+          claude: values["claude-bin"] ?? io.env.WSCTL_CLAUDE_BIN ?? "claude",
+          codex: values["codex-bin"] ?? io.env.WSCTL_CODEX_BIN ?? "codex",
+        },
+      })
+    : undefined;
+
+  await new Promise<void>((resolve) => {
+    if (stopped.aborted) resolve();
+    else stopped.addEventListener("abort", () => resolve(), { once: true });
+  });
+  io.stdout("wsctl: shutting down\n");
+  await dev?.stopped;
+  app.close();
+  await server.close({ graceMs: 3000 });
+  await store.close();
+  return 0;
+}

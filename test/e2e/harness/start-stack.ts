@@ -1,0 +1,141 @@
+import { execFileSync } from "node:child_process";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { runAdmin } from "../../../client/wsctl/admin-command.js";
+import { spawnWsctl, standInAgent, type WsctlProcess } from "./spawn-wsctl.js";
+
+/** A real server process, and optionally a real daemon process, on a fresh SQLite file. */
+export interface Stack {
+  url: string;
+  tmp: string;
+  database: string;
+  workspaceId: string;
+  machineId: string;
+  apiToken: string;
+  machineToken: string;
+  /** A git repository with one commit: the workspace's root on the machine. */
+  repoDir: string;
+  /** Where stand-in agents record their argv. */
+  recordDir: string;
+  server: WsctlProcess;
+  daemon: WsctlProcess | undefined;
+  /** Runs `wsctl admin` against this stack's database; resolves with stdout. */
+  admin(...args: string[]): Promise<string>;
+  /** Starts a daemon for the stack's machine and waits until the server sees it online. */
+  startDaemon(extraArgs?: string[]): Promise<WsctlProcess>;
+  /** Waits until the machine's online state is `online`. */
+  waitOnline(machineId: string, online: boolean): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Start a daemon for the machine (default true). */
+  daemon?: boolean;
+  launchDeadlineMs?: number;
+  daemonArgs?: string[];
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const tmp = await mkdtemp(path.join(tmpdir(), "wsctl-e2e-"));
+  const database = path.join(tmp, "wsctl.db");
+  const repoDir = path.join(tmp, "repo");
+  const recordDir = path.join(tmp, "records");
+  await mkdir(recordDir);
+  await mkdir(repoDir);
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: repoDir, stdio: "pipe" });
+  git("init", "-q", "-b", "main");
+  await writeFile(path.join(repoDir, "README.md"), "# project\n");
+  git("add", ".");
+  git("-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "initial");
+
+  async function admin(...args: string[]): Promise<string> {
+    let out = "";
+    let err = "";
+    const code = await runAdmin([...args, "--database", database], {
+      stdout: (s) => {
+        out += s;
+      },
+      stderr: (s) => {
+        err += s;
+      },
+      env: {},
+    });
+    if (code !== 0) throw new Error(`wsctl admin ${args.join(" ")} exited ${code}: ${err}`);
+    return out;
+  }
+  const workspaceId = "ws1";
+  const machineId = "m1";
+  await admin("create-workspace", workspaceId);
+  await admin("create-machine", machineId, "--workspace", workspaceId);
+  const apiToken = (JSON.parse(await admin("create-token", "--workspace", workspaceId, "--json")) as { token: string }).token;
+  const machineToken = (JSON.parse(await admin("create-token", "--machine", machineId, "--json")) as { token: string }).token;
+
+  const server = spawnWsctl([
+    "serve",
+    "--listen",
+    "127.0.0.1:0",
+    "--database",
+    database,
+    "--launch-deadline-ms",
+    String(options.launchDeadlineMs ?? 5000),
+  ]);
+  const url = (await server.waitFor(/REST on (http:\/\/\S+)/))[1]!;
+
+  const stack: Stack = {
+    url,
+    tmp,
+    database,
+    workspaceId,
+    machineId,
+    apiToken,
+    machineToken,
+    repoDir,
+    recordDir,
+    server,
+    daemon: undefined,
+    admin,
+    async waitOnline(id, online) {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const res = await fetch(`${url}/api/v1/machines/${id}`, { headers: { Authorization: `Bearer ${apiToken}` } });
+        const body = (await res.json()) as { machine?: { online?: boolean } };
+        if ((body.machine?.online ?? false) === online) return;
+        if (Date.now() > deadline) throw new Error(`machine ${id} did not become ${online ? "online" : "offline"}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async startDaemon(extraArgs = []) {
+      const daemon = spawnWsctl(
+        [
+          "daemon",
+          "--server",
+          url,
+          "--token",
+          machineToken,
+          "--workspace-root",
+          `${workspaceId}=${repoDir}`,
+          "--claude-bin",
+          standInAgent,
+          "--codex-bin",
+          standInAgent,
+          "--startup-window-ms",
+          "300",
+          ...(options.daemonArgs ?? []),
+          ...extraArgs,
+        ],
+        { env: { STANDIN_RECORD_DIR: recordDir } },
+      );
+      stack.daemon = daemon;
+      await stack.waitOnline(machineId, true);
+      return daemon;
+    },
+    async stop() {
+      await stack.daemon?.stop();
+      await server.stop();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+  if (options.daemon ?? true) await stack.startDaemon();
+  return stack;
+}
