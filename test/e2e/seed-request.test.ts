@@ -1,0 +1,149 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "./harness/spawn-wsctl.js";
+import { seedRequest, seedRequestText } from "./harness/seed-request.js";
+import { type Stack, startStack } from "./harness/start-stack.js";
+
+const run = promisify(execFile);
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+}, 60_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function curl(args: string[]): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { stdout } = await run("curl", ["-sS", "-w", "\n%{http_code}", ...args]);
+  const cut = stdout.lastIndexOf("\n");
+  return { status: Number(stdout.slice(cut + 1)), body: JSON.parse(stdout.slice(0, cut)) as Record<string, unknown> };
+}
+
+describe("the seed's curl request", () => {
+  it.each([["--http1.1"], ["--http2-prior-knowledge"]])("returns 200 {status: ok, payload} with curl %s", async (flag) => {
+    const body = JSON.stringify(seedRequest({ initial_prompt: "Fix the failing test" }), null, 2);
+    const res = await curl([
+      flag,
+      "--request",
+      "POST",
+      "--url",
+      `${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions`,
+      "--header",
+      `Authorization: Bearer ${stack.apiToken}`,
+      "--header",
+      "Content-Type: application/json",
+      "--data",
+      body,
+    ]);
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body)).toEqual(["status", "payload"]);
+    expect(res.body.status).toBe("ok");
+    expect(res.body.payload).toMatchObject({
+      workspace_id: stack.workspaceId,
+      machine_id: stack.machineId,
+      provider: "claude_code",
+      model: "haiku",
+      branch: "",
+      work_dir: stack.repoDir,
+    });
+    for (const key of ["session_id", "agent_session_id", "pid"]) expect(res.body.payload).toHaveProperty(key);
+  });
+
+  it("names each placeholder field that is not a real value when sent verbatim", async () => {
+    const res = await curl([
+      "-X",
+      "POST",
+      `${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions`,
+      "-H",
+      `Authorization: Bearer ${stack.apiToken}`,
+      "-H",
+      "Content-Type: application/json",
+      "--data",
+      seedRequestText,
+    ]);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe("invalid_argument");
+    expect(res.body.detail).toBe(res.body.message);
+    for (const field of ["machine_id", "session_settings.code.default_provider", "session_settings.voice.language", "worktree_name"]) {
+      expect(String(res.body.message)).toContain(field);
+    }
+  });
+
+  it("gives the stand-in agent the argv built from the seed's settings, in a worktree on the named branch", async () => {
+    const res = await curl([
+      "-X",
+      "POST",
+      `${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions`,
+      "-H",
+      `Authorization: Bearer ${stack.apiToken}`,
+      "-H",
+      "Content-Type: application/json",
+      "--data",
+      JSON.stringify(seedRequest({ initial_prompt: "-rf /", worktree_name: "feature/seed" })),
+    ]);
+    expect(res.status).toBe(200);
+    const payload = res.body.payload as { pid: number; agent_session_id: string; work_dir: string };
+    expect(payload.work_dir).toBe(path.join(stack.repoDir, ".worktrees", "feature__seed"));
+    const { stdout: branch } = await run("git", ["-C", payload.work_dir, "branch", "--show-current"]);
+    expect(branch.trim()).toBe("feature/seed");
+    const { readFile } = await import("node:fs/promises");
+    const record = JSON.parse(await readFile(path.join(stack.recordDir, `${payload.pid}.json`), "utf8")) as { argv: string[]; cwd: string };
+    expect(record.cwd).toBe(payload.work_dir);
+    expect(record.argv).toEqual([
+      "--print",
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--session-id",
+      payload.agent_session_id,
+      "--model",
+      "haiku",
+      "--",
+      "-rf /",
+    ]);
+  });
+
+  it("replays the first result for a retry with the same Idempotency-Key and launches nothing new", async () => {
+    const args = [
+      "-X",
+      "POST",
+      `${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions`,
+      "-H",
+      `Authorization: Bearer ${stack.apiToken}`,
+      "-H",
+      "Idempotency-Key: retry-1",
+      "-H",
+      "Content-Type: application/json",
+      "--data",
+      JSON.stringify(seedRequest()),
+    ];
+    const first = await curl(args);
+    const second = await curl(args);
+    expect(first.status).toBe(200);
+    expect(second).toEqual(first);
+    const other = await curl([...args.slice(0, -1), JSON.stringify(seedRequest({ initial_prompt: "different" }))]);
+    expect(other.status).toBe(400);
+  });
+
+  it("is served over gRPC to buf curl", async () => {
+    const { stdout } = await run(path.join(repoRoot, "node_modules/.bin/buf"), [
+      "curl",
+      "--schema",
+      repoRoot,
+      "--protocol",
+      "grpc",
+      "--http2-prior-knowledge",
+      "-H",
+      `Authorization: Bearer ${stack.apiToken}`,
+      "-d",
+      JSON.stringify({ ...seedRequest(), workspace_id: stack.workspaceId }),
+      `${stack.url}/workspaces.v1.WorkspaceSessionService/LaunchWorkspaceSession`,
+    ], { cwd: repoRoot });
+    const res = JSON.parse(stdout) as { status: string; payload: Record<string, unknown> };
+    expect(res.status).toBe("ok");
+    expect(res.payload).toMatchObject({ workspace_id: stack.workspaceId, machine_id: stack.machineId, model: "haiku" });
+  });
+});
