@@ -3,11 +3,23 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { DaemonService } from "../gen/workspaces/v1/daemon_service_pb.js";
-import { MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
-import { WorkspaceSessionService } from "../gen/workspaces/v1/workspace_session_service_pb.js";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
+import { DaemonService, file_workspaces_v1_daemon_service } from "../gen/workspaces/v1/daemon_service_pb.js";
+import { file_workspaces_v1_machine_service, MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
+import {
+  file_workspaces_v1_workspace_session_service,
+  WorkspaceSessionService,
+} from "../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
 import { createErrorSanitizer } from "./errors/sanitize-errors.js";
+import { createHealthService } from "./health/create-health-service.js";
+import { createHealthStatus, type HealthStatus } from "./health/create-health-status.js";
+import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
+import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
+import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
+import { createReflectionServices } from "./reflection/create-reflection-service.js";
 import { createDaemonHub, type DaemonHub } from "./hub/daemon-hub.js";
 import { createLauncher } from "./launch/create-launcher.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
@@ -17,6 +29,11 @@ import { createWorkspaceSessionService } from "./services/workspace-session-serv
 import { createSessionEventBus } from "./sessions/session-event-bus.js";
 import { createSessionLifecycle } from "./sessions/session-lifecycle.js";
 import type { Store } from "./store/store.js";
+import { createCorsHandler } from "./web/create-cors-handler.js";
+import { createStaticHandler } from "./web/create-static-handler.js";
+
+/** The built browser page (`npm run build:web`, run by `npm ci`). */
+const defaultWebRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../dist/web");
 
 export interface AppOptions {
   store: Store;
@@ -28,6 +45,10 @@ export interface AppOptions {
   pingIntervalMs?: number;
   /** Largest request body accepted, for every protocol. Default 1 MiB. */
   readMaxBytes?: number;
+  /** Origins (besides the served page's own) whose scripts may call the API. Default: none. */
+  corsOrigins?: readonly string[];
+  /** Directory of the built browser page served at `/`. Default: `dist/web` of this checkout. */
+  webRoot?: string;
   /** Where internal errors are logged. Default: stderr. */
   log?: (message: string, error?: unknown) => void;
 }
@@ -51,6 +72,8 @@ export interface App {
   /** Serves gRPC, gRPC-Web, Connect and REST; hand it to an HTTP/1.1 or HTTP/2 server. */
   handler: RequestHandler;
   hub: DaemonHub;
+  /** The gRPC health registry; `close()` turns every service NOT_SERVING. */
+  health: HealthStatus;
   /** Ends the daemon streams. The store is the caller's to close. */
   close(): void;
 }
@@ -97,23 +120,49 @@ export function createApp(options: AppOptions): App {
     binding(MachineService, createMachineService({ store, hub })),
     binding(DaemonService, createDaemonService({ store, hub, lifecycle })),
   ];
-  const interceptors = [createErrorSanitizer(log), createAuthInterceptor({ store })];
+  // Health and reflection answer without a token: load balancers and tools
+  // like buf curl and grpcurl call them before they have one.
+  const health = createHealthStatus(Object.fromEntries(["", ...services.map((s) => s.service.typeName)].map((n) => [n, "SERVING"])));
+  const reflection = createReflectionServices({
+    registry: createDescFileRegistry(
+      file_workspaces_v1_workspace_session_service,
+      file_workspaces_v1_machine_service,
+      file_workspaces_v1_daemon_service,
+      file_health_v1_health,
+    ),
+    serviceNames: [...services.map((s) => s.service.typeName), Health.typeName],
+  });
+  const publicServices = [createHealthService(health), ...reflection];
+  const interceptors = [
+    createErrorSanitizer(log),
+    createAuthInterceptor({ store, publicServices: publicServices.map((s) => s.service.typeName) }),
+  ];
 
   const connect = connectNodeAdapter({
     routes(router) {
-      for (const { service, impl } of services) router.service(service, impl);
+      for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);
     },
     interceptors,
     readMaxBytes,
   });
   const rest = createRestHandler({ services, interceptors, readMaxBytes });
+  const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
+  const openapi = createOpenApiHandler(
+    createOpenApiDocument({ services: services.map((s) => s.service), title: "workspace-sessions", version: "v1" }),
+  );
+  const page = createStaticHandler({ root: options.webRoot ?? defaultWebRoot });
 
   return {
+    // CORS preflights are answered before any RPC handler; then the page and
+    // the OpenAPI document, REST routes, and Connect (gRPC, gRPC-Web, Connect).
     handler(req, res) {
-      if (!rest(req, res)) connect(req, res);
+      if (cors(req, res) || page(req, res) || openapi(req, res) || rest(req, res)) return;
+      connect(req, res);
     },
     hub,
+    health,
     close() {
+      health.setAll("NOT_SERVING");
       hub.close();
     },
   };

@@ -9,7 +9,8 @@ import { parseListen } from "./parse-listen.js";
 
 const usage = `Usage: wsctl serve [options]
 
-Serves gRPC, gRPC-Web, Connect and REST (POST /api/v1/workspaces/{id}/sessions) on one port.
+Serves gRPC, gRPC-Web, Connect and REST (POST /api/v1/workspaces/{id}/sessions) on one port,
+with gRPC health and reflection, the OpenAPI document at /openapi.json and the browser page at /.
 
 Options:
   --listen HOST:PORT      address to listen on (env WSCTL_LISTEN; default 127.0.0.1:8080; port 0 = any)
@@ -17,6 +18,7 @@ Options:
   --tls-cert FILE         PEM certificate; with --tls-key serves TLS with ALPN h2 and http/1.1
   --tls-key FILE          PEM private key
   --launch-deadline-ms N  how long a launch waits for the daemon's acknowledgement (default 15000)
+  --cors-origin ORIGIN    let pages from ORIGIN (e.g. https://app.example.com) call the API; repeatable
   --dev                   first-run mode: create workspace "default", machine "local" and tokens
                           (written to data/credentials.json), and run a daemon for "local" rooted
                           at the current directory
@@ -34,6 +36,7 @@ const options = {
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
   "launch-deadline-ms": { type: "string" },
+  "cors-origin": { type: "string", multiple: true, default: [] as string[] },
   dev: { type: "boolean", default: false },
   "claude-bin": { type: "string" },
   "codex-bin": { type: "string" },
@@ -89,6 +92,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   const app = createApp({
     store,
     ...(deadline !== undefined ? { launchDeadlineMs: deadline } : {}),
+    corsOrigins: values["cors-origin"],
     log: (message, error) => io.stderr(`wsctl serve: ${message}${error ? `: ${(error as Error)?.stack ?? String(error)}` : ""}\n`),
   });
   const server = await listenOnePort({ host: listen.host, port: listen.port, handler: app.handler, ...(tls ? { tls } : {}) }).catch(

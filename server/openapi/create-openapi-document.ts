@@ -1,0 +1,133 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { type Commented, createCommentReader } from "./create-comment-reader.js";
+import { createOpenApiOperation, errorResponses, openApiPath } from "./create-openapi-operation.js";
+import { createSchemaBuilder, type Schema } from "./create-schema-builder.js";
+import { listHttpBindings } from "./list-http-bindings.js";
+
+export interface OpenApiOptions {
+  /** Services whose `google.api.http` bindings are documented; methods without one are left out. */
+  services: readonly DescService[];
+  /** `info.title`. */
+  title: string;
+  /** `info.version`: the API's version, not OpenAPI's. */
+  version: string;
+  /** `info.description`. Default: none. */
+  description?: string;
+  /** The one entry of `servers`. Default: none, so tools use the document's own origin. */
+  serverUrl?: string;
+  /**
+   * Describes services, methods, messages, enums and fields. Default: their
+   * .proto comments when the descriptors carry source info (descriptors from
+   * a `buf build` image do; generated code's embedded ones do not).
+   */
+  describe?: (desc: Commented) => string | undefined;
+}
+
+/** Connect code names, the values of `Error.code`. */
+const codeNames = [
+  "canceled",
+  "unknown",
+  "invalid_argument",
+  "deadline_exceeded",
+  "not_found",
+  "already_exists",
+  "permission_denied",
+  "resource_exhausted",
+  "failed_precondition",
+  "aborted",
+  "out_of_range",
+  "unimplemented",
+  "internal",
+  "unavailable",
+  "data_loss",
+  "unauthenticated",
+];
+
+const errorSchema: Schema = {
+  type: "object",
+  description: "The body of every REST error.",
+  required: ["code", "message", "details", "detail"],
+  properties: {
+    code: { type: "string", enum: codeNames, description: "Connect error code." },
+    message: { type: "string", description: "What went wrong, for people." },
+    details: {
+      type: "array",
+      description: "Error details, for example google.rpc.BadRequest with one violation per bad field.",
+      items: {
+        type: "object",
+        required: ["type", "value"],
+        properties: {
+          type: { type: "string", description: "Full name of the detail's message, e.g. google.rpc.BadRequest." },
+          value: { type: "string", contentEncoding: "base64", description: "The detail in binary protobuf." },
+          debug: { description: "The detail as JSON with proto field names." },
+        },
+      },
+    },
+    detail: { type: "string", description: "`message` again, for clients of FastAPI-style APIs." },
+  },
+};
+
+/**
+ * An OpenAPI 3.1 document for the REST bindings of `options.services`, built
+ * from their descriptors and `google.api.http` annotations (additional
+ * bindings included): one path per binding, with path and query parameters,
+ * request body, the 200 response (`application/x-ndjson` for server streams)
+ * and the error responses with the shared `Error` schema. Messages and enums
+ * are components under their full proto names, with proto (snake_case)
+ * property names as REST responses use. Every operation takes a bearer token.
+ * Throws for an annotation that names no field.
+ */
+export function createOpenApiDocument(options: OpenApiOptions): Schema {
+  const describe = options.describe ?? createCommentReader();
+  const schemas = createSchemaBuilder(describe);
+  const paths: Record<string, Record<string, Schema>> = {};
+  const operationIds = new Set<string>();
+  for (const binding of listHttpBindings(options.services)) {
+    const { path } = openApiPath(binding.template);
+    const base = `${binding.method.parent.name}_${binding.method.name}`;
+    let operationId = binding.index === 0 ? base : `${base}_${binding.index}`;
+    for (let n = 2; operationIds.has(operationId); n++) operationId = `${base}_${n}`;
+    operationIds.add(operationId);
+    const item = paths[path] ?? {};
+    paths[path] = item;
+    if (item[binding.httpMethod] !== undefined) {
+      throw new Error(`${binding.method.parent.typeName}.${binding.method.name}: ${binding.httpMethod} ${path} is bound twice`);
+    }
+    item[binding.httpMethod] = createOpenApiOperation(binding, operationId, schemas, describe);
+  }
+
+  const bound = new Set(listHttpBindings(options.services).map((b) => b.method.parent));
+  const tags = options.services.filter((s) => bound.has(s)).map((s) => {
+    const tag: Schema = { name: s.typeName };
+    const d = describe(s);
+    if (d !== undefined) tag.description = d;
+    return tag;
+  });
+  const info: Schema = { title: options.title, version: options.version };
+  if (options.description !== undefined) info.description = options.description;
+  const responses: Record<string, Schema> = {};
+  for (const [status, codes] of Object.entries(errorResponses)) {
+    responses[`Error${status}`] = {
+      description: codes,
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    };
+  }
+  const sorted: Record<string, Schema> = { Error: errorSchema };
+  for (const name of Object.keys(schemas.schemas).sort()) sorted[name] = schemas.schemas[name]!;
+
+  return {
+    openapi: "3.1.0",
+    info,
+    ...(options.serverUrl !== undefined ? { servers: [{ url: options.serverUrl }] } : {}),
+    tags,
+    security: [{ bearerAuth: [] }],
+    paths,
+    components: {
+      schemas: sorted,
+      responses,
+      securitySchemes: {
+        bearerAuth: { type: "http", scheme: "bearer", description: "An API token: `Authorization: Bearer <token>`." },
+      },
+    },
+  };
+}
