@@ -18,6 +18,7 @@ Options:
   --tls-cert FILE         PEM certificate; with --tls-key serves TLS with ALPN h2 and http/1.1
   --tls-key FILE          PEM private key
   --launch-deadline-ms N  how long a launch waits for the daemon's acknowledgement (default 15000)
+  --keepalive-ms N        keep-alive interval on idle session and daemon streams (default 15000)
   --cors-origin ORIGIN    let pages from ORIGIN (e.g. https://app.example.com) call the API; repeatable
   --dev                   first-run mode: create workspace "default", machine "local" and tokens
                           (written to data/credentials.json), and run a daemon for "local" rooted
@@ -36,6 +37,7 @@ const options = {
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
   "launch-deadline-ms": { type: "string" },
+  "keepalive-ms": { type: "string" },
   "cors-origin": { type: "string", multiple: true, default: [] as string[] },
   dev: { type: "boolean", default: false },
   "claude-bin": { type: "string" },
@@ -74,6 +76,11 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     io.stderr("wsctl serve: --launch-deadline-ms must be a positive whole number\n");
     return 2;
   }
+  const keepalive = values["keepalive-ms"] !== undefined ? Number(values["keepalive-ms"]) : undefined;
+  if (keepalive !== undefined && !(Number.isInteger(keepalive) && keepalive > 0)) {
+    io.stderr("wsctl serve: --keepalive-ms must be a positive whole number\n");
+    return 2;
+  }
   const database = values.database ?? io.env.WSCTL_DATABASE ?? "./data/wsctl.db";
 
   let tls: Awaited<ReturnType<typeof readTlsFiles>> | undefined;
@@ -92,6 +99,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   const app = createApp({
     store,
     ...(deadline !== undefined ? { launchDeadlineMs: deadline } : {}),
+    ...(keepalive !== undefined ? { heartbeatMs: keepalive, pingIntervalMs: keepalive } : {}),
     corsOrigins: values["cors-origin"],
     log: (message, error) => io.stderr(`wsctl serve: ${message}${error ? `: ${(error as Error)?.stack ?? String(error)}` : ""}\n`),
   });

@@ -33,6 +33,8 @@ export interface StackOptions {
   /** Start a daemon for the machine (default true). */
   daemon?: boolean;
   launchDeadlineMs?: number;
+  /** Keep-alive interval of the server's streams (default: the server's own). */
+  keepaliveMs?: number;
   daemonArgs?: string[];
 }
 
@@ -79,6 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     database,
     "--launch-deadline-ms",
     String(options.launchDeadlineMs ?? 5000),
+    ...(options.keepaliveMs !== undefined ? ["--keepalive-ms", String(options.keepaliveMs)] : []),
   ]);
   const url = (await server.waitFor(/REST on (http:\/\/\S+)/))[1]!;
 
