@@ -45,8 +45,9 @@ export interface ListenOptions {
   idleTimeoutMs?: number;
   /**
    * Time a new connection has to finish its TLS handshake and to send enough
-   * bytes to tell its HTTP version, and an HTTP/1.1 request to send its headers.
-   * Default 60_000; 0 = no limit.
+   * bytes to tell its HTTP version, and an HTTP/1.1 request to send its headers
+   * (answered 408 when late). Default 60_000; 0 = no limit (a TLS handshake then
+   * still times out after Node's 120 s).
    */
   headersTimeoutMs?: number;
   /**
@@ -145,9 +146,12 @@ export async function listenOnePort(options: ListenOptions): Promise<OnePortServ
       handler(req, res);
     } catch {
       // A handler must not throw; if it does, answer 500 rather than crash the process.
-      if (res.headersSent) res.destroy();
-      else if (res instanceof http.ServerResponse) res.writeHead(500).end();
-      else res.writeHead(500).end();
+      if (res.headersSent) {
+        res.destroy();
+      } else {
+        res.statusCode = 500;
+        res.end();
+      }
     }
   }
   http1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -172,18 +176,23 @@ export async function listenOnePort(options: ListenOptions): Promise<OnePortServ
         handshaking.delete(peerKey(socket));
         tracker.endPending(raw);
       }
-      if (socket.alpnProtocol === "h2") h2.emit("connection", socket);
-      else http1.emit("connection", socket);
+      if (socket.alpnProtocol === "h2") {
+        h2.emit("connection", socket);
+      } else {
+        tracker.startPending(socket);
+        http1.emit("connection", socket);
+      }
     });
     front.on("tlsClientError", (_error: Error, socket: tls.TLSSocket) => socket.destroy());
   } else {
     front.on("connection", (socket: net.Socket) => {
       tracker.startPending(socket);
       sniffHttpVersion(socket, headersTimeoutMs, (protocol) => {
-        tracker.endPending(socket);
         if (protocol === "h2") {
+          tracker.endPending(socket);
           h2.emit("connection", socket);
         } else {
+          // Stays pending until its first request arrives.
           http1.emit("connection", socket);
           socket.resume();
         }
@@ -193,6 +202,7 @@ export async function listenOnePort(options: ListenOptions): Promise<OnePortServ
 
   await new Promise<void>((resolve, reject) => {
     const onListenError = (error: NodeJS.ErrnoException): void => {
+      http1.close();
       reject(new Error(`cannot listen on ${hostPort(host, port)}: ${error.code ?? error.message}`, { cause: error }));
     };
     front.once("error", onListenError);

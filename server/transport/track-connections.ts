@@ -16,14 +16,16 @@ export interface TrackedServers {
 
 /** Knows every connection of one port and closes them gracefully. */
 export interface ConnectionTracker {
-  /** Marks a raw socket as not yet handed to an HTTP server (protocol detection, TLS handshake). */
+  /**
+   * Marks a socket that has no request yet: a raw socket in protocol detection or
+   * its TLS handshake, or an HTTP/1.x socket before its first request. close()
+   * destroys such sockets at once. The mark goes with the socket's first request.
+   */
   startPending(socket: Socket): void;
-  /** The socket was handed to an HTTP server (or is gone). */
+  /** The socket moved on (to an HTTP/2 session, or to its TLS socket). */
   endPending(socket: Socket): void;
   /** Records an HTTP/1.x response in flight, so close() can wait for it. */
   trackResponse(res: http.ServerResponse): void;
-  /** Whether close() has begun. */
-  readonly closing: boolean;
   /**
    * Stops accepting, sends GOAWAY to HTTP/2 sessions, closes idle HTTP/1.x
    * keep-alive sockets and sockets that never got as far as a request, lets
@@ -34,10 +36,10 @@ export interface ConnectionTracker {
 }
 
 /**
- * Tracks the connections of one port: raw sockets, HTTP/2 sessions (with their
- * idle timeout, armed only while no stream is open) and HTTP/1.x responses.
- * Per request it costs one Set entry and one listener (HTTP/1.x) or one listener
- * (HTTP/2), without closures.
+ * Tracks the connections of one port: raw sockets, sockets without a request yet,
+ * HTTP/2 sessions (with their idle timeout, armed only while no stream is open)
+ * and HTTP/1.x responses. Per request it costs a few Set operations and one
+ * listener, without closures.
  */
 export function trackConnections(servers: TrackedServers): ConnectionTracker {
   const { front, http1, http2: h2, idleTimeoutMs } = servers;
@@ -49,10 +51,7 @@ export function trackConnections(servers: TrackedServers): ConnectionTracker {
 
   front.on("connection", (socket: Socket) => {
     sockets.add(socket);
-    socket.once("close", () => {
-      sockets.delete(socket);
-      pending.delete(socket);
-    });
+    socket.once("close", () => sockets.delete(socket));
   });
 
   h2.on("session", (session: http2.ServerHttp2Session) => {
@@ -120,18 +119,21 @@ export function trackConnections(servers: TrackedServers): ConnectionTracker {
 
   return {
     startPending: (socket) => {
-      if (closed !== undefined) socket.destroy();
-      else pending.add(socket);
+      if (closed !== undefined) {
+        socket.destroy();
+        return;
+      }
+      pending.add(socket);
+      socket.once("close", () => pending.delete(socket));
     },
     endPending: (socket) => {
       pending.delete(socket);
     },
     trackResponse: (res) => {
+      pending.delete(res.req.socket);
+      if (closed !== undefined) res.setHeader("connection", "close");
       responses.add(res);
       res.on("close", onResponseClose);
-    },
-    get closing() {
-      return closed !== undefined;
     },
     close,
   };
