@@ -1,5 +1,10 @@
 import { runAdmin } from "./admin-command.js";
 import { runDaemonCommand } from "./daemon-command.js";
+import { runLaunch } from "./launch-command.js";
+import { runMachines } from "./machines-command.js";
+import { runSessions } from "./sessions-command.js";
+import { runStop } from "./stop-command.js";
+import { runWatch } from "./watch-command.js";
 import { runServe } from "./serve-command.js";
 import type { CliIo } from "./cli-output.js";
 import { processIo } from "./process-io.js";
@@ -10,6 +15,14 @@ Usage:
   wsctl serve   [--listen HOST:PORT] [--database PATH|URL] [--tls-cert F --tls-key F] [--dev]
   wsctl daemon  --server URL --token MACHINE_TOKEN --workspace-root WORKSPACE_ID=DIR ...
   wsctl admin   create-workspace | create-machine | create-token | revoke-token | list
+  wsctl launch  --workspace W [--machine M] [--prompt TEXT] [--worktree NAME] [--provider P] [--model M] [--follow]
+  wsctl watch   --workspace W SESSION_ID [--after N]
+  wsctl sessions --workspace W [--state S] [--machine M] [--limit N] [--all]
+  wsctl machines [--workspace W]
+  wsctl stop    --workspace W SESSION_ID [--grace SECONDS]
+
+Client commands take --server URL and --token TOKEN (or WSCTL_SERVER, WSCTL_TOKEN),
+--protocol connect|grpc|grpc-web and --json.
 
 Run "wsctl <command> --help" for the options of a command.
 
@@ -17,6 +30,9 @@ Examples:
   wsctl serve --dev                         # first run: workspace, machine, tokens and a local daemon
   wsctl admin create-workspace acme --database ./data/wsctl.db
   wsctl daemon --server http://127.0.0.1:8080 --token wsm_... --workspace-root acme=$HOME/src/acme
+  export WSCTL_SERVER=http://127.0.0.1:8080 WSCTL_TOKEN=wsa_...
+  wsctl launch --workspace acme --prompt "fix the failing tests" --follow
+  wsctl sessions --workspace acme --state running
 `;
 
 /** Runs one wsctl command line; resolves with the process exit code. */
@@ -29,6 +45,16 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return runDaemonCommand(rest, io);
     case "admin":
       return runAdmin(rest, io);
+    case "launch":
+      return runLaunch(rest, io);
+    case "watch":
+      return runWatch(rest, io);
+    case "sessions":
+      return runSessions(rest, io);
+    case "machines":
+      return runMachines(rest, io);
+    case "stop":
+      return runStop(rest, io);
     case undefined:
     case "help":
     case "--help":

@@ -119,9 +119,9 @@ export function createSessionLifecycle(options: { store: Store; events: SessionE
       if (report.state === "running") {
         await transition(current, "running", "running", report.pid ? { pid: report.pid } : {}, { message: report.message });
       } else if (report.state === "exited") {
-        await transition(current, "exited", "exited", { exitCode: report.exitCode }, { exitCode: report.exitCode, message: report.message });
+        await transition(current, "exited", "exited", { exitCode: report.exitCode, pid: 0 }, { exitCode: report.exitCode, message: report.message });
       } else {
-        await transition(current, "failed", "failed", { errorMessage: report.message, exitCode: report.exitCode }, {
+        await transition(current, "failed", "failed", { errorMessage: report.message, exitCode: report.exitCode, pid: 0 }, {
           exitCode: report.exitCode,
           message: report.message,
         });

@@ -1,0 +1,22 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/** Connect's wire name of a code, for example `invalid_argument` for `Code.InvalidArgument`. */
+export function connectCodeName(code: Code): string {
+  const name = Code[code] as string | undefined;
+  if (name === undefined) return "unknown";
+  return name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase());
+}
+
+/** A mistake in how a command was called: exit status 2, with the usage text. */
+export class UsageError extends Error {}
+
+/**
+ * The one line a client verb prints for a failed call: `wsctl <verb>: <code>: <message>`.
+ * Errors that are not ConnectErrors (a refused connection, a bad URL) become
+ * `unavailable` or `unknown` the way Connect itself maps them.
+ */
+export function formatError(verb: string, error: unknown): string {
+  const e = ConnectError.from(error);
+  const message = e.rawMessage.replace(/\s*\n\s*/g, " ").trim() || "(no message)";
+  return `wsctl ${verb}: ${connectCodeName(e.code)}: ${message}\n`;
+}
