@@ -18,6 +18,10 @@ export interface AgentRecord {
   sessionIds: Set<string>;
   /** Set once the daemon asked the agent to stop (stop command or shutdown). */
   stopRequested: boolean;
+  /** When it was started (ISO 8601). */
+  startedAt: string;
+  /** True for an agent started by an earlier run of the daemon (not our child). */
+  adopted: boolean;
 }
 
 /** A running session as sent in SubscribeRequest.running_sessions. */

@@ -2,9 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { LaunchCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, type AgentProvider, buildAgentArgv } from "./agent-argv.js";
+import { type AgentRegistry, agentEntry } from "./agent-registry.js";
 import type { AgentRecord, AgentTable } from "./agent-table.js";
 import { DaemonError, toDaemonError } from "./daemon-error.js";
 import { ensureWorktree } from "./ensure-worktree.js";
+import { currentBranch } from "./run-git.js";
 import { spawnAgent } from "./spawn-agent.js";
 
 /** What a command handler acknowledges, and for a launch the agent to report on. */
@@ -20,17 +22,25 @@ export interface LaunchContext {
   workspaceRoots: ReadonlyMap<string, string>;
   bins: AgentBins;
   agents: AgentTable;
+  /** Where each agent's entry and output files are kept. */
+  registry: AgentRegistry;
+  /** daemonKey() written into the entries. */
+  daemonKey: string;
   startupWindowMs?: number;
   /** Environment of the agents; default the daemon's. */
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Default: nothing is logged. */
+  log?: (line: string) => void;
 }
 
 /**
  * Carries out a launch command: resolves the workspace directory, creates or
  * reuses the worktree, then attaches to a running agent (`agent_session_id`)
- * or spawns a new one. Never throws: every failure is an `error` result with
- * `error: { code, message }` in the payload.
+ * or spawns a new one, its output going to files in the registry's directory.
+ * The session's registry entry is written before the result is returned.
+ * Never throws: every failure is an `error` result with `error: { code,
+ * message }` in the payload.
  */
 export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): Promise<CommandResult> {
   const request = launch.request;
@@ -66,6 +76,7 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
         );
       }
       ctx.agents.attach(launch.sessionId, found);
+      await saveEntry(ctx, launch.sessionId, found);
       return okResult(found, true);
     }
 
@@ -74,6 +85,8 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       const worktree = await ensureWorktree({ repoDir: root, branch: worktreeName, signal: ctx.signal });
       details.work_dir = worktree.workDir;
       details.branch = worktree.branch;
+    } else {
+      details.branch = await currentBranch(root, ctx.signal);
     }
 
     const resume = request?.resumeSessionId || undefined;
@@ -87,12 +100,18 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       resumeSessionId: resume,
       agentSessionId: generated,
     });
+    const logs = ctx.registry.logPaths(launch.sessionId);
     const agent = await spawnAgent({
       bin,
       args,
       cwd: details.work_dir,
       env: ctx.env,
       startupWindowMs: ctx.startupWindowMs,
+      stdoutPath: logs.stdout,
+      stderrPath: logs.stderr,
+    }).catch(async (error: unknown) => {
+      await ctx.registry.remove(launch.sessionId, { logs: true }).catch(() => undefined);
+      throw error;
     });
     const record: AgentRecord = {
       agent,
@@ -104,12 +123,25 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       agentSessionId: provider === "claude_code" ? generated : (agent.agentSessionId ?? resume ?? ""),
       sessionIds: new Set(),
       stopRequested: false,
+      startedAt: new Date().toISOString(),
+      adopted: false,
     };
     ctx.agents.add(launch.sessionId, record);
+    if (agent.exitStatus() === undefined) await saveEntry(ctx, launch.sessionId, record);
     return okResult(record, true);
   } catch (error) {
     const failure = toDaemonError(error);
     return { status: "error", payload: { ...details, error: { code: failure.code, message: failure.message } } };
+  }
+}
+
+/** Writes the session's registry entry; a failure is logged, the agent runs on regardless. */
+async function saveEntry(ctx: LaunchContext, sessionId: string, record: AgentRecord): Promise<void> {
+  try {
+    await ctx.registry.write(agentEntry(sessionId, record, ctx.daemonKey));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    ctx.log?.(`daemon: session ${sessionId}: could not save its agent entry (${reason}); a restarted daemon will not find it`);
   }
 }
 

@@ -3,9 +3,12 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, defaultAgentBins } from "./agent-argv.js";
+import { createAgentRegistry, daemonKey, defaultDaemonStateDir } from "./agent-registry.js";
 import { createAgentTable } from "./agent-table.js";
 import { createBackoff, sleep } from "./backoff.js";
 import { createCommandDispatcher } from "./command-dispatcher.js";
+import { createReportQueue } from "./report-queue.js";
+import { restoreAgents } from "./restore-agents.js";
 
 /** Options of runDaemon. */
 export interface DaemonOptions {
@@ -34,11 +37,22 @@ export interface DaemonOptions {
    */
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
   /**
-   * When false (the default) the agents, which are children of the daemon,
-   * are stopped on shutdown: SIGTERM, SIGKILL after `shutdownGraceMs` (default
-   * 3000), and their exit is reported. When true they are left running; they
-   * keep their stdout/stderr pipes to the daemon, so an agent that writes
-   * after the daemon process is gone gets SIGPIPE.
+   * Directory of the daemon's state: `agents/<session_id>.json` per running
+   * agent and the agents' `.stdout.log` / `.stderr.log`, so a restarted daemon
+   * finds the agents still running. Default defaultDaemonStateDir():
+   * `$WSCTL_DAEMON_STATE_DIR`, else `$XDG_STATE_HOME/wsctl/daemon`, else
+   * `~/.local/state/wsctl/daemon`. Entries are tagged with a hash of `server`
+   * and `token`, so daemons of other machines sharing it are left alone.
+   */
+  stateDir?: string;
+  /** Liveness poll of agents adopted from an earlier run; default 500 ms. */
+  adoptedPollMs?: number;
+  /**
+   * When false (the default) the agents are stopped on shutdown: SIGTERM,
+   * SIGKILL after `shutdownGraceMs` (default 3000), and their exit is
+   * reported. When true they are left running (their output goes to files,
+   * they are in their own process groups) and the next daemon started with
+   * the same `stateDir` adopts them.
    */
   keepAgentsOnExit?: boolean;
   shutdownGraceMs?: number;
@@ -53,6 +67,12 @@ export interface DaemonOptions {
  * DaemonService.Subscribe stream open (reconnecting with jittered exponential
  * backoff), carries out each command and acknowledges it, and reports the
  * state of the agents it started.
+ *
+ * At start it adopts the agents an earlier run left running (listed in the
+ * state directory), lists them in `SubscribeRequest.running_sessions` and
+ * reports their exit; entries whose agent ended meanwhile are reported once.
+ * Reports the server could not take are kept and sent on every subscription
+ * until delivered. Rejects only when the state directory cannot be created.
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const { signal } = options;
@@ -61,20 +81,39 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const client = createClient(DaemonService, transport);
   const headers = { Authorization: `Bearer ${options.token}` };
   const agents = createAgentTable();
+  const stateDir = options.stateDir ?? defaultDaemonStateDir();
+  const registry = createAgentRegistry({ stateDir, log });
+  try {
+    await registry.init();
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new Error(`daemon: cannot use the state directory ${stateDir} (${reason})`);
+  }
+  const key = daemonKey(options.server, options.token);
+  const callOptions = { headers, timeoutMs: 10_000 };
+  const reports = createReportQueue({ client, callOptions, log, signal });
   const dispatcher = createCommandDispatcher({
     client,
     headers,
     agents,
+    registry,
+    reports,
     log,
     signal,
     launch: {
       workspaceRoots: options.workspaceRoots,
       bins: options.bins ?? defaultAgentBins(),
       agents,
+      registry,
+      daemonKey: key,
       startupWindowMs: options.startupWindowMs,
       signal,
+      log,
     },
   });
+  const restored = await restoreAgents({ registry, daemonKey: key, agents, log, pollMs: options.adoptedPollMs });
+  for (const { sessionId, record } of restored.adopted) dispatcher.adopt(sessionId, record);
+  for (const entry of restored.ended) dispatcher.reportEnded(entry);
   const backoff = createBackoff({ initialMs: options.backoff?.initialMs, maxMs: options.backoff?.maxMs });
   const resetAfterMs = options.backoff?.resetAfterMs ?? 10_000;
 
@@ -89,8 +128,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         hostname: options.hostname ?? osHostname(),
         runningSessions: agents.running(),
       };
+      // Kept reports go out as soon as the server is reachable again.
+      void reports.flush();
       for await (const command of client.subscribe(request, { headers, signal })) {
         if (!delivered) log("daemon: command stream open");
+        if (!delivered && reports.pending() > 0) void reports.flush();
         delivered = true;
         dispatcher.dispatch(command);
       }
@@ -115,7 +157,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   log("daemon: shutting down");
   await dispatcher.drain();
   if (options.keepAgentsOnExit) {
-    log(`daemon: leaving ${agents.records().length} agent(s) running`);
+    dispatcher.abandon();
+    for (const record of agents.records()) record.agent.release();
+    log(`daemon: leaving ${agents.records().length} agent(s) running (state in ${stateDir})`);
     return;
   }
   const graceMs = options.shutdownGraceMs ?? 3000;

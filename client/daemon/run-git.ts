@@ -70,3 +70,16 @@ export async function gitOrThrow(
   }
   return result.stdout;
 }
+
+/**
+ * The branch checked out in `dir` (`git branch --show-current`): "" when HEAD
+ * is detached, `dir` is not in a git repository, or git cannot run.
+ */
+export async function currentBranch(dir: string, signal?: AbortSignal): Promise<string> {
+  try {
+    const result = await runGit(["branch", "--show-current"], { cwd: dir, signal });
+    return result.exitCode === 0 ? result.stdout.trim() : "";
+  } catch {
+    return "";
+  }
+}

@@ -1,7 +1,10 @@
 import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { stat } from "node:fs/promises";
+import { createSessionIdScanner, readFileTail, readLastLines } from "./agent-output.js";
 import { daemonErrorFromSpawnError } from "./child-process-error.js";
 import { DaemonError, tail } from "./daemon-error.js";
+import { processStartTime, signalProcessGroup } from "./process-identity.js";
 
 /** Options of spawnAgent. */
 export interface SpawnAgentOptions {
@@ -14,20 +17,30 @@ export interface SpawnAgentOptions {
   env?: NodeJS.ProcessEnv;
   /** How long the process must survive to count as started; default 1500 ms. */
   startupWindowMs?: number;
+  /**
+   * Files the agent's stdout and stderr are written to (created or truncated).
+   * Files, not pipes, so the agent outlives the daemon without SIGPIPE.
+   */
+  stdoutPath: string;
+  stderrPath: string;
 }
 
-/** How an agent process ended. */
+/** How an agent process ended; both null when unknown (an adopted agent). */
 export interface AgentExit {
   code: number | null;
   signal: string | null;
 }
 
-/** An agent process that got through its startup window. */
+/** An agent process that got through its startup window (or was adopted). */
 export interface RunningAgent {
   readonly pid: number;
+  /** processStartTime(pid) at start; "" when unknown. */
+  readonly startTime: string;
+  readonly stdoutPath: string;
+  readonly stderrPath: string;
   /** Session/thread id the agent printed on stdout (`thread.started` / `session_id`), once seen. */
   readonly agentSessionId: string | undefined;
-  /** Settles once the process exited and its output was read. */
+  /** Settles once the process exited. */
   readonly exited: Promise<AgentExit>;
   /** The exit once known, else undefined. */
   exitStatus(): AgentExit | undefined;
@@ -35,122 +48,119 @@ export interface RunningAgent {
   stderrTail(): string;
   /** The last stdout lines (at most 100). */
   stdoutLines(): string[];
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  /** SIGTERM to its process group, SIGKILL after `graceMs`; resolves once the process is gone. */
   stop(graceMs: number): Promise<"stopped" | "already_exited">;
+  /** Stops watching the process and lets the daemon exit while it runs; `exited` may then never settle. */
+  release(): void;
 }
 
 const stderrLimit = 4096;
 const stdoutLineLimit = 100;
-const partialLineLimit = 1024 * 1024;
-/** After `exit`, how long to wait for the pipes to close (a grandchild may hold them). */
-const drainMs = 250;
+/** How often stdout is read for the session id during the startup window. */
+const scanIntervalMs = 50;
 
 /**
- * Spawns an agent (argv array, no shell, stdin closed at once) and resolves
- * once it survived `startupWindowMs`, or exited 0 within it.
+ * Spawns an agent (argv array, no shell, stdin /dev/null, stdout and stderr
+ * to files, its own process group so a Ctrl-C to the daemon's terminal does
+ * not reach it) and resolves once it survived `startupWindowMs`, or exited 0
+ * within it.
  *
- * Rejects with a DaemonError: `work_dir_missing`, `binary_not_found`,
- * `binary_not_executable`, `spawn_failed`, or `agent_exited` (exit code or
- * signal and the tail of stderr) when it failed during the window.
+ * Rejects with a DaemonError: `work_dir_missing`, `agent_log_failed`,
+ * `binary_not_found`, `binary_not_executable`, `spawn_failed`, or
+ * `agent_exited` (exit code or signal and the tail of stderr) when it failed
+ * during the window.
  */
 export async function spawnAgent(options: SpawnAgentOptions): Promise<RunningAgent> {
-  const { bin, cwd } = options;
+  const { bin, cwd, stdoutPath, stderrPath } = options;
   const isDir = await stat(cwd).then(
     (s) => s.isDirectory(),
     () => false,
   );
   if (!isDir) throw new DaemonError("work_dir_missing", `work directory ${cwd} does not exist`);
 
+  const fds: number[] = [];
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(bin, [...options.args], {
-      cwd,
-      env: options.env ?? process.env,
-      stdio: ["pipe", "pipe", "pipe"],
-      detached: false,
-    });
-  } catch (error) {
-    throw daemonErrorFromSpawnError(error, bin);
+    try {
+      fds.push(openSync(stdoutPath, "w", 0o600), openSync(stderrPath, "w", 0o600));
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new DaemonError("agent_log_failed", `could not create the agent's log files (${reason})`);
+    }
+    try {
+      child = spawn(bin, [...options.args], {
+        cwd,
+        env: options.env ?? process.env,
+        stdio: ["ignore", fds[0], fds[1]],
+        detached: true,
+      });
+    } catch (error) {
+      throw daemonErrorFromSpawnError(error, bin);
+    }
+  } finally {
+    // The child has its own copies.
+    for (const fd of fds) closeSync(fd);
   }
 
-  let stderr = "";
-  const lines: string[] = [];
-  let partial = "";
-  let sessionId: string | undefined;
+  const scanner = createSessionIdScanner(stdoutPath);
   let exit: AgentExit | undefined;
-
-  child.stdin?.on("error", () => undefined);
-  child.stdin?.end();
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-stderrLimit);
-  });
-  child.stdout?.setEncoding("utf8");
-  child.stdout?.on("data", (chunk: string) => {
-    const parts = (partial + chunk).split("\n");
-    partial = parts.pop() ?? "";
-    if (partial.length > partialLineLimit) partial = "";
-    for (const line of parts) {
-      lines.push(line);
-      if (lines.length > stdoutLineLimit) lines.shift();
-      if (sessionId === undefined) sessionId = sessionIdFromLine(line);
-    }
-  });
-
-  let closed = false;
-  child.once("close", () => {
-    closed = true;
-  });
   const exited = new Promise<AgentExit>((resolve) => {
     child.once("exit", (code, signal) => {
       exit = { code, signal };
-      const status = exit;
-      if (closed) return resolve(status);
-      const timer = setTimeout(() => resolve(status), drainMs);
-      child.once("close", () => {
+      resolve(exit);
+    });
+  });
+  const stderrNow = () => readFileTail(stderrPath, stderrLimit);
+
+  const scanTimer = setInterval(() => scanner.scan(), scanIntervalMs);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, options.startupWindowMs ?? 1500);
+      child.once("error", (error) => {
         clearTimeout(timer);
-        resolve(status);
+        reject(daemonErrorFromSpawnError(error, bin));
+      });
+      void exited.then((status) => {
+        clearTimeout(timer);
+        if (status.code === 0) resolve();
+        else reject(new DaemonError("agent_exited", describeEarlyExit(bin, status, stderrNow())));
       });
     });
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, options.startupWindowMs ?? 1500);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(daemonErrorFromSpawnError(error, bin));
-    });
-    void exited.then((status) => {
-      clearTimeout(timer);
-      if (status.code === 0) resolve();
-      else reject(new DaemonError("agent_exited", describeEarlyExit(bin, status, stderr)));
-    });
-  });
+  } finally {
+    clearInterval(scanTimer);
+  }
   // Errors after startup (for example a failed kill) must not crash the daemon.
   child.on("error", () => undefined);
 
   const pid = child.pid ?? 0;
+  const startTime = exit === undefined ? processStartTime(pid) : "";
   const hasExited = () => exit !== undefined || child.exitCode !== null || child.signalCode !== null;
   return {
     pid,
+    startTime,
+    stdoutPath,
+    stderrPath,
     get agentSessionId() {
-      return sessionId;
+      return scanner.scan();
     },
     exited,
     exitStatus: () => exit,
-    stderrTail: () => stderr,
-    stdoutLines: () => [...lines],
+    stderrTail: stderrNow,
+    stdoutLines: () => readLastLines(stdoutPath, stdoutLineLimit),
     async stop(graceMs) {
-      if (hasExited() || !child.kill("SIGTERM")) {
+      if (hasExited() || !signalProcessGroup(pid, "SIGTERM")) {
         await exited;
         return "already_exited";
       }
       const timer = setTimeout(() => {
-        if (!hasExited()) child.kill("SIGKILL");
+        if (!hasExited()) signalProcessGroup(pid, "SIGKILL");
       }, graceMs);
       await exited;
       clearTimeout(timer);
       return "stopped";
+    },
+    release() {
+      child.unref();
     },
   };
 }
@@ -159,23 +169,4 @@ function describeEarlyExit(bin: string, status: AgentExit, stderr: string): stri
   const how = status.signal !== null ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
   const detail = tail(stderr, 2000);
   return `${bin} ${how} during startup${detail ? `: ${detail}` : " (no stderr output)"}`;
-}
-
-/** A thread/session id from one stdout line of JSON, if it holds one. */
-function sessionIdFromLine(line: string): string | undefined {
-  const text = line.trim();
-  if (!text.startsWith("{")) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const event = value as Record<string, unknown>;
-  if (event.type === "thread.started" && typeof event.thread_id === "string" && event.thread_id !== "") {
-    return event.thread_id;
-  }
-  if (typeof event.session_id === "string" && event.session_id !== "") return event.session_id;
-  return undefined;
 }

@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { defaultDaemonStateDir } from "../daemon/agent-registry.js";
 import { runDaemon } from "../daemon/run-daemon.js";
 import type { CliIo } from "./cli-output.js";
 
@@ -15,6 +16,10 @@ Options:
   --codex-bin PATH             codex executable (env WSCTL_CODEX_BIN; default codex)
   --protocol grpc|connect      wire protocol over HTTP/2 (default grpc)
   --startup-window-ms N        how long an agent must survive to count as started (default 1500)
+  --state-dir DIR              where running agents and their output are kept, so a restarted daemon
+                               finds them (env WSCTL_DAEMON_STATE_DIR; default $XDG_STATE_HOME/wsctl/daemon
+                               or ~/.local/state/wsctl/daemon)
+  --keep-agents                leave the agents running when the daemon stops; the next daemon adopts them
 
 Example:
   wsctl daemon --server http://127.0.0.1:8080 --token wsm_... --workspace-root acme=$HOME/src/acme
@@ -28,6 +33,8 @@ const options = {
   "codex-bin": { type: "string" },
   protocol: { type: "string", default: "grpc" },
   "startup-window-ms": { type: "string" },
+  "state-dir": { type: "string" },
+  "keep-agents": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   } satisfies ParseArgsConfig["options"];
 
@@ -67,19 +74,26 @@ export async function runDaemonCommand(args: string[], io: CliIo): Promise<numbe
     io.stderr(`wsctl daemon: ${problems.join("; ")}\n`);
     return 2;
   }
-  await runDaemon({
-    server: server!,
-    token: token!,
-    workspaceRoots: roots,
-    bins: {
-      claude: values["claude-bin"] ?? io.env.WSCTL_CLAUDE_BIN ?? "claude",
-      codex: values["codex-bin"] ?? io.env.WSCTL_CODEX_BIN ?? "codex",
-    },
-    protocol: values.protocol as "grpc" | "connect",
-    version: "0.1.0",
-    ...(window !== undefined ? { startupWindowMs: window } : {}),
-    signal: io.signal ?? new AbortController().signal,
-    log: (line) => io.stderr(`${line}\n`),
-  });
+  try {
+    await runDaemon({
+      server: server!,
+      token: token!,
+      workspaceRoots: roots,
+      bins: {
+        claude: values["claude-bin"] ?? io.env.WSCTL_CLAUDE_BIN ?? "claude",
+        codex: values["codex-bin"] ?? io.env.WSCTL_CODEX_BIN ?? "codex",
+      },
+      protocol: values.protocol as "grpc" | "connect",
+      version: "0.1.0",
+      ...(window !== undefined ? { startupWindowMs: window } : {}),
+      stateDir: values["state-dir"] || defaultDaemonStateDir(io.env),
+      keepAgentsOnExit: values["keep-agents"],
+      signal: io.signal ?? new AbortController().signal,
+      log: (line) => io.stderr(`${line}\n`),
+    });
+  } catch (error) {
+    io.stderr(`wsctl ${(error as Error).message}\n`);
+    return 1;
+  }
   return 0;
 }

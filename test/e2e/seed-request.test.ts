@@ -46,7 +46,7 @@ describe("the seed's curl request", () => {
       machine_id: stack.machineId,
       provider: "claude_code",
       model: "haiku",
-      branch: "",
+      branch: "main",
       work_dir: stack.repoDir,
     });
     for (const key of ["session_id", "agent_session_id", "pid"]) expect(res.body.payload).toHaveProperty(key);

@@ -29,6 +29,8 @@ export interface FakeDaemonService {
   authorizations: string[];
   acks: AcknowledgeRequest[];
   reports: ReportSessionStateRequest[];
+  /** While true, ReportSessionState fails with `unavailable` (the server is down for reports). */
+  failReports: boolean;
   /** Sends a command on the open stream. */
   push(command: MessageInitShape<typeof DaemonCommandSchema>): void;
   /** Ends the open stream normally. */
@@ -47,6 +49,7 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
     authorizations: [],
     acks: [],
     reports: [],
+    failReports: false,
     push(command) {
       if (current === undefined || current.ended) throw new Error("no open stream");
       current.items.push(create(DaemonCommandSchema, command));
@@ -113,10 +116,11 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
       },
       reportSessionState(request, context) {
         authorize(context.requestHeader);
+        if (fake.failReports) throw new ConnectError("the server is restarting", Code.Unavailable);
         fake.reports.push(request);
         return {};
       },
     });
   };
-  return { ...fake, routes, transport: createRouterTransport(routes) };
+  return Object.assign(fake, { routes, transport: createRouterTransport(routes) });
 }

@@ -1,4 +1,5 @@
 import http2 from "node:http2";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,6 +52,7 @@ describe("runDaemon over HTTP/2", () => {
       token,
       protocol,
       workspaceRoots: new Map([["ws1", repo]]),
+      stateDir: path.join(temp.base, `state-${protocol}`),
       bins: { claude: agents.sleeper, codex: agents.codex },
       startupWindowMs: 200,
       backoff: { initialMs: 10, maxMs: 50 },

@@ -1,4 +1,4 @@
-import { access } from "node:fs/promises";
+import { access, mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AgentBins } from "../../../client/daemon/agent-argv.js";
@@ -48,8 +48,10 @@ async function startDaemon(
   const fake = createFakeDaemonService({ token: options.fakeToken ?? token });
   const logs: string[] = [];
   const abort = new AbortController();
+  const stateDir = options.stateDir ?? (await mkdtemp(path.join(temp.base, "state-")));
   const done = runDaemon({
     server: "http://fake",
+    stateDir,
     token,
     workspaceRoots: new Map([["ws1", repo]]),
     bins: { claude: agents.sleeper, codex: agents.codex, ...bins },
@@ -161,7 +163,7 @@ describe("runDaemon", () => {
     );
     const ack = await fake.waitForAck("c1");
     expect(ack.status).toBe("ok");
-    expect(ack.payload).toMatchObject({ provider: "codex", model: "gpt-5", work_dir: repo, branch: "", agent_session_id: codexThreadId });
+    expect(ack.payload).toMatchObject({ provider: "codex", model: "gpt-5", work_dir: repo, branch: "main", agent_session_id: codexThreadId });
     expect((await recordOf(ack.payload?.pid as number)).argv).toEqual([
       "exec",
       "--json",
@@ -238,7 +240,7 @@ describe("runDaemon", () => {
     fake.push(launch("c1", "s1", { sessionSettings: { code: { providers: { claudeCode: { model: "opus" } } } } }));
     const ack = await fake.waitForAck("c1");
     expect(ack.status).toBe("error");
-    expect(ack.payload).toMatchObject({ provider: "claude_code", model: "opus", work_dir: repo, branch: "" });
+    expect(ack.payload).toMatchObject({ provider: "claude_code", model: "opus", work_dir: repo, branch: "main" });
     expect(ack.payload?.error).toMatchObject({ code: "binary_not_found" });
     expect(String((ack.payload?.error as { message?: string } | undefined)?.message)).toContain(missing);
   });

@@ -16,6 +16,8 @@ export interface StandInAgents {
   exitThree: string;
   /** Ignores SIGTERM (records that it got one) and stays alive. */
   stubborn: string;
+  /** Records a SIGTERM (`<pid>.json.sigterm`) and exits 0 on it; stays alive until then. */
+  graceful: string;
   /** Prints a codex `thread.started` event, then stays alive. */
   codex: string;
   /** A file that is not executable. */
@@ -69,6 +71,10 @@ export async function createStandInAgents(): Promise<StandInAgents> {
     stubborn: await write(
       "agent-stubborn",
       `process.on("SIGTERM", () => fs.writeFileSync(record + ".sigterm", "")); ${keepAlive}`,
+    ),
+    graceful: await write(
+      "agent-graceful",
+      `process.on("SIGTERM", () => { fs.writeFileSync(record + ".sigterm", ""); process.exit(0); }); ${keepAlive}`,
     ),
     codex: await write(
       "agent-codex",

@@ -124,6 +124,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           standInAgent,
           "--startup-window-ms",
           "300",
+          "--state-dir",
+          path.join(tmp, "daemon-state"),
           ...(options.daemonArgs ?? []),
           ...extraArgs,
         ],

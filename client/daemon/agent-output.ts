@@ -1,0 +1,115 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
+
+/**
+ * The last `maxBytes` bytes of `file` as UTF-8 text ("" when it cannot be
+ * read); a character cut at the start is dropped.
+ */
+export function readFileTail(file: string, maxBytes: number): string {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return "";
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - maxBytes);
+    const buffer = Buffer.alloc(size - start);
+    const read = readSync(fd, buffer, 0, buffer.length, start);
+    let from = 0;
+    // Skip UTF-8 continuation bytes of a character cut by the start.
+    while (start > 0 && from < read && ((buffer[from] ?? 0) & 0xc0) === 0x80) from++;
+    return buffer.subarray(from, read).toString("utf8");
+  } catch {
+    return "";
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The last `maxLines` complete or partial lines of `file` (read from its last 64 KiB). */
+export function readLastLines(file: string, maxLines: number): string[] {
+  const text = readFileTail(file, 64 * 1024);
+  if (text === "") return [];
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines.slice(-maxLines);
+}
+
+/** Reads an agent's stdout file as it grows and finds its session id. */
+export interface SessionIdScanner {
+  /** Reads what was appended since the last call; returns the session id once seen. */
+  scan(): string | undefined;
+}
+
+/** Most bytes one scan() reads; the rest waits for the next call. */
+const scanChunkBytes = 1024 * 1024;
+/** A line longer than this cannot be an event holding the id: it is skipped. */
+const partialLineLimit = 1024 * 1024;
+
+export function createSessionIdScanner(file: string): SessionIdScanner {
+  let offset = 0;
+  let partial = "";
+  let skipping = false;
+  let found: string | undefined;
+  const decoder = new StringDecoder("utf8");
+  return {
+    scan() {
+      if (found !== undefined) return found;
+      let fd: number;
+      try {
+        fd = openSync(file, "r");
+      } catch {
+        return undefined;
+      }
+      try {
+        const size = fstatSync(fd).size;
+        if (size < offset) return undefined;
+        const buffer = Buffer.alloc(Math.min(size - offset, scanChunkBytes));
+        const read = readSync(fd, buffer, 0, buffer.length, offset);
+        offset += read;
+        const parts = (partial + decoder.write(buffer.subarray(0, read))).split("\n");
+        partial = parts.pop() ?? "";
+        for (const line of parts) {
+          if (skipping) {
+            skipping = false;
+            continue;
+          }
+          found ??= sessionIdFromLine(line);
+        }
+        if (partial.length > partialLineLimit) {
+          partial = "";
+          skipping = true;
+        }
+        return found;
+      } catch {
+        return found;
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
+/**
+ * A thread/session id from one stdout line of JSON, if it holds one: codex's
+ * `{"type":"thread.started","thread_id":…}` or any event with `session_id`.
+ */
+export function sessionIdFromLine(line: string): string | undefined {
+  const text = line.trim();
+  if (!text.startsWith("{")) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const event = value as Record<string, unknown>;
+  if (event.type === "thread.started" && typeof event.thread_id === "string" && event.thread_id !== "") {
+    return event.thread_id;
+  }
+  if (typeof event.session_id === "string" && event.session_id !== "") return event.session_id;
+  return undefined;
+}
