@@ -3,6 +3,7 @@ import { createApp } from "../../server/create-app.js";
 import { openStore } from "../../server/store/open-store.js";
 import { listenOnePort } from "../../server/transport/listen-one-port.js";
 import { readTlsFiles } from "../../server/transport/read-tls-files.js";
+import { normalizeOrigin } from "../../server/web/create-cors-handler.js";
 import type { CliIo } from "./cli-output.js";
 import { startDevMode } from "./dev-mode.js";
 import { parseListen } from "./parse-listen.js";
@@ -80,6 +81,14 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   if (keepalive !== undefined && !(Number.isInteger(keepalive) && keepalive > 0)) {
     io.stderr("wsctl serve: --keepalive-ms must be a positive whole number\n");
     return 2;
+  }
+  for (const origin of values["cors-origin"]) {
+    try {
+      normalizeOrigin(origin);
+    } catch (error) {
+      io.stderr(`wsctl serve: --cors-origin: ${(error as Error).message}\n`);
+      return 2;
+    }
   }
   const database = values.database ?? io.env.WSCTL_DATABASE ?? "./data/wsctl.db";
 

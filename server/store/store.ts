@@ -74,6 +74,11 @@ export interface Store {
     Promise<IdempotencyRecord | undefined>;
   /** Stores the final response of an idempotent call. */
   completeIdempotencyKey(tokenId: string, key: string, responseJson: string): Promise<void>;
+  /**
+   * Gives up a claim whose call failed before it started anything (for example
+   * an offline machine), so a retry runs again. A completed key stays.
+   */
+  releaseIdempotencyKey(tokenId: string, key: string): Promise<void>;
 }
 
 export interface WorkspaceRecord {

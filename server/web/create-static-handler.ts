@@ -60,7 +60,7 @@ function matchesEtag(header: string | string[] | undefined, etag: string): boole
 }
 
 function urlPathOf(url: string | undefined): string | undefined {
-  if (!url || url[0] !== "/") return undefined;
+  if (url?.[0] !== "/") return undefined;
   const q = url.indexOf("?");
   const raw = q >= 0 ? url.slice(0, q) : url;
   if (!raw.includes("%")) return raw;

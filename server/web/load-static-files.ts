@@ -78,7 +78,12 @@ export function loadStaticFiles(root: string): Map<string, StaticFile> {
   walk(root, root, relPaths);
   for (const rel of relPaths) {
     const urlPath = `/${rel.split(path.sep).join("/")}`;
-    const body = readFileSync(path.join(root, rel));
+    let body: Buffer;
+    try {
+      body = readFileSync(path.join(root, rel));
+    } catch {
+      continue; // Removed while we read (a rebuild in progress): the next scan sees the new build.
+    }
     const hash = createHash("sha256").update(body).digest("base64url").slice(0, 22);
     const contentType = contentTypeOf(rel);
     const file: StaticFile = {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allLaunchClients, type LaunchClient } from "./harness/protocol-clients.js";
 import { seedRequest } from "./harness/seed-request.js";
-import { startSilentDaemon } from "./harness/silent-daemon.js";
+import { startFakeDaemon } from "./harness/fake-daemon.js";
 import { type Stack, startStack } from "./harness/start-stack.js";
 
 // One server, one port; every protocol client gets the same cases and the same assertions.
@@ -15,7 +15,8 @@ beforeAll(async () => {
   await stack.admin("create-machine", "offline", "--workspace", stack.workspaceId);
   await stack.admin("create-machine", "silent", "--workspace", stack.workspaceId);
   const silentToken = (JSON.parse(await stack.admin("create-token", "--machine", "silent", "--json")) as { token: string }).token;
-  silent = startSilentDaemon(stack.url, silentToken);
+  // Receives launches and never answers them.
+  silent = startFakeDaemon(stack.url, silentToken);
   await stack.waitOnline("silent", true);
   clients = allLaunchClients(stack.url);
 }, 60_000);

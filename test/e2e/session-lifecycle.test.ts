@@ -3,11 +3,11 @@ import path from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DaemonCommand, DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { MachineService } from "../../gen/workspaces/v1/machine_service_pb.js";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { openStore } from "../../server/store/open-store.js";
+import { startFakeDaemon } from "./harness/fake-daemon.js";
 import { seedRequest } from "./harness/seed-request.js";
 import { type Stack, startStack } from "./harness/start-stack.js";
 import { collect, launchRequest } from "./harness/stream-clients.js";
@@ -176,46 +176,59 @@ describe("stream deadlines", () => {
   });
 });
 
+async function machineToken(machineId: string): Promise<string> {
+  await stack.admin("create-machine", machineId, "--workspace", stack.workspaceId);
+  return (JSON.parse(await stack.admin("create-token", "--machine", machineId, "--json")) as { token: string }).token;
+}
+
 describe("late acknowledgements", () => {
   it("records an acknowledgement that arrives after the launch deadline", async () => {
-    await stack.admin("create-machine", "late", "--workspace", stack.workspaceId);
-    const token = (JSON.parse(await stack.admin("create-token", "--machine", "late", "--json")) as { token: string }).token;
-    const daemon = createClient(DaemonService, createGrpcTransport({ baseUrl: stack.url }));
-    const controller = new AbortController();
-    const headers = { Authorization: `Bearer ${token}` };
-    const commands: DaemonCommand[] = [];
-    let wake: () => void = () => {};
-    const gotLaunch = new Promise<void>((resolve) => {
-      wake = resolve;
-    });
-    (async () => {
-      for await (const command of daemon.subscribe({ daemonVersion: "late", hostname: "h" }, { headers, signal: controller.signal })) {
-        commands.push(command);
-        if (command.kind.case === "launch") wake();
-      }
-    })().catch(() => {});
+    const daemon = startFakeDaemon(stack.url, await machineToken("late"));
     await stack.waitOnline("late", true);
     try {
       const err = await errorOf(
         sessions().launchWorkspaceSession(launchRequest(stack.workspaceId, seedRequest({ machine_id: "late" })), { ...auth(), timeoutMs: 600 }),
       );
       expect(err.code).toBe(Code.DeadlineExceeded);
-      await gotLaunch;
-      const launch = commands.find((c) => c.kind.case === "launch")!;
+      const launch = await daemon.nextLaunch();
       const sessionId = launch.kind.case === "launch" ? launch.kind.value.sessionId : "";
       await waitForState(sessionId, SessionState.FAILED);
-      await daemon.acknowledge(
-        { commandId: launch.commandId, status: "ok", payload: { agent_session_id: "late-agent", pid: 4242, provider: "claude_code" } },
-        { headers },
-      );
+      await daemon.acknowledge(launch.commandId, "ok", { agent_session_id: "late-agent", pid: 4242, provider: "claude_code" });
       // A repeat of the same acknowledgement is harmless.
-      await daemon.acknowledge({ commandId: launch.commandId, status: "ok", payload: {} }, { headers });
+      await daemon.acknowledge(launch.commandId, "ok", {});
       const session = await waitForState(sessionId, SessionState.RUNNING);
       expect(session.agentSessionId).toBe("late-agent");
       expect(session.pid).toBe(4242);
       expect(session.acknowledgement?.payload).toMatchObject({ session_id: sessionId, machine_id: "late", agent_session_id: "late-agent" });
     } finally {
-      controller.abort();
+      daemon.stop();
     }
+  });
+});
+
+describe("Idempotency-Key", () => {
+  it("replays the first result even after the machine went offline, and lets a retry run when nothing was started", async () => {
+    const daemon = startFakeDaemon(stack.url, await machineToken("flaky"), { autoAck: () => ({ pid: 7, provider: "claude_code" }) });
+    await stack.waitOnline("flaky", true);
+    const headers = { ...auth().headers, "Idempotency-Key": "launch-flaky-1" };
+    const request = launchRequest(stack.workspaceId, seedRequest({ machine_id: "flaky" }));
+    const first = await sessions().launchWorkspaceSession(request, { headers });
+    expect(first.status).toBe("ok");
+    daemon.stop();
+    await stack.waitOnline("flaky", false);
+    const retry = await sessions().launchWorkspaceSession(request, { headers });
+    expect(retry).toEqual(first);
+    expect(daemon.launches).toHaveLength(1);
+
+    const offlineHeaders = { ...auth().headers, "Idempotency-Key": "launch-flaky-2" };
+    expect((await errorOf(sessions().launchWorkspaceSession(request, { headers: offlineHeaders }))).code).toBe(Code.Unavailable);
+    const back = startFakeDaemon(stack.url, await stack.admin("create-token", "--machine", "flaky").then((out) => out.trim().split("\n").at(-1)!), {
+      autoAck: () => ({ pid: 8 }),
+    });
+    await stack.waitOnline("flaky", true);
+    const ran = await sessions().launchWorkspaceSession(request, { headers: offlineHeaders });
+    expect(ran.status).toBe("ok");
+    expect(back.launches).toHaveLength(1);
+    back.stop();
   });
 });

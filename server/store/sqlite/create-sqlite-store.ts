@@ -300,5 +300,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         s.completeIdempotencyKey.run(responseJson, tokenId, key);
       });
     },
+
+    async releaseIdempotencyKey(tokenId, key) {
+      run("idempotency key", undefined, (s) => {
+        s.releaseIdempotencyKey.run(tokenId, key);
+      });
+    },
   };
 }

@@ -154,6 +154,9 @@ export function prepareSqliteStatements(db: Database.Database) {
     completeIdempotencyKey: db.prepare<[string, string, string]>(
       "UPDATE idempotency_keys SET response_json = ? WHERE token_id = ? AND key = ?",
     ),
+    releaseIdempotencyKey: db.prepare<[string, string]>(
+      "DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND response_json = ''",
+    ),
   };
 }
 

@@ -105,6 +105,17 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
       expect(await store.claimIdempotencyKey({ ...claim, tokenId: "t-2" })).toBeUndefined();
     });
 
+    it("releases an unfinished claim so a retry claims it again, but keeps a completed one", async () => {
+      const store = getStore();
+      const claim = { tokenId: "t-1", key: "r", sessionId: "s-1", requestHash: "h", now: 1 };
+      expect(await store.claimIdempotencyKey(claim)).toBeUndefined();
+      await store.releaseIdempotencyKey("t-1", "r");
+      expect(await store.claimIdempotencyKey(claim)).toBeUndefined();
+      await store.completeIdempotencyKey("t-1", "r", "{}");
+      await store.releaseIdempotencyKey("t-1", "r");
+      expect((await store.claimIdempotencyKey(claim))?.responseJson).toBe("{}");
+    });
+
     it("lets exactly one of many concurrent claims win", async () => {
       const store = getStore();
       const results = await Promise.all(

@@ -1,0 +1,245 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type App, createApp } from "../../server/create-app.js";
+import { openStore } from "../../server/store/open-store.js";
+import type { Store } from "../../server/store/store.js";
+import { repoRoot } from "../e2e/harness/spawn-wsctl.js";
+import { type Stack, startStack } from "../e2e/harness/start-stack.js";
+
+// Drives Debian's Chromium (apt-get install chromium) against a real `wsctl serve`
+// and a real `wsctl daemon` whose agent is the stand-in. Never downloads a browser.
+const chromiumPath = "/usr/bin/chromium";
+const chromiumArgs = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const screenshotPath = path.join(repoRoot, "test-results/browser/launch-page.png");
+const webRoot = path.join(repoRoot, "dist/web");
+const haveChromium = existsSync(chromiumPath);
+const skipReason = `${chromiumPath} is missing (apt-get install chromium); skipping the browser tests`;
+if (!haveChromium && process.env.CI !== "true") console.warn(skipReason);
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the page (as `npm run build:web` does) unless dist/web is newer than its sources. */
+async function ensurePageBuilt(): Promise<void> {
+  const index = path.join(webRoot, "index.html");
+  const sources = Math.max(newestMtime(path.join(repoRoot, "client/web")), newestMtime(path.join(repoRoot, "gen")));
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  await build({ configFile: path.join(repoRoot, "client/web/vite.config.ts"), logLevel: "warn" });
+}
+
+/** A server answering every GET with a tiny page: a page on another origin. */
+async function startOtherOrigin(): Promise<{ origin: string; close(): Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!doctype html><title>other origin</title>");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+/** Calls ListMachines from inside the page with plain fetch (so the browser enforces CORS). */
+function listMachinesFrom(page: Page, apiUrl: string, token: string) {
+  return page.evaluate(
+    async ({ apiUrl, token }) => {
+      try {
+        const res = await fetch(`${apiUrl}/workspaces.v1.MachineService/ListMachines`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Connect-Protocol-Version": "1", Authorization: `Bearer ${token}` },
+          body: "{}",
+        });
+        return { reached: true, status: res.status, body: (await res.json()) as { machines?: { machineId: string }[] } };
+      } catch (error) {
+        return { reached: false, error: String(error) };
+      }
+    },
+    { apiUrl, token },
+  );
+}
+
+describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", () => {
+  let stack: Stack;
+  let browser: Browser;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!haveChromium) throw new Error(`${chromiumPath} is missing; CI must install chromium with apt-get`);
+    await ensurePageBuilt();
+    [stack, browser] = await Promise.all([
+      startStack(),
+      chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs }),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  async function openPage(): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(15_000);
+    page.on("console", (msg) => {
+      if (msg.type() === "error") consoleErrors.push(msg.text());
+    });
+    page.on("pageerror", (error) => consoleErrors.push(String(error)));
+    return page;
+  }
+
+  /** Opens the page in its fresh context and enters the API token. */
+  async function openWithToken(page: Page): Promise<void> {
+    await page.goto(stack.url);
+    await page.fill('[data-testid="token-input"]', stack.apiToken);
+    await page.click('[data-testid="token-save"]');
+    await page.waitForSelector('[data-testid="connection"][data-state="ok"]');
+  }
+
+  it("launches a session and follows it to running and exited", async () => {
+    const page = await openPage();
+    await page.goto(stack.url);
+    expect(await page.title()).toBe("workspace-sessions");
+
+    await page.fill('[data-testid="token-input"]', stack.apiToken);
+    await page.click('[data-testid="token-save"]');
+    await page.waitForSelector(`[data-testid="machine-row"][data-machine-id="${stack.machineId}"][data-online="true"]`);
+    await page.waitForSelector('[data-testid="connection"][data-state="ok"]');
+    expect(await page.inputValue('[data-testid="launch-workspace"]')).toBe(stack.workspaceId);
+    expect(await page.evaluate(() => localStorage.getItem("workspace-sessions.token"))).toBe(stack.apiToken);
+
+    await page.selectOption('[data-testid="launch-machine"]', stack.machineId);
+    await page.fill('[data-testid="launch-prompt"]', "exit:0:1500");
+    await page.fill('[data-testid="launch-worktree"]', "feature/from-browser");
+    await page.selectOption('[data-testid="launch-provider"]', "claude_code");
+    await page.fill('[data-testid="launch-model"]', "haiku");
+    await page.fill('[data-testid="launch-language"]', "en-US");
+    await page.click('[data-testid="launch-submit"]');
+
+    await page.waitForSelector('[data-testid="launch-event"][data-type="acknowledged"][data-status="ok"]');
+    await page.waitForSelector('[data-testid="launch-event"][data-type="running"]');
+    await page.waitForSelector('[data-testid="launch-event"][data-type="exited"][data-exit-code="0"]');
+    const types = await page.$$eval('[data-testid="launch-event"]', (els) => els.map((e) => e.getAttribute("data-type")));
+    expect(types).toEqual(["accepted", "dispatched", "acknowledged", "running", "exited"]);
+    expect(await page.textContent('[data-testid="launch-status"]')).toBe("exited");
+
+    // The new session is listed, selected and followed over WatchWorkspaceSession.
+    const row = await page.waitForSelector('[data-testid="session-row"][data-state="exited"]');
+    const sessionId = await row.getAttribute("data-session-id");
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    await page.waitForSelector('[data-testid="session-event"][data-type="exited"]');
+    const watched = await page.$$eval('[data-testid="session-event"]', (els) => els.map((e) => e.getAttribute("data-type")));
+    expect(watched).toEqual(["accepted", "dispatched", "acknowledged", "running", "exited"]);
+    expect(await page.textContent('[data-testid="detail-exit-code"]')).toBe("0");
+    expect(await page.textContent('[data-testid="detail-branch"]')).toBe("feature/from-browser");
+    expect(await page.textContent('[data-testid="detail-model"]')).toBe("haiku");
+
+    mkdirSync(path.dirname(screenshotPath), { recursive: true });
+    await page.screenshot({ path: screenshotPath, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+
+    // A reload keeps the token and lists the session from the server.
+    await page.reload();
+    await page.waitForSelector(`[data-testid="session-row"][data-session-id="${sessionId}"][data-state="exited"]`);
+    await page.close();
+  });
+
+  it("stops a running session from its detail panel", async () => {
+    const page = await openPage();
+    await openWithToken(page);
+    await page.fill('[data-testid="launch-prompt"]', "run until stopped");
+    await page.fill('[data-testid="launch-worktree"]', "");
+    await page.click('[data-testid="launch-submit"]');
+    await page.waitForSelector('[data-testid="launch-event"][data-type="running"]');
+    const row = await page.waitForSelector('[data-testid="session-row"].selected[data-state="running"]');
+    const sessionId = await row.getAttribute("data-session-id");
+    await page.click('[data-testid="session-stop"]');
+    await page.waitForSelector(`[data-testid="session-row"][data-session-id="${sessionId}"][data-state="exited"]`);
+    await page.waitForSelector('[data-testid="session-event"][data-type="exited"]');
+    expect(await page.isHidden('[data-testid="session-stop"]')).toBe(true);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("shows the code and the bad field when a launch is rejected", async () => {
+    const page = await openPage();
+    await openWithToken(page);
+    await page.fill('[data-testid="launch-language"]', "not a language!");
+    await page.click('[data-testid="launch-submit"]');
+    const error = await page.waitForSelector('[data-testid="launch-error"]:not([hidden])');
+    expect(await error.textContent()).toMatch(/invalid_argument.*session_settings\.voice\.language/);
+    expect(await page.$$('[data-testid="launch-event"]')).toHaveLength(0);
+    await page.close();
+  });
+
+  describe("CORS, enforced by the browser", () => {
+    let allowedPage: Awaited<ReturnType<typeof startOtherOrigin>>;
+    let otherPage: Awaited<ReturnType<typeof startOtherOrigin>>;
+    let store: Store;
+    let app: App;
+    let api: http.Server;
+    let apiUrl: string;
+
+    beforeAll(async () => {
+      [allowedPage, otherPage] = await Promise.all([startOtherOrigin(), startOtherOrigin()]);
+      // The same database as the stack's server, served by an app that allows one of the two origins.
+      store = await openStore(stack.database);
+      app = createApp({ store, corsOrigins: [allowedPage.origin], webRoot });
+      api = http.createServer(app.handler);
+      await new Promise<void>((r) => api.listen(0, "127.0.0.1", r));
+      apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    });
+
+    afterAll(async () => {
+      app?.close();
+      await new Promise((r) => api?.close(r));
+      await store?.close();
+      await allowedPage?.close();
+      await otherPage?.close();
+    });
+
+    it("lets a page on an allowed origin call the API with its token", async () => {
+      const page = await openPage();
+      await page.goto(allowedPage.origin);
+      const out = await listMachinesFrom(page, apiUrl, stack.apiToken);
+      expect(out).toMatchObject({ reached: true, status: 200 });
+      expect(out.body?.machines?.map((m) => m.machineId)).toContain(stack.machineId);
+      await page.close();
+    });
+
+    it("blocks a page on any other origin at the preflight", async () => {
+      const page = await openPage();
+      page.on("console", () => {}); // The browser logs the CORS failure as an error; expected here.
+      await page.goto(otherPage.origin);
+      const out = await listMachinesFrom(page, apiUrl, stack.apiToken);
+      expect(out).toMatchObject({ reached: false });
+      expect(out.error).toMatch(/TypeError/);
+      consoleErrors.length = 0;
+      await page.close();
+
+      const preflight = await fetch(`${apiUrl}/workspaces.v1.MachineService/ListMachines`, {
+        method: "OPTIONS",
+        headers: { origin: otherPage.origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization" },
+      });
+      expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+    });
+  });
+});
