@@ -84,7 +84,7 @@ describe("reuse and resume", () => {
     expect(attached.payload?.pid).toBe(running.payload?.pid);
     const unknown = await launch({ agent_session_id: "not-running-here" });
     expect(unknown.status).toBe("error");
-    expect((unknown.payload?.error as { code: string }).code).toBe("agent_session_not_found");
+    expect(unknown.payload?.error).toMatchObject({ code: "agent_session_not_found" });
     await sessions().stopWorkspaceSession({ workspaceId: stack.workspaceId, sessionId: String(running.payload?.session_id), graceSeconds: 1 }, auth());
   });
 });
