@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
+import https from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runAdmin } from "../../../client/wsctl/admin-command.js";
@@ -35,7 +37,26 @@ export interface StackOptions {
   launchDeadlineMs?: number;
   /** Keep-alive interval of the server's streams (default: the server's own). */
   keepaliveMs?: number;
+  /** More `wsctl serve` arguments, e.g. `--tls-cert` and `--tls-key`. */
+  serverArgs?: string[];
+  /** A CA certificate (PEM) the daemon and the harness trust, for a TLS server. */
+  ca?: Buffer;
   daemonArgs?: string[];
+}
+
+/** GET a JSON document over http or https (trusting `ca`), without fetch's global agent. */
+function getJson(url: string, headers: Record<string, string>, ca?: Buffer): Promise<unknown> {
+  const get = url.startsWith("https:") ? https.get : http.get;
+  return new Promise((resolve, reject) => {
+    get(url, { headers, ...(ca ? { ca } : {}) }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => {
+        text += d;
+      });
+      res.on("end", () => resolve(JSON.parse(text)));
+    }).on("error", reject);
+  });
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -82,8 +103,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     "--launch-deadline-ms",
     String(options.launchDeadlineMs ?? 5000),
     ...(options.keepaliveMs !== undefined ? ["--keepalive-ms", String(options.keepaliveMs)] : []),
+    ...(options.serverArgs ?? []),
   ]);
-  const url = (await server.waitFor(/REST on (http:\/\/\S+)/))[1]!;
+  const url = (await server.waitFor(/REST on (https?:\/\/\S+)/))[1]!;
+  const caFile = path.join(tmp, "ca.pem");
+  if (options.ca) await writeFile(caFile, options.ca);
 
   const stack: Stack = {
     url,
@@ -101,8 +125,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async waitOnline(id, online) {
       const deadline = Date.now() + 20_000;
       for (;;) {
-        const res = await fetch(`${url}/api/v1/machines/${id}`, { headers: { Authorization: `Bearer ${apiToken}` } });
-        const body = (await res.json()) as { machine?: { online?: boolean } };
+        const body = (await getJson(`${url}/api/v1/machines/${id}`, { Authorization: `Bearer ${apiToken}` }, options.ca)) as {
+          machine?: { online?: boolean };
+        };
         if ((body.machine?.online ?? false) === online) return;
         if (Date.now() > deadline) throw new Error(`machine ${id} did not become ${online ? "online" : "offline"}`);
         await new Promise((r) => setTimeout(r, 50));
@@ -129,7 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ...(options.daemonArgs ?? []),
           ...extraArgs,
         ],
-        { env: { STANDIN_RECORD_DIR: recordDir } },
+        { env: { STANDIN_RECORD_DIR: recordDir, ...(options.ca ? { NODE_EXTRA_CA_CERTS: caFile } : {}) } },
       );
       stack.daemon = daemon;
       await stack.waitOnline(machineId, true);
