@@ -6,6 +6,7 @@ import { SessionEventType, SessionState } from "../../gen/workspaces/v1/session_
 import { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { seedRequest } from "./harness/seed-request.js";
 import { type Stack, startStack } from "./harness/start-stack.js";
+import { waitForSessionState } from "./harness/wait-for-session-state.js";
 import { collect, launchRequest } from "./harness/stream-clients.js";
 
 let stack: Stack;
@@ -28,15 +29,7 @@ function isRunning(pid: number): boolean {
   }
 }
 
-async function waitForState(sessionId: string, state: SessionState) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const got = await sessions().getWorkspaceSession({ workspaceId: stack.workspaceId, sessionId }, auth());
-    if (got.session?.state === state) return got.session;
-    if (Date.now() > deadline) throw new Error(`session stayed ${SessionState[got.session?.state ?? 0]}, wanted ${SessionState[state]}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitForState = (sessionId: string, state: SessionState) => waitForSessionState(stack, sessionId, state);
 
 describe("a daemon killed during a running session", () => {
   it("takes its machine offline and the session to unknown, and a restarted daemon restores running", async () => {

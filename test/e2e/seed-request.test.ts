@@ -22,22 +22,27 @@ async function curl(args: string[]): Promise<{ status: number; body: Record<stri
   return { status: Number(stdout.slice(cut + 1)), body: JSON.parse(stdout.slice(0, cut)) as Record<string, unknown> };
 }
 
+/** The seed's curl request (POST, bearer token, JSON content type) with `body`, plus any more curl arguments. */
+function postLaunch(body: string, ...more: string[]) {
+  return curl([
+    "--request",
+    "POST",
+    "--url",
+    `${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions`,
+    "--header",
+    `Authorization: Bearer ${stack.apiToken}`,
+    "--header",
+    "Content-Type: application/json",
+    "--data",
+    body,
+    ...more,
+  ]);
+}
+
 describe("the seed's curl request", () => {
   it.each([["--http1.1"], ["--http2-prior-knowledge"]])("returns 200 {status: ok, payload} with curl %s", async (flag) => {
     const body = JSON.stringify(seedRequest({ initial_prompt: "Fix the failing test" }), null, 2);
-    const res = await curl([
-      flag,
-      "--request",
-      "POST",
-      "--url",
-      `${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions`,
-      "--header",
-      `Authorization: Bearer ${stack.apiToken}`,
-      "--header",
-      "Content-Type: application/json",
-      "--data",
-      body,
-    ]);
+    const res = await postLaunch(body, flag);
     expect(res.status).toBe(200);
     expect(Object.keys(res.body)).toEqual(["status", "payload"]);
     expect(res.body.status).toBe("ok");
@@ -53,17 +58,7 @@ describe("the seed's curl request", () => {
   });
 
   it("names each placeholder field that is not a real value when sent verbatim", async () => {
-    const res = await curl([
-      "-X",
-      "POST",
-      `${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions`,
-      "-H",
-      `Authorization: Bearer ${stack.apiToken}`,
-      "-H",
-      "Content-Type: application/json",
-      "--data",
-      seedRequestText,
-    ]);
+    const res = await postLaunch(seedRequestText);
     expect(res.status).toBe(400);
     expect(res.body.code).toBe("invalid_argument");
     expect(res.body.detail).toBe(res.body.message);
@@ -73,17 +68,7 @@ describe("the seed's curl request", () => {
   });
 
   it("gives the stand-in agent the argv built from the seed's settings, in a worktree on the named branch", async () => {
-    const res = await curl([
-      "-X",
-      "POST",
-      `${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions`,
-      "-H",
-      `Authorization: Bearer ${stack.apiToken}`,
-      "-H",
-      "Content-Type: application/json",
-      "--data",
-      JSON.stringify(seedRequest({ initial_prompt: "-rf /", worktree_name: "feature/seed" })),
-    ]);
+    const res = await postLaunch(JSON.stringify(seedRequest({ initial_prompt: "-rf /", worktree_name: "feature/seed" })));
     expect(res.status).toBe(200);
     const payload = res.body.payload as { pid: number; agent_session_id: string; work_dir: string };
     expect(payload.work_dir).toBe(path.join(stack.repoDir, ".worktrees", "feature__seed"));
@@ -107,24 +92,12 @@ describe("the seed's curl request", () => {
   });
 
   it("replays the first result for a retry with the same Idempotency-Key and launches nothing new", async () => {
-    const args = [
-      "-X",
-      "POST",
-      `${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions`,
-      "-H",
-      `Authorization: Bearer ${stack.apiToken}`,
-      "-H",
-      "Idempotency-Key: retry-1",
-      "-H",
-      "Content-Type: application/json",
-      "--data",
-      JSON.stringify(seedRequest()),
-    ];
-    const first = await curl(args);
-    const second = await curl(args);
+    const body = JSON.stringify(seedRequest());
+    const first = await postLaunch(body, "--header", "Idempotency-Key: retry-1");
+    const second = await postLaunch(body, "--header", "Idempotency-Key: retry-1");
     expect(first.status).toBe(200);
     expect(second).toEqual(first);
-    const other = await curl([...args.slice(0, -1), JSON.stringify(seedRequest({ initial_prompt: "different" }))]);
+    const other = await postLaunch(JSON.stringify(seedRequest({ initial_prompt: "different" })), "--header", "Idempotency-Key: retry-1");
     expect(other.status).toBe(400);
   });
 

@@ -7,9 +7,11 @@ import { MachineService } from "../../gen/workspaces/v1/machine_service_pb.js";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { openStore } from "../../server/store/open-store.js";
+import { session } from "../server/store/store-contract-fixtures.js";
 import { startFakeDaemon } from "./harness/fake-daemon.js";
 import { seedRequest } from "./harness/seed-request.js";
 import { type Stack, startStack } from "./harness/start-stack.js";
+import { waitForSessionState } from "./harness/wait-for-session-state.js";
 import { collect, launchRequest } from "./harness/stream-clients.js";
 
 let stack: Stack;
@@ -38,15 +40,7 @@ async function errorOf(promise: Promise<unknown>): Promise<ConnectError> {
   }
   throw new Error("expected an error");
 }
-async function waitForState(sessionId: string, state: SessionState) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const got = await sessions().getWorkspaceSession({ workspaceId: stack.workspaceId, sessionId }, auth());
-    if (got.session?.state === state) return got.session;
-    if (Date.now() > deadline) throw new Error(`session ${sessionId} stayed ${SessionState[got.session?.state ?? 0]}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitForState = (sessionId: string, state: SessionState) => waitForSessionState(stack, sessionId, state);
 
 describe("reuse and resume", () => {
   it("passes resume_session_id to the provider's resume flag", async () => {
@@ -97,26 +91,16 @@ describe("ListWorkspaceSessions", () => {
     const store = await openStore(stack.database);
     const base = Date.now();
     for (let i = 0; i < 250; i++) {
-      await store.createSession({
-        sessionId: `s-${String(i).padStart(3, "0")}`,
-        workspaceId: "paging",
-        machineId: "paging-m",
-        state: i % 5 === 0 ? "running" : "exited",
-        provider: "claude_code",
-        model: "",
-        agentSessionId: "",
-        workDir: "",
-        branch: "",
-        pid: 0,
-        exitCode: undefined,
-        errorMessage: "",
-        metadataJson: "{}",
-        requestJson: "{}",
-        ackJson: "",
-        // Some share a create time, so the id breaks ties.
-        createdAt: base + Math.floor(i / 3),
-        updatedAt: base,
-      });
+      await store.createSession(
+        session({
+          sessionId: `s-${String(i).padStart(3, "0")}`,
+          workspaceId: "paging",
+          machineId: "paging-m",
+          state: i % 5 === 0 ? "running" : "exited",
+          // Some share a create time, so the id breaks ties.
+          createdAt: base + Math.floor(i / 3),
+        }),
+      );
     }
     await store.close();
     const seen: string[] = [];
