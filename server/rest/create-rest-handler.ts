@@ -74,6 +74,9 @@ type Impl = (input: Message, ctx: HandlerContext) => unknown;
 
 const kHandlerContext = createContextKey<HandlerContext | undefined>(undefined, { description: "rest handler context" });
 
+/** The abort reason of a call's signal once the call is over. */
+const callCompleted = new ConnectError("the call completed", Code.Canceled);
+
 /**
  * Serve the `google.api.http` bindings of `options.services` (see
  * `createRouteTable` and `requestFromHttp` for the mapping). Calls run the same
@@ -169,7 +172,8 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
       writeRestError(res, error, ctx.responseHeader);
     } finally {
       r.off("close", onClose);
-      ctx.abort();
+      // Ends work the call started downstream; a shared reason spares a DOMException per call.
+      ctx.abort(callCompleted);
     }
   }
 
