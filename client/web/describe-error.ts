@@ -1,15 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { connectCodeName } from "../connect-code-name.js";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
 
-/** Connect's code name as the API documents it: `invalid_argument`, `unavailable`, … */
-export function codeName(code: Code): string {
-  return (Code[code] ?? "unknown").replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c : `_${c}`)).toLowerCase();
-}
 
 /** One line for the user: the code, the message, and each bad field of a `google.rpc.BadRequest`. */
 export function describeError(error: unknown): string {
   const e = ConnectError.from(error);
-  let text = `${codeName(e.code)}: ${e.rawMessage}`;
+  let text = `${connectCodeName(e.code)}: ${e.rawMessage}`;
   for (const detail of e.findDetails(BadRequestSchema)) {
     for (const v of detail.fieldViolations) text += ` — ${v.field}: ${v.description}`;
   }

@@ -1,11 +1,7 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
+import { connectCodeName } from "../connect-code-name.js";
 
-/** Connect's wire name of a code, for example `invalid_argument` for `Code.InvalidArgument`. */
-export function connectCodeName(code: Code): string {
-  const name = Code[code] as string | undefined;
-  if (name === undefined) return "unknown";
-  return name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase());
-}
+export { connectCodeName };
 
 /** A mistake in how a command was called: exit status 2, with the usage text. */
 export class UsageError extends Error {}
