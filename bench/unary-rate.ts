@@ -43,9 +43,8 @@ await store.createSession({
   pid: 42,
   exitCode: undefined,
   errorMessage: "",
-  metadataJson: "{}",
-  requestJson: "{}",
-  ackJson: "",
+  metadata: {},
+  acknowledgement: undefined,
   createdAt: now,
   updatedAt: now,
 });

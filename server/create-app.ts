@@ -20,14 +20,15 @@ import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
 import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
 import { createReflectionServices } from "./reflection/create-reflection-service.js";
-import { createDaemonHub, type DaemonHub } from "./hub/daemon-hub.js";
+import { createDaemonHub, type DaemonHub } from "./hub/create-daemon-hub.js";
 import { createLauncher } from "./launch/create-launcher.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
 import { createDaemonService } from "./services/daemon-service.js";
 import { createMachineService } from "./services/machine-service.js";
 import { createWorkspaceSessionService } from "./services/workspace-session-service.js";
-import { createSessionEventBus } from "./sessions/session-event-bus.js";
-import { createSessionLifecycle } from "./sessions/session-lifecycle.js";
+import { createSessionEventBus } from "./sessions/create-session-event-bus.js";
+import { createSessionLifecycle } from "./sessions/create-session-lifecycle.js";
+import { createSessionReader } from "./sessions/create-session-reader.js";
 import type { Store } from "./store/store.js";
 import { createCorsHandler } from "./web/create-cors-handler.js";
 import { createStaticHandler } from "./web/create-static-handler.js";
@@ -103,22 +104,22 @@ export function createApp(options: AppOptions): App {
     hub,
     events,
     lifecycle,
+    log,
     ...(options.launchDeadlineMs !== undefined ? { launchDeadlineMs: options.launchDeadlineMs } : {}),
   });
+  const sessions = createSessionReader({ store, events });
 
   const services: ServiceBinding[] = [
     binding(
       WorkspaceSessionService,
       createWorkspaceSessionService({
-        store,
-        hub,
         launcher,
-        events,
+        sessions,
         ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
       }),
     ),
     binding(MachineService, createMachineService({ store, hub })),
-    binding(DaemonService, createDaemonService({ store, hub, lifecycle })),
+    binding(DaemonService, createDaemonService({ store, hub, launcher, lifecycle })),
   ];
   // Health and reflection answer without a token: load balancers and tools
   // like buf curl and grpcurl call them before they have one.

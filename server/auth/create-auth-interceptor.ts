@@ -1,11 +1,9 @@
 import { timingSafeEqual } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { Store } from "../store/store.js";
 import { hashToken, parseBearer } from "./api-token.js";
 import { kPrincipal, type Principal } from "./principal.js";
-
-/** Type name of the one service only machine tokens may call. */
-export const daemonServiceTypeName = "workspaces.v1.DaemonService";
 
 export interface AuthInterceptorOptions {
   /** Where tokens and machines are looked up. */
@@ -41,7 +39,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
     const typeName = req.service.typeName;
     if (publicServices.has(typeName)) return next(req);
     const principal = await authenticate(store, req.header.get("authorization"), req.signal);
-    const daemonCall = typeName === daemonServiceTypeName;
+    const daemonCall = typeName === DaemonService.typeName;
     if (daemonCall && principal.kind !== "machine") {
       throw new ConnectError("API tokens cannot call DaemonService", Code.PermissionDenied);
     }

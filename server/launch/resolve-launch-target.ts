@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Principal } from "../auth/principal.js";
-import type { DaemonHub } from "../hub/daemon-hub.js";
+import type { DaemonHub } from "../hub/create-daemon-hub.js";
+import { assertTransition } from "../sessions/session-transitions.js";
 import type { SessionRecord, Store } from "../store/store.js";
 import type { LaunchPlan } from "../validation/validate-launch-request.js";
 
@@ -33,9 +34,7 @@ export async function resolveLaunchTarget(input: {
   if (plan.userSessionId !== undefined) {
     reused = await store.getSession(plan.workspaceId, plan.userSessionId, signal);
     if (!reused) throw new ConnectError(`user session ${plan.userSessionId} not found`, Code.NotFound);
-    if (reused.state !== "exited" && reused.state !== "failed") {
-      throw new ConnectError(`user session ${plan.userSessionId} is still ${reused.state}; stop it before reusing it`, Code.FailedPrecondition);
-    }
+    assertTransition(reused.state, "reuse", `user session ${plan.userSessionId} is still ${reused.state}; stop it before reusing it`);
   }
 
   const machineId = plan.machineId ?? reused?.machineId ?? workspace.defaultMachineId;

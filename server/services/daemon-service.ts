@@ -3,14 +3,18 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import type { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { kPrincipal, type Principal } from "../auth/principal.js";
-import type { DaemonHub } from "../hub/daemon-hub.js";
-import type { SessionLifecycle } from "../sessions/session-lifecycle.js";
+import type { DaemonHub } from "../hub/create-daemon-hub.js";
+import type { Launcher } from "../launch/create-launcher.js";
+import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import type { Store } from "../store/store.js";
 
 export interface DaemonServiceOptions {
   store: Store;
   hub: DaemonHub;
+  launcher: Launcher;
   lifecycle: SessionLifecycle;
+  /** Clock, in Unix milliseconds. Default `Date.now`. */
+  now?: () => number;
 }
 
 function machineOf(ctx: HandlerContext): Principal & { kind: "machine" } {
@@ -25,13 +29,18 @@ const reportedStates = new Map<SessionState, "running" | "exited" | "failed">([
   [SessionState.FAILED, "failed"],
 ]);
 
-/** The daemon-facing service: command streams, acknowledgements and state reports. */
+/**
+ * The daemon-facing service, for machine tokens only: `Subscribe` opens the
+ * machine's command stream in the hub, `Acknowledge` hands an answer to the
+ * launch room, `ReportSessionState` moves the session through its lifecycle.
+ */
 export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<typeof DaemonService> {
-  const { store, hub, lifecycle } = options;
+  const { store, hub, launcher, lifecycle } = options;
+  const now = options.now ?? Date.now;
   return {
     async *subscribe(req, ctx) {
       const { machineId } = machineOf(ctx);
-      await store.recordMachineSeen(machineId, { daemonVersion: req.daemonVersion, hostname: req.hostname, now: Date.now() });
+      await store.recordMachineSeen(machineId, { daemonVersion: req.daemonVersion, hostname: req.hostname, now: now() });
       const stream = hub.subscribe(machineId, { daemonVersion: req.daemonVersion, hostname: req.hostname }, ctx.signal);
       await lifecycle.machineOnline(
         machineId,
@@ -46,23 +55,7 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
         throw new ConnectError('status must be "ok" or "error"', Code.InvalidArgument);
       }
       const payload: JsonObject = req.payload ?? {};
-      const recorded = await store.recordAck({
-        commandId: req.commandId,
-        machineId,
-        status: req.status,
-        payloadJson: JSON.stringify(payload),
-        now: Date.now(),
-      });
-      if (!recorded) throw new ConnectError(`command ${req.commandId} not found`, Code.NotFound);
-      if (!recorded.first) return {};
-      const ack = { status: req.status, payload };
-      if (hub.deliverAck(req.commandId, ack)) return {};
-      // Nobody waits any more (the launch deadline passed, or the caller left):
-      // the acknowledgement is still recorded on the session.
-      if (recorded.command.kind === "launch") {
-        const session = await store.getSessionById(recorded.command.sessionId, ctx.signal);
-        if (session) await lifecycle.acknowledged(session, ack);
-      }
+      await launcher.acknowledge(machineId, { commandId: req.commandId, status: req.status, payload }, ctx.signal);
       return {};
     },
 
@@ -72,7 +65,7 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
       if (!state) throw new ConnectError("state must be RUNNING, EXITED or FAILED", Code.InvalidArgument);
       const session = await store.getSessionById(req.sessionId, ctx.signal);
       if (!session || session.machineId !== machineId) throw new ConnectError(`session ${req.sessionId} not found`, Code.NotFound);
-      await store.recordMachineSeen(machineId, { now: Date.now() });
+      await store.recordMachineSeen(machineId, { now: now() });
       await lifecycle.reported(session, {
         state,
         ...(req.exitCode !== undefined ? { exitCode: req.exitCode } : {}),

@@ -3,7 +3,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { type Machine, type MachineService, MachineSchema } from "../../gen/workspaces/v1/machine_service_pb.js";
 import { requirePrincipal } from "../auth/require-workspace-access.js";
-import type { DaemonHub } from "../hub/daemon-hub.js";
+import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { MachineRecord, Store } from "../store/store.js";
 import { validateMachineId } from "../validation/validate-session-requests.js";
 

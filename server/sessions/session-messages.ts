@@ -1,4 +1,4 @@
-import { create, type JsonObject } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type Session,
@@ -26,10 +26,10 @@ export function sessionMessage(record: SessionRecord): Session {
     pid: record.pid,
     exitCode: record.exitCode,
     errorMessage: record.errorMessage,
-    metadata: JSON.parse(record.metadataJson || "{}") as JsonObject,
+    metadata: record.metadata,
     createTime: timestampFromMs(record.createdAt),
     updateTime: timestampFromMs(record.updatedAt),
-    acknowledgement: record.ackJson ? (JSON.parse(record.ackJson) as { status: string; payload: JsonObject }) : undefined,
+    acknowledgement: record.acknowledgement,
   });
 }
 
@@ -42,7 +42,7 @@ export function sessionEventMessage(record: SessionEventRecord): SessionEvent {
     type: sessionEventTypeFromName(record.type),
     state: sessionStateFromName(record.state),
     machineId: record.machineId,
-    acknowledgement: record.ackJson ? (JSON.parse(record.ackJson) as { status: string; payload: JsonObject }) : undefined,
+    acknowledgement: record.acknowledgement,
     exitCode: record.exitCode,
     message: record.message,
   });
@@ -56,9 +56,4 @@ export function heartbeatEvent(sessionId: string): SessionEvent {
     state: SessionState.UNSPECIFIED,
     time: timestampFromMs(Date.now()),
   });
-}
-
-/** Whether an event ends the session's stream. */
-export function isTerminalEvent(record: SessionEventRecord): boolean {
-  return record.type === "exited" || record.type === "failed";
 }

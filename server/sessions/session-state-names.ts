@@ -21,11 +21,6 @@ export function sessionStateName(state: SessionState): SessionStateName | undefi
   return undefined;
 }
 
-/** Whether a session in this state will not change again on its own. */
-export function isTerminalState(name: SessionStateName): boolean {
-  return name === "exited" || name === "failed";
-}
-
 /** Stored event type names, in the order a session usually goes through them. */
 export type SessionEventTypeName = "accepted" | "dispatched" | "acknowledged" | "running" | "exited" | "failed" | "unknown";
 

@@ -1,8 +1,12 @@
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { Code } from "@connectrpc/connect";
+
 /**
  * The store: everything the server keeps. One interface, implemented for SQLite
  * (the embedded default) and later PostgreSQL, so every method is async and
  * takes the request's AbortSignal where a request drives it. Times are Unix
- * milliseconds; JSON columns hold JSON text.
+ * milliseconds. Records carry domain values (objects, not JSON text): each
+ * engine serialises them in its own row mapper.
  *
  * Implementations map their engine's errors to ConnectError in one adapter file
  * (for SQLite: `sqlite/sqlite-errors.ts`): a unique-key clash is
@@ -62,7 +66,7 @@ export interface Store {
    * harmless. Returns the command as stored, with `first` telling whether this
    * call recorded it. Undefined when no such command exists for that machine.
    */
-  recordAck(ack: { commandId: string; machineId: string; status: string; payloadJson: string; now: number }):
+  recordAck(ack: { commandId: string; machineId: string; status: string; payload: JsonObject; now: number }):
     Promise<{ command: CommandRecord; first: boolean } | undefined>;
 
   /**
@@ -72,14 +76,26 @@ export interface Store {
    */
   claimIdempotencyKey(init: { tokenId: string; key: string; sessionId: string; requestHash: string; now: number }):
     Promise<IdempotencyRecord | undefined>;
-  /** Stores the final response of an idempotent call. */
-  completeIdempotencyKey(tokenId: string, key: string, responseJson: string): Promise<void>;
+  /** Stores the final outcome of an idempotent call. */
+  completeIdempotencyKey(tokenId: string, key: string, outcome: IdempotentOutcome): Promise<void>;
   /**
    * Gives up a claim whose call failed before it started anything (for example
    * an offline machine), so a retry runs again. A completed key stays.
    */
   releaseIdempotencyKey(tokenId: string, key: string): Promise<void>;
 }
+
+/** A `{status, payload}` pair: what a daemon acknowledged, and the launch result built from it. */
+export interface Acknowledgement {
+  /** `"ok"` or `"error"`. */
+  status: string;
+  payload: JsonObject;
+}
+
+/** What an Idempotency-Key keeps of the first call: its result, or the error it ended with. */
+export type IdempotentOutcome =
+  | { result: Acknowledgement; error?: undefined }
+  | { result?: undefined; error: { code: Code; message: string } };
 
 export interface WorkspaceRecord {
   workspaceId: string;
@@ -138,17 +154,19 @@ export interface SessionRecord {
   pid: number;
   exitCode: number | undefined;
   errorMessage: string;
-  /** JSON text of the launch metadata ({} when none). */
-  metadataJson: string;
-  /** JSON text of the validated launch request (proto JSON), kept so a reuse or resume needs no daemon memory. */
-  requestJson: string;
-  /** JSON text of the acknowledgement `{status, payload}` once received; "" before. */
-  ackJson: string;
+  /** The launch metadata ({} when none). */
+  metadata: JsonObject;
+  /** The launch result `{status, payload}` once acknowledged; undefined before. */
+  acknowledgement: Acknowledgement | undefined;
   createdAt: number;
   updatedAt: number;
 }
 
-export type SessionPatch = Partial<Omit<SessionRecord, "sessionId" | "workspaceId" | "createdAt">> & { updatedAt: number };
+/** A change to a session: an undefined field keeps its stored value; `acknowledgement: null` clears it. */
+export type SessionPatch = Partial<Omit<SessionRecord, "sessionId" | "workspaceId" | "createdAt" | "acknowledgement">> & {
+  acknowledgement?: Acknowledgement | null;
+  updatedAt: number;
+};
 
 export interface SessionQuery {
   workspaceId: string;
@@ -165,8 +183,8 @@ export interface NewSessionEvent {
   type: string;
   state: SessionStateName;
   machineId: string;
-  /** JSON of the acknowledgement on `acknowledged` events, else "". */
-  ackJson: string;
+  /** The launch result on `acknowledged` events, else undefined. */
+  acknowledgement: Acknowledgement | undefined;
   exitCode: number | undefined;
   message: string;
   now: number;
@@ -191,8 +209,8 @@ export interface CommandRecord extends Omit<NewCommand, "now"> {
   createdAt: number;
   /** "" until acknowledged. */
   ackStatus: string;
-  /** JSON text of the acknowledged payload; "" until acknowledged. */
-  ackPayloadJson: string;
+  /** The acknowledged payload; undefined until acknowledged. */
+  ackPayload: JsonObject | undefined;
   ackedAt: number | undefined;
 }
 
@@ -202,7 +220,7 @@ export interface IdempotencyRecord {
   sessionId: string;
   /** Hash of the request the key was first used with. */
   requestHash: string;
-  /** JSON of the final response; "" while the first call is still running. */
-  responseJson: string;
+  /** The first call's outcome; undefined while it is still running. */
+  outcome: IdempotentOutcome | undefined;
   createdAt: number;
 }

@@ -5,10 +5,13 @@ import type { Store, TokenRecord } from "../store.js";
 import { sqliteError, throwIfAborted } from "./sqlite-errors.js";
 import { applySqliteMigrations } from "./sqlite-migrations.js";
 import {
+  acknowledgementJson,
   commandFromRow,
   idempotencyFromRow,
   machineFromRow,
+  outcomeJson,
   patchToParams,
+  payloadJson,
   sessionEventFromRow,
   sessionFromRow,
   sessionToRow,
@@ -246,7 +249,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           event.type,
           event.state,
           event.machineId,
-          event.ackJson,
+          acknowledgementJson(event.acknowledgement),
           event.exitCode ?? null,
           event.message,
           event.now,
@@ -258,7 +261,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           type: event.type,
           state: event.state,
           machineId: event.machineId,
-          ackJson: event.ackJson,
+          acknowledgement: event.acknowledgement,
           exitCode: event.exitCode,
           message: event.message,
           time: event.now,
@@ -285,7 +288,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     async recordAck(ack) {
       return run("command", undefined, () =>
-        recordAckTx.immediate(ack.commandId, ack.machineId, ack.status, ack.payloadJson, ack.now),
+        recordAckTx.immediate(ack.commandId, ack.machineId, ack.status, payloadJson(ack.payload), ack.now),
       );
     },
 
@@ -295,9 +298,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       );
     },
 
-    async completeIdempotencyKey(tokenId, key, responseJson) {
+    async completeIdempotencyKey(tokenId, key, outcome) {
       run("idempotency key", undefined, (s) => {
-        s.completeIdempotencyKey.run(responseJson, tokenId, key);
+        s.completeIdempotencyKey.run(outcomeJson(outcome), tokenId, key);
       });
     },
 

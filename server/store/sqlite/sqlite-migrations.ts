@@ -105,6 +105,12 @@ CREATE TABLE idempotency_keys (
 );
 `,
   },
+  {
+    // The launch request was written on every launch and never read: a reuse
+    // resumes from the stored agent session id.
+    version: 2,
+    sql: "ALTER TABLE sessions DROP COLUMN request_json;",
+  },
 ];
 
 /**

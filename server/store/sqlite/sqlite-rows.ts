@@ -1,7 +1,10 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import type {
+  Acknowledgement,
   CommandKind,
   CommandRecord,
   IdempotencyRecord,
+  IdempotentOutcome,
   MachineRecord,
   SessionPatch,
   SessionEventRecord,
@@ -11,9 +14,11 @@ import type {
   TokenRecord,
   WorkspaceRecord,
 } from "../store.js";
-import type { SessionPatchParams } from "./sqlite-statements.js";
-
-/** Rows as better-sqlite3 returns them (snake_case columns, NULL as null), and their mapping to records. */
+/**
+ * Rows as better-sqlite3 returns them (snake_case columns, NULL as null), and
+ * their mapping to records: this file is where the SQLite store turns domain
+ * values into column values (JSON text for objects) and back.
+ */
 
 export interface WorkspaceRow {
   workspace_id: string;
@@ -53,11 +58,13 @@ export interface SessionRow {
   exit_code: number | null;
   error_message: string;
   metadata_json: string;
-  request_json: string;
   ack_json: string;
   created_at: number;
   updated_at: number;
 }
+
+/** Bind values for `updateSession`: a null column keeps its stored value. */
+export type SessionPatchParams = { [K in keyof SessionRow]: SessionRow[K] | null };
 
 export interface SessionEventRow {
   session_id: string;
@@ -136,9 +143,8 @@ export function sessionFromRow(row: SessionRow): SessionRecord {
     pid: row.pid,
     exitCode: row.exit_code ?? undefined,
     errorMessage: row.error_message,
-    metadataJson: row.metadata_json,
-    requestJson: row.request_json,
-    ackJson: row.ack_json,
+    metadata: jsonObject(row.metadata_json) ?? {},
+    acknowledgement: acknowledgementFrom(row.ack_json),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -151,7 +157,7 @@ export function sessionEventFromRow(row: SessionEventRow): SessionEventRecord {
     type: row.type,
     state: row.state as SessionStateName,
     machineId: row.machine_id,
-    ackJson: row.ack_json,
+    acknowledgement: acknowledgementFrom(row.ack_json),
     exitCode: row.exit_code ?? undefined,
     message: row.message,
     time: row.created_at,
@@ -166,7 +172,7 @@ export function commandFromRow(row: CommandRow): CommandRecord {
     kind: row.kind as CommandKind,
     createdAt: row.created_at,
     ackStatus: row.ack_status,
-    ackPayloadJson: row.ack_payload_json,
+    ackPayload: jsonObject(row.ack_payload_json),
     ackedAt: row.acked_at ?? undefined,
   };
 }
@@ -177,7 +183,7 @@ export function idempotencyFromRow(row: IdempotencyRow): IdempotencyRecord {
     key: row.key,
     sessionId: row.session_id,
     requestHash: row.request_hash,
-    responseJson: row.response_json,
+    outcome: row.response_json ? (JSON.parse(row.response_json) as IdempotentOutcome) : undefined,
     createdAt: row.created_at,
   };
 }
@@ -196,15 +202,14 @@ export function sessionToRow(session: SessionRecord): SessionRow {
     pid: session.pid,
     exit_code: session.exitCode ?? null,
     error_message: session.errorMessage,
-    metadata_json: session.metadataJson,
-    request_json: session.requestJson,
-    ack_json: session.ackJson,
+    metadata_json: JSON.stringify(session.metadata),
+    ack_json: acknowledgementJson(session.acknowledgement),
     created_at: session.createdAt,
     updated_at: session.updatedAt,
   };
 }
 
-/** A patch as bind values: a field left undefined keeps its stored value (so `exitCode` cannot be cleared). */
+/** A patch as bind values: a field left undefined keeps its stored value (so `exitCode` cannot be cleared); a null acknowledgement clears it. */
 export function patchToParams(sessionId: string, patch: SessionPatch): SessionPatchParams {
   return {
     session_id: sessionId,
@@ -219,10 +224,33 @@ export function patchToParams(sessionId: string, patch: SessionPatch): SessionPa
     pid: patch.pid ?? null,
     exit_code: patch.exitCode ?? null,
     error_message: patch.errorMessage ?? null,
-    metadata_json: patch.metadataJson ?? null,
-    request_json: patch.requestJson ?? null,
-    ack_json: patch.ackJson ?? null,
+    metadata_json: patch.metadata !== undefined ? JSON.stringify(patch.metadata) : null,
+    ack_json: patch.acknowledgement !== undefined ? acknowledgementJson(patch.acknowledgement ?? undefined) : null,
     created_at: null,
     updated_at: patch.updatedAt,
   };
+}
+
+/** JSON text of an object column; "" stands for none. */
+function jsonObject(text: string): JsonObject | undefined {
+  return text ? (JSON.parse(text) as JsonObject) : undefined;
+}
+
+function acknowledgementFrom(text: string): Acknowledgement | undefined {
+  return text ? (JSON.parse(text) as Acknowledgement) : undefined;
+}
+
+/** The ack column of an acknowledgement: "" for none. */
+export function acknowledgementJson(ack: Acknowledgement | undefined): string {
+  return ack ? JSON.stringify(ack) : "";
+}
+
+/** The response column of an idempotency key's outcome. */
+export function outcomeJson(outcome: IdempotentOutcome): string {
+  return JSON.stringify(outcome);
+}
+
+/** The payload column of an acknowledged command. */
+export function payloadJson(payload: JsonObject): string {
+  return JSON.stringify(payload);
 }

@@ -4,13 +4,11 @@ import type {
   IdempotencyRow,
   MachineRow,
   SessionEventRow,
+  SessionPatchParams,
   SessionRow,
   TokenRow,
   WorkspaceRow,
 } from "./sqlite-rows.js";
-
-/** Bind values for `updateSession`: a null column keeps its stored value. */
-export type SessionPatchParams = { [K in keyof SessionRow]: SessionRow[K] | null };
 
 /** Bind values for `listSessions`; unused filters are simply not referenced by the chosen statement. */
 export interface SessionListParams {
@@ -24,7 +22,7 @@ export interface SessionListParams {
 
 const sessionColumns =
   "session_id, workspace_id, machine_id, state, provider, model, agent_session_id, work_dir, branch, pid, " +
-  "exit_code, error_message, metadata_json, request_json, ack_json, created_at, updated_at";
+  "exit_code, error_message, metadata_json, ack_json, created_at, updated_at";
 
 /**
  * Every statement the SQLite store runs, prepared once per connection (after

@@ -92,7 +92,7 @@ describe("createSqliteStore", () => {
           type: "running",
           state: "running",
           machineId: "m-1",
-          ackJson: "",
+          acknowledgement: undefined,
           exitCode: undefined,
           message: `${i}`,
           now: i,

@@ -31,13 +31,13 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
         type: "accepted",
         state: "pending",
         machineId: "m-1",
-        ackJson: "",
+        acknowledgement: undefined,
         exitCode: undefined,
         message: "",
         time: 2000,
       });
       const exited = await store.appendSessionEvent(
-        event("s-1", { type: "exited", state: "exited", exitCode: 0, message: "done", ackJson: '{"status":"ok"}', now: 3000 }),
+        event("s-1", { type: "exited", state: "exited", exitCode: 0, message: "done", acknowledgement: { status: "ok", payload: { pid: 7 } }, now: 3000 }),
       );
       expect(exited.sequence).toBe(2);
       expect(await store.listSessionEvents("s-1", 0)).toEqual([first, exited]);
@@ -62,13 +62,13 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
         kind: "launch",
         createdAt: 10,
         ackStatus: "",
-        ackPayloadJson: "",
+        ackPayload: undefined,
         ackedAt: undefined,
       });
-      const first = await store.recordAck({ commandId: "c-1", machineId: "m-1", status: "ok", payloadJson: '{"a":1}', now: 20 });
+      const first = await store.recordAck({ commandId: "c-1", machineId: "m-1", status: "ok", payload: { a: 1 }, now: 20 });
       expect(first?.first).toBe(true);
-      expect(first?.command).toMatchObject({ ackStatus: "ok", ackPayloadJson: '{"a":1}', ackedAt: 20 });
-      const repeat = await store.recordAck({ commandId: "c-1", machineId: "m-1", status: "error", payloadJson: "{}", now: 30 });
+      expect(first?.command).toMatchObject({ ackStatus: "ok", ackPayload: { a: 1 }, ackedAt: 20 });
+      const repeat = await store.recordAck({ commandId: "c-1", machineId: "m-1", status: "error", payload: {}, now: 30 });
       expect(repeat).toEqual({ command: first?.command, first: false });
       expect(await store.getCommand("c-1")).toEqual(first?.command);
     });
@@ -78,8 +78,8 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
       await store.createMachine({ machineId: "m-2", workspaceId: "ws-1", makeDefault: false, now: 1 });
       await store.createSession(session({ sessionId: "s-1" }));
       await store.createCommand({ commandId: "c-1", machineId: "m-1", sessionId: "s-1", kind: "stop", now: 10 });
-      expect(await store.recordAck({ commandId: "c-1", machineId: "m-2", status: "ok", payloadJson: "{}", now: 1 })).toBeUndefined();
-      expect(await store.recordAck({ commandId: "ghost", machineId: "m-1", status: "ok", payloadJson: "{}", now: 1 })).toBeUndefined();
+      expect(await store.recordAck({ commandId: "c-1", machineId: "m-2", status: "ok", payload: {}, now: 1 })).toBeUndefined();
+      expect(await store.recordAck({ commandId: "ghost", machineId: "m-1", status: "ok", payload: {}, now: 1 })).toBeUndefined();
       expect((await store.getCommand("c-1"))?.ackStatus).toBe("");
       expect(await store.getCommand("ghost")).toBeUndefined();
     });
@@ -99,9 +99,10 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
       const claim = { tokenId: "t-1", key: "k", sessionId: "s-1", requestHash: "h1", now: 50 };
       expect(await store.claimIdempotencyKey(claim)).toBeUndefined();
       const pending = await store.claimIdempotencyKey({ ...claim, sessionId: "s-2", requestHash: "h2", now: 60 });
-      expect(pending).toEqual({ tokenId: "t-1", key: "k", sessionId: "s-1", requestHash: "h1", responseJson: "", createdAt: 50 });
-      await store.completeIdempotencyKey("t-1", "k", '{"status":"ok"}');
-      expect((await store.claimIdempotencyKey(claim))?.responseJson).toBe('{"status":"ok"}');
+      expect(pending).toEqual({ tokenId: "t-1", key: "k", sessionId: "s-1", requestHash: "h1", outcome: undefined, createdAt: 50 });
+      const result = { status: "ok", payload: { session_id: "s-1", pid: 7 } };
+      await store.completeIdempotencyKey("t-1", "k", { result });
+      expect((await store.claimIdempotencyKey(claim))?.outcome).toEqual({ result });
       expect(await store.claimIdempotencyKey({ ...claim, tokenId: "t-2" })).toBeUndefined();
     });
 
@@ -111,9 +112,10 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
       expect(await store.claimIdempotencyKey(claim)).toBeUndefined();
       await store.releaseIdempotencyKey("t-1", "r");
       expect(await store.claimIdempotencyKey(claim)).toBeUndefined();
-      await store.completeIdempotencyKey("t-1", "r", "{}");
+      const error = { code: Code.Unavailable, message: "machine m-1 is offline" };
+      await store.completeIdempotencyKey("t-1", "r", { error });
       await store.releaseIdempotencyKey("t-1", "r");
-      expect((await store.claimIdempotencyKey(claim))?.responseJson).toBe("{}");
+      expect((await store.claimIdempotencyKey(claim))?.outcome).toEqual({ error });
     });
 
     it("lets exactly one of many concurrent claims win", async () => {

@@ -8,7 +8,7 @@ export function describeSessions(getStore: () => Store): void {
   describe("sessions", () => {
     it("creates and reads a session by workspace and by id", async () => {
       const store = getStore();
-      const s = session({ sessionId: "s-1", exitCode: 0, metadataJson: '{"a":1}' });
+      const s = session({ sessionId: "s-1", exitCode: 0, metadata: { a: 1, nested: { b: [true, null, "x"] } } });
       await store.createSession(s);
       expect(await store.getSession("ws-1", "s-1")).toEqual(s);
       expect(await store.getSessionById("s-1")).toEqual(s);
@@ -31,6 +31,17 @@ export function describeSessions(getStore: () => Store): void {
       expect(updated).toEqual(expected);
       expect(await store.getSessionById("s-1")).toEqual(expected);
       expect(await store.updateSession("ghost", { state: "failed", updatedAt: 1 })).toBeUndefined();
+    });
+
+    it("stores an acknowledgement as a value, keeps it across patches, and clears it with null", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      const acknowledgement = { status: "ok", payload: { session_id: "s-1", pid: 42, nested: { list: [1, "two", null] } } };
+      await store.updateSession("s-1", { state: "running", acknowledgement, updatedAt: 2 });
+      await store.updateSession("s-1", { pid: 43, updatedAt: 3 });
+      expect((await store.getSessionById("s-1"))?.acknowledgement).toEqual(acknowledgement);
+      await store.updateSession("s-1", { state: "pending", acknowledgement: null, updatedAt: 4 });
+      expect((await store.getSessionById("s-1"))?.acknowledgement).toBeUndefined();
     });
 
     it("pages 250 sessions newest first, each exactly once", async () => {

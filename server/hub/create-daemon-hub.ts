@@ -1,14 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import type { JsonObject } from "@bufbuild/protobuf";
 import { type DaemonCommand, DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
-import { createAsyncQueue, type AsyncQueue } from "./async-queue.js";
+import type { Acknowledgement } from "../store/store.js";
+import { createAsyncQueue, type AsyncQueue } from "./create-async-queue.js";
 
 /** What a daemon answered to one command. */
-export interface DaemonAck {
-  status: string;
-  payload: JsonObject;
-}
+export type DaemonAck = Acknowledgement;
 
 /** What a daemon said about itself when it subscribed. */
 export interface DaemonInfo {

@@ -1,5 +1,5 @@
 import type { NewSessionEvent, SessionEventRecord, Store } from "../store/store.js";
-import { createAsyncQueue } from "../hub/async-queue.js";
+import { createAsyncQueue } from "../hub/create-async-queue.js";
 
 /**
  * A session's history: every state change is appended to the store (which

@@ -1,0 +1,120 @@
+import { randomUUID } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  type LaunchWorkspaceSessionRequest,
+  LaunchWorkspaceSessionRequestSchema,
+} from "../../gen/workspaces/v1/launch_pb.js";
+import type { Principal } from "../auth/principal.js";
+import type { DaemonHub } from "../hub/create-daemon-hub.js";
+import type { SessionEventBus } from "../sessions/create-session-event-bus.js";
+import type { SessionRecord, Store } from "../store/store.js";
+import { validateLaunchRequest } from "../validation/validate-launch-request.js";
+import type { IdempotencyClaim, IdempotencyKeys } from "./create-idempotency-keys.js";
+import type { LaunchResult } from "./launch-result.js";
+import { type LaunchTarget, resolveLaunchTarget } from "./resolve-launch-target.js";
+
+/** A launch that passed every check and whose session row is committed. */
+export interface AcceptedLaunch {
+  session: SessionRecord;
+  /** The id of the launch command to push (a fresh one per launch). */
+  commandId: string;
+  /** The request as the daemon gets it (a reuse fills in `resume_session_id`). */
+  request: LaunchWorkspaceSessionRequest;
+  /** Sequence of the session's `accepted` event of this launch (0 for a replay). */
+  acceptedSequence: number;
+  /** Set when an earlier call with the same Idempotency-Key already finished: its result. */
+  replay?: LaunchResult;
+  /** The Idempotency-Key this launch claimed, to store its outcome under. */
+  claim?: IdempotencyClaim;
+}
+
+export interface AcceptDeps {
+  store: Store;
+  hub: DaemonHub;
+  events: SessionEventBus;
+  keys: IdempotencyKeys;
+  now: () => number;
+}
+
+/**
+ * Accepts a launch: validates it (`invalid_argument`, nothing stored), replays
+ * an Idempotency-Key's first outcome before anything else is looked at (the
+ * machine may be offline by now, or the reused session running), resolves the
+ * machine and the reused session, and commits the session row and its
+ * `accepted` event. Throws before anything is stored when a check fails, and
+ * gives a claimed key back then, so a retry runs again.
+ */
+export async function acceptLaunch(
+  deps: AcceptDeps,
+  principal: Principal & { kind: "api" },
+  request: LaunchWorkspaceSessionRequest,
+  options: { idempotencyKey?: string; signal: AbortSignal },
+): Promise<AcceptedLaunch> {
+  const { store, hub, keys } = deps;
+  const { signal } = options;
+  const plan = validateLaunchRequest(request);
+  let claim: IdempotencyClaim | undefined;
+  if (options.idempotencyKey !== undefined) {
+    const found = await keys.claim(principal.tokenId, options.idempotencyKey, request);
+    if (found.kind === "replay") {
+      const session = await store.getSessionById(found.sessionId, signal);
+      if (!session) throw new ConnectError("the session of this Idempotency-Key is gone", Code.NotFound);
+      return { session, commandId: "", request, acceptedSequence: 0, replay: found.result };
+    }
+    claim = found.claim;
+  }
+  let target: LaunchTarget;
+  try {
+    target = await resolveLaunchTarget({ store, hub, principal, plan, signal });
+  } catch (error) {
+    if (claim) await keys.release(claim);
+    throw error;
+  }
+  const launchRequest = create(LaunchWorkspaceSessionRequestSchema, request);
+  if (target.reused && launchRequest.resumeSessionId === undefined && target.reused.agentSessionId) {
+    // Resume must not depend on daemon memory: the server stored the agent session id.
+    launchRequest.resumeSessionId = target.reused.agentSessionId;
+  }
+  const time = deps.now();
+  const fields = {
+    machineId: target.machineId,
+    state: "pending" as const,
+    provider: plan.provider,
+    model: plan.model ?? "",
+    agentSessionId: "",
+    workDir: "",
+    branch: plan.worktreeName ?? "",
+    pid: 0,
+    exitCode: undefined,
+    errorMessage: "",
+    metadata: plan.metadata,
+    acknowledgement: undefined,
+    updatedAt: time,
+  };
+  let session: SessionRecord;
+  if (target.reused) {
+    // A reuse starts the session over: the stored acknowledgement goes too.
+    session = (await store.updateSession(target.reused.sessionId, { ...fields, acknowledgement: null }, signal)) ?? target.reused;
+  } else {
+    session = { sessionId: randomUUID(), workspaceId: plan.workspaceId, createdAt: time, ...fields };
+    await store.createSession(session, signal);
+  }
+  const accepted = await deps.events.append({
+    sessionId: session.sessionId,
+    type: "accepted",
+    state: "pending",
+    machineId: target.machineId,
+    acknowledgement: undefined,
+    exitCode: undefined,
+    message: target.reused ? "reusing the session" : "",
+    now: time,
+  });
+  return {
+    session,
+    commandId: randomUUID(),
+    request: launchRequest,
+    acceptedSequence: accepted.sequence,
+    ...(claim ? { claim } : {}),
+  };
+}

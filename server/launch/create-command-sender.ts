@@ -1,0 +1,68 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import type { DaemonHub } from "../hub/create-daemon-hub.js";
+import type { Acknowledgement, CommandKind, Store } from "../store/store.js";
+
+/** A command on a daemon's stream, and its acknowledgement to come. */
+export interface SentCommand {
+  /**
+   * The daemon's acknowledgement. Rejects with `deadline_exceeded` (carrying
+   * `timeoutMessage`) when none came within `timeoutMs`, or with the signal's
+   * reason when the caller's signal aborted first.
+   */
+  readonly ack: Promise<Acknowledgement>;
+}
+
+export interface SendOptions {
+  /** The session the command is about. */
+  sessionId: string;
+  kind: CommandKind;
+  /** How long to wait for the acknowledgement. */
+  timeoutMs: number;
+  /** The message of the `deadline_exceeded` error when no acknowledgement came in time. */
+  timeoutMessage: string;
+  /** Stops the wait early (the command stays sent). Default: only the timeout ends it. */
+  signal?: AbortSignal;
+  /** Clock, in Unix milliseconds. Default `Date.now`. */
+  now?: number;
+}
+
+/**
+ * The one way a command reaches a daemon, shared by launch and stop: the
+ * command is recorded, the wait for its acknowledgement registered, and the
+ * command pushed down the machine's stream. Answers undefined when the machine
+ * has no daemon connected (nothing is waited for). Acknowledgements arrive
+ * through `acknowledgeCommand`.
+ */
+export interface CommandSender {
+  send(machineId: string, command: DaemonCommand, options: SendOptions): Promise<SentCommand | undefined>;
+}
+
+export function createCommandSender(options: { store: Store; hub: DaemonHub }): CommandSender {
+  const { store, hub } = options;
+  return {
+    async send(machineId, command, send) {
+      const { commandId } = command;
+      await store.createCommand(
+        { commandId, machineId, sessionId: send.sessionId, kind: send.kind, now: send.now ?? Date.now() },
+        send.signal,
+      );
+      const timeout = AbortSignal.timeout(Math.max(0, send.timeoutMs));
+      const offline = new AbortController();
+      const wait = AbortSignal.any(send.signal ? [send.signal, timeout, offline.signal] : [timeout, offline.signal]);
+      // Registered before the push, so an acknowledgement that comes at once is not missed.
+      const waiting = hub.waitForAck(commandId, wait);
+      if (!hub.send(machineId, command)) {
+        waiting.catch(() => {});
+        offline.abort();
+        return undefined;
+      }
+      const ack = waiting.catch((error: unknown) => {
+        if (timeout.aborted && !send.signal?.aborted) throw new ConnectError(send.timeoutMessage, Code.DeadlineExceeded);
+        throw error;
+      });
+      ack.catch(() => {});
+      return { ack };
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
+import type { IdempotentOutcome, Store } from "../store/store.js";
+import type { AcceptedLaunch } from "./accept-launch.js";
+import type { CommandSender } from "./create-command-sender.js";
+import type { IdempotencyKeys } from "./create-idempotency-keys.js";
+import { type LaunchResult, launchResult } from "./launch-result.js";
+
+export interface DispatchDeps {
+  store: Store;
+  sender: CommandSender;
+  lifecycle: SessionLifecycle;
+  keys: IdempotencyKeys;
+  /** How long a launch waits for the daemon's acknowledgement, never past the caller's deadline. */
+  launchDeadlineMs: number;
+  log: (message: string, error?: unknown) => void;
+}
+
+/**
+ * Pushes an accepted launch to its machine's daemon and awaits the
+ * acknowledgement, bounded by the launch deadline (and the caller's own
+ * deadline, `timeoutMs`). The caller gets the launch result, or a
+ * `ConnectError`: `unavailable` when the daemon is gone, `deadline_exceeded`
+ * when no acknowledgement came in time, or the store's error; every failure
+ * first moves the session to `failed`. The wait is the server's: a caller who
+ * cancels leaves (rejected with its signal's reason), but the session still
+ * ends acknowledged or failed, and the Idempotency-Key still gets the outcome.
+ */
+export async function dispatchLaunch(
+  deps: DispatchDeps,
+  launch: AcceptedLaunch,
+  options: { signal: AbortSignal; timeoutMs?: number | undefined },
+): Promise<LaunchResult> {
+  if (launch.replay) return launch.replay;
+  const wait = Math.max(0, Math.min(deps.launchDeadlineMs, options.timeoutMs ?? deps.launchDeadlineMs));
+  const outcome = runLaunch(deps, launch, wait);
+  const { claim } = launch;
+  // Stored when the launch settles, even if this caller has gone; a caller
+  // still here gets its answer once a retry would find it.
+  const stored = claim
+    ? outcome
+        .then(
+          (result): IdempotentOutcome => ({ result }),
+          (error: unknown): IdempotentOutcome => {
+            const e = ConnectError.from(error);
+            return { error: { code: e.code, message: e.rawMessage } };
+          },
+        )
+        .then((o) => deps.keys.complete(claim, o))
+        .catch((error: unknown) => {
+          deps.log(`storing the outcome of Idempotency-Key ${JSON.stringify(claim.key)} failed`, error);
+          return deps.keys.release(claim);
+        })
+    : undefined;
+  try {
+    return await untilAborted(outcome, options.signal);
+  } finally {
+    if (stored && !options.signal.aborted) await stored;
+  }
+}
+
+/** The launch itself: push, wait, record. Any failure moves the session to `failed` before it is thrown. */
+async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: number): Promise<LaunchResult> {
+  const { session, commandId } = launch;
+  const { machineId } = session;
+  try {
+    const command = create(DaemonCommandSchema, {
+      commandId,
+      kind: { case: "launch", value: { sessionId: session.sessionId, workspaceId: session.workspaceId, request: launch.request } },
+    });
+    const sent = await deps.sender.send(machineId, command, {
+      sessionId: session.sessionId,
+      kind: "launch",
+      timeoutMs: wait,
+      timeoutMessage: `machine ${machineId} did not acknowledge the launch within ${wait} ms`,
+    });
+    if (!sent) throw new ConnectError(`machine ${machineId} is offline: no daemon is connected`, Code.Unavailable);
+    await deps.lifecycle.dispatched(session);
+    let result: LaunchResult;
+    try {
+      result = launchResult(session, await sent.ack);
+    } catch (error) {
+      // An acknowledgement that came right at the deadline is not lost: it was
+      // recorded (and applied to the session) by the Acknowledge call.
+      const late = await deps.store.getCommand(commandId);
+      if (late?.ackStatus) return launchResult(session, { status: late.ackStatus, payload: late.ackPayload ?? {} });
+      throw error;
+    }
+    await deps.lifecycle.acknowledged(session, result);
+    return result;
+  } catch (error) {
+    const e = ConnectError.from(error);
+    try {
+      await deps.lifecycle.failed(session, e.rawMessage);
+    } catch (storeError) {
+      deps.log(`recording the failure of session ${session.sessionId} failed`, storeError);
+    }
+    throw e;
+  }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts; `promise` runs on either way. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  promise.catch(() => {});
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

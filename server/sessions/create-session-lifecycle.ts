@@ -1,0 +1,169 @@
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import type { Acknowledgement, SessionPatch, SessionRecord, Store } from "../store/store.js";
+import type { SessionEventBus } from "./create-session-event-bus.js";
+import { nextState, type SessionMove } from "./session-transitions.js";
+
+/**
+ * Moves sessions through their states. Every move goes through the transition
+ * table (`session-transitions.ts`): a move the table refuses writes nothing and
+ * resolves undefined. A move that is allowed updates the session row and
+ * appends its event(s) to the session's history, so streams, Get and List
+ * always agree.
+ */
+export interface SessionLifecycle {
+  /** The launch command is on the daemon's stream. */
+  dispatched(session: SessionRecord): Promise<SessionRecord | undefined>;
+  /** The daemon acknowledged the launch (in time or late); `result` is the launch response built from it. */
+  acknowledged(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
+  /** The server gave up on the launch (offline at push, no answer in time, a store error). */
+  failed(session: SessionRecord, message: string): Promise<SessionRecord | undefined>;
+  /** The daemon reported the agent's state. */
+  reported(
+    session: SessionRecord,
+    report: { state: "running" | "exited" | "failed"; exitCode?: number; message: string; pid: number },
+  ): Promise<SessionRecord | undefined>;
+  /** The machine's daemon disconnected: its live sessions become unknown. */
+  machineOffline(machineId: string): Promise<void>;
+  /** The machine's daemon (re)subscribed reporting the sessions it still runs. */
+  machineOnline(machineId: string, running: readonly { sessionId: string; pid: number; agentSessionId: string }[]): Promise<void>;
+}
+
+export interface SessionLifecycleOptions {
+  store: Store;
+  events: SessionEventBus;
+  /** Clock, in Unix milliseconds. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** An event a move appends: its type, and what it carries besides the new state. */
+interface MoveEvent {
+  type: string;
+  acknowledgement?: Acknowledgement;
+  exitCode?: number;
+  message?: string;
+}
+
+function str(value: JsonValue | undefined): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** The `code: message` of an error acknowledgement's `payload.error`. */
+export function errorMessageOf(payload: JsonObject): string {
+  const error = payload.error;
+  if (error && typeof error === "object" && !Array.isArray(error)) {
+    const message = str(error.message);
+    const code = str(error.code);
+    if (message) return code ? `${code}: ${message}` : message;
+  }
+  return "the daemon reported an error";
+}
+
+const reportMoves = { running: "report_running", exited: "report_exited", failed: "report_failed" } as const;
+
+export function createSessionLifecycle(options: SessionLifecycleOptions): SessionLifecycle {
+  const { store, events } = options;
+  const now = options.now ?? Date.now;
+
+  /**
+   * The one guard: reads the session's current state, asks the table, and
+   * only then writes the row and the events. Undefined when refused.
+   */
+  async function transition(
+    sessionId: string,
+    move: SessionMove,
+    patch: Omit<SessionPatch, "state" | "updatedAt">,
+    moveEvents: (from: SessionRecord) => MoveEvent[],
+  ): Promise<SessionRecord | undefined> {
+    const current = await store.getSessionById(sessionId);
+    if (current === undefined) return undefined;
+    const state = nextState(current.state, move);
+    if (state === undefined) return undefined;
+    const time = now();
+    const updated = (await store.updateSession(sessionId, { ...patch, state, updatedAt: time })) ?? { ...current, state };
+    for (const e of moveEvents(current)) {
+      await events.append({
+        sessionId,
+        type: e.type,
+        state,
+        machineId: current.machineId,
+        acknowledgement: e.acknowledgement,
+        exitCode: e.exitCode,
+        message: e.message ?? "",
+        now: time,
+      });
+    }
+    return updated;
+  }
+
+  return {
+    dispatched(session) {
+      return transition(session.sessionId, "dispatch", {}, () => [{ type: "dispatched" }]);
+    },
+
+    acknowledged(session, result) {
+      const p = result.payload;
+      const ok = result.status === "ok";
+      const errorMessage = ok ? "" : errorMessageOf(p);
+      const patch: Omit<SessionPatch, "state" | "updatedAt"> = {
+        acknowledgement: result,
+        agentSessionId: str(p.agent_session_id),
+        provider: str(p.provider),
+        model: str(p.model),
+        workDir: str(p.work_dir),
+        branch: str(p.branch),
+        pid: typeof p.pid === "number" ? p.pid : undefined,
+        errorMessage,
+      };
+      for (const key of Object.keys(patch) as (keyof typeof patch)[]) if (patch[key] === undefined) delete patch[key];
+      return transition(session.sessionId, ok ? "ack_ok" : "ack_error", patch, (from) => {
+        const acked: MoveEvent = { type: "acknowledged", acknowledgement: result, message: errorMessage };
+        // An error that fails a live launch ends its stream with a `failed` event.
+        const failsNow = !ok && nextState(from.state, "ack_error") === "failed" && from.state !== "failed";
+        return failsNow ? [acked, { type: "failed", message: errorMessage }] : [acked];
+      });
+    },
+
+    failed(session, message) {
+      return transition(session.sessionId, "fail", { errorMessage: message }, () => [{ type: "failed", message }]);
+    },
+
+    reported(session, report) {
+      const move = reportMoves[report.state];
+      if (report.state === "running") {
+        return transition(session.sessionId, move, report.pid ? { pid: report.pid } : {}, () => [
+          { type: "running", message: report.message },
+        ]);
+      }
+      const patch: Omit<SessionPatch, "state" | "updatedAt"> =
+        report.state === "exited"
+          ? { exitCode: report.exitCode, pid: 0 }
+          : { errorMessage: report.message, exitCode: report.exitCode, pid: 0 };
+      if (patch.exitCode === undefined) delete patch.exitCode;
+      return transition(session.sessionId, move, patch, () => [
+        { type: report.state, exitCode: report.exitCode, message: report.message },
+      ]);
+    },
+
+    async machineOffline(machineId) {
+      const message = `machine ${machineId} went offline`;
+      for (const session of await store.listSessionsOnMachine(machineId, ["running", "dispatched"])) {
+        await transition(session.sessionId, "lose", {}, () => [{ type: "unknown", message }]);
+      }
+    },
+
+    async machineOnline(machineId, running) {
+      const alive = new Map(running.map((r) => [r.sessionId, r]));
+      const gone = "the agent was gone when the daemon reconnected";
+      for (const session of await store.listSessionsOnMachine(machineId, ["unknown", "running"])) {
+        const r = alive.get(session.sessionId);
+        if (r === undefined) {
+          await transition(session.sessionId, "vanish", { errorMessage: gone }, () => [{ type: "failed", message: gone }]);
+        } else if (session.state !== "running") {
+          await transition(session.sessionId, "heal", { pid: r.pid || session.pid }, () => [
+            { type: "running", message: "daemon reconnected" },
+          ]);
+        }
+      }
+    },
+  };
+}

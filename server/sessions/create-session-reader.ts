@@ -1,0 +1,81 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { SessionEventRecord, SessionRecord, SessionStateName, Store } from "../store/store.js";
+import type { SessionEventBus } from "./create-session-event-bus.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
+import { isTerminalEvent, isTerminalState } from "./session-transitions.js";
+
+/** One page of a workspace's sessions, newest first. */
+export interface SessionPage {
+  sessions: SessionRecord[];
+  /** The token of the next page; "" on the last one. */
+  nextPageToken: string;
+}
+
+/**
+ * What callers read of sessions: one session, a page of a workspace's
+ * sessions, and a session's history followed live. Every read is scoped to a
+ * workspace: a session of another workspace is `not_found`, like one that does
+ * not exist.
+ */
+export interface SessionReader {
+  get(workspaceId: string, sessionId: string, signal: AbortSignal): Promise<SessionRecord>;
+  list(
+    query: { workspaceId: string; pageSize: number; pageToken: string; state?: SessionStateName | undefined; machineId: string },
+    signal: AbortSignal,
+  ): Promise<SessionPage>;
+  /**
+   * The session's events after `afterSequence`, stored then live, with no gap
+   * and no duplicate, ending after the terminal one (at once, for a finished
+   * session, after its stored history).
+   */
+  watch(workspaceId: string, sessionId: string, afterSequence: number, signal: AbortSignal): Promise<AsyncIterable<SessionEventRecord>>;
+}
+
+/** Default page size of `list` when the caller gives none. */
+export const defaultPageSize = 50;
+
+export function createSessionReader(options: { store: Store; events: SessionEventBus }): SessionReader {
+  const { store, events } = options;
+
+  async function get(workspaceId: string, sessionId: string, signal: AbortSignal): Promise<SessionRecord> {
+    const session = await store.getSession(workspaceId, sessionId, signal);
+    if (!session) throw new ConnectError(`session ${sessionId} not found`, Code.NotFound);
+    return session;
+  }
+
+  async function* followUntilTerminal(sessionId: string, after: number, signal: AbortSignal): AsyncGenerator<SessionEventRecord> {
+    for await (const record of events.follow(sessionId, after, signal)) {
+      yield record;
+      if (isTerminalEvent(record)) return;
+    }
+  }
+
+  return {
+    get,
+    async list(query, signal) {
+      const limit = query.pageSize || defaultPageSize;
+      const after = query.pageToken ? decodePageToken(query.pageToken) : undefined;
+      const rows = await store.listSessions(
+        {
+          workspaceId: query.workspaceId,
+          limit: limit + 1,
+          ...(query.state ? { state: query.state } : {}),
+          ...(query.machineId ? { machineId: query.machineId } : {}),
+          ...(after ? { after } : {}),
+        },
+        signal,
+      );
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return { sessions: page, nextPageToken: rows.length > limit && last ? encodePageToken(last) : "" };
+    },
+    async watch(workspaceId, sessionId, afterSequence, signal) {
+      const session = await get(workspaceId, sessionId, signal);
+      if (!isTerminalState(session.state)) return followUntilTerminal(session.sessionId, afterSequence, signal);
+      const history = await store.listSessionEvents(session.sessionId, afterSequence, signal);
+      return (async function* () {
+        yield* history;
+      })();
+    },
+  };
+}
