@@ -1,12 +1,50 @@
 import { defineConfig } from "vitest/config";
 
-// Tests live in test/, mirroring server/ and client/. Suites that start real
-// processes (servers, daemons, stand-in agents) need more than the default 5 s.
+/**
+ * Suites that start real processes: servers, daemons, stand-in agents, git,
+ * Chromium, Python. Everything else under test/ is a unit test: in process,
+ * milliseconds, mirroring server/ and client/.
+ */
+const processSuites = [
+  "test/e2e/**/*.test.ts",
+  "test/interop/**/*.test.ts",
+  "test/browser/**/*.test.ts",
+  "test/client/daemon/spawn-agent.test.ts",
+  "test/client/daemon/run-daemon.test.ts",
+  "test/client/daemon/run-daemon-restart.test.ts",
+  "test/client/daemon/run-daemon-http2.test.ts",
+  "test/client/daemon/ensure-worktree.test.ts",
+  "test/client/daemon/run-git.test.ts",
+];
+
+// `npm test` runs both projects; `npm run test:unit` only the fast one.
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-    pool: "forks",
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          // Worker threads start faster than processes; nothing here spawns or forks.
+          pool: "threads",
+          isolate: false,
+          include: ["test/**/*.test.ts"],
+          exclude: processSuites,
+          testTimeout: 5_000,
+          hookTimeout: 5_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          pool: "forks",
+          include: processSuites,
+          // Real processes need more than the default 5 s.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+    ],
   },
 });

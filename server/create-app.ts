@@ -1,7 +1,7 @@
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { DescService } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,6 +72,14 @@ export type RequestHandler = (
 export interface App {
   /** Serves gRPC, gRPC-Web, Connect and REST; hand it to an HTTP/1.1 or HTTP/2 server. */
   handler: RequestHandler;
+  /**
+   * Registers every service on a Connect router: with `interceptors`, what an
+   * in-memory transport (`createRouterTransport`) needs to reach the same app
+   * without a socket.
+   */
+  routes: (router: ConnectRouter) => void;
+  /** The interceptor chain every protocol runs (error sanitizing, then auth), outermost first. */
+  interceptors: Interceptor[];
   hub: DaemonHub;
   /** The gRPC health registry; `close()` turns every service NOT_SERVING. */
   health: HealthStatus;
@@ -139,13 +147,10 @@ export function createApp(options: AppOptions): App {
     createAuthInterceptor({ store, publicServices: publicServices.map((s) => s.service.typeName) }),
   ];
 
-  const connect = connectNodeAdapter({
-    routes(router) {
-      for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);
-    },
-    interceptors,
-    readMaxBytes,
-  });
+  const routes = (router: ConnectRouter) => {
+    for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);
+  };
+  const connect = connectNodeAdapter({ routes, interceptors, readMaxBytes });
   const rest = createRestHandler({ services, interceptors, readMaxBytes });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
   const openapi = createOpenApiHandler(
@@ -160,6 +165,8 @@ export function createApp(options: AppOptions): App {
       if (cors(req, res) || page(req, res) || openapi(req, res) || rest(req, res)) return;
       connect(req, res);
     },
+    routes,
+    interceptors,
     hub,
     health,
     close() {

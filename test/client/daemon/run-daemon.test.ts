@@ -1,3 +1,4 @@
+import { pollUntil } from "../../support/poll-until.js";
 import { access, mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -82,14 +83,12 @@ function stop(commandId: string, sessionId: string, graceMs: number) {
   return { commandId, kind: { case: "stop" as const, value: { sessionId, grace } } };
 }
 
-async function recordOf(pid: number): Promise<AgentRunRecord> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = (await agents.records()).find((r) => r.pid === pid);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`no record of pid ${pid}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+function recordOf(pid: number): Promise<AgentRunRecord> {
+  return pollUntil(async () => (await agents.records()).find((r) => r.pid === pid), {
+    timeoutMs: 10_000,
+    intervalMs: 1,
+    what: `the record of pid ${pid}`,
+  });
 }
 
 describe("runDaemon", () => {

@@ -1,3 +1,4 @@
+import { pollUntil } from "../../support/poll-until.js";
 import { describe, expect, it } from "vitest";
 import type { CliIo } from "../../../client/wsctl/cli-output.js";
 import { createProgressLine, isInteractive } from "../../../client/wsctl/progress-line.js";
@@ -36,11 +37,7 @@ describe("createProgressLine", () => {
     const c = capture(true);
     const line = createProgressLine(c.io, { intervalMs: 5 });
     line.update("waiting");
-    const deadline = Date.now() + 5000;
-    while ((c.err().match(/waiting/g) ?? []).length < 3) {
-      if (Date.now() > deadline) throw new Error("spinner did not redraw");
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await pollUntil(() => (c.err().match(/waiting/g) ?? []).length >= 3, { intervalMs: 5, what: "the spinner to redraw" });
     line.clear();
     const frames = c.err().split("\r").filter((f) => f.includes("waiting"));
     expect(new Set(frames.map((f) => f[0])).size).toBeGreaterThan(1);

@@ -1,3 +1,4 @@
+import { pollUntil } from "../../support/poll-until.js";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { type Session, SessionState } from "../../../gen/workspaces/v1/session_pb.js";
@@ -8,13 +9,11 @@ import type { Stack } from "./start-stack.js";
 export async function waitForSessionState(stack: Stack, sessionId: string, state: SessionState, timeoutMs = 15_000): Promise<Session> {
   const client = createClient(WorkspaceSessionService, createConnectTransport({ baseUrl: stack.url, httpVersion: "1.1" }));
   const headers = { Authorization: `Bearer ${stack.apiToken}` };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await client.getWorkspaceSession({ workspaceId: stack.workspaceId, sessionId }, { headers });
-    if (got.session?.state === state) return got.session;
-    if (Date.now() > deadline) {
-      throw new Error(`session ${sessionId} stayed ${SessionState[got.session?.state ?? 0]}, wanted ${SessionState[state]}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return pollUntil(
+    async () => {
+      const got = await client.getWorkspaceSession({ workspaceId: stack.workspaceId, sessionId }, { headers });
+      return got.session?.state === state ? got.session : undefined;
+    },
+    { timeoutMs, intervalMs: 50, what: `session ${sessionId} to be ${SessionState[state]}` },
+  );
 }

@@ -1,3 +1,4 @@
+import { pollUntil } from "../../support/poll-until.js";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
@@ -79,9 +80,8 @@ function reader(stream: grpc.ClientReadableStream<Reply>) {
 }
 
 /** Polls `condition` until it holds or 5 s pass. */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+function until(condition: () => boolean): Promise<boolean> {
+  return pollUntil(condition, { intervalMs: 5, what: "the health status to change" });
 }
 
 describe("createHealthService", () => {

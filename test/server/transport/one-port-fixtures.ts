@@ -1,3 +1,4 @@
+import { pollUntil } from "../../support/poll-until.js";
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type * as http from "node:http";
@@ -195,11 +196,7 @@ export async function byteByByteProxy(targetPort: number): Promise<{ port: numbe
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
 export async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await pollUntil(check, { timeoutMs });
 }
 
 /** Connects a raw TCP socket. */

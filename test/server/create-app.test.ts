@@ -1,0 +1,137 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { afterEach, describe, expect, it } from "vitest";
+import { SessionEventType, SessionState } from "../../gen/workspaces/v1/session_pb.js";
+import { StopResult } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
+import { createInProcessApp, type InProcessApp } from "../support/in-process-app.js";
+import { pollUntil } from "../support/poll-until.js";
+
+let env: InProcessApp;
+afterEach(async () => {
+  await env?.close();
+});
+
+async function errorOf(promise: Promise<unknown>): Promise<ConnectError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConnectError);
+  return error as ConnectError;
+}
+
+const request = (extra: Record<string, unknown> = {}) => ({ workspaceId: "ws", initialPrompt: "hi", ...extra });
+
+describe("createApp", () => {
+  it("launches through the daemon's stream and answers its acknowledgement with our ids first", async () => {
+    env = await createInProcessApp();
+    await env.daemon({ autoAck: () => ({ status: "ok", payload: { pid: 42, session_id: "forged", provider: "claude_code" } }) });
+    const res = await env.sessions.launchWorkspaceSession(request(), { headers: env.headers() });
+    expect(res.status).toBe("ok");
+    expect(res.payload).toMatchObject({ workspace_id: "ws", machine_id: "m1", pid: 42, provider: "claude_code" });
+    const sessionId = String(res.payload?.session_id);
+    expect(sessionId).not.toBe("forged");
+    const got = await env.sessions.getWorkspaceSession({ workspaceId: "ws", sessionId }, { headers: env.headers() });
+    expect(got.session?.state).toBe(SessionState.RUNNING);
+    expect(got.session?.pid).toBe(42);
+  });
+
+  it("answers unavailable at once naming the machine when no daemon is connected, storing nothing", async () => {
+    env = await createInProcessApp();
+    const error = await errorOf(env.sessions.launchWorkspaceSession(request(), { headers: env.headers() }));
+    expect(error.code).toBe(Code.Unavailable);
+    expect(error.rawMessage).toContain("machine m1 is offline");
+    expect(await env.store.listSessions({ workspaceId: "ws", limit: 10 })).toEqual([]);
+  });
+
+  it("answers deadline_exceeded when the daemon stays silent, marks the session failed, and records a late ack", async () => {
+    env = await createInProcessApp({ launchDeadlineMs: 50 });
+    const daemon = await env.daemon();
+    const error = await errorOf(env.sessions.launchWorkspaceSession(request(), { headers: env.headers() }));
+    expect(error.code).toBe(Code.DeadlineExceeded);
+    const command = await daemon.nextCommand();
+    const sessionId = command.kind.case === "launch" ? command.kind.value.sessionId : "";
+    expect((await env.store.getSessionById(sessionId))?.state).toBe("failed");
+    await daemon.acknowledge(command.commandId, "ok", { pid: 7 });
+    const late = await env.store.getSessionById(sessionId);
+    expect(late).toMatchObject({ state: "running", pid: 7 });
+    expect(late?.acknowledgement?.payload).toMatchObject({ session_id: sessionId, pid: 7 });
+  });
+
+  it("replays the first result for a retry with the same Idempotency-Key and launches nothing new", async () => {
+    env = await createInProcessApp();
+    const daemon = await env.daemon({ autoAck: () => ({ status: "ok", payload: { pid: 1 } }) });
+    const headers = { ...env.headers(), "Idempotency-Key": "k-1" };
+    const first = await env.sessions.launchWorkspaceSession(request(), { headers });
+    const again = await env.sessions.launchWorkspaceSession(request(), { headers });
+    expect(again).toEqual(first);
+    expect(daemon.commands).toHaveLength(1);
+    const other = await errorOf(env.sessions.launchWorkspaceSession(request({ initialPrompt: "other" }), { headers }));
+    expect(other.code).toBe(Code.InvalidArgument);
+  });
+
+  it("reuses a finished session by user_session_id and resumes its agent session", async () => {
+    env = await createInProcessApp();
+    const daemon = await env.daemon({ autoAck: () => ({ status: "ok", payload: { agent_session_id: "agent-1" } }) });
+    const first = await env.sessions.launchWorkspaceSession(request(), { headers: env.headers() });
+    const sessionId = String(first.payload?.session_id);
+    const busy = await errorOf(env.sessions.launchWorkspaceSession(request({ userSessionId: sessionId }), { headers: env.headers() }));
+    expect(busy.code).toBe(Code.FailedPrecondition);
+    await daemon.report(sessionId, SessionState.EXITED, { exitCode: 0 });
+    const again = await env.sessions.launchWorkspaceSession(request({ userSessionId: sessionId }), { headers: env.headers() });
+    expect(again.payload?.session_id).toBe(sessionId);
+    const resumed = daemon.commands[1];
+    expect(resumed?.kind.case === "launch" && resumed.kind.value.request?.resumeSessionId).toBe("agent-1");
+  });
+
+  it("stops a running session through its daemon and answers once the exit is recorded", async () => {
+    env = await createInProcessApp();
+    const daemon = await env.daemon({ autoAck: () => ({ status: "ok", payload: { pid: 5 } }) });
+    const launched = await env.sessions.launchWorkspaceSession(request(), { headers: env.headers() });
+    const sessionId = String(launched.payload?.session_id);
+    const stopping = env.sessions.stopWorkspaceSession({ workspaceId: "ws", sessionId, graceSeconds: 1 }, { headers: env.headers() });
+    const command = await pollUntil(() => daemon.commands.find((c) => c.kind.case === "stop"));
+    await daemon.acknowledge(command.commandId, "ok", {});
+    await daemon.report(sessionId, SessionState.EXITED, { exitCode: 143 });
+    const stopped = await stopping;
+    expect(stopped.result).toBe(StopResult.STOPPED);
+    expect(stopped.session?.state).toBe(SessionState.EXITED);
+  });
+
+  it("ends a streaming launch with a failed event and the dispatch's error when the daemon stays silent", async () => {
+    env = await createInProcessApp({ launchDeadlineMs: 50 });
+    await env.daemon();
+    const types: SessionEventType[] = [];
+    const error = await errorOf(
+      (async () => {
+        for await (const e of env.sessions.launchWorkspaceSessionStream(request(), { headers: env.headers() })) types.push(e.type);
+      })(),
+    );
+    expect(types).toEqual([SessionEventType.ACCEPTED, SessionEventType.DISPATCHED, SessionEventType.FAILED]);
+    expect(error.code).toBe(Code.DeadlineExceeded);
+  });
+
+  it("ends a streaming launch with a failed event and the store's error when the store breaks during dispatch", async () => {
+    env = await createInProcessApp();
+    await env.daemon();
+    const broken = async () => {
+      throw new ConnectError("database error (command)", Code.Internal);
+    };
+    const append = env.store.appendSessionEvent.bind(env.store);
+    // The launch is accepted, then every write of the dispatch fails.
+    env.store.createCommand = broken;
+    env.store.updateSession = broken;
+    env.store.appendSessionEvent = (event, signal) => (event.type === "accepted" ? append(event, signal) : broken());
+    const events: { type: SessionEventType; sequence: bigint }[] = [];
+    const error = await errorOf(
+      (async () => {
+        for await (const e of env.sessions.launchWorkspaceSessionStream(request(), { headers: env.headers() })) events.push(e);
+      })(),
+    );
+    expect(events.map((e) => [e.type, e.sequence])).toEqual([
+      [SessionEventType.ACCEPTED, 1n],
+      [SessionEventType.FAILED, 0n],
+    ]);
+    expect(error.code).toBe(Code.Internal);
+    expect(env.logged.length).toBeGreaterThan(0);
+  });
+});
