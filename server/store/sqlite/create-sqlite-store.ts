@@ -7,7 +7,6 @@ import { applySqliteMigrations } from "./sqlite-migrations.js";
 import {
   acknowledgementJson,
   commandFromRow,
-  idempotencyFromRow,
   machineFromRow,
   outcomeJson,
   patchToParams,
@@ -20,6 +19,7 @@ import {
   workspaceFromRow,
 } from "./sqlite-rows.js";
 import { prepareSqliteStatements, type SqliteStatements } from "./sqlite-statements.js";
+import { prepareSqliteTransactions } from "./sqlite-transactions.js";
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created when missing. `:memory:` for a private in-memory database. */
@@ -70,35 +70,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
   }
 
-  const createMachineTx = db.transaction((machineId: string, workspaceId: string, makeDefault: boolean, now: number) => {
-    const s = st();
-    const row = s.insertMachine.get(machineId, workspaceId, now)!;
-    if (makeDefault) s.setDefaultMachine.run(machineId, workspaceId);
-    else s.setDefaultMachineIfNone.run(machineId, workspaceId);
-    return row;
-  });
-
-  const createTokenTx = db.transaction(
-    (tokenId: string, kind: string, hashHex: string, machineId: string | null, workspaceIds: readonly string[], now: number) => {
-      const s = st();
-      s.insertToken.run(tokenId, kind, hashHex, machineId, now);
-      for (const workspaceId of new Set(workspaceIds)) s.insertTokenWorkspace.run(tokenId, workspaceId);
-      return s.getTokenById.get(tokenId)!;
-    },
-  );
-
-  const recordAckTx = db.transaction((commandId: string, machineId: string, status: string, payload: string, now: number) => {
-    const s = st();
-    const changes = s.ackCommand.run(status, payload, now, commandId, machineId).changes;
-    const row = s.getMachineCommand.get(commandId, machineId);
-    return row === undefined ? undefined : { command: commandFromRow(row), first: changes > 0 };
-  });
-
-  const claimTx = db.transaction((tokenId: string, key: string, sessionId: string, requestHash: string, now: number) => {
-    const s = st();
-    if (s.claimIdempotencyKey.run(tokenId, key, sessionId, requestHash, now).changes > 0) return undefined;
-    return idempotencyFromRow(s.getIdempotencyKey.get(tokenId, key)!);
-  });
+  const tx = prepareSqliteTransactions(db, st);
 
   const withWorkspaces = (s: SqliteStatements, row: TokenRow): TokenRecord =>
     tokenFromRow(row, s.tokenWorkspaces.all(row.token_id));
@@ -133,7 +105,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     async createMachine(init) {
       return run("machine", undefined, () =>
-        machineFromRow(createMachineTx.immediate(init.machineId, init.workspaceId, init.makeDefault, init.now)),
+        machineFromRow(tx.createMachine.immediate(init.machineId, init.workspaceId, init.makeDefault, init.now)),
       );
     },
 
@@ -162,7 +134,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return run("token", undefined, (s) =>
         withWorkspaces(
           s,
-          createTokenTx.immediate(init.tokenId, init.kind, init.hashHex, init.machineId ?? null, init.workspaceIds, init.now),
+          tx.createToken.immediate(init.tokenId, init.kind, init.hashHex, init.machineId ?? null, init.workspaceIds, init.now),
         ),
       );
     },
@@ -288,13 +260,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     async recordAck(ack) {
       return run("command", undefined, () =>
-        recordAckTx.immediate(ack.commandId, ack.machineId, ack.status, payloadJson(ack.payload), ack.now),
+        tx.recordAck.immediate(ack.commandId, ack.machineId, ack.status, payloadJson(ack.payload), ack.now),
       );
     },
 
     async claimIdempotencyKey(init) {
       return run("idempotency key", undefined, () =>
-        claimTx.immediate(init.tokenId, init.key, init.sessionId, init.requestHash, init.now),
+        tx.claimIdempotencyKey.immediate(init.tokenId, init.key, init.sessionId, init.requestHash, init.now),
       );
     },
 

@@ -1,0 +1,42 @@
+import type Database from "better-sqlite3";
+import { commandFromRow, idempotencyFromRow } from "./sqlite-rows.js";
+import type { SqliteStatements } from "./sqlite-statements.js";
+
+/**
+ * The SQLite store's multi-statement writes, each one transaction (run with
+ * `.immediate()` so the write lock is taken first). `st` gives the prepared
+ * statements, prepared on first use.
+ */
+export function prepareSqliteTransactions(db: Database.Database, st: () => SqliteStatements) {
+  return {
+    createMachine: db.transaction((machineId: string, workspaceId: string, makeDefault: boolean, now: number) => {
+      const s = st();
+      const row = s.insertMachine.get(machineId, workspaceId, now)!;
+      if (makeDefault) s.setDefaultMachine.run(machineId, workspaceId);
+      else s.setDefaultMachineIfNone.run(machineId, workspaceId);
+      return row;
+    }),
+
+    createToken: db.transaction(
+      (tokenId: string, kind: string, hashHex: string, machineId: string | null, workspaceIds: readonly string[], now: number) => {
+        const s = st();
+        s.insertToken.run(tokenId, kind, hashHex, machineId, now);
+        for (const workspaceId of new Set(workspaceIds)) s.insertTokenWorkspace.run(tokenId, workspaceId);
+        return s.getTokenById.get(tokenId)!;
+      },
+    ),
+
+    recordAck: db.transaction((commandId: string, machineId: string, status: string, payload: string, now: number) => {
+      const s = st();
+      const changes = s.ackCommand.run(status, payload, now, commandId, machineId).changes;
+      const row = s.getMachineCommand.get(commandId, machineId);
+      return row === undefined ? undefined : { command: commandFromRow(row), first: changes > 0 };
+    }),
+
+    claimIdempotencyKey: db.transaction((tokenId: string, key: string, sessionId: string, requestHash: string, now: number) => {
+      const s = st();
+      if (s.claimIdempotencyKey.run(tokenId, key, sessionId, requestHash, now).changes > 0) return undefined;
+      return idempotencyFromRow(s.getIdempotencyKey.get(tokenId, key)!);
+    }),
+  };
+}
