@@ -1,6 +1,6 @@
 import { ConnectError } from "@connectrpc/connect";
 import type { SessionEventBus } from "../sessions/create-session-event-bus.js";
-import { isTerminalEvent, isTerminalState } from "../sessions/session-transitions.js";
+import { isTerminalEvent } from "../sessions/session-transitions.js";
 import type { SessionEventRecord, Store } from "../store/store.js";
 import type { AcceptedLaunch } from "./accept-launch.js";
 import type { LaunchResult } from "./launch-result.js";
@@ -31,8 +31,8 @@ export async function* followLaunch(
   const unrecorded = failure.then(async (error) => {
     // The caller leaving is not a failure to report: the stream just ends.
     if (error === undefined || signal.aborted) return never;
-    const stored = await deps.store.getSessionById(session.sessionId).catch(() => undefined);
-    return stored && isTerminalState(stored.state) ? never : error;
+    const history = await deps.store.listSessionEvents(session.sessionId, launch.acceptedSequence, signal).catch(() => []);
+    return history.some(isTerminalEvent) ? never : error;
   });
   const stop = new AbortController();
   const it = deps.events.follow(session.sessionId, launch.acceptedSequence - 1, AbortSignal.any([signal, stop.signal]))[Symbol.asyncIterator]();
