@@ -13,13 +13,13 @@ import {
   WorkspaceSessionService,
 } from "../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
-import { createErrorSanitizer } from "./errors/sanitize-errors.js";
+import { createErrorSanitizer } from "./errors/create-error-sanitizer.js";
 import { createHealthService } from "./health/create-health-service.js";
 import { createHealthStatus, type HealthStatus } from "./health/create-health-status.js";
 import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
 import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
-import { createReflectionServices } from "./reflection/create-reflection-service.js";
+import { createReflectionServices } from "./reflection/create-reflection-services.js";
 import { createDaemonHub, type DaemonHub } from "./hub/daemon-hub.js";
 import { createLauncher } from "./launch/create-launcher.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";

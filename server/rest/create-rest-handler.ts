@@ -25,7 +25,7 @@ import {
 } from "@connectrpc/connect";
 import { outputJson } from "./output-json.js";
 import { requestFromHttp } from "./request-from-http.js";
-import { createRouteTable, type Route } from "./route-table.js";
+import { createRouteTable, type Route } from "./create-route-table.js";
 import { writeNdjson } from "./write-ndjson.js";
 import { asResponseLike, copyHeaders, type NodeResponse, writeJson, writeRestError } from "./write-rest-response.js";
 

@@ -6,7 +6,7 @@ import { badRequest, type FieldViolation } from "../errors/bad-request.js";
 import { fieldPathName, resolveFieldPath } from "./find-field.js";
 import { messageFromJson } from "./message-from-json.js";
 import { readBody } from "./read-body.js";
-import type { Route } from "./route-table.js";
+import type { Route } from "./create-route-table.js";
 import { setFieldFromString } from "./set-field-from-string.js";
 
 /**

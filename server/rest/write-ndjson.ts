@@ -1,7 +1,7 @@
 import { Code, ConnectError, type StreamResponse } from "@connectrpc/connect";
 import { outputJson } from "./output-json.js";
 import { restErrorBody } from "./rest-error-body.js";
-import type { Route } from "./route-table.js";
+import type { Route } from "./create-route-table.js";
 import { asResponseLike, copyHeaders, type NodeResponse } from "./write-rest-response.js";
 
 /**
