@@ -1,7 +1,3 @@
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DescService } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +19,8 @@ import { createReflectionServices } from "./reflection/create-reflection-service
 import { createDaemonHub, type DaemonHub } from "./hub/daemon-hub.js";
 import { createLauncher } from "./launch/create-launcher.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
+import type { NodeHandler } from "./rpc/node-handler.js";
+import { type ServiceBinding, serviceBinding as binding } from "./rpc/service-binding.js";
 import { createDaemonService } from "./services/daemon-service.js";
 import { createMachineService } from "./services/machine-service.js";
 import { createWorkspaceSessionService } from "./services/workspace-session-service.js";
@@ -53,24 +51,9 @@ export interface AppOptions {
   log?: (message: string, error?: unknown) => void;
 }
 
-/** A service and its implementation, as both Connect's router and the REST transcoder take them. */
-export interface ServiceBinding {
-  service: DescService;
-  impl: Partial<ServiceImpl<DescService>>;
-}
-
-function binding<T extends DescService>(service: T, impl: ServiceImpl<T>): ServiceBinding {
-  return { service, impl: impl as unknown as Partial<ServiceImpl<DescService>> };
-}
-
-export type RequestHandler = (
-  req: IncomingMessage | Http2ServerRequest,
-  res: ServerResponse | Http2ServerResponse,
-) => void;
-
 export interface App {
   /** Serves gRPC, gRPC-Web, Connect and REST; hand it to an HTTP/1.1 or HTTP/2 server. */
-  handler: RequestHandler;
+  handler: NodeHandler;
   hub: DaemonHub;
   /** The gRPC health registry; `close()` turns every service NOT_SERVING. */
   health: HealthStatus;
