@@ -3,7 +3,8 @@ import { Code } from "@connectrpc/connect";
 /**
  * The one table mapping Connect codes to HTTP statuses, the same one the Connect
  * protocol uses. REST responses and anything else that speaks HTTP status codes
- * read it from here.
+ * read it from here. A code's wire name (`invalid_argument`) is Connect's own
+ * `codeToString` from `@connectrpc/connect/protocol-connect`.
  */
 const table: Record<Code, number> = {
   [Code.Canceled]: 499,
@@ -27,11 +28,4 @@ const table: Record<Code, number> = {
 /** HTTP status for a Connect code; 500 for anything unknown. */
 export function httpStatusFromCode(code: Code): number {
   return table[code] ?? 500;
-}
-
-/** Connect's wire name of a code, for example `invalid_argument`. */
-export function codeName(code: Code): string {
-  const name = Code[code];
-  if (name === undefined) return "unknown";
-  return name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase());
 }

@@ -1,4 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { type Commented, createCommentReader } from "./create-comment-reader.js";
 import { createOpenApiOperation, errorResponses, openApiPath } from "./create-openapi-operation.js";
 import { createSchemaBuilder, type Schema } from "./create-schema-builder.js";
@@ -23,25 +25,10 @@ export interface OpenApiOptions {
   describe?: (desc: Commented) => string | undefined;
 }
 
-/** Connect code names, the values of `Error.code`. */
-const codeNames = [
-  "canceled",
-  "unknown",
-  "invalid_argument",
-  "deadline_exceeded",
-  "not_found",
-  "already_exists",
-  "permission_denied",
-  "resource_exhausted",
-  "failed_precondition",
-  "aborted",
-  "out_of_range",
-  "unimplemented",
-  "internal",
-  "unavailable",
-  "data_loss",
-  "unauthenticated",
-];
+/** Connect code names in the codes' order, the values of `Error.code`. */
+const codeNames = Object.values(Code)
+  .filter((c): c is Code => typeof c === "number")
+  .map(codeToString);
 
 const errorSchema: Schema = {
   type: "object",
