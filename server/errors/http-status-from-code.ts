@@ -25,7 +25,15 @@ const table: Record<Code, number> = {
   [Code.Unauthenticated]: 401,
 };
 
+// Integer keys enumerate in ascending order: the codes' own order.
+const codes = Object.keys(table).map(Number) as Code[];
+
 /** HTTP status for a Connect code; 500 for anything unknown. */
 export function httpStatusFromCode(code: Code): number {
   return table[code] ?? 500;
+}
+
+/** The Connect codes the table maps to `status`, in the codes' order (for documentation). */
+export function codesWithStatus(status: number): Code[] {
+  return codes.filter((code) => table[code] === status);
 }
