@@ -1,9 +1,8 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { allCodeNames } from "../errors/http-status-from-code.js";
+import { createRouteTable } from "../rest/create-route-table.js";
 import { type Commented, createCommentReader } from "./create-comment-reader.js";
 import { createOpenApiOperation, errorResponses, openApiPath } from "./create-openapi-operation.js";
-import { createRouteTable } from "../rest/create-route-table.js";
 import { createSchemaBuilder, type Schema } from "./create-schema-builder.js";
 
 export interface OpenApiOptions {
@@ -26,9 +25,7 @@ export interface OpenApiOptions {
 }
 
 /** Connect code names in the codes' order, the values of `Error.code`. */
-const codeNames = Object.values(Code)
-  .filter((c): c is Code => typeof c === "number")
-  .map(codeToString);
+const codeNames = allCodeNames();
 
 const errorSchema: Schema = {
   type: "object",
