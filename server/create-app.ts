@@ -128,7 +128,12 @@ export function createApp(options: AppOptions): App {
     interceptors,
     readMaxBytes,
   });
-  const rest = createRestHandler({ services, interceptors, readMaxBytes });
+  const rest = createRestHandler({
+    services,
+    interceptors,
+    readMaxBytes,
+    onInternalError: (error, method) => log(`REST ${method.parent.typeName}.${method.name} failed`, error),
+  });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
   const openapi = createOpenApiHandler(
     createOpenApiDocument({ services: services.map((s) => s.service), title: "workspace-sessions", version: "v1" }),
