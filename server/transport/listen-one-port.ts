@@ -49,8 +49,10 @@ export interface ListenOptions {
    */
   requestTimeoutMs?: number;
   /**
-   * Called with errors that belong to no request (for example a failed accept).
-   * Default: `process.emitWarning`.
+   * Called with errors nobody else is told about: a failed accept, and an
+   * error the handler threw (that request is answered 500, or cut off if its
+   * response had started; a thrown non-Error arrives wrapped, as `cause`).
+   * Default: logs it to stderr.
    */
   onError?: (error: Error) => void;
 }
@@ -93,7 +95,7 @@ export async function listenOnePort(options: ListenOptions): Promise<OnePortServ
   if (headersTimeoutMs > 0 && requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
     throw new RangeError("headersTimeoutMs must not exceed requestTimeoutMs");
   }
-  const onError = options.onError ?? ((error: Error) => process.emitWarning(error));
+  const onError = options.onError ?? ((error: Error) => console.error("listenOnePort:", error));
   const { handler } = options;
 
   const http1 = http.createServer({
@@ -133,14 +135,16 @@ export async function listenOnePort(options: ListenOptions): Promise<OnePortServ
   function serve(req: NodeRequest, res: NodeResponse): void {
     try {
       handler(req, res);
-    } catch {
-      // A handler must not throw; if it does, answer 500 rather than crash the process.
+    } catch (error) {
+      // A handler must not throw; if it does, answer 500 rather than crash the
+      // process, and say so.
       if (res.headersSent) {
         res.destroy();
       } else {
         res.statusCode = 500;
         res.end();
       }
+      onError(error instanceof Error ? error : new Error(`the handler threw ${String(error)}`, { cause: error }));
     }
   }
   http1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
