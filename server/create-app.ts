@@ -1,7 +1,4 @@
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { DescService } from "@bufbuild/protobuf";
-import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,16 +10,18 @@ import {
   WorkspaceSessionService,
 } from "../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
-import { createErrorSanitizer } from "./errors/sanitize-errors.js";
+import { createErrorSanitizer } from "./errors/create-error-sanitizer.js";
 import { createHealthService } from "./health/create-health-service.js";
 import { createHealthStatus, type HealthStatus } from "./health/create-health-status.js";
 import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
 import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
-import { createReflectionServices } from "./reflection/create-reflection-service.js";
+import { createReflectionServices } from "./reflection/create-reflection-services.js";
 import { createDaemonHub, type DaemonHub } from "./hub/create-daemon-hub.js";
 import { createLauncher } from "./launch/create-launcher.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
+import type { NodeHandler } from "./rpc/node-handler.js";
+import { type ServiceBinding, serviceBinding } from "./rpc/service-binding.js";
 import { createDaemonService } from "./services/daemon-service.js";
 import { createMachineService } from "./services/machine-service.js";
 import { createWorkspaceSessionService } from "./services/workspace-session-service.js";
@@ -54,24 +53,9 @@ export interface AppOptions {
   log?: (message: string, error?: unknown) => void;
 }
 
-/** A service and its implementation, as both Connect's router and the REST transcoder take them. */
-export interface ServiceBinding {
-  service: DescService;
-  impl: Partial<ServiceImpl<DescService>>;
-}
-
-function binding<T extends DescService>(service: T, impl: ServiceImpl<T>): ServiceBinding {
-  return { service, impl: impl as unknown as Partial<ServiceImpl<DescService>> };
-}
-
-export type RequestHandler = (
-  req: IncomingMessage | Http2ServerRequest,
-  res: ServerResponse | Http2ServerResponse,
-) => void;
-
 export interface App {
   /** Serves gRPC, gRPC-Web, Connect and REST; hand it to an HTTP/1.1 or HTTP/2 server. */
-  handler: RequestHandler;
+  handler: NodeHandler;
   /**
    * Registers every service on a Connect router: with `interceptors`, what an
    * in-memory transport (`createRouterTransport`) needs to reach the same app
@@ -118,7 +102,7 @@ export function createApp(options: AppOptions): App {
   const sessions = createSessionReader({ store, events });
 
   const services: ServiceBinding[] = [
-    binding(
+    serviceBinding(
       WorkspaceSessionService,
       createWorkspaceSessionService({
         launcher,
@@ -126,8 +110,8 @@ export function createApp(options: AppOptions): App {
         ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
       }),
     ),
-    binding(MachineService, createMachineService({ store, hub })),
-    binding(DaemonService, createDaemonService({ store, hub, launcher, lifecycle })),
+    serviceBinding(MachineService, createMachineService({ store, hub })),
+    serviceBinding(DaemonService, createDaemonService({ store, hub, launcher, lifecycle })),
   ];
   // Health and reflection answer without a token: load balancers and tools
   // like buf curl and grpcurl call them before they have one.
@@ -151,7 +135,12 @@ export function createApp(options: AppOptions): App {
     for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);
   };
   const connect = connectNodeAdapter({ routes, interceptors, readMaxBytes });
-  const rest = createRestHandler({ services, interceptors, readMaxBytes });
+  const rest = createRestHandler({
+    services,
+    interceptors,
+    readMaxBytes,
+    onInternalError: (error, method) => log(`REST ${method.parent.typeName}.${method.name} failed`, error),
+  });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
   const openapi = createOpenApiHandler(
     createOpenApiDocument({ services: services.map((s) => s.service), title: "workspace-sessions", version: "v1" }),

@@ -1,37 +1,26 @@
 import { Code } from "@connectrpc/connect";
+import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
 
 /**
- * The one table mapping Connect codes to HTTP statuses, the same one the Connect
- * protocol uses. REST responses and anything else that speaks HTTP status codes
- * read it from here.
+ * The one mapping of Connect codes to HTTP statuses, and it is Connect's own
+ * (`codeToHttpStatus`, what the Connect protocol answers with), so REST and
+ * Connect give the same error the same status. REST responses and anything
+ * else that speaks HTTP status codes read it from here. A code's wire name
+ * (`invalid_argument`) is Connect's `codeToString`.
  */
-const table: Record<Code, number> = {
-  [Code.Canceled]: 499,
-  [Code.Unknown]: 500,
-  [Code.InvalidArgument]: 400,
-  [Code.DeadlineExceeded]: 504,
-  [Code.NotFound]: 404,
-  [Code.AlreadyExists]: 409,
-  [Code.PermissionDenied]: 403,
-  [Code.ResourceExhausted]: 429,
-  [Code.FailedPrecondition]: 400,
-  [Code.Aborted]: 409,
-  [Code.OutOfRange]: 400,
-  [Code.Unimplemented]: 501,
-  [Code.Internal]: 500,
-  [Code.Unavailable]: 503,
-  [Code.DataLoss]: 500,
-  [Code.Unauthenticated]: 401,
-};
-
-/** HTTP status for a Connect code; 500 for anything unknown. */
 export function httpStatusFromCode(code: Code): number {
-  return table[code] ?? 500;
+  return codeToHttpStatus(code);
 }
 
-/** Connect's wire name of a code, for example `invalid_argument`. */
-export function codeName(code: Code): string {
-  const name = Code[code];
-  if (name === undefined) return "unknown";
-  return name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase());
+// Every code, in the codes' order.
+const codes = Object.values(Code).filter((c): c is Code => typeof c === "number");
+
+/** The Connect codes mapped to `status`, in the codes' order (for documentation). */
+export function codesWithStatus(status: number): Code[] {
+  return codes.filter((code) => codeToHttpStatus(code) === status);
+}
+
+/** Every Connect code's wire name, in the codes' order: `canceled`, `unknown`, `invalid_argument`… */
+export function allCodeNames(): string[] {
+  return codes.map(codeToString);
 }

@@ -1,4 +1,4 @@
-import { create, type DescService } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import {
   Health,
@@ -7,6 +7,7 @@ import {
   HealthCheckResponseSchema,
   HealthListResponseSchema,
 } from "../../gen/health/v1/health_pb.js";
+import { type ServiceBinding, serviceBinding } from "../rpc/service-binding.js";
 import type { ServingStatus } from "./create-health-status.js";
 
 export interface HealthServiceOptions {
@@ -45,7 +46,7 @@ const responses: Record<ServingStatus, HealthCheckResponse> = {
  * Pass a `createHealthStatus()` registry as `options` to serve it. The service
  * is meant to be served without authentication.
  */
-export function createHealthService(options: HealthServiceOptions): { service: DescService; impl: ServiceImpl<DescService> } {
+export function createHealthService(options: HealthServiceOptions): ServiceBinding {
   const intervalMs = options.watchIntervalMs ?? 5000;
   const impl: ServiceImpl<typeof Health> = {
     check(req) {
@@ -99,5 +100,5 @@ export function createHealthService(options: HealthServiceOptions): { service: D
       }
     },
   };
-  return { service: Health, impl: impl as unknown as ServiceImpl<DescService> };
+  return serviceBinding(Health, impl);
 }

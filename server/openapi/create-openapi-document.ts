@@ -1,8 +1,9 @@
-import type { DescService } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { allCodeNames } from "../errors/http-status-from-code.js";
+import { createRouteTable } from "../rest/create-route-table.js";
 import { type Commented, createCommentReader } from "./create-comment-reader.js";
 import { createOpenApiOperation, errorResponses, openApiPath } from "./create-openapi-operation.js";
 import { createSchemaBuilder, type Schema } from "./create-schema-builder.js";
-import { listHttpBindings } from "./list-http-bindings.js";
 
 export interface OpenApiOptions {
   /** Services whose `google.api.http` bindings are documented; methods without one are left out. */
@@ -23,25 +24,8 @@ export interface OpenApiOptions {
   describe?: (desc: Commented) => string | undefined;
 }
 
-/** Connect code names, the values of `Error.code`. */
-const codeNames = [
-  "canceled",
-  "unknown",
-  "invalid_argument",
-  "deadline_exceeded",
-  "not_found",
-  "already_exists",
-  "permission_denied",
-  "resource_exhausted",
-  "failed_precondition",
-  "aborted",
-  "out_of_range",
-  "unimplemented",
-  "internal",
-  "unavailable",
-  "data_loss",
-  "unauthenticated",
-];
+/** Connect code names in the codes' order, the values of `Error.code`. */
+const codeNames = allCodeNames();
 
 const errorSchema: Schema = {
   type: "object",
@@ -69,34 +53,44 @@ const errorSchema: Schema = {
 
 /**
  * An OpenAPI 3.1 document for the REST bindings of `options.services`, built
- * from their descriptors and `google.api.http` annotations (additional
- * bindings included): one path per binding, with path and query parameters,
+ * from their descriptors and the REST route table (`createRouteTable`, which
+ * reads the `google.api.http` annotations, additional bindings included, for
+ * REST and this document alike): one path per binding, with path and query parameters,
  * request body, the 200 response (`application/x-ndjson` for server streams)
  * and the error responses with the shared `Error` schema. Messages and enums
  * are components under their full proto names, with proto (snake_case)
  * property names as REST responses use. Every operation takes a bearer token.
- * Throws for an annotation that names no field.
+ * Throws where the route table does (an annotation naming no field, a
+ * malformed template, two methods on one route) and for two bindings OpenAPI
+ * would write as the same method and path.
  */
 export function createOpenApiDocument(options: OpenApiOptions): Schema {
   const describe = options.describe ?? createCommentReader();
   const schemas = createSchemaBuilder(describe);
   const paths: Record<string, Record<string, Schema>> = {};
   const operationIds = new Set<string>();
-  for (const binding of listHttpBindings(options.services)) {
-    const { path } = openApiPath(binding.template);
-    const base = `${binding.method.parent.name}_${binding.method.name}`;
-    let operationId = binding.index === 0 ? base : `${base}_${binding.index}`;
+  const { routes } = createRouteTable(options.services);
+  // A method's rule comes first, then its additional bindings: 0, 1, 2…
+  const bindingIndex = new Map<DescMethod, number>();
+  for (const route of routes) {
+    const { method } = route;
+    const index = bindingIndex.get(method) ?? 0;
+    bindingIndex.set(method, index + 1);
+    const path = openApiPath(route.template);
+    const httpMethod = route.httpMethod.toLowerCase();
+    const base = `${method.parent.name}_${method.name}`;
+    let operationId = index === 0 ? base : `${base}_${index}`;
     for (let n = 2; operationIds.has(operationId); n++) operationId = `${base}_${n}`;
     operationIds.add(operationId);
     const item = paths[path] ?? {};
     paths[path] = item;
-    if (item[binding.httpMethod] !== undefined) {
-      throw new Error(`${binding.method.parent.typeName}.${binding.method.name}: ${binding.httpMethod} ${path} is bound twice`);
+    if (item[httpMethod] !== undefined) {
+      throw new Error(`${method.parent.typeName}.${method.name}: ${httpMethod} ${path} is bound twice`);
     }
-    item[binding.httpMethod] = createOpenApiOperation(binding, operationId, schemas, describe);
+    item[httpMethod] = createOpenApiOperation(route, operationId, schemas, describe);
   }
 
-  const bound = new Set(listHttpBindings(options.services).map((b) => b.method.parent));
+  const bound = new Set(routes.map((r) => r.service));
   const tags = options.services.filter((s) => bound.has(s)).map((s) => {
     const tag: Schema = { name: s.typeName };
     const d = describe(s);

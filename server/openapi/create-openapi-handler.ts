@@ -1,5 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { ServerResponse } from "node:http";
+import type { NodeHandler } from "../rpc/node-handler.js";
 
 /**
  * A request handler that answers `GET` (and `HEAD`) `/openapi.json` with
@@ -7,9 +7,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
  * and returns false, so the caller passes the request on. The JSON text is
  * built once, here.
  */
-export function createOpenApiHandler(
-  document: object,
-): (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => boolean {
+export function createOpenApiHandler(document: object): NodeHandler<boolean> {
   const body = Buffer.from(JSON.stringify(document));
   const headers = {
     "content-type": "application/json",

@@ -1,65 +1,67 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { codesWithStatus } from "../errors/http-status-from-code.js";
+import type { Route } from "../rest/create-route-table.js";
+import { fieldPathName } from "../rest/find-field.js";
+import type { PathTemplate } from "../rest/path-template.js";
 import type { Commented } from "./create-comment-reader.js";
 import type { Schema, SchemaBuilder } from "./create-schema-builder.js";
-import type { HttpBinding } from "./list-http-bindings.js";
 
-/** The error statuses every operation documents, with the Connect codes behind them. */
-export const errorResponses: Record<string, string> = {
-  "400": "invalid_argument, failed_precondition or out_of_range",
-  "401": "unauthenticated: missing, malformed or unknown bearer token",
-  "403": "permission_denied",
-  "404": "not_found",
-  "409": "already_exists or aborted",
-  "429": "resource_exhausted",
-  "500": "internal, unknown or data_loss",
-  "503": "unavailable",
-  "504": "deadline_exceeded",
-};
+// The error statuses every operation documents. Left out: 499 (canceled: the
+// caller has gone) and 501 (unimplemented: every bound method is served).
+const documentedStatuses = [400, 401, 403, 404, 409, 429, 500, 503, 504];
+const statusNotes: Partial<Record<number, string>> = { 401: "missing, malformed or unknown bearer token" };
 
-const variable = /\{([^}=]+)(?:=[^}]*)?\}/g;
+/** The error statuses every operation documents, with the Connect codes behind them (from the one status table). */
+export const errorResponses: Record<string, string> = Object.fromEntries(
+  documentedStatuses.map((status) => {
+    const names = codesWithStatus(status).map(codeToString);
+    const codes = names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}` : names.join("");
+    const note = statusNotes[status];
+    return [String(status), note === undefined ? codes : `${codes}: ${note}`];
+  }),
+);
 
 /**
- * An http rule template as an OpenAPI path: `{workspace_id}` stays,
- * `{name=things/**}` becomes the plain parameter `{name}`.
+ * A route's template as an OpenAPI path: `{workspace_id}` stays,
+ * `{name=things/**}` becomes the plain parameter `{name}`; the rest is kept
+ * as written.
  */
-export function openApiPath(template: string): { path: string; variables: string[] } {
-  const variables: string[] = [];
-  const path = template.replace(variable, (_, name: string) => {
-    variables.push(name.trim());
-    return `{${name.trim()}}`;
-  });
-  return { path, variables };
+export function openApiPath(template: PathTemplate): string {
+  let path = "";
+  let from = 0;
+  for (const v of template.variables) {
+    path += `${template.source.slice(from, v.sourceStart)}{${v.fieldPath.join(".")}}`;
+    from = v.sourceEnd;
+  }
+  return path + template.source.slice(from);
 }
 
 /**
- * The OpenAPI operation of one binding: path parameters for the template's
+ * The OpenAPI operation of one REST route: path parameters for the template's
  * variables, query parameters for the fields neither in the path nor in the
  * body (dotted names for nested ones), the request body for `body: "*"` (the
  * input without its path fields) or a field, the 200 response (NDJSON for a
  * server stream), and the shared error responses.
  */
 export function createOpenApiOperation(
-  binding: HttpBinding,
+  route: Route,
   operationId: string,
   schemas: SchemaBuilder,
   describe: (desc: Commented) => string | undefined,
 ): Schema {
-  const { method } = binding;
-  const where = `${method.parent.typeName}.${method.name}`;
-  const { variables } = openApiPath(binding.template);
+  const { method } = route;
   const parameters: Schema[] = [];
-  const pathFields = new Set<string>(variables);
-  for (const name of variables) {
-    const leaf = resolve(method.input, name, where);
-    parameters.push(param(name, "path", schemas.value(leaf), describe(leaf), true));
-  }
+  const pathFields = new Set<string>();
+  route.template.variables.forEach((v, i) => {
+    const chain = route.pathFields[i]!;
+    const leaf = chain[chain.length - 1]!;
+    pathFields.add(fieldPathName(chain));
+    parameters.push(param(v.fieldPath.join("."), "path", schemas.value(leaf), describe(leaf), true));
+  });
 
-  let bodyField: DescField | undefined;
-  if (binding.body !== "" && binding.body !== "*") {
-    bodyField = method.input.fields.find((f) => f.name === binding.body);
-    if (bodyField === undefined) throw new Error(`${where}: body "${binding.body}" names no field`);
-  }
-  if (binding.body !== "*") {
+  const bodyField = route.body === "" || route.body === "*" ? undefined : route.body;
+  if (route.body !== "*") {
     addQuery(method.input, "", new Set([method.input.typeName]), (name, f, schema) => {
       if (pathFields.has(name) || (bodyField !== undefined && name.split(".")[0] === bodyField.name)) return;
       parameters.push(param(name, "query", schema, describe(f), false, f.fieldKind === "list"));
@@ -79,8 +81,8 @@ export function createOpenApiOperation(
   if (parameters.length > 0) operation.parameters = parameters;
 
   let bodySchema: Schema | undefined;
-  if (binding.body === "*") {
-    const topLevelPath = new Set(variables.filter((v) => !v.includes(".")));
+  if (route.body === "*") {
+    const topLevelPath = new Set(route.pathFields.filter((chain) => chain.length === 1).map((chain) => chain[0]!.name));
     if (topLevelPath.size === 0) {
       bodySchema = schemas.message(method.input);
     } else {
@@ -97,14 +99,7 @@ export function createOpenApiOperation(
     operation.requestBody = { required: false, content: { "application/json": { schema: bodySchema } } };
   }
 
-  let output: Schema;
-  if (binding.responseBody !== "") {
-    const f = method.output.fields.find((x) => x.name === binding.responseBody);
-    if (f === undefined) throw new Error(`${where}: response_body "${binding.responseBody}" names no field`);
-    output = schemas.field(f);
-  } else {
-    output = schemas.message(method.output);
-  }
+  const output = route.responseBody !== undefined ? schemas.field(route.responseBody) : schemas.message(method.output);
   const ok =
     method.methodKind === "server_streaming"
       ? {
@@ -130,18 +125,6 @@ function param(name: string, where: "path" | "query", schema: Schema, descriptio
     p.explode = true;
   }
   return p;
-}
-
-/** The field a dotted path of proto names ends at; throws for a bad annotation. */
-function resolve(message: DescMessage, path: string, where: string): DescField {
-  let m: DescMessage | undefined = message;
-  let leaf: DescField | undefined;
-  for (const part of path.split(".")) {
-    leaf = m?.fields.find((f) => f.name === part);
-    if (leaf === undefined) throw new Error(`${where}: path variable "${path}" names no field`);
-    m = leaf.fieldKind === "message" ? leaf.message : undefined;
-  }
-  return leaf!;
 }
 
 /**

@@ -1,64 +1,30 @@
-import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
-import {
-  create,
-  type DescMessage,
-  type DescMethod,
-  type DescService,
-  isMessage,
-  type Message,
-} from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  type ContextValues,
-  createContextKey,
-  createContextValues,
-  createHandlerContext,
-  type HandlerContext,
-  type Interceptor,
-  type ServiceImpl,
-  type StreamRequest,
-  type StreamResponse,
-  type UnaryRequest,
-  type UnaryResponse,
-} from "@connectrpc/connect";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import { createMethodInvoker } from "../rpc/create-method-invoker.js";
+import { createNodeHandlerContext } from "../rpc/create-node-handler-context.js";
+import type { NodeHandler, NodeRequest, NodeResponse } from "../rpc/node-handler.js";
+import type { ServiceBinding } from "../rpc/service-binding.js";
+import { createRouteTable, type Route } from "./create-route-table.js";
 import { outputJson } from "./output-json.js";
 import { requestFromHttp } from "./request-from-http.js";
-import { createRouteTable, type Route } from "./route-table.js";
 import { writeNdjson } from "./write-ndjson.js";
-import { asResponseLike, copyHeaders, type NodeResponse, writeJson, writeRestError } from "./write-rest-response.js";
-
-/** A service and its implementation: the same objects given to Connect's router. */
-export interface RestService {
-  service: DescService;
-  impl: Partial<ServiceImpl<DescService>>;
-}
-
-/**
- * A `RestService` with the implementation type-checked against its own service
- * (an object literal typed for one service does not assign to the generic type).
- */
-export function restService<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): RestService {
-  return { service, impl: impl as Partial<ServiceImpl<DescService>> };
-}
+import { asResponseLike, copyHeaders, writeJson, writeRestError } from "./write-rest-response.js";
 
 export interface RestHandlerOptions {
   /** Services whose `google.api.http` bindings are served. */
-  services: readonly RestService[];
+  services: readonly ServiceBinding[];
   /**
    * Connect interceptors, in the order given to Connect's router: the first is
-   * the outermost. Default none. The chain is composed once at startup, not per
-   * request, so an interceptor should keep per-call state inside its inner
-   * function.
+   * the outermost. Default none. Composed once at startup, as
+   * `createMethodInvoker` describes (what an interceptor may hand on).
    */
-  interceptors?: Interceptor[];
+  interceptors?: readonly Interceptor[];
   /** Largest request body accepted, in bytes; larger is `resource_exhausted` (429). Default 1 MiB. */
   readMaxBytes?: number;
   /** Aborted when the server shuts down: every call's signal follows it. Default none. */
   shutdownSignal?: AbortSignal;
   /** Context values of a call, as Connect's `contextValues` option. Default `createContextValues()`. */
-  contextValues?: (req: IncomingMessage | Http2ServerRequest) => ContextValues;
+  contextValues?: (req: NodeRequest) => ContextValues;
   /**
    * Told about errors that are not `ConnectError` (the caller only sees
    * "internal error"). Default: `console.error` with the method's name.
@@ -67,12 +33,7 @@ export interface RestHandlerOptions {
 }
 
 /** Takes a request if a REST route matches its path (returns true), else returns false and touches nothing. */
-export type RestHandler = (req: IncomingMessage | Http2ServerRequest, res: NodeResponse) => boolean;
-
-type AnyFn = Parameters<Interceptor>[0];
-type Impl = (input: Message, ctx: HandlerContext) => unknown;
-
-const kHandlerContext = createContextKey<HandlerContext | undefined>(undefined, { description: "rest handler context" });
+export type RestHandler = NodeHandler<boolean>;
 
 /** The abort reason of a call's signal once the call is over. */
 const callCompleted = new ConnectError("the call completed", Code.Canceled);
@@ -96,58 +57,16 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     ((error: unknown, method: DescMethod) => {
       console.error(`REST ${method.parent.typeName}.${method.name} failed:`, error);
     });
-  const impls = new Map<DescMethod, Impl>();
-  for (const { service, impl } of options.services) {
-    for (const method of service.methods) {
-      const fn = (impl as Record<string, unknown>)[method.localName];
-      if (typeof fn === "function") impls.set(method, fn.bind(impl) as Impl);
-    }
-  }
+  const invoker = createMethodInvoker({ services: options.services, interceptors: options.interceptors });
 
-  const invoke: AnyFn = async (req) => {
-    const ctx = req.contextValues.get(kHandlerContext);
-    if (ctx === undefined) throw new ConnectError("REST call without its handler context", Code.Internal);
-    const call =
-      req.header === ctx.requestHeader && req.signal === ctx.signal && req.contextValues === ctx.values
-        ? ctx
-        : { ...ctx, service: req.service, requestHeader: req.header, signal: req.signal, values: req.contextValues };
-    const fn = impls.get(req.method);
-    if (fn === undefined) {
-      throw new ConnectError(`${req.service.typeName}.${req.method.name} is not implemented`, Code.Unimplemented);
-    }
-    const common = { service: req.service, header: ctx.responseHeader, trailer: ctx.responseTrailer };
-    if (!req.stream) {
-      const output = normalize(req.method.output, await fn(req.message, call));
-      return { ...common, stream: false, method: req.method, message: output } as UnaryResponse;
-    }
-    const input = await single(req.message);
-    const outputs = fn(input, call) as AsyncIterable<unknown>;
-    return { ...common, stream: true, method: req.method, message: normalizeAll(req.method.output, outputs) };
-  };
-  const chain = (options.interceptors ?? []).reduceRight<AnyFn>((next, i) => i(next), invoke);
-
-  async function serve(
-    req: IncomingMessage | Http2ServerRequest,
-    res: NodeResponse,
-    route: Route,
-    values: readonly string[],
-    target: string,
-  ): Promise<void> {
-    const { service, method } = route;
-    const requestMethod = req.method ?? "GET";
-    const url = requestUrl(req, target);
-    const contextValues = options.contextValues?.(req) ?? createContextValues();
-    const ctx = createHandlerContext({
-      service,
+  async function serve(req: NodeRequest, res: NodeResponse, route: Route, values: readonly string[], target: string): Promise<void> {
+    const { method } = route;
+    const ctx = createNodeHandlerContext(req, {
       method,
       protocolName: "rest",
-      requestMethod,
-      url,
-      requestHeader: headerRecord(req),
-      contextValues,
+      contextValues: options.contextValues?.(req),
       shutdownSignal: options.shutdownSignal,
     });
-    contextValues.set(kHandlerContext, ctx);
     const r = asResponseLike(res);
     const onClose = () => {
       if (!r.writableEnded) ctx.abort(new ConnectError("client closed the connection", Code.Canceled));
@@ -155,16 +74,13 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     r.once("close", onClose);
     try {
       const message = await requestFromHttp(route, values, target, req, readMaxBytes);
-      const common = { service, requestMethod, url, signal: ctx.signal, header: ctx.requestHeader, contextValues };
       if (method.methodKind === "unary") {
-        const request: UnaryRequest = { ...common, stream: false, method: method as UnaryRequest["method"], message };
-        const response = (await chain(request)) as UnaryResponse;
+        const response = await invoker.unary(ctx, message);
         if (r.destroyed) return;
         copyHeaders(res, response.header);
         writeJson(res, 200, outputJson(route, response.message));
       } else {
-        const request: StreamRequest = { ...common, stream: true, method: method as StreamRequest["method"], message: once(message) };
-        const response = (await chain(request)) as StreamResponse;
+        const response = await invoker.serverStream(ctx, message);
         await writeNdjson(res, response, ctx.signal, route, (error) => onInternalError(error, method));
       }
     } catch (error) {
@@ -196,42 +112,4 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     });
     return true;
   };
-}
-
-function normalize(schema: DescMessage, value: unknown): Message {
-  return isMessage(value, schema) ? value : create(schema, value as never);
-}
-
-async function* normalizeAll(schema: DescMessage, values: AsyncIterable<unknown>): AsyncIterable<Message> {
-  for await (const v of values) yield normalize(schema, v);
-}
-
-async function* once(message: Message): AsyncIterable<Message> {
-  yield message;
-}
-
-async function single(messages: AsyncIterable<Message>): Promise<Message> {
-  for await (const m of messages) return m;
-  throw new ConnectError("missing request message", Code.Internal);
-}
-
-/** Request headers as a record for the handler context (HTTP/2 pseudo-headers left out). */
-function headerRecord(req: IncomingMessage | Http2ServerRequest): Record<string, string> {
-  const out: Record<string, string> = {};
-  const headers = req.headers;
-  for (const key in headers) {
-    if (key.charCodeAt(0) === 0x3a /* : */) continue;
-    const v = headers[key];
-    if (v === undefined) continue;
-    out[key] = typeof v === "string" ? v : v.join(", ");
-  }
-  return out;
-}
-
-function requestUrl(req: IncomingMessage | Http2ServerRequest, target: string): string {
-  const h = req.headers;
-  const authority = (h[":authority"] as string | undefined) ?? h.host ?? "localhost";
-  const scheme =
-    (h[":scheme"] as string | undefined) ?? ((req.socket as { encrypted?: boolean }).encrypted ? "https" : "http");
-  return `${scheme}://${authority}${target}`;
 }

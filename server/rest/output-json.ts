@@ -1,5 +1,5 @@
 import { type Message, toJson, toJsonString } from "@bufbuild/protobuf";
-import type { Route } from "./route-table.js";
+import type { Route } from "./create-route-table.js";
 
 // REST responses use proto field names, like the seed API, and leave out
 // implicit-presence fields holding their default value.

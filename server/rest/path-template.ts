@@ -28,6 +28,9 @@ export interface TemplateVariable {
   readonly fieldPath: readonly string[];
   readonly start: number;
   readonly end: number;
+  /** Where the variable, `{` to `}` inclusive, stands in the template's source: `[sourceStart, sourceEnd)`. */
+  readonly sourceStart: number;
+  readonly sourceEnd: number;
 }
 
 export interface PathTemplate {
@@ -115,7 +118,7 @@ export function parsePathTemplate(source: string): PathTemplate {
     const name = fieldPath.join(".");
     if (variables.some((v) => v.fieldPath.join(".") === name)) fail(`variable "${name}" bound twice`, open);
     const deep = segments[segments.length - 1]?.kind === "deep";
-    variables.push({ fieldPath, start: first, end: deep ? -1 : segments.length });
+    variables.push({ fieldPath, start: first, end: deep ? -1 : segments.length, sourceStart: open, sourceEnd: pos });
   };
 
   readSegments(false);

@@ -1,6 +1,5 @@
-import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { NodeRequest } from "../rpc/node-handler.js";
 
 const empty = Buffer.alloc(0);
 
@@ -14,7 +13,7 @@ const tooLarge = (limit: number) =>
  * passes the limit. Either way the rejection is `resource_exhausted`. After a
  * rejection the rest of the body is left to drain and be discarded.
  */
-export function readBody(req: IncomingMessage | Http2ServerRequest, limit: number): Promise<Buffer> {
+export function readBody(req: NodeRequest, limit: number): Promise<Buffer> {
   const declared = req.headers["content-length"];
   if (declared !== undefined) {
     const n = Number(declared);

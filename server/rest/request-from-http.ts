@@ -1,12 +1,11 @@
-import type { IncomingMessage } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
 import { create, type JsonValue, type Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { badRequest, type FieldViolation } from "../errors/bad-request.js";
+import type { NodeRequest } from "../rpc/node-handler.js";
 import { fieldPathName, resolveFieldPath } from "./find-field.js";
 import { messageFromJson } from "./message-from-json.js";
 import { readBody } from "./read-body.js";
-import type { Route } from "./route-table.js";
+import type { Route } from "./create-route-table.js";
 import { setFieldFromString } from "./set-field-from-string.js";
 
 /**
@@ -25,7 +24,7 @@ export async function requestFromHttp(
   route: Route,
   values: readonly string[],
   target: string,
-  req: IncomingMessage | Http2ServerRequest,
+  req: NodeRequest,
   readMaxBytes: number,
 ): Promise<Message> {
   const input = route.method.input;

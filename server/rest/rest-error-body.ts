@@ -1,6 +1,7 @@
 import { create, isMessage, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { codeName, httpStatusFromCode } from "../errors/http-status-from-code.js";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { httpStatusFromCode } from "../errors/http-status-from-code.js";
 
 /** One error detail: its type name, standard base64 of its binary form, and its JSON form. */
 export interface RestErrorDetail {
@@ -67,5 +68,5 @@ export function restErrorBody(error: unknown): RestError {
 }
 
 function bodyOf(code: Code, message: string, details: RestErrorDetail[]): RestErrorBody {
-  return { code: codeName(code), message, details, detail: message };
+  return { code: codeToString(code), message, details, detail: message };
 }

@@ -1,8 +1,9 @@
 import { Code, ConnectError, type StreamResponse } from "@connectrpc/connect";
+import type { NodeResponse } from "../rpc/node-handler.js";
+import type { Route } from "./create-route-table.js";
 import { outputJson } from "./output-json.js";
 import { restErrorBody } from "./rest-error-body.js";
-import type { Route } from "./route-table.js";
-import { asResponseLike, copyHeaders, type NodeResponse } from "./write-rest-response.js";
+import { asResponseLike, copyHeaders } from "./write-rest-response.js";
 
 /**
  * Write a server stream as 200 `application/x-ndjson`: one JSON message per

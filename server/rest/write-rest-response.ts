@@ -1,9 +1,5 @@
-import type { ServerResponse } from "node:http";
-import type { Http2ServerResponse } from "node:http2";
+import type { NodeResponse } from "../rpc/node-handler.js";
 import { restErrorBody } from "./rest-error-body.js";
-
-/** The response objects of node `http` and `http2` (compatibility API). */
-export type NodeResponse = ServerResponse | Http2ServerResponse;
 
 // What we use of both response classes, so calls need no overload juggling.
 interface ResponseLike {

@@ -2,17 +2,9 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import type { NodeHandler, NodeRequest, NodeResponse } from "../rpc/node-handler.js";
 import { sniffHttpVersion } from "./sniff-http-version.js";
 import { trackConnections } from "./track-connections.js";
-
-/**
- * One request handler for both HTTP versions; `connectNodeAdapter` from
- * `@connectrpc/connect-node` returns one.
- */
-export type OnePortHandler = (
-  req: http.IncomingMessage | http2.Http2ServerRequest,
-  res: http.ServerResponse | http2.Http2ServerResponse,
-) => void;
 
 /** PEM contents (not paths; see `readTlsFiles`) of the server certificate chain and its key. */
 export interface TlsCredentials {
@@ -25,8 +17,8 @@ export interface ListenOptions {
   host?: string;
   /** TCP port. Default 8080; 0 picks a free port (read it from `OnePortServer.port`). */
   port?: number;
-  /** Serves every request, HTTP/1.1 and HTTP/2 alike. */
-  handler: OnePortHandler;
+  /** Serves every request, HTTP/1.1 and HTTP/2 alike (`connectNodeAdapter` returns one). */
+  handler: NodeHandler;
   /**
    * With credentials the port speaks TLS only, and ALPN chooses `h2` or
    * `http/1.1` (a client without ALPN gets HTTP/1.1). Without them (the default)
@@ -57,8 +49,10 @@ export interface ListenOptions {
    */
   requestTimeoutMs?: number;
   /**
-   * Called with errors that belong to no request (for example a failed accept).
-   * Default: `process.emitWarning`.
+   * Called with errors nobody else is told about: a failed accept, and an
+   * error the handler threw (that request is answered 500, or cut off if its
+   * response had started; a thrown non-Error arrives wrapped, as `cause`).
+   * Default: logs it to stderr.
    */
   onError?: (error: Error) => void;
 }
@@ -101,7 +95,7 @@ export async function listenOnePort(options: ListenOptions): Promise<OnePortServ
   if (headersTimeoutMs > 0 && requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
     throw new RangeError("headersTimeoutMs must not exceed requestTimeoutMs");
   }
-  const onError = options.onError ?? ((error: Error) => process.emitWarning(error));
+  const onError = options.onError ?? ((error: Error) => console.error("listenOnePort:", error));
   const { handler } = options;
 
   const http1 = http.createServer({
@@ -138,20 +132,19 @@ export async function listenOnePort(options: ListenOptions): Promise<OnePortServ
       });
   const tracker = trackConnections({ front, http1, http2: h2, idleTimeoutMs });
 
-  function serve(
-    req: http.IncomingMessage | http2.Http2ServerRequest,
-    res: http.ServerResponse | http2.Http2ServerResponse,
-  ): void {
+  function serve(req: NodeRequest, res: NodeResponse): void {
     try {
       handler(req, res);
-    } catch {
-      // A handler must not throw; if it does, answer 500 rather than crash the process.
+    } catch (error) {
+      // A handler must not throw; if it does, answer 500 rather than crash the
+      // process, and say so.
       if (res.headersSent) {
         res.destroy();
       } else {
         res.statusCode = 500;
         res.end();
       }
+      onError(error instanceof Error ? error : new Error(`the handler threw ${String(error)}`, { cause: error }));
     }
   }
   http1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -1,6 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { cors } from "@connectrpc/connect";
+import type { NodeHandler } from "../rpc/node-handler.js";
 
 export interface CorsHandlerOptions {
   /**
@@ -14,10 +13,7 @@ export interface CorsHandlerOptions {
 }
 
 /** Answers a preflight and returns true; otherwise sets headers (if any) and returns false. */
-export type CorsHandler = (
-  req: IncomingMessage | Http2ServerRequest,
-  res: ServerResponse | Http2ServerResponse,
-) => boolean;
+export type CorsHandler = NodeHandler<boolean>;
 
 // What we use of both response classes, so calls need no overload juggling.
 interface ResponseLike {

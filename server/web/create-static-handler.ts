@@ -1,5 +1,5 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { OutgoingHttpHeaders } from "node:http";
+import type { NodeHandler } from "../rpc/node-handler.js";
 import { loadStaticFiles, type StaticFile } from "./load-static-files.js";
 
 export interface StaticHandlerOptions {
@@ -13,10 +13,7 @@ export interface StaticHandlerOptions {
 }
 
 /** Answers the request and returns true, or returns false (untouched) so the next handler runs. */
-export type StaticHandler = (
-  req: IncomingMessage | Http2ServerRequest,
-  res: ServerResponse | Http2ServerResponse,
-) => boolean;
+export type StaticHandler = NodeHandler<boolean>;
 
 // What we use of both response classes, so calls need no overload juggling.
 interface ResponseLike {

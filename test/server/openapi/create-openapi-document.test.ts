@@ -10,6 +10,8 @@ import { DaemonService } from "../../../gen/workspaces/v1/daemon_service_pb.js";
 import { MachineService } from "../../../gen/workspaces/v1/machine_service_pb.js";
 import { WorkspaceSessionService } from "../../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createOpenApiDocument } from "../../../server/openapi/create-openapi-document.js";
+import { createRouteTable } from "../../../server/rest/create-route-table.js";
+import { inlineService } from "../rest/inline-service.js";
 import { bindingsOf, type Json, operationsOf, refsIn, resolveRef, structuralProblems } from "./openapi-assertions.js";
 
 const root = join(import.meta.dirname, "../../..");
@@ -91,6 +93,24 @@ describe("createOpenApiDocument", () => {
     ]);
     const watch = doc.paths["/api/v1/workspaces/{workspace_id}/sessions/{session_id}:watch"].get;
     expect(watch.parameters.find((p: Json) => p.name === "after_sequence").schema.type).toBe("string");
+  });
+
+  it.each([
+    [{ pattern: { case: "post", value: "/v1/things" }, body: "nope" }, 'body "nope" names no field'],
+    [{ pattern: { case: "get", value: "/v1/{missing}" } }, 'path variable "missing"'],
+    [{ pattern: { case: "get", value: "/v1/{name" } }, "unclosed variable"],
+  ] as const)("refuses what the REST route table refuses, with its message: %j", (rule, why) => {
+    const services = [inlineService([{ name: "Bad", rule }])];
+    let message = "";
+    expect(() => {
+      try {
+        createRouteTable(services);
+      } catch (e) {
+        message = (e as Error).message;
+        throw e;
+      }
+    }).toThrow(why);
+    expect(() => createOpenApiDocument({ services, title: "t", version: "1" })).toThrow(message);
   });
 
   it("documents server-streaming bindings as NDJSON of the message", () => {

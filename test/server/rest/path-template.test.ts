@@ -20,16 +20,20 @@ describe("parsePathTemplate", () => {
       "wildcard",
     ]);
     expect(t.variables).toEqual([
-      { fieldPath: ["name"], start: 1, end: 5 },
-      { fieldPath: ["id"], start: 6, end: 7 },
+      { fieldPath: ["name"], start: 1, end: 5, sourceStart: 4, sourceEnd: 28 },
+      { fieldPath: ["id"], start: 6, end: 7, sourceStart: 31, sourceEnd: 35 },
+    ]);
+    expect(t.variables.map((v) => t.source.slice(v.sourceStart, v.sourceEnd))).toEqual([
+      "{name=shelves/*/books/*}",
+      "{id}",
     ]);
   });
 
   it("parses nested field paths and a trailing ** variable", () => {
     const t = parsePathTemplate("/v1/{session.id}/{rest=files/**}");
     expect(t.variables).toEqual([
-      { fieldPath: ["session", "id"], start: 1, end: 2 },
-      { fieldPath: ["rest"], start: 2, end: -1 },
+      { fieldPath: ["session", "id"], start: 1, end: 2, sourceStart: 4, sourceEnd: 16 },
+      { fieldPath: ["rest"], start: 2, end: -1, sourceStart: 17, sourceEnd: 32 },
     ]);
   });
 

@@ -7,7 +7,8 @@ import {
   type WatchWorkspaceSessionRequest,
   WorkspaceSessionService,
 } from "../../../gen/workspaces/v1/workspace_session_service_pb.js";
-import { createRestHandler, restService } from "../../../server/rest/create-rest-handler.js";
+import { createRestHandler } from "../../../server/rest/create-rest-handler.js";
+import { serviceBinding } from "../../../server/rpc/service-binding.js";
 import { startH2c, startHttp, type TestServer } from "./rest-test-server.js";
 
 type Watch = NonNullable<Partial<ServiceImpl<typeof WorkspaceSessionService>>["watchWorkspaceSession"]>;
@@ -28,7 +29,7 @@ function deferred<T = void>() {
 
 const handlerFor = (watch: Watch, interceptors: Interceptor[] = []) =>
   createRestHandler({
-    services: [restService(WorkspaceSessionService, { watchWorkspaceSession: watch })],
+    services: [serviceBinding(WorkspaceSessionService, { watchWorkspaceSession: watch })],
     interceptors,
     onInternalError: () => {},
   });

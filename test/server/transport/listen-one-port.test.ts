@@ -124,7 +124,7 @@ describe("listenOnePort", () => {
   });
 
   it("answers 500 when the handler throws, and keeps serving", async () => {
-    const server = await start();
+    const server = await start({ onError: () => {} });
     expect((await h1Get(`${server.url}/throw`)).status).toBe(500);
     const session = await h2Connect(server.url);
     cleanups.push(() => h2Close(session));

@@ -2,14 +2,10 @@ import { pollUntil } from "../../support/poll-until.js";
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type * as http from "node:http";
-import type * as http2 from "node:http2";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { OnePortHandler } from "../../../server/transport/listen-one-port.js";
-
-type Req = http.IncomingMessage | http2.Http2ServerRequest;
-type Res = http.ServerResponse | http2.Http2ServerResponse;
+import type { NodeHandler } from "../../../server/rpc/node-handler.js";
 
 /** A latch the test opens by hand. */
 export interface Gate {
@@ -26,7 +22,7 @@ export function gate(): Gate {
 }
 
 export interface VersionHandler {
-  handler: OnePortHandler;
+  handler: NodeHandler;
   /** Resolves with each request's path as the handler receives it. */
   nextRequest(): Promise<string>;
   /** `/slow` answers once this gate opens. */
@@ -42,7 +38,7 @@ export function versionHandler(): VersionHandler {
   const waiting: ((path: string) => void)[] = [];
   const seen: string[] = [];
   const release = gate();
-  const handler: OnePortHandler = (req: Req, res: Res) => {
+  const handler: NodeHandler = (req, res) => {
     const path = req.url ?? "/";
     const waiter = waiting.shift();
     if (waiter) waiter(path);

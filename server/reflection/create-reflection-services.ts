@@ -1,7 +1,6 @@
 import {
   create,
   type DescFile,
-  type DescService,
   type FileRegistry,
   createFileRegistry,
   toBinary,
@@ -10,6 +9,7 @@ import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { type ServiceBinding, serviceBinding } from "../rpc/service-binding.js";
 import { createDescFileRegistry } from "./create-desc-file-registry.js";
 import { createSymbolIndex } from "./create-symbol-index.js";
 
@@ -26,12 +26,6 @@ export interface ReflectionOptions {
    * appended automatically; add `"grpc.health.v1.Health"` if it is served.
    */
   serviceNames: readonly string[];
-}
-
-/** A service descriptor and its implementation, ready for `router.service(service, impl)`. */
-export interface ReflectionServiceBinding {
-  service: DescService;
-  impl: ServiceImpl<DescService>;
 }
 
 /** The request's oneof, shared by v1 and v1alpha (they are wire-identical). */
@@ -67,7 +61,7 @@ const reflectionNames = [v1.ServerReflection.typeName, v1alpha.ServerReflection.
  * The services are meant to be served without authentication, like gRPC
  * health: they expose only the schema.
  */
-export function createReflectionServices(options: ReflectionOptions): ReflectionServiceBinding[] {
+export function createReflectionServices(options: ReflectionOptions): ServiceBinding[] {
   const registry = createFileRegistry(
     options.registry,
     createDescFileRegistry(v1.file_grpc_reflection_v1_reflection, v1alpha.file_grpc_reflection_v1alpha_reflection),
@@ -166,7 +160,7 @@ export function createReflectionServices(options: ReflectionOptions): Reflection
     },
   };
   return [
-    { service: v1.ServerReflection, impl: v1Impl as unknown as ServiceImpl<DescService> },
-    { service: v1alpha.ServerReflection, impl: v1alphaImpl as unknown as ServiceImpl<DescService> },
+    serviceBinding(v1.ServerReflection, v1Impl),
+    serviceBinding(v1alpha.ServerReflection, v1alphaImpl),
   ];
 }

@@ -20,7 +20,7 @@ import {
   WorkspaceSessionService,
 } from "../../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createDescFileRegistry } from "../../../server/reflection/create-desc-file-registry.js";
-import { createReflectionServices } from "../../../server/reflection/create-reflection-service.js";
+import { createReflectionServices } from "../../../server/reflection/create-reflection-services.js";
 
 const run = promisify(execFile);
 const buf = join(import.meta.dirname, "../../../node_modules/.bin/buf");

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { http } from "../../../gen/google/api/annotations_pb.js";
 import { MachineService } from "../../../gen/workspaces/v1/machine_service_pb.js";
 import { WorkspaceSessionService } from "../../../gen/workspaces/v1/workspace_session_service_pb.js";
-import { createRouteTable, type RouteLookup } from "../../../server/rest/route-table.js";
+import { createRouteTable, type RouteLookup } from "../../../server/rest/create-route-table.js";
 import { inlineService } from "./inline-service.js";
 
 const table = createRouteTable([WorkspaceSessionService, MachineService]);
