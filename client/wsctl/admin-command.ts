@@ -4,6 +4,7 @@ import { generateToken, hashToken, looksLikeToken } from "../../server/auth/api-
 import { openStore } from "../../server/store/open-store.js";
 import type { Store, TokenKind } from "../../server/store/store.js";
 import { type CliIo, exitCode, formatTable, printJson } from "./cli-output.js";
+import { UsageError } from "./usage-error.js";
 
 /** Database used when neither `--database` nor `WSCTL_DATABASE` says otherwise. */
 export const defaultDatabase = "./data/wsctl.db";
@@ -66,9 +67,6 @@ interface Verb {
   check(args: Parsed): void;
   run(store: Store, args: Parsed): Promise<{ json: unknown; lines: string[] }>;
 }
-
-/** A mistake in how the command was called: exit code 2. */
-class UsageError extends Error {}
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const tokenIdPattern = /^tok_[A-Za-z0-9]{1,60}$/;

@@ -5,7 +5,8 @@ import {
   workspaceProtocols,
 } from "../create-workspace-client.js";
 import { type CliIo, exitCode } from "./cli-output.js";
-import { formatError, UsageError } from "./format-error.js";
+import { formatError } from "./format-error.js";
+import { UsageError } from "./usage-error.js";
 import { createProgressLine, type ProgressLine } from "./progress-line.js";
 
 /** The `parseArgs` options every client verb takes. */

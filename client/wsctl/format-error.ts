@@ -3,9 +3,6 @@ import { connectCodeName } from "../connect-code-name.js";
 
 export { connectCodeName };
 
-/** A mistake in how a command was called: exit status 2, with the usage text. */
-export class UsageError extends Error {}
-
 /**
  * The one line a client verb prints for a failed call: `wsctl <verb>: <code>: <message>`.
  * Errors that are not ConnectErrors (a refused connection, a bad URL) become
