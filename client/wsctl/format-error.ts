@@ -1,7 +1,5 @@
 import { ConnectError } from "@connectrpc/connect";
-import { connectCodeName } from "../connect-code-name.js";
-
-export { connectCodeName };
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 
 /**
  * The one line a client verb prints for a failed call: `wsctl <verb>: <code>: <message>`.
@@ -11,5 +9,5 @@ export { connectCodeName };
 export function formatError(verb: string, error: unknown): string {
   const e = ConnectError.from(error);
   const message = e.rawMessage.replace(/\s*\n\s*/g, " ").trim() || "(no message)";
-  return `wsctl ${verb}: ${connectCodeName(e.code)}: ${message}\n`;
+  return `wsctl ${verb}: ${codeToString(e.code)}: ${message}\n`;
 }

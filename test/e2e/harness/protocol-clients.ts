@@ -1,6 +1,7 @@
 import http2 from "node:http2";
 import { fromBinary, fromJson, type JsonObject, type JsonValue, toBinary } from "@bufbuild/protobuf";
 import { ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -10,7 +11,6 @@ import {
   LaunchWorkspaceSessionResponseSchema,
 } from "../../../gen/workspaces/v1/launch_pb.js";
 import { WorkspaceSessionService } from "../../../gen/workspaces/v1/workspace_session_service_pb.js";
-import { codeName } from "../../../server/errors/http-status-from-code.js";
 
 /** What a launch came back with, the same shape whatever the protocol. */
 export type LaunchOutcome =
@@ -41,7 +41,7 @@ function connectClient(name: string, transport: Transport): LaunchClient {
         return fromResponse(await client.launchWorkspaceSession(requestOf(workspaceId, body), { headers }));
       } catch (error) {
         const e = ConnectError.from(error);
-        return { kind: "error", code: codeName(e.code), message: e.rawMessage };
+        return { kind: "error", code: codeToString(e.code), message: e.rawMessage };
       }
     },
   };
@@ -63,7 +63,7 @@ function grpcJsClient(url: string): LaunchClient {
           requestOf(workspaceId, body),
           metadata,
           (error: grpc.ServiceError | null, res?: LaunchWorkspaceSessionResponse) => {
-            if (error) resolve({ kind: "error", code: codeName(error.code as number), message: error.details });
+            if (error) resolve({ kind: "error", code: codeToString(error.code as number), message: error.details });
             else resolve(fromResponse(res!));
           },
         );
