@@ -9,6 +9,7 @@ import { createBackoff, sleep } from "./backoff.js";
 import { createCommandDispatcher } from "./command-dispatcher.js";
 import { createReportQueue } from "./report-queue.js";
 import { restoreAgents } from "./restore-agents.js";
+import { errnoOrMessage } from "./errno-of.js";
 
 /** Options of runDaemon. */
 export interface DaemonOptions {
@@ -86,8 +87,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   try {
     await registry.init();
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new Error(`daemon: cannot use the state directory ${stateDir} (${reason})`);
+    throw new Error(`daemon: cannot use the state directory ${stateDir} (${errnoOrMessage(error)})`);
   }
   const key = daemonKey(options.server, options.token);
   const callOptions = { headers, timeoutMs: 10_000 };
