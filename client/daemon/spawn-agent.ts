@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { createSessionIdScanner, readFileTail, readLastLines } from "./agent-output.js";
+import { createSessionIdScanner } from "./create-session-id-scanner.js";
+import { readFileTail, readLastLines } from "./read-file-tail.js";
 import { daemonErrorFromSpawnError } from "./child-process-error.js";
 import { DaemonError, tail } from "./daemon-error.js";
 import { processStartTime, signalProcessGroup } from "./process-identity.js";

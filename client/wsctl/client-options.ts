@@ -7,7 +7,7 @@ import {
 import { type CliIo, exitCode } from "./cli-output.js";
 import { formatError } from "./format-error.js";
 import { UsageError } from "./usage-error.js";
-import { createProgressLine, type ProgressLine } from "./progress-line.js";
+import { createProgressLine, type ProgressLine } from "./create-progress-line.js";
 import { errnoOf } from "../daemon/errno-of.js";
 
 /** The `parseArgs` options every client verb takes. */

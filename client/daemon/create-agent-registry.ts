@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import { homedir } from "node:os";
 import path from "node:path";
 import type { AgentProvider } from "./agent-argv.js";
-import type { AgentRecord } from "./agent-table.js";
+import type { AgentRecord } from "./create-agent-table.js";
 import { isErrno } from "./errno-of.js";
 
 /**
