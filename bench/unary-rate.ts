@@ -13,10 +13,10 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { generateToken } from "../server/auth/api-token.js";
-import { createApp } from "../server/create-app.js";
-import { openStore } from "../server/store/open-store.js";
-import { listenOnePort } from "../server/transport/listen-one-port.js";
+import { createApiToken } from "../server/admin/create-api-token.js";
+import { createMachine } from "../server/admin/create-machine.js";
+import { createWorkspace } from "../server/admin/create-workspace.js";
+import { startServer } from "../server/start-server.js";
 
 const run = promisify(execFile);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -24,12 +24,13 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const autocannon = path.resolve(import.meta.dirname, "../node_modules/autocannon/autocannon.js");
 
 const tmp = await mkdtemp(path.join(tmpdir(), "wsctl-bench-"));
-const store = await openStore(path.join(tmp, "bench.db"));
+const server = await startServer({ host: "127.0.0.1", port: 0, database: path.join(tmp, "bench.db"), log: () => {} });
+const { store } = server;
 const now = Date.now();
-await store.createWorkspace("ws", now);
-await store.createMachine({ machineId: "m", workspaceId: "ws", makeDefault: true, now });
-const token = generateToken("api");
-await store.createToken({ tokenId: token.tokenId, kind: "api", hashHex: token.hashHex, workspaceIds: ["ws"], machineId: undefined, now });
+await createWorkspace(store, "ws", { now });
+await createMachine(store, { machineId: "m", workspaceId: "ws", makeDefault: true, now });
+const token = await createApiToken(store, { workspaceIds: ["ws"], now });
+// The one session every call reads; no admin function makes sessions, so it goes in as a row.
 await store.createSession({
   sessionId: "s1",
   workspaceId: "ws",
@@ -49,8 +50,6 @@ await store.createSession({
   updatedAt: now,
 });
 
-const app = createApp({ store, log: () => {} });
-const server = await listenOnePort({ host: "127.0.0.1", port: 0, handler: app.handler });
 const auth = `Bearer ${token.token}`;
 const restPath = "/api/v1/workspaces/ws/sessions/s1";
 const restBody = await (await fetch(server.url + restPath, { headers: { authorization: auth } })).text();
@@ -110,6 +109,4 @@ for (const target of targets) {
 
 baseline.close();
 await server.close();
-app.close();
-await store.close();
 await rm(tmp, { recursive: true, force: true });

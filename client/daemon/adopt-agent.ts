@@ -1,4 +1,4 @@
-import { readFileTail, readLastLines } from "./agent-output.js";
+import { readFileTail, readLastLines } from "./read-file-tail.js";
 import { isSameProcess, signalProcessGroup } from "./process-identity.js";
 import type { AgentExit, RunningAgent } from "./spawn-agent.js";
 

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createBackoff, sleep } from "./backoff.js";
+import { createBackoff, sleep } from "./create-backoff.js";
 
 /** Options of callWithRetry. */
 export interface CallWithRetryOptions {

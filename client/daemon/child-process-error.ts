@@ -1,4 +1,5 @@
 import { DaemonError } from "./daemon-error.js";
+import { errnoOf } from "./errno-of.js";
 
 /**
  * Maps an error from `child_process.spawn` / `execFile` (an errno error such as
@@ -6,8 +7,7 @@ import { DaemonError } from "./daemon-error.js";
  * where child-process errors are translated.
  */
 export function daemonErrorFromSpawnError(error: unknown, bin: string): DaemonError {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
+  switch (errnoOf(error)) {
     case "ENOENT":
       return new DaemonError("binary_not_found", `executable "${bin}" was not found (is it installed and on PATH?)`);
     case "EACCES":

@@ -2,6 +2,7 @@ import { appendFile, mkdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { DaemonError } from "./daemon-error.js";
 import { gitOrThrow, runGit } from "./run-git.js";
+import { isErrno } from "./errno-of.js";
 
 /** Options of ensureWorktree. */
 export interface EnsureWorktreeOptions {
@@ -105,7 +106,7 @@ async function excludeWorktreesFolder(commonDir: string, pattern: string): Promi
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    if (!isErrno(error, "ENOENT")) throw error;
   }
   if (text.split(/\r?\n/).some((line) => line.trim() === pattern)) return;
   await mkdir(path.dirname(file), { recursive: true });

@@ -2,12 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { LaunchCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, type AgentProvider, buildAgentArgv } from "./agent-argv.js";
-import { type AgentRegistry, agentEntry } from "./agent-registry.js";
-import type { AgentRecord, AgentTable } from "./agent-table.js";
+import { type AgentRegistry, agentEntry } from "./create-agent-registry.js";
+import type { AgentRecord, AgentTable } from "./create-agent-table.js";
 import { DaemonError, toDaemonError } from "./daemon-error.js";
 import { ensureWorktree } from "./ensure-worktree.js";
 import { currentBranch } from "./run-git.js";
 import { spawnAgent } from "./spawn-agent.js";
+import { errnoOrMessage } from "./errno-of.js";
 
 /** What a command handler acknowledges, and for a launch the agent to report on. */
 export interface CommandResult {
@@ -140,8 +141,7 @@ async function saveEntry(ctx: LaunchContext, sessionId: string, record: AgentRec
   try {
     await ctx.registry.write(agentEntry(sessionId, record, ctx.daemonKey));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    ctx.log?.(`daemon: session ${sessionId}: could not save its agent entry (${reason}); a restarted daemon will not find it`);
+    ctx.log?.(`daemon: session ${sessionId}: could not save its agent entry (${errnoOrMessage(error)}); a restarted daemon will not find it`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { StopCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
-import type { AgentTable } from "./agent-table.js";
+import type { AgentTable } from "./create-agent-table.js";
 import type { CommandResult } from "./handle-launch.js";
 
 /** Grace between SIGTERM and SIGKILL when the command gives none: 10 s. */

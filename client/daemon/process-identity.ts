@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isErrno } from "./errno-of.js";
 
 /**
  * The start time of process `pid` (field 22 of `/proc/<pid>/stat`, in clock
@@ -59,7 +60,7 @@ function pidExists(pid: number): boolean {
     return true;
   } catch (error) {
     // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    return isErrno(error, "EPERM");
   }
 }
 

@@ -1,6 +1,6 @@
 import { adoptAgent } from "./adopt-agent.js";
-import type { AgentEntry, AgentRegistry } from "./agent-registry.js";
-import type { AgentRecord, AgentTable } from "./agent-table.js";
+import type { AgentEntry, AgentRegistry } from "./create-agent-registry.js";
+import type { AgentRecord, AgentTable } from "./create-agent-table.js";
 import { isSameProcess } from "./process-identity.js";
 
 /** Options of restoreAgents. */

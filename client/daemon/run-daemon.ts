@@ -3,12 +3,13 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, defaultAgentBins } from "./agent-argv.js";
-import { createAgentRegistry, daemonKey, defaultDaemonStateDir } from "./agent-registry.js";
-import { createAgentTable } from "./agent-table.js";
-import { createBackoff, sleep } from "./backoff.js";
-import { createCommandDispatcher } from "./command-dispatcher.js";
-import { createReportQueue } from "./report-queue.js";
+import { createAgentRegistry, daemonKey, defaultDaemonStateDir } from "./create-agent-registry.js";
+import { createAgentTable } from "./create-agent-table.js";
+import { createBackoff, sleep } from "./create-backoff.js";
+import { createCommandDispatcher } from "./create-command-dispatcher.js";
+import { createReportQueue } from "./create-report-queue.js";
 import { restoreAgents } from "./restore-agents.js";
+import { errnoOrMessage } from "./errno-of.js";
 
 /** Options of runDaemon. */
 export interface DaemonOptions {
@@ -86,8 +87,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   try {
     await registry.init();
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new Error(`daemon: cannot use the state directory ${stateDir} (${reason})`);
+    throw new Error(`daemon: cannot use the state directory ${stateDir} (${errnoOrMessage(error)})`);
   }
   const key = daemonKey(options.server, options.token);
   const callOptions = { headers, timeoutMs: 10_000 };

@@ -1,10 +1,12 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { createSessionIdScanner, readFileTail, readLastLines } from "./agent-output.js";
+import { createSessionIdScanner } from "./create-session-id-scanner.js";
+import { readFileTail, readLastLines } from "./read-file-tail.js";
 import { daemonErrorFromSpawnError } from "./child-process-error.js";
 import { DaemonError, tail } from "./daemon-error.js";
 import { processStartTime, signalProcessGroup } from "./process-identity.js";
+import { errnoOrMessage } from "./errno-of.js";
 
 /** Options of spawnAgent. */
 export interface SpawnAgentOptions {
@@ -84,8 +86,7 @@ export async function spawnAgent(options: SpawnAgentOptions): Promise<RunningAge
     try {
       fds.push(openSync(stdoutPath, "w", 0o600), openSync(stderrPath, "w", 0o600));
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new DaemonError("agent_log_failed", `could not create the agent's log files (${reason})`);
+      throw new DaemonError("agent_log_failed", `could not create the agent's log files (${errnoOrMessage(error)})`);
     }
     try {
       child = spawn(bin, [...options.args], {

@@ -1,12 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { connectCodeName } from "../connect-code-name.js";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
 
 
 /** One line for the user: the code, the message, and each bad field of a `google.rpc.BadRequest`. */
 export function describeError(error: unknown): string {
   const e = ConnectError.from(error);
-  let text = `${connectCodeName(e.code)}: ${e.rawMessage}`;
+  let text = `${codeToString(e.code)}: ${e.rawMessage}`;
   for (const detail of e.findDetails(BadRequestSchema)) {
     for (const v of detail.fieldViolations) text += ` — ${v.field}: ${v.description}`;
   }

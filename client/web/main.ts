@@ -2,9 +2,9 @@ import type { Machine } from "../../gen/workspaces/v1/machine_service_pb.js";
 import { createApi } from "./create-api.js";
 import { describeError } from "./describe-error.js";
 import { byId, element } from "./element.js";
-import { createLaunchForm } from "./launch-form.js";
-import { createMachinesView } from "./machines-view.js";
-import { createSessionsView } from "./sessions-view.js";
+import { createLaunchForm } from "./create-launch-form.js";
+import { createMachinesView } from "./create-machines-view.js";
+import { createSessionsView } from "./create-sessions-view.js";
 
 // The page served by `wsctl serve` at `/`: machines, sessions and a launch
 // form, all over Connect-web on the page's own origin.

@@ -5,8 +5,10 @@ import {
   workspaceProtocols,
 } from "../create-workspace-client.js";
 import { type CliIo, exitCode } from "./cli-output.js";
-import { formatError, UsageError } from "./format-error.js";
-import { createProgressLine, type ProgressLine } from "./progress-line.js";
+import { formatError } from "./format-error.js";
+import { UsageError } from "./usage-error.js";
+import { createProgressLine, type ProgressLine } from "./create-progress-line.js";
+import { errnoOf } from "../daemon/errno-of.js";
 
 /** The `parseArgs` options every client verb takes. */
 export const clientOptions = {
@@ -78,8 +80,7 @@ export function parseWholeNumber(flag: string, value: string, min: number, max: 
 
 /** Node's parseArgs errors (unknown option, missing value) are usage errors. */
 function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+  return errnoOf(error)?.startsWith("ERR_PARSE_ARGS_") ?? false;
 }
 
 /**

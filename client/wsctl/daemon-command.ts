@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { defaultDaemonStateDir } from "../daemon/agent-registry.js";
+import { defaultDaemonStateDir } from "../daemon/create-agent-registry.js";
 import { runDaemon } from "../daemon/run-daemon.js";
 import type { CliIo } from "./cli-output.js";
 

@@ -1,7 +1,11 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { generateToken, hashToken } from "../../server/auth/api-token.js";
-import type { Store } from "../../server/store/store.js";
+import { createApiToken } from "../../server/admin/create-api-token.js";
+import { createMachineToken } from "../../server/admin/create-machine-token.js";
+import { ensureMachine } from "../../server/admin/ensure-machine.js";
+import { ensureWorkspace } from "../../server/admin/ensure-workspace.js";
+import { isTokenLive } from "../../server/admin/is-token-live.js";
+import type { Store } from "../../server/admin/open-admin-store.js";
 import type { AgentBins } from "../daemon/agent-argv.js";
 import { runDaemon } from "../daemon/run-daemon.js";
 import type { CliIo } from "./cli-output.js";
@@ -31,10 +35,6 @@ async function readCredentials(file: string): Promise<DevCredentials | undefined
   }
 }
 
-async function tokenIsLive(store: Store, token: string | undefined): Promise<boolean> {
-  return token !== undefined && (await store.findTokenByHash(hashToken(token))) !== undefined;
-}
-
 /**
  * The first-run experience: on a new database creates workspace `default`,
  * machine `local` (its default) and an API and a machine token, and writes them
@@ -42,22 +42,13 @@ async function tokenIsLive(store: Store, token: string | undefined): Promise<boo
  * minting a fresh token only where the stored one no longer works.
  */
 export async function ensureDevCredentials(store: Store, file: string): Promise<DevCredentials> {
-  const now = Date.now();
-  if (!(await store.getWorkspace(workspaceId))) await store.createWorkspace(workspaceId, now);
-  if (!(await store.getMachine(machineId))) await store.createMachine({ machineId, workspaceId, makeDefault: true, now });
+  await ensureWorkspace(store, workspaceId);
+  await ensureMachine(store, { machineId, workspaceId, makeDefault: true });
   const saved = await readCredentials(file);
   let apiToken = saved?.api_token;
-  if (!(await tokenIsLive(store, apiToken))) {
-    const t = generateToken("api");
-    await store.createToken({ tokenId: t.tokenId, kind: "api", hashHex: t.hashHex, workspaceIds: [workspaceId], machineId: undefined, now });
-    apiToken = t.token;
-  }
+  if (!(await isTokenLive(store, apiToken))) apiToken = (await createApiToken(store, { workspaceIds: [workspaceId] })).token;
   let machineToken = saved?.machine_token;
-  if (!(await tokenIsLive(store, machineToken))) {
-    const t = generateToken("machine");
-    await store.createToken({ tokenId: t.tokenId, kind: "machine", hashHex: t.hashHex, workspaceIds: [], machineId, now });
-    machineToken = t.token;
-  }
+  if (!(await isTokenLive(store, machineToken))) machineToken = (await createMachineToken(store, { machineId })).token;
   const credentials: DevCredentials = { workspace_id: workspaceId, machine_id: machineId, api_token: apiToken!, machine_token: machineToken! };
   if (saved?.api_token !== apiToken || saved?.machine_token !== machineToken) {
     await mkdir(path.dirname(file), { recursive: true });

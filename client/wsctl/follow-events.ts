@@ -2,7 +2,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { type SessionEvent, SessionEventSchema, SessionEventType } from "../../gen/workspaces/v1/session_pb.js";
 import { type CliIo, printJson } from "./cli-output.js";
 import { followExitStatus, formatEvent, isTerminalEvent, stateName } from "./format-event.js";
-import type { ProgressLine } from "./progress-line.js";
+import type { ProgressLine } from "./create-progress-line.js";
 
 /**
  * Prints a session's event stream, one line per event (heartbeats skipped):

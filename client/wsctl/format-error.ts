@@ -1,10 +1,5 @@
 import { ConnectError } from "@connectrpc/connect";
-import { connectCodeName } from "../connect-code-name.js";
-
-export { connectCodeName };
-
-/** A mistake in how a command was called: exit status 2, with the usage text. */
-export class UsageError extends Error {}
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 
 /**
  * The one line a client verb prints for a failed call: `wsctl <verb>: <code>: <message>`.
@@ -14,5 +9,5 @@ export class UsageError extends Error {}
 export function formatError(verb: string, error: unknown): string {
   const e = ConnectError.from(error);
   const message = e.rawMessage.replace(/\s*\n\s*/g, " ").trim() || "(no message)";
-  return `wsctl ${verb}: ${connectCodeName(e.code)}: ${message}\n`;
+  return `wsctl ${verb}: ${codeToString(e.code)}: ${message}\n`;
 }

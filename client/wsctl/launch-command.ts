@@ -8,7 +8,7 @@ import {
 import { type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
 import { formatLaunchResult } from "./format-event.js";
-import { UsageError } from "./format-error.js";
+import { UsageError } from "./usage-error.js";
 import { followEvents } from "./follow-events.js";
 
 const usage = `Usage: wsctl launch --workspace W [options]

@@ -3,7 +3,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { MachineSchema } from "../../gen/workspaces/v1/machine_service_pb.js";
 import { type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
-import { UsageError } from "./format-error.js";
+import { UsageError } from "./usage-error.js";
 import { formatMachineTable } from "./format-session.js";
 
 const usage = `Usage: wsctl machines [--workspace W]

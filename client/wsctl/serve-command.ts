@@ -1,9 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { createApp } from "../../server/create-app.js";
-import { openStore } from "../../server/store/open-store.js";
-import { listenOnePort } from "../../server/transport/listen-one-port.js";
-import { readTlsFiles } from "../../server/transport/read-tls-files.js";
-import { normalizeOrigin } from "../../server/web/create-cors-handler.js";
+import { ConnectError } from "@connectrpc/connect";
+import { normalizeOrigin, type RunningServer, serverDefaults, startServer } from "../../server/start-server.js";
 import type { CliIo } from "./cli-output.js";
 import { startDevMode } from "./dev-mode.js";
 import { parseListen } from "./parse-listen.js";
@@ -63,7 +60,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     io.stdout(usage);
     return 0;
   }
-  const listen = parseListen(values.listen ?? io.env.WSCTL_LISTEN ?? "127.0.0.1:8080");
+  const listen = parseListen(values.listen ?? io.env.WSCTL_LISTEN ?? `${serverDefaults.host}:${serverDefaults.port}`);
   if (!listen) {
     io.stderr("wsctl serve: --listen must be HOST:PORT, for example 127.0.0.1:8080\n");
     return 2;
@@ -90,36 +87,23 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       return 2;
     }
   }
-  const database = values.database ?? io.env.WSCTL_DATABASE ?? "./data/wsctl.db";
+  const database = values.database ?? io.env.WSCTL_DATABASE ?? serverDefaults.database;
 
-  let tls: Awaited<ReturnType<typeof readTlsFiles>> | undefined;
+  let server: RunningServer;
   try {
-    tls = values["tls-cert"] && values["tls-key"] ? await readTlsFiles({ certPath: values["tls-cert"], keyPath: values["tls-key"] }) : undefined;
+    server = await startServer({
+      host: listen.host,
+      port: listen.port,
+      database,
+      ...(values["tls-cert"] && values["tls-key"] ? { tls: { certPath: values["tls-cert"], keyPath: values["tls-key"] } } : {}),
+      ...(deadline !== undefined ? { launchDeadlineMs: deadline } : {}),
+      ...(keepalive !== undefined ? { heartbeatMs: keepalive, pingIntervalMs: keepalive } : {}),
+      corsOrigins: values["cors-origin"],
+      log: (message, error) => io.stderr(`wsctl serve: ${message}${error ? `: ${(error as Error)?.stack ?? String(error)}` : ""}\n`),
+    });
   } catch (error) {
-    io.stderr(`wsctl serve: ${(error as Error).message}\n`);
-    return 1;
-  }
-  const store = await openStore(database).catch((error: unknown) => {
-    io.stderr(`wsctl serve: cannot open the database: ${(error as Error).message}\n`);
-    return undefined;
-  });
-  if (!store) return 1;
-
-  const app = createApp({
-    store,
-    ...(deadline !== undefined ? { launchDeadlineMs: deadline } : {}),
-    ...(keepalive !== undefined ? { heartbeatMs: keepalive, pingIntervalMs: keepalive } : {}),
-    corsOrigins: values["cors-origin"],
-    log: (message, error) => io.stderr(`wsctl serve: ${message}${error ? `: ${(error as Error)?.stack ?? String(error)}` : ""}\n`),
-  });
-  const server = await listenOnePort({ host: listen.host, port: listen.port, handler: app.handler, ...(tls ? { tls } : {}) }).catch(
-    (error: unknown) => {
-      io.stderr(`wsctl serve: cannot listen on ${listen.host}:${listen.port}: ${(error as Error).message}\n`);
-      return undefined;
-    },
-  );
-  if (!server) {
-    await store.close();
+    // The door's message names the step: a TLS file, "cannot open the database: …", "cannot listen on …".
+    io.stderr(`wsctl serve: ${ConnectError.from(error).rawMessage}\n`);
     return 1;
   }
   io.stdout(`wsctl: serving gRPC, gRPC-Web, Connect and REST on ${server.url}\n`);
@@ -127,7 +111,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   const stopped = io.signal ?? new AbortController().signal;
   const dev = values.dev
     ? await startDevMode({
-        store,
+        store: server.store,
         database,
         serverUrl: server.url,
         io,
@@ -145,8 +129,6 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   });
   io.stdout("wsctl: shutting down\n");
   await dev?.stopped;
-  app.close();
-  await server.close({ graceMs: 3000 });
-  await store.close();
+  await server.close();
   return 0;
 }

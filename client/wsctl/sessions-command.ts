@@ -3,7 +3,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { type Session, SessionSchema, SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, runClientVerb } from "./client-options.js";
-import { UsageError } from "./format-error.js";
+import { UsageError } from "./usage-error.js";
 import { formatSessionTable } from "./format-session.js";
 
 const usage = `Usage: wsctl sessions --workspace W [options]

@@ -8,7 +8,7 @@ import {
 import { defaultUnaryTimeoutMs } from "../create-workspace-client.js";
 import { type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, runClientVerb } from "./client-options.js";
-import { UsageError } from "./format-error.js";
+import { UsageError } from "./usage-error.js";
 import { sessionStatus } from "./format-session.js";
 
 const usage = `Usage: wsctl stop --workspace W SESSION_ID [--grace SECONDS]

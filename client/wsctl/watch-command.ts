@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { type CliIo, exitCode } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
 import { followEvents } from "./follow-events.js";
-import { UsageError } from "./format-error.js";
+import { UsageError } from "./usage-error.js";
 
 const usage = `Usage: wsctl watch --workspace W SESSION_ID [--after N]
 

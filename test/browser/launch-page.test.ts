@@ -5,9 +5,7 @@ import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp } from "../../server/create-app.js";
-import { openStore } from "../../server/store/open-store.js";
-import type { Store } from "../../server/store/store.js";
+import { type RunningServer, startServer } from "../../server/start-server.js";
 import { repoRoot } from "../e2e/harness/spawn-wsctl.js";
 import { type Stack, startStack } from "../e2e/harness/start-stack.js";
 
@@ -193,25 +191,18 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", 
   describe("CORS, enforced by the browser", () => {
     let allowedPage: Awaited<ReturnType<typeof startOtherOrigin>>;
     let otherPage: Awaited<ReturnType<typeof startOtherOrigin>>;
-    let store: Store;
-    let app: App;
-    let api: http.Server;
+    let api: RunningServer;
     let apiUrl: string;
 
     beforeAll(async () => {
       [allowedPage, otherPage] = await Promise.all([startOtherOrigin(), startOtherOrigin()]);
-      // The same database as the stack's server, served by an app that allows one of the two origins.
-      store = await openStore(stack.database);
-      app = createApp({ store, corsOrigins: [allowedPage.origin], webRoot });
-      api = http.createServer(app.handler);
-      await new Promise<void>((r) => api.listen(0, "127.0.0.1", r));
-      apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+      // The same database as the stack's server, served by a second server that allows one of the two origins.
+      api = await startServer({ host: "127.0.0.1", port: 0, database: stack.database, corsOrigins: [allowedPage.origin], webRoot });
+      apiUrl = api.url;
     });
 
     afterAll(async () => {
-      app?.close();
-      await new Promise((r) => api?.close(r));
-      await store?.close();
+      await api?.close();
       await allowedPage?.close();
       await otherPage?.close();
     });

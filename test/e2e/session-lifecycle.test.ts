@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MachineService } from "../../gen/workspaces/v1/machine_service_pb.js";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
-import { openStore } from "../../server/store/open-store.js";
+import { openAdminStore } from "../../server/admin/open-admin-store.js";
 import { session } from "../server/store/store-contract-fixtures.js";
 import { startFakeDaemon } from "./harness/fake-daemon.js";
 import { seedRequest } from "./harness/seed-request.js";
@@ -88,7 +88,7 @@ describe("ListWorkspaceSessions", () => {
     await stack.admin("create-workspace", "paging");
     await stack.admin("create-machine", "paging-m", "--workspace", "paging");
     const token = (JSON.parse(await stack.admin("create-token", "--workspace", "paging", "--json")) as { token: string }).token;
-    const store = await openStore(stack.database);
+    const store = await openAdminStore(stack.database);
     const base = Date.now();
     for (let i = 0; i < 250; i++) {
       await store.createSession(

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { parseWholeNumber, resolveClientSettings, runClientVerb } from "../../../client/wsctl/client-options.js";
-import { UsageError } from "../../../client/wsctl/format-error.js";
+import { UsageError } from "../../../client/wsctl/usage-error.js";
 import { runCli } from "../fake-workspace-server.js";
 
 describe("resolveClientSettings", () => {

@@ -1,19 +1,16 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { connectCodeName, formatError } from "../../../client/wsctl/format-error.js";
-
-describe("connectCodeName", () => {
-  it("gives Connect's snake_case name of every code", () => {
-    expect(connectCodeName(Code.Unavailable)).toBe("unavailable");
-    expect(connectCodeName(Code.InvalidArgument)).toBe("invalid_argument");
-    expect(connectCodeName(Code.DeadlineExceeded)).toBe("deadline_exceeded");
-    expect(connectCodeName(Code.FailedPrecondition)).toBe("failed_precondition");
-    expect(connectCodeName(Code.Unauthenticated)).toBe("unauthenticated");
-    expect(connectCodeName(99 as Code)).toBe("unknown");
-  });
-});
+import { formatError } from "../../../client/wsctl/format-error.js";
 
 describe("formatError", () => {
+  it("names the code the way the API documents it (snake_case)", () => {
+    const name = (code: Code) => formatError("v", new ConnectError("m", code));
+    expect(name(Code.InvalidArgument)).toBe("wsctl v: invalid_argument: m\n");
+    expect(name(Code.DeadlineExceeded)).toBe("wsctl v: deadline_exceeded: m\n");
+    expect(name(Code.FailedPrecondition)).toBe("wsctl v: failed_precondition: m\n");
+    expect(name(Code.Unauthenticated)).toBe("wsctl v: unauthenticated: m\n");
+  });
+
   it("is one line: wsctl <verb>: <code>: <message>", () => {
     const line = formatError("launch", new ConnectError("machine m2 is offline", Code.Unavailable));
     expect(line).toBe("wsctl launch: unavailable: machine m2 is offline\n");

@@ -5,6 +5,11 @@ import https from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runAdmin } from "../../../client/wsctl/admin-command.js";
+import { createApiToken } from "../../../server/admin/create-api-token.js";
+import { createMachine } from "../../../server/admin/create-machine.js";
+import { createMachineToken } from "../../../server/admin/create-machine-token.js";
+import { createWorkspace } from "../../../server/admin/create-workspace.js";
+import { openAdminStore } from "../../../server/admin/open-admin-store.js";
 import { spawnWsctl, standInAgent, type WsctlProcess } from "./spawn-wsctl.js";
 
 /** A real server process, and optionally a real daemon process, on a fresh SQLite file. */
@@ -59,6 +64,20 @@ function getJson(url: string, headers: Record<string, string>, ca?: Buffer): Pro
   });
 }
 
+/** A workspace with one machine (its default) and a token of each kind, through the admin door. */
+async function seedDatabase(database: string, workspaceId: string, machineId: string): Promise<{ apiToken: string; machineToken: string }> {
+  const store = await openAdminStore(database);
+  try {
+    await createWorkspace(store, workspaceId);
+    await createMachine(store, { machineId, workspaceId });
+    const api = await createApiToken(store, { workspaceIds: [workspaceId] });
+    const machine = await createMachineToken(store, { machineId });
+    return { apiToken: api.token, machineToken: machine.token };
+  } finally {
+    await store.close();
+  }
+}
+
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const tmp = await mkdtemp(path.join(tmpdir(), "wsctl-e2e-"));
   const database = path.join(tmp, "wsctl.db");
@@ -89,10 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const workspaceId = "ws1";
   const machineId = "m1";
-  await admin("create-workspace", workspaceId);
-  await admin("create-machine", machineId, "--workspace", workspaceId);
-  const apiToken = (JSON.parse(await admin("create-token", "--workspace", workspaceId, "--json")) as { token: string }).token;
-  const machineToken = (JSON.parse(await admin("create-token", "--machine", machineId, "--json")) as { token: string }).token;
+  const { apiToken, machineToken } = await seedDatabase(database, workspaceId, machineId);
 
   const server = spawnWsctl([
     "serve",

@@ -1,42 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 
-/**
- * The last `maxBytes` bytes of `file` as UTF-8 text ("" when it cannot be
- * read); a character cut at the start is dropped.
- */
-export function readFileTail(file: string, maxBytes: number): string {
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch {
-    return "";
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const start = Math.max(0, size - maxBytes);
-    const buffer = Buffer.alloc(size - start);
-    const read = readSync(fd, buffer, 0, buffer.length, start);
-    let from = 0;
-    // Skip UTF-8 continuation bytes of a character cut by the start.
-    while (start > 0 && from < read && ((buffer[from] ?? 0) & 0xc0) === 0x80) from++;
-    return buffer.subarray(from, read).toString("utf8");
-  } catch {
-    return "";
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The last `maxLines` complete or partial lines of `file` (read from its last 64 KiB). */
-export function readLastLines(file: string, maxLines: number): string[] {
-  const text = readFileTail(file, 64 * 1024);
-  if (text === "") return [];
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
-  return lines.slice(-maxLines);
-}
-
 /** Reads an agent's stdout file as it grows and finds its session id. */
 export interface SessionIdScanner {
   /** Reads what was appended since the last call; returns the session id once seen. */
@@ -48,6 +12,12 @@ const scanChunkBytes = 1024 * 1024;
 /** A line longer than this cannot be an event holding the id: it is skipped. */
 const partialLineLimit = 1024 * 1024;
 
+/**
+ * A scanner over the agent's stdout file `file`: each `scan()` reads what was
+ * appended since the last one (at most 1 MiB) and looks for the first line
+ * that names the session (see `sessionIdFromLine`). A missing file is not yet
+ * written; a line over 1 MiB is skipped whole.
+ */
 export function createSessionIdScanner(file: string): SessionIdScanner {
   let offset = 0;
   let partial = "";

@@ -1,7 +1,7 @@
 import { pollUntil } from "../../support/poll-until.js";
 import { describe, expect, it } from "vitest";
 import type { CliIo } from "../../../client/wsctl/cli-output.js";
-import { createProgressLine, isInteractive } from "../../../client/wsctl/progress-line.js";
+import { createProgressLine, isInteractive } from "../../../client/wsctl/create-progress-line.js";
 
 /** The output with the erase-to-end-of-line sequence shown as ⟨EL⟩. */
 const visible = (s: string) => s.replaceAll("\x1b[K", "⟨EL⟩");

@@ -2,13 +2,13 @@ import type { Client } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
 import type { DaemonCommand, DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
-import { type AgentEntry, type AgentRegistry, agentEntry, type RecordedExit } from "./agent-registry.js";
-import type { AgentRecord, AgentTable } from "./agent-table.js";
+import { type AgentEntry, type AgentRegistry, agentEntry, type RecordedExit } from "./create-agent-registry.js";
+import type { AgentRecord, AgentTable } from "./create-agent-table.js";
 import { callWithRetry } from "./call-with-retry.js";
 import { tail, toDaemonError } from "./daemon-error.js";
 import { type CommandResult, handleLaunch, type LaunchContext } from "./handle-launch.js";
 import { handleStop } from "./handle-stop.js";
-import type { ReportQueue, StateReport } from "./report-queue.js";
+import type { ReportQueue, StateReport } from "./create-report-queue.js";
 import type { AgentExit } from "./spawn-agent.js";
 
 /** What the dispatcher needs from runDaemon. */

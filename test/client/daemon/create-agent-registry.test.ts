@@ -8,7 +8,7 @@ import {
   createAgentRegistry,
   daemonKey,
   defaultDaemonStateDir,
-} from "../../../client/daemon/agent-registry.js";
+} from "../../../client/daemon/create-agent-registry.js";
 
 let stateDir: string;
 let registry: AgentRegistry;

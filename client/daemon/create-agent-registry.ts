@@ -3,7 +3,8 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import { homedir } from "node:os";
 import path from "node:path";
 import type { AgentProvider } from "./agent-argv.js";
-import type { AgentRecord } from "./agent-table.js";
+import type { AgentRecord } from "./create-agent-table.js";
+import { isErrno } from "./errno-of.js";
 
 /**
  * One running agent's session as kept on disk (`agents/<session_id>.json`), so
@@ -136,7 +137,7 @@ export function createAgentRegistry(options: { stateDir: string; log?: (line: st
       try {
         names = await readdir(dir);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+        if (isErrno(error, "ENOENT")) return [];
         throw error;
       }
       const entries: AgentEntry[] = [];

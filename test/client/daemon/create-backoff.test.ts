@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createBackoff, sleep } from "../../../client/daemon/backoff.js";
+import { createBackoff, sleep } from "../../../client/daemon/create-backoff.js";
 
 describe("createBackoff", () => {
   it("doubles from initialMs up to maxMs with jitter in [0.5, 1)", () => {

@@ -1,0 +1,117 @@
+import { idProblem } from "../../server/admin/check-id.js";
+import { createApiToken } from "../../server/admin/create-api-token.js";
+import { createMachine } from "../../server/admin/create-machine.js";
+import { createMachineToken } from "../../server/admin/create-machine-token.js";
+import { createWorkspace } from "../../server/admin/create-workspace.js";
+import { listInventory } from "../../server/admin/list-inventory.js";
+import type { Store } from "../../server/admin/open-admin-store.js";
+import { isTokenReference, revokeToken } from "../../server/admin/revoke-token.js";
+import { formatInventory } from "./format-inventory.js";
+import { UsageError } from "./usage-error.js";
+
+/** The options a verb may take besides --database, --json and --help. */
+export type AdminVerbOption = "workspace" | "machine" | "default";
+
+/** A verb's arguments, as parsed from the command line. */
+export interface AdminArgs {
+  positionals: string[];
+  workspaces: string[];
+  machine: string | undefined;
+  makeDefault: boolean;
+}
+
+/** One `wsctl admin` verb: how it is called, and what it does over the store. */
+export interface AdminVerb {
+  /** Positional argument names, in order; each is required. */
+  positionals: readonly string[];
+  /** Options besides --database, --json and --help. */
+  options: readonly AdminVerbOption[];
+  /** Checks the arguments before the database is opened; throws UsageError. */
+  check(args: AdminArgs): void;
+  /** Runs the verb; what it prints with `--json` and without. Throws ConnectError. */
+  run(store: Store, args: AdminArgs): Promise<{ json: unknown; lines: string[] }>;
+}
+
+function checkId(what: string, value: string): void {
+  const problem = idProblem(what, value);
+  if (problem !== undefined) throw new UsageError(problem);
+}
+
+/** The verbs of `wsctl admin`, by name. Each is a call to one function of `server/admin/`. */
+export const adminVerbs: Readonly<Record<string, AdminVerb>> = {
+  "create-workspace": {
+    positionals: ["ID"],
+    options: [],
+    check({ positionals: [raw = ""] }) {
+      checkId("workspace", raw);
+    },
+    async run(store, { positionals: [workspaceId = ""] }) {
+      await createWorkspace(store, workspaceId);
+      return { json: { workspace_id: workspaceId }, lines: [`created workspace ${workspaceId}`] };
+    },
+  },
+
+  "create-machine": {
+    positionals: ["MID"],
+    options: ["workspace", "default"],
+    check({ positionals: [raw = ""], workspaces }) {
+      checkId("machine", raw);
+      if (workspaces.length !== 1) throw new UsageError("create-machine needs exactly one --workspace ID");
+      checkId("workspace", workspaces[0] ?? "");
+    },
+    async run(store, { positionals: [machineId = ""], workspaces: [workspaceId = ""], makeDefault }) {
+      const { isDefault } = await createMachine(store, { machineId, workspaceId, makeDefault });
+      return {
+        json: { machine_id: machineId, workspace_id: workspaceId, default: isDefault },
+        lines: [`created machine ${machineId} in workspace ${workspaceId}${isDefault ? " (default)" : ""}`],
+      };
+    },
+  },
+
+  "create-token": {
+    positionals: [],
+    options: ["workspace", "machine"],
+    check({ workspaces, machine }) {
+      if ((workspaces.length > 0) === (machine !== undefined)) {
+        throw new UsageError("create-token needs either --workspace ID (one or more) or --machine MID");
+      }
+      if (machine !== undefined) checkId("machine", machine);
+      for (const w of workspaces) checkId("workspace", w);
+    },
+    async run(store, { workspaces, machine }) {
+      const issued =
+        machine !== undefined ? await createMachineToken(store, { machineId: machine }) : await createApiToken(store, { workspaceIds: workspaces });
+      const { token, tokenId, kind, workspaceIds, machineId } = issued;
+      const scope = machineId !== undefined ? `machine ${machineId}` : `workspace${workspaceIds.length > 1 ? "s" : ""} ${workspaceIds.join(", ")}`;
+      const json: Record<string, unknown> = { token_id: tokenId, token, kind, workspace_ids: workspaceIds };
+      if (machineId !== undefined) json.machine_id = machineId;
+      return {
+        json,
+        lines: [`created ${kind === "api" ? "API" : "machine"} token ${tokenId} for ${scope}; it is shown only once:`, token],
+      };
+    },
+  },
+
+  "revoke-token": {
+    positionals: ["TOKEN_ID_OR_TOKEN"],
+    options: [],
+    check({ positionals: [raw = ""] }) {
+      if (!isTokenReference(raw)) {
+        throw new UsageError("revoke-token needs a token id (tok_...) or a token (wsa_... or wsm_...)");
+      }
+    },
+    async run(store, { positionals: [raw = ""] }) {
+      const tokenId = await revokeToken(store, raw);
+      return { json: { token_id: tokenId, revoked: true }, lines: [`revoked token ${tokenId}`] };
+    },
+  },
+
+  list: {
+    positionals: [],
+    options: [],
+    check() {},
+    async run(store) {
+      return formatInventory(await listInventory(store));
+    },
+  },
+};

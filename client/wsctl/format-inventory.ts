@@ -1,0 +1,58 @@
+import type { Inventory } from "../../server/admin/list-inventory.js";
+import { formatTable } from "./cli-output.js";
+
+function iso(time: number | undefined): string | null {
+  return time === undefined ? null : new Date(time).toISOString();
+}
+
+/**
+ * What `wsctl admin list` prints: the `--json` object (snake_case, times as
+ * ISO strings or null) and the three tables of workspaces, machines and tokens.
+ */
+export function formatInventory(inventory: Inventory): { json: unknown; lines: string[] } {
+  const json = {
+    workspaces: inventory.workspaces.map((w) => ({
+      workspace_id: w.workspaceId,
+      default_machine_id: w.defaultMachineId ?? null,
+      created_at: iso(w.createdAt),
+    })),
+    machines: inventory.machines.map((m) => ({
+      machine_id: m.machineId,
+      workspace_id: m.workspaceId,
+      default: m.isDefault,
+      hostname: m.hostname,
+      daemon_version: m.daemonVersion,
+      last_seen_at: iso(m.lastSeenAt),
+    })),
+    tokens: inventory.tokens.map((t) => ({
+      token_id: t.tokenId,
+      kind: t.kind,
+      workspace_ids: t.workspaceIds,
+      machine_id: t.machineId ?? null,
+      created_at: iso(t.createdAt),
+      revoked_at: iso(t.revokedAt),
+    })),
+  };
+  const lines = [
+    ...formatTable([
+      ["WORKSPACE", "DEFAULT MACHINE", "CREATED"],
+      ...json.workspaces.map((w) => [w.workspace_id, w.default_machine_id ?? "-", w.created_at ?? "-"]),
+    ]),
+    "",
+    ...formatTable([
+      ["MACHINE", "WORKSPACE", "DEFAULT", "LAST SEEN"],
+      ...json.machines.map((m) => [m.machine_id, m.workspace_id, m.default ? "yes" : "no", m.last_seen_at ?? "never"]),
+    ]),
+    "",
+    ...formatTable([
+      ["TOKEN", "KIND", "SCOPE", "STATE"],
+      ...json.tokens.map((t) => [
+        t.token_id,
+        t.kind,
+        t.machine_id ?? t.workspace_ids.join(","),
+        t.revoked_at === null ? "live" : `revoked ${t.revoked_at}`,
+      ]),
+    ]),
+  ];
+  return { json, lines };
+}

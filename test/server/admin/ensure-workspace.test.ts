@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { ensureWorkspace } from "../../../server/admin/ensure-workspace.js";
+import { useMemoryStore } from "./memory-store.js";
+
+describe("ensureWorkspace", () => {
+  const store = useMemoryStore();
+
+  it("creates the workspace when it is missing", async () => {
+    const workspace = await ensureWorkspace(store(), "default", { now: 10 });
+    expect(workspace).toEqual({ workspaceId: "default", defaultMachineId: undefined, createdAt: 10 });
+    expect(await store().listWorkspaces()).toHaveLength(1);
+  });
+
+  it("returns an existing workspace unchanged", async () => {
+    await ensureWorkspace(store(), "default", { now: 10 });
+    const again = await ensureWorkspace(store(), "default", { now: 20 });
+    expect(again.createdAt).toBe(10);
+    expect(await store().listWorkspaces()).toHaveLength(1);
+  });
+});
