@@ -17,7 +17,9 @@ import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
 import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
 import { createReflectionServices } from "./reflection/create-reflection-services.js";
+import type { Backplane } from "./hub/backplane.js";
 import { createDaemonHub, type DaemonHub } from "./hub/create-daemon-hub.js";
+import { createLocalBackplane } from "./hub/create-local-backplane.js";
 import { createLauncher } from "./launch/create-launcher.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
 import type { NodeHandler } from "./rpc/node-handler.js";
@@ -49,6 +51,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Directory of the built browser page served at `/`. Default: `dist/web` of this checkout. */
   webRoot?: string;
+  /** How replicas share daemon streams, acks and events. Default: this process only. */
+  backplane?: Backplane;
   /** Where internal errors are logged. Default: stderr. */
   log?: (message: string, error?: unknown) => void;
 }
@@ -80,9 +84,13 @@ export function createApp(options: AppOptions): App {
   const { store } = options;
   const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
-  const events = createSessionEventBus(store);
+  const backplane = options.backplane ?? createLocalBackplane();
+  const events = createSessionEventBus({ store, backplane, log });
   const lifecycle = createSessionLifecycle({ store, events });
   const hub = createDaemonHub({
+    store,
+    backplane,
+    log,
     ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
     onOffline(machineId) {
       store

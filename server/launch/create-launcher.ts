@@ -70,7 +70,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const keys = createIdempotencyKeys({ store, log, now });
   const sender = createCommandSender({ store, hub });
   const acceptDeps = { store, hub, events, keys, now };
-  const dispatchDeps = { store, sender, lifecycle, keys, log, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
+  const dispatchDeps = { store, sender, lifecycle, keys, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
   const stopDeps = { store, hub, events, sender, settleMs: options.stopSettleMs ?? 10_000 };
 
   function accept(principal: Principal & { kind: "api" }, request: LaunchWorkspaceSessionRequest, call: LaunchCallOptions) {
@@ -95,7 +95,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
       return stopSession(stopDeps, session, call);
     },
     acknowledge(machineId, ack, signal) {
-      return acknowledgeCommand({ store, hub, lifecycle, now }, machineId, ack, signal);
+      return acknowledgeCommand({ store, hub, lifecycle, sender, log, now }, machineId, ack, signal);
     },
   };
 }

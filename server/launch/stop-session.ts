@@ -33,7 +33,7 @@ export async function stopSession(
   const { store, events } = deps;
   const { graceMs, signal } = options;
   if (isTerminalState(session.state)) return { result: StopResult.ALREADY_EXITED, session };
-  if (!deps.hub.isOnline(session.machineId)) return { result: StopResult.MACHINE_OFFLINE, session };
+  if (!(await deps.hub.isOnline(session.machineId))) return { result: StopResult.MACHINE_OFFLINE, session };
 
   const seconds = BigInt(Math.floor(graceMs / 1000));
   const command = create(DaemonCommandSchema, {

@@ -15,6 +15,8 @@ export interface SessionLifecycle {
   dispatched(session: SessionRecord): Promise<SessionRecord | undefined>;
   /** The daemon acknowledged the launch (in time or late); `result` is the launch response built from it. */
   acknowledged(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
+  /** An `ok` acknowledgement that came after the caller was told `deadline_exceeded`: recorded, the session stays failed. */
+  acknowledgedLate(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
   /** The server gave up on the launch (offline at push, no answer in time, a store error). */
   failed(session: SessionRecord, message: string): Promise<SessionRecord | undefined>;
   /** The daemon reported the agent's state. */
@@ -121,6 +123,12 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
         const failsNow = !ok && nextState(from.state, "ack_error") === "failed" && from.state !== "failed";
         return failsNow ? [acked, { type: "failed", message: errorMessage }] : [acked];
       });
+    },
+
+    acknowledgedLate(session, result) {
+      const pid = typeof result.payload.pid === "number" ? { pid: result.payload.pid } : {};
+      const message = "acknowledged after the launch deadline; stopping the agent";
+      return transition(session.sessionId, "ack_late", pid, () => [{ type: "acknowledged", acknowledgement: result, message }]);
     },
 
     failed(session, message) {

@@ -1,5 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Code } from "@connectrpc/connect";
+import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 
 /**
  * The store: everything the server keeps. One interface, implemented for SQLite
@@ -58,9 +59,21 @@ export interface Store {
   /** A session's events with sequence > afterSequence, in order. */
   listSessionEvents(sessionId: string, afterSequence: number, signal?: AbortSignal): Promise<SessionEventRecord[]>;
 
-  /** Records a command sent to a daemon. */
+  /** Records a command sent to a daemon, before it is pushed. */
   createCommand(command: NewCommand, signal?: AbortSignal): Promise<void>;
   getCommand(commandId: string, signal?: AbortSignal): Promise<CommandRecord | undefined>;
+  /**
+   * Gives up waiting for a command's acknowledgement: marks it `expired` unless
+   * an acknowledgement was recorded first. The first of `recordAck` and
+   * `expireCommand` wins; returns the command as stored, with `expired`
+   * telling whether this call won. Undefined when there is no such command.
+   */
+  expireCommand(commandId: string, now: number): Promise<{ command: CommandRecord; expired: boolean } | undefined>;
+  /**
+   * A machine's commands still waiting for an acknowledgement and not past
+   * their deadline, oldest first: what a reconnecting daemon gets again.
+   */
+  listPendingCommands(machineId: string, now: number, signal?: AbortSignal): Promise<CommandRecord[]>;
   /**
    * Records the acknowledgement of a command. The first one wins; a repeat is
    * harmless. Returns the command as stored, with `first` telling whether this
@@ -202,12 +215,16 @@ export interface NewCommand {
   machineId: string;
   sessionId: string;
   kind: CommandKind;
+  /** The command as pushed, kept so another replica or a reconnect can push it again. */
+  command: DaemonCommand;
+  /** When the server stops waiting for the acknowledgement; undefined for no deadline. */
+  deadlineAt: number | undefined;
   now: number;
 }
 
 export interface CommandRecord extends Omit<NewCommand, "now"> {
   createdAt: number;
-  /** "" until acknowledged. */
+  /** "" until acknowledged; `expired` when the server gave up first (see `expireCommand`). */
   ackStatus: string;
   /** The acknowledged payload; undefined until acknowledged. */
   ackPayload: JsonObject | undefined;

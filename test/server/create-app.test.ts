@@ -1,6 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { SessionEventType, SessionState } from "../../gen/workspaces/v1/session_pb.js";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StopResult } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createInProcessApp, type InProcessApp } from "../support/in-process-app.js";
 import { pollUntil } from "../support/poll-until.js";
@@ -43,18 +45,24 @@ describe("createApp", () => {
     expect(await env.store.listSessions({ workspaceId: "ws", limit: 10 })).toEqual([]);
   });
 
-  it("answers deadline_exceeded when the daemon stays silent, marks the session failed, and records a late ack", async () => {
+  it("answers deadline_exceeded naming the session, keeps it failed on a late ok, and stops that agent", async () => {
     env = await createInProcessApp({ launchDeadlineMs: 50 });
     const daemon = await env.daemon();
     const error = await errorOf(env.sessions.launchWorkspaceSession(request(), { headers: env.headers() }));
     expect(error.code).toBe(Code.DeadlineExceeded);
     const command = await daemon.nextCommand();
     const sessionId = command.kind.case === "launch" ? command.kind.value.sessionId : "";
+    expect(error.findDetails(ErrorInfoSchema)[0]?.metadata).toMatchObject({ session_id: sessionId, machine_id: "m1" });
+    const deadline = command.kind.case === "launch" ? command.kind.value.deadline : undefined;
+    expect(deadline && timestampMs(deadline)).toBeGreaterThan(Date.now() - 5_000);
     expect((await env.store.getSessionById(sessionId))?.state).toBe("failed");
     await daemon.acknowledge(command.commandId, "ok", { pid: 7 });
+    const stop = await daemon.nextCommand();
+    expect(stop.kind.case === "stop" && stop.kind.value.sessionId).toBe(sessionId);
     const late = await env.store.getSessionById(sessionId);
-    expect(late).toMatchObject({ state: "running", pid: 7 });
-    expect(late?.acknowledgement?.payload).toMatchObject({ session_id: sessionId, pid: 7 });
+    expect(late).toMatchObject({ state: "failed", pid: 7 });
+    const events = await env.store.listSessionEvents(sessionId, 0);
+    expect(events.at(-1)).toMatchObject({ type: "acknowledged", state: "failed", message: expect.stringContaining("stopping the agent") });
   });
 
   it("replays the first result for a retry with the same Idempotency-Key and launches nothing new", async () => {

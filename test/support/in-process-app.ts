@@ -141,7 +141,7 @@ async function startTestDaemon(
     },
     async stop() {
       controller.abort();
-      await pollUntil(() => !app.hub.isOnline(machineId), { what: `machine ${machineId} to go offline` });
+      await pollUntil(async () => !(await app.hub.isOnline(machineId)), { what: `machine ${machineId} to go offline` });
     },
   };
   const stream = client.subscribe(

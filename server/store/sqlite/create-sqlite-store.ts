@@ -6,6 +6,7 @@ import { sqliteError, throwIfAborted } from "./sqlite-errors.js";
 import { applySqliteMigrations } from "./sqlite-migrations.js";
 import {
   acknowledgementJson,
+  commandBytes,
   commandFromRow,
   machineFromRow,
   outcomeJson,
@@ -247,7 +248,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     async createCommand(command, signal) {
       run("command", signal, (s) => {
-        s.insertCommand.run(command.commandId, command.machineId, command.sessionId, command.kind, command.now);
+        s.insertCommand.run(
+          command.commandId,
+          command.machineId,
+          command.sessionId,
+          command.kind,
+          commandBytes(command.command),
+          command.deadlineAt ?? null,
+          command.now,
+        );
       });
     },
 
@@ -256,6 +265,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         const row = s.getCommand.get(commandId);
         return row && commandFromRow(row);
       });
+    },
+
+    async expireCommand(commandId, now) {
+      return run("command", undefined, () => tx.expireCommand.immediate(commandId, now));
+    },
+
+    async listPendingCommands(machineId, now, signal) {
+      return run("command", signal, (s) => s.listPendingCommands.all(machineId, now).map(commandFromRow));
     },
 
     async recordAck(ack) {

@@ -1,4 +1,5 @@
-import type { JsonObject } from "@bufbuild/protobuf";
+import { fromBinary, type JsonObject, toBinary } from "@bufbuild/protobuf";
+import { type DaemonCommand, DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
 import type {
   Acknowledgement,
   CommandKind,
@@ -83,6 +84,8 @@ export interface CommandRow {
   machine_id: string;
   session_id: string;
   kind: string;
+  command: Uint8Array | null;
+  deadline_at: number | null;
   created_at: number;
   ack_status: string;
   ack_payload_json: string;
@@ -170,6 +173,8 @@ export function commandFromRow(row: CommandRow): CommandRecord {
     machineId: row.machine_id,
     sessionId: row.session_id,
     kind: row.kind as CommandKind,
+    command: fromBinary(DaemonCommandSchema, row.command ?? new Uint8Array()),
+    deadlineAt: row.deadline_at ?? undefined,
     createdAt: row.created_at,
     ackStatus: row.ack_status,
     ackPayload: jsonObject(row.ack_payload_json),
@@ -248,6 +253,11 @@ export function acknowledgementJson(ack: Acknowledgement | undefined): string {
 /** The response column of an idempotency key's outcome. */
 export function outcomeJson(outcome: IdempotentOutcome): string {
   return JSON.stringify(outcome);
+}
+
+/** The command column: the command as pushed, in the protobuf binary format. */
+export function commandBytes(command: DaemonCommand): Uint8Array {
+  return toBinary(DaemonCommandSchema, command);
 }
 
 /** The payload column of an acknowledged command. */

@@ -130,8 +130,15 @@ export function prepareSqliteStatements(db: Database.Database) {
       "SELECT * FROM session_events WHERE session_id = ? AND sequence > ? ORDER BY sequence",
     ),
 
-    insertCommand: db.prepare<[string, string, string, string, number]>(
-      "INSERT INTO commands (command_id, machine_id, session_id, kind, created_at) VALUES (?, ?, ?, ?, ?)",
+    insertCommand: db.prepare<[string, string, string, string, Uint8Array, number | null, number]>(
+      "INSERT INTO commands (command_id, machine_id, session_id, kind, command, deadline_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    expireCommand: db.prepare<[number, string]>(
+      "UPDATE commands SET ack_status = 'expired', acked_at = ? WHERE command_id = ? AND ack_status = ''",
+    ),
+    listPendingCommands: db.prepare<[string, number], CommandRow>(
+      "SELECT * FROM commands WHERE machine_id = ? AND ack_status = '' AND (deadline_at IS NULL OR deadline_at > ?) " +
+        "ORDER BY created_at, command_id",
     ),
     getCommand: db.prepare<[string], CommandRow>("SELECT * FROM commands WHERE command_id = ?"),
     getMachineCommand: db.prepare<[string, string], CommandRow>(

@@ -33,6 +33,13 @@ export function prepareSqliteTransactions(db: Database.Database, st: () => Sqlit
       return row === undefined ? undefined : { command: commandFromRow(row), first: changes > 0 };
     }),
 
+    expireCommand: db.transaction((commandId: string, now: number) => {
+      const s = st();
+      const changes = s.expireCommand.run(now, commandId).changes;
+      const row = s.getCommand.get(commandId);
+      return row === undefined ? undefined : { command: commandFromRow(row), expired: changes > 0 };
+    }),
+
     claimIdempotencyKey: db.transaction((tokenId: string, key: string, sessionId: string, requestHash: string, now: number) => {
       const s = st();
       if (s.claimIdempotencyKey.run(tokenId, key, sessionId, requestHash, now).changes > 0) return undefined;
