@@ -231,6 +231,19 @@ describe("createWorkspaceSessionService", () => {
       expect(res.session).toMatchObject({ sessionId, state: SessionState.EXITED, exitCode: 143 });
     });
 
+    it("waits for the exit of a reused session's new run, not the end of its earlier one", async () => {
+      await app();
+      const { sessionId, daemon } = await running();
+      await daemon.report(sessionId, SessionState.EXITED, { exitCode: 0 });
+      await env.sessions.launchWorkspaceSession(launchRequest({ userSessionId: sessionId }), auth());
+      const stopping = env.sessions.stopWorkspaceSession({ workspaceId: "ws", sessionId, graceSeconds: 1 }, auth());
+      const command = await pollUntil(() => daemon.commands.find((c) => c.kind.case === "stop"));
+      await daemon.acknowledge(command.commandId, "ok");
+      await daemon.report(sessionId, SessionState.EXITED, { exitCode: 143 });
+      const res = await stopping;
+      expect([res.result, res.session?.state, res.session?.exitCode]).toEqual([StopResult.STOPPED, SessionState.EXITED, 143]);
+    });
+
     it("answers ALREADY_EXITED for a finished session and MACHINE_OFFLINE when its daemon is gone, sending nothing", async () => {
       await app();
       const daemon = await env.daemon();
