@@ -55,7 +55,7 @@ describe("createDaemonService", () => {
     const api: Principal = { kind: "api", tokenId: "t", workspaceIds: new Set(["ws"]) };
     for (const principal of [api, undefined]) {
       const ctx = handlerContext(DaemonService, DaemonService.method.acknowledge, principal);
-      const error = await rejection(service.acknowledge(create(AcknowledgeRequestSchema, { commandId: "c", status: "ok" }), ctx), Code.PermissionDenied);
+      const error = await rejection(Promise.resolve(service.acknowledge(create(AcknowledgeRequestSchema, { commandId: "c", status: "ok" }), ctx)), Code.PermissionDenied);
       expect(error.rawMessage).toBe("a machine token is required");
     }
     await store.close();

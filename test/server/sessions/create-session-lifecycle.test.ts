@@ -1,3 +1,4 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { errorMessageOf } from "../../../server/sessions/create-session-lifecycle.js";
 import type { SessionRecord, SessionStateName } from "../../../server/store/store.js";
@@ -292,7 +293,7 @@ describe("errorMessageOf", () => {
     expect(errorMessageOf({ error: { message: "no such workspace root" } })).toBe("no such workspace root");
   });
 
-  it.each([{}, { error: "flat string" }, { error: ["x"] }, { error: { code: "c" } }, { error: { message: 5 } }, { error: null }])(
+  it.each<JsonObject>([{}, { error: "flat string" }, { error: ["x"] }, { error: { code: "c" } }, { error: { message: 5 } }, { error: null }])(
     "falls back to a generic message for %j",
     (payload) => {
       expect(errorMessageOf(payload)).toBe("the daemon reported an error");

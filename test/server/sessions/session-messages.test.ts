@@ -13,9 +13,11 @@ import { session } from "../store/store-contract-fixtures.js";
 
 const acknowledgement = { status: "ok", payload: { session_id: "s-1", pid: 42, nested: { list: [1, "two", null, true] } } };
 
-const full = session({
+/** Fields a session message carries as stored, under the same name. */
+const sameFields = {
   sessionId: "s-1",
-  state: "exited",
+  workspaceId: "ws-1",
+  machineId: "m-1",
   provider: "codex",
   model: "gpt-5",
   agentSessionId: "agent-1",
@@ -26,9 +28,9 @@ const full = session({
   errorMessage: "boom",
   metadata: { team: "a", n: 1 },
   acknowledgement,
-  createdAt: 1_700_000_000_123,
-  updatedAt: 1_700_000_001_456,
-});
+};
+
+const full = session({ ...sameFields, state: "exited", createdAt: 1_700_000_000_123, updatedAt: 1_700_000_001_456 });
 
 const exitedEvent: SessionEventRecord = {
   sessionId: "s-1",
@@ -46,22 +48,10 @@ describe("sessionMessage", () => {
   it("carries every field of the stored session", () => {
     expect(sessionMessage(full)).toEqual(
       create(SessionSchema, {
-        sessionId: "s-1",
-        workspaceId: "ws-1",
-        machineId: "m-1",
+        ...sameFields,
         state: SessionState.EXITED,
-        provider: "codex",
-        model: "gpt-5",
-        agentSessionId: "agent-1",
-        workDir: "/work/ws-1",
-        branch: "feature/x",
-        pid: 42,
-        exitCode: 3,
-        errorMessage: "boom",
-        metadata: { team: "a", n: 1 },
         createTime: timestampFromMs(1_700_000_000_123),
         updateTime: timestampFromMs(1_700_000_001_456),
-        acknowledgement,
       }),
     );
   });
