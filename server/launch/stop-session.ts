@@ -58,7 +58,10 @@ export async function stopSession(
   const current = await store.getSessionById(session.sessionId, signal);
   if (current && !isTerminalState(current.state)) {
     try {
-      for await (const event of events.follow(session.sessionId, 0, settled)) if (isTerminalEvent(event)) break;
+      for await (const event of events.follow(session.sessionId, 0, settled)) {
+        // A reused session's history also holds the ends of its earlier runs: only a final state ends the wait.
+        if (isTerminalEvent(event) && isTerminalState((await store.getSessionById(session.sessionId, signal))?.state ?? "failed")) break;
+      }
     } catch {
       // Timed out waiting: answer with what is stored.
     }

@@ -5,7 +5,7 @@ import { type Machine, type MachineService, MachineSchema } from "../../gen/work
 import { requirePrincipal } from "../auth/require-workspace-access.js";
 import type { DaemonHub, DaemonInfo } from "../hub/create-daemon-hub.js";
 import type { MachineRecord, Store } from "../store/store.js";
-import { validateMachineId } from "../validation/validate-session-requests.js";
+import { validateListMachinesRequest, validateMachineId } from "../validation/validate-session-requests.js";
 
 export interface MachineServiceOptions {
   store: Store;
@@ -37,6 +37,7 @@ export function createMachineService(options: MachineServiceOptions): ServiceImp
 
   return {
     async listMachines(req, ctx) {
+      validateListMachinesRequest(req);
       const principal = requirePrincipal(ctx);
       if (principal.kind !== "api") throw new ConnectError("an API token is required", Code.PermissionDenied);
       let ids = [...principal.workspaceIds];

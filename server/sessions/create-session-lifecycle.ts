@@ -65,12 +65,36 @@ const reportMoves = { running: "report_running", exited: "report_exited", failed
 export function createSessionLifecycle(options: SessionLifecycleOptions): SessionLifecycle {
   const { store, events } = options;
   const now = options.now ?? Date.now;
+  /** Per session, the end of its last move: moves of one session run one after another. */
+  const tails = new Map<string, Promise<unknown>>();
 
   /**
    * The one guard: reads the session's current state, asks the table, and
-   * only then writes the row and the events. Undefined when refused.
+   * only then writes the row and the events. Undefined when refused. Moves of
+   * one session are queued, so two of them never both pass the guard on the
+   * same stored state (an exit and a late ack landing together would leave
+   * the session running).
    */
-  async function transition(
+  function transition(
+    sessionId: string,
+    move: SessionMove,
+    patch: Omit<SessionPatch, "state" | "updatedAt">,
+    moveEvents: (from: SessionRecord) => MoveEvent[],
+  ): Promise<SessionRecord | undefined> {
+    const apply = () => applyTransition(sessionId, move, patch, moveEvents);
+    const run = (tails.get(sessionId) ?? Promise.resolve()).then(apply, apply);
+    const tail = run.then(
+      () => {},
+      () => {},
+    );
+    tails.set(sessionId, tail);
+    void tail.then(() => {
+      if (tails.get(sessionId) === tail) tails.delete(sessionId);
+    });
+    return run;
+  }
+
+  async function applyTransition(
     sessionId: string,
     move: SessionMove,
     patch: Omit<SessionPatch, "state" | "updatedAt">,

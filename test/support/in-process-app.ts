@@ -141,7 +141,7 @@ async function startTestDaemon(
     },
     async stop() {
       controller.abort();
-      await pollUntil(async () => !(await app.hub.isOnline(machineId)), { what: `machine ${machineId} to go offline` });
+      await pollUntil(async () => !(await app.hub.isOnline(machineId)), { what: `machine ${machineId} to go offline`, intervalMs: 1 });
     },
   };
   const stream = client.subscribe(
@@ -157,6 +157,6 @@ async function startTestDaemon(
       if (ack) await daemon.acknowledge(command.commandId, ack.status, ack.payload);
     }
   })().catch(() => {});
-  await pollUntil(() => app.hub.isOnline(machineId), { what: `machine ${machineId} to come online` });
+  await pollUntil(() => app.hub.isOnline(machineId), { what: `machine ${machineId} to come online`, intervalMs: 1 });
   return daemon;
 }
