@@ -1,3 +1,4 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import type { DaemonCommand } from "../../../gen/workspaces/v1/daemon_service_pb.js";
@@ -10,12 +11,12 @@ import { createLaunchRoom, type LaunchRoom, launchRequest, rejectionOf } from ".
 const live = () => ({ signal: new AbortController().signal });
 
 /** A room whose daemon answers every launch with `answer` (through the real Acknowledge path). */
-async function roomAnswering(answer?: (command: DaemonCommand) => { status: "ok" | "error"; payload: object }) {
+async function roomAnswering(answer?: (command: DaemonCommand) => { status: "ok" | "error"; payload: JsonObject }) {
   const room = await createLaunchRoom();
   const daemon = room.daemon({
     onCommand: (command) => {
       const a = answer?.(command);
-      return a && room.acknowledge(command.commandId, a.status, a.payload as never);
+      return a && room.acknowledge(command.commandId, a.status, a.payload);
     },
   });
   return { room, daemon };

@@ -1,3 +1,4 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import type { DaemonCommand } from "../../../gen/workspaces/v1/daemon_service_pb.js";
@@ -27,11 +28,11 @@ async function runningSession(room: LaunchRoom): Promise<SessionRecord> {
 }
 
 /** A daemon that answers each stop with `status`/`payload`, then does `after` (for example, reports the exit). */
-function stoppingDaemon(room: LaunchRoom, status: "ok" | "error", payload: object, after?: () => Promise<unknown>) {
+function stoppingDaemon(room: LaunchRoom, status: "ok" | "error", payload: JsonObject, after?: () => Promise<unknown>) {
   return room.daemon({
     onCommand: async (command) => {
       if (command.kind.case !== "stop") return;
-      await room.acknowledge(command.commandId, status, payload as never);
+      await room.acknowledge(command.commandId, status, payload);
       await after?.();
     },
   });
