@@ -16,6 +16,8 @@ export interface BackplaneHandlers {
   lost(machineId: string): void;
   /** `machineId`'s holder went away without closing (its lease expired): it is offline now. */
   expired(machineId: string): void;
+  /** Notifications may have been missed (the listener reconnected): re-read whatever is waited for. */
+  resync(): void;
 }
 
 /**

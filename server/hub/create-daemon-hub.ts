@@ -73,6 +73,18 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
   }, options.pingIntervalMs ?? 15_000);
   ping.unref();
 
+  /** Resolves the waiter of `commandId` with its acknowledgement, if the store has one. */
+  function readAck(commandId: string): void {
+    const waiter = waiters.get(commandId);
+    if (waiter === undefined) return;
+    store
+      .getCommand(commandId)
+      .then((stored) => {
+        if (stored?.ackPayload !== undefined) waiter({ status: stored.ackStatus, payload: stored.ackPayload });
+      })
+      .catch((error: unknown) => log(`reading the acknowledgement of command ${commandId} failed`, error));
+  }
+
   backplane.on({
     command(machineId, commandId) {
       const conn = connections.get(machineId);
@@ -84,15 +96,9 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
         })
         .catch((error: unknown) => log(`pushing command ${commandId} routed to machine ${machineId} failed`, error));
     },
-    ack(commandId) {
-      const waiter = waiters.get(commandId);
-      if (waiter === undefined) return;
-      store
-        .getCommand(commandId)
-        .then((stored) => {
-          if (stored?.ackPayload !== undefined) waiter({ status: stored.ackStatus, payload: stored.ackPayload });
-        })
-        .catch((error: unknown) => log(`reading the acknowledgement of command ${commandId} failed`, error));
+    ack: readAck,
+    resync() {
+      for (const commandId of waiters.keys()) readAck(commandId);
     },
     lost(machineId) {
       connections.get(machineId)?.queue.close();
@@ -118,7 +124,7 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
         await backplane.hold(machineId, info);
         held = true;
         options.onOnline?.(machineId, info);
-        for (const pending of await store.listPendingCommands(machineId, now(), signal)) queue.push(pending.command);
+        for (const pending of await store.listPendingCommands(machineId, now())) queue.push(pending.command);
         yield* queue;
       } finally {
         queue.close();

@@ -41,6 +41,9 @@ export function createSessionEventBus(options: SessionEventBusOptions): SessionE
       const set = followers.get(sessionId);
       if (set) for (const deliver of set) deliver("catch-up");
     },
+    resync() {
+      for (const set of followers.values()) for (const deliver of set) deliver("catch-up");
+    },
   });
 
   return {
