@@ -4,13 +4,13 @@ import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js
 
 /**
  * The store: everything the server keeps. One interface, implemented for SQLite
- * (the embedded default) and later PostgreSQL, so every method is async and
+ * (the embedded default) and PostgreSQL, so every method is async and
  * takes the request's AbortSignal where a request drives it. Times are Unix
  * milliseconds. Records carry domain values (objects, not JSON text): each
  * engine serialises them in its own row mapper.
  *
  * Implementations map their engine's errors to ConnectError in one adapter file
- * (for SQLite: `sqlite/sqlite-errors.ts`): a unique-key clash is
+ * (`sqlite/sqlite-errors.ts`, `postgres/postgres-errors.ts`): a unique-key clash is
  * `already_exists`, a missing parent row `failed_precondition`, anything else
  * `internal` with no SQL or path in the message.
  */
