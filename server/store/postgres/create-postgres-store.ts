@@ -1,4 +1,6 @@
+import { toBinary } from "@bufbuild/protobuf";
 import type pg from "pg";
+import { DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
 import type { Store } from "../store.js";
 import { createPostgresPool, type PostgresPoolOptions } from "./create-postgres-pool.js";
 import { createPostgresRunner, maxAttempts } from "./create-postgres-runner.js";
@@ -182,7 +184,20 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async createCommand(command, signal) {
       const { commandId, machineId, sessionId, kind, now } = command;
-      await run.rows("command", signal, sql.insertCommand(commandId, machineId, sessionId, kind, now));
+      const bytes = Buffer.from(toBinary(DaemonCommandSchema, command.command));
+      await run.rows("command", signal, sql.insertCommand(commandId, machineId, sessionId, kind, bytes, command.deadlineAt ?? null, now));
+    },
+
+    async expireCommand(commandId, now) {
+      const [expired] = await run.rows<CommandRow>("command", undefined, sql.expireCommand(now, commandId));
+      if (expired) return { command: commandFromRow(expired), expired: true };
+      const [row] = await run.rows<CommandRow>("command", undefined, sql.getCommand(commandId));
+      return row && { command: commandFromRow(row), expired: false };
+    },
+
+    async listPendingCommands(machineId, now, signal) {
+      const rows = await run.rows<CommandRow>("command", signal, sql.listPendingCommands(machineId, now));
+      return rows.map(commandFromRow);
     },
 
     async getCommand(commandId, signal) {

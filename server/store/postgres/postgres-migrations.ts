@@ -112,6 +112,16 @@ CREATE TABLE idempotency_keys (
 );
 `,
   },
+  {
+    // A command keeps what was pushed and its deadline: a reconnecting daemon
+    // gets its unacknowledged commands again, and an expired one is never run.
+    version: 2,
+    sql: `
+ALTER TABLE commands ADD COLUMN command BYTEA NULL;
+ALTER TABLE commands ADD COLUMN deadline_at BIGINT NULL;
+CREATE INDEX commands_pending ON commands (machine_id, created_at) WHERE ack_status = '';
+`,
+  },
 ];
 
 /** First key of the two-key advisory lock `migrate()` holds: "wsct" in ASCII. */

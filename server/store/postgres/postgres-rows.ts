@@ -1,4 +1,5 @@
-import type { JsonObject } from "@bufbuild/protobuf";
+import { fromBinary, type JsonObject } from "@bufbuild/protobuf";
+import { DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
 import type {
   Acknowledgement,
   CommandKind,
@@ -91,6 +92,8 @@ export interface CommandRow {
   machine_id: string;
   session_id: string;
   kind: string;
+  command: Buffer | null;
+  deadline_at: Int8 | null;
   created_at: Int8;
   ack_status: string;
   ack_payload: JsonObject | null;
@@ -178,6 +181,8 @@ export function commandFromRow(row: CommandRow): CommandRecord {
     machineId: row.machine_id,
     sessionId: row.session_id,
     kind: row.kind as CommandKind,
+    command: fromBinary(DaemonCommandSchema, row.command ?? new Uint8Array()),
+    deadlineAt: optionalNumber(row.deadline_at),
     createdAt: Number(row.created_at),
     ackStatus: row.ack_status,
     ackPayload: row.ack_payload ?? undefined,

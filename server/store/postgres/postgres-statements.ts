@@ -18,7 +18,7 @@ const sessionColumns =
   "session_id, workspace_id, machine_id, state, provider, model, agent_session_id, work_dir, branch, pid, " +
   "exit_code, error_message, metadata, acknowledgement, created_at, updated_at";
 const eventColumns = "session_id, sequence, type, state, machine_id, acknowledgement, exit_code, message, created_at";
-const commandColumns = "command_id, machine_id, session_id, kind, created_at, ack_status, ack_payload, acked_at";
+const commandColumns = "command_id, machine_id, session_id, kind, command, deadline_at, created_at, ack_status, ack_payload, acked_at";
 const keyColumns = "token_id, key, session_id, request_hash, outcome, created_at";
 
 /** A statement named `wsctl_<name>`, bound to the values it is called with. */
@@ -165,9 +165,20 @@ export const postgresStatements = {
 
   insertCommand: statement(
     "insert_command",
-    "INSERT INTO commands (command_id, machine_id, session_id, kind, created_at) VALUES ($1, $2, $3, $4, $5)",
+    "INSERT INTO commands (command_id, machine_id, session_id, kind, command, deadline_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
   ),
   getCommand: statement("get_command", `SELECT ${commandColumns} FROM commands WHERE command_id = $1`),
+  /** $1 now, $2 command: gives up waiting unless an acknowledgement came first. */
+  expireCommand: statement(
+    "expire_command",
+    `UPDATE commands SET ack_status = 'expired', acked_at = $1 WHERE command_id = $2 AND ack_status = '' RETURNING ${commandColumns}`,
+  ),
+  /** $1 machine, $2 now: its unacknowledged commands not past their deadline, oldest first. */
+  listPendingCommands: statement(
+    "list_pending_commands",
+    `SELECT ${commandColumns} FROM commands WHERE machine_id = $1 AND ack_status = '' AND (deadline_at IS NULL OR deadline_at > $2) ` +
+      "ORDER BY created_at, command_id",
+  ),
   getMachineCommand: statement(
     "get_machine_command",
     `SELECT ${commandColumns} FROM commands WHERE command_id = $1 AND machine_id = $2`,

@@ -4,7 +4,7 @@ import { createPostgresPool } from "../../../server/store/postgres/create-postgr
 import { createPostgresStore, type PostgresStore } from "../../../server/store/postgres/create-postgres-store.js";
 import { applyPostgresMigrations, postgresMigrations } from "../../../server/store/postgres/postgres-migrations.js";
 import { createTestSchema, findTestPostgres, type TestSchema } from "../../support/postgres-test-database.js";
-import { event } from "./store-contract-fixtures.js";
+import { command, event } from "./store-contract-fixtures.js";
 import { describeStoreContract, session } from "./store-contract.js";
 
 const postgres = await findTestPostgres("PostgreSQL store");
@@ -49,7 +49,7 @@ describe.skipIf(postgres.skip)("createPostgresStore", () => {
     const ack = { status: "ok", payload: { pid: 7, nested: { list: [1, "two", null] } } };
     await store.createSession(session({ sessionId: "s-1", metadata: { team: "core", n: 2 }, acknowledgement: ack }));
     await store.appendSessionEvent(event("s-1", { type: "acknowledged", acknowledgement: ack }));
-    await store.createCommand({ commandId: "c-1", machineId: "m-1", sessionId: "s-1", kind: "launch", now: 1 });
+    await store.createCommand(command("c-1", { now: 1 }));
     await store.recordAck({ commandId: "c-1", machineId: "m-1", status: "ok", payload: { pid: 7 }, now: 2 });
     await store.claimIdempotencyKey({ tokenId: "t", key: "k", sessionId: "s-1", requestHash: "h", now: 1 });
     await store.completeIdempotencyKey("t", "k", { result: ack });
