@@ -1,5 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type AppOptions, createApp } from "./create-app.js";
+import type { Backplane } from "./hub/backplane.js";
+import { openBackplane } from "./hub/open-backplane.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
 import { listenOnePort, type OnePortServer } from "./transport/listen-one-port.js";
@@ -26,7 +28,7 @@ export const serverDefaults = {
  * session and daemon streams), `readMaxBytes` (1 MiB), `corsOrigins` (none),
  * `webRoot` (`dist/web` of this checkout) and `log` (stderr).
  */
-export interface StartServerOptions extends Omit<AppOptions, "store"> {
+export interface StartServerOptions extends Omit<AppOptions, "store" | "backplane"> {
   /** Address to bind. Default "127.0.0.1"; "0.0.0.0" or "::" for every interface. */
   host?: string;
   /** TCP port. Default 8080; 0 picks a free port (read it from `RunningServer.port`). */
@@ -41,6 +43,11 @@ export interface StartServerOptions extends Omit<AppOptions, "store"> {
   tls?: TlsFilePaths;
   /** How long `close()` lets requests in flight finish before cutting them. Default 3000 ms. */
   closeGraceMs?: number;
+  /**
+   * On PostgreSQL: how long this replica's hold on a daemon's stream lasts
+   * without renewal, so others take over within it when it dies. Default 6000 ms.
+   */
+  leaseMs?: number;
 }
 
 /** A server that is listening. */
@@ -54,7 +61,7 @@ export interface RunningServer {
   /**
    * Stops in reverse order of starting: the app (daemon streams end, health
    * turns NOT_SERVING), then the listener (GOAWAY, requests in flight get
-   * `closeGraceMs`), then the store. Calling it again returns the same promise.
+   * `closeGraceMs`), then the backplane (leases given up), then the store. Calling it again returns the same promise.
    */
   close(): Promise<void>;
 }
@@ -75,6 +82,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     database = serverDefaults.database,
     tls: tlsPaths,
     closeGraceMs = serverDefaults.closeGraceMs,
+    leaseMs,
     ...appOptions
   } = options;
   for (const origin of appOptions.corsOrigins ?? []) {
@@ -97,15 +105,27 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw new ConnectError(`cannot open the database: ${(error as Error).message}`, Code.Unavailable, undefined, undefined, error);
   }
 
+  let backplane: Backplane;
+  try {
+    backplane = await openBackplane(database, {
+      ...(leaseMs !== undefined ? { leaseMs } : {}),
+      ...(appOptions.log ? { log: appOptions.log } : {}),
+    });
+  } catch (error) {
+    await store.close();
+    throw new ConnectError(`cannot open the database: ${(error as Error).message}`, Code.Unavailable, undefined, undefined, error);
+  }
+
   let app: ReturnType<typeof createApp> | undefined;
   let listener: OnePortServer;
   try {
-    app = createApp({ ...appOptions, store });
+    app = createApp({ ...appOptions, store, backplane });
     listener = await listenOnePort({ host, port, handler: app.handler, ...(tls ? { tls } : {}) }).catch((error: unknown) => {
       throw new ConnectError(`cannot listen on ${host}:${port}: ${(error as Error).message}`, Code.Unavailable, undefined, undefined, error);
     });
   } catch (error) {
     app?.close();
+    await backplane.close();
     await store.close();
     throw error;
   }
@@ -120,6 +140,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       closed ??= (async () => {
         startedApp.close();
         await listener.close({ graceMs: closeGraceMs });
+        await backplane.close();
         await store.close();
       })();
       return closed;
