@@ -17,7 +17,7 @@ const processSuites = [
   "test/client/daemon/run-git.test.ts",
 ];
 
-// `npm test` runs both projects; `npm run test:unit` only the fast one.
+// `npm test` runs every project; `npm run test:unit` only the fast one.
 export default defineConfig({
   test: {
     projects: [
@@ -32,6 +32,18 @@ export default defineConfig({
           exclude: processSuites,
           testTimeout: 5_000,
           hookTimeout: 5_000,
+        },
+      },
+      {
+        // The same end-to-end suites on the other store engine: every stack gets a fresh PostgreSQL schema.
+        extends: true,
+        test: {
+          name: "e2e-postgres",
+          pool: "forks",
+          include: ["test/e2e/**/*.test.ts"],
+          env: { WSCTL_TEST_ENGINE: "postgres" },
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {

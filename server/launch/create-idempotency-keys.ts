@@ -6,7 +6,7 @@ import {
   LaunchWorkspaceSessionRequestSchema,
 } from "../../gen/workspaces/v1/launch_pb.js";
 import type { IdempotentOutcome, Store } from "../store/store.js";
-import { type LaunchResult, launchResult } from "./launch-result.js";
+import { type LaunchResult, orderedLaunchResult } from "./launch-result.js";
 
 /** A key this call claimed: its outcome is stored under it once the launch settles. */
 export interface IdempotencyClaim {
@@ -67,10 +67,9 @@ export function createIdempotencyKeys(options: IdempotencyKeysOptions): Idempote
       const outcome = earlier.outcome;
       if (!outcome) throw new ConnectError("a request with this Idempotency-Key is still in progress", Code.Aborted);
       if (outcome.error) throw new ConnectError(outcome.error.message, outcome.error.code);
-      // Rebuilt, so a replay has the first answer's field order whatever order the store kept.
-      const { payload } = outcome.result;
-      const ids = { sessionId: String(payload.session_id), workspaceId: String(payload.workspace_id), machineId: String(payload.machine_id) };
-      return { kind: "replay", sessionId: ids.sessionId, result: launchResult(ids, outcome.result) };
+      // A replay has the first answer's field order, whatever order the store kept.
+      const result = orderedLaunchResult(outcome.result);
+      return { kind: "replay", sessionId: String(result.payload.session_id), result };
     },
 
     async complete(claim, outcome) {

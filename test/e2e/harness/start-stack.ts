@@ -10,9 +10,14 @@ import { createMachine } from "../../../server/admin/create-machine.js";
 import { createMachineToken } from "../../../server/admin/create-machine-token.js";
 import { createWorkspace } from "../../../server/admin/create-workspace.js";
 import { openAdminStore } from "../../../server/admin/open-admin-store.js";
+import { pollUntil } from "../../support/poll-until.js";
+import { createTestSchema } from "../../support/postgres-test-database.js";
 import { spawnWsctl, standInAgent, type WsctlProcess } from "./spawn-wsctl.js";
 
-/** A real server process, and optionally a real daemon process, on a fresh SQLite file. */
+/** Which store engine the e2e suites run on: `sqlite` (a fresh file per stack) or `postgres` (a fresh schema per stack). */
+export const testEngine: "sqlite" | "postgres" = process.env.WSCTL_TEST_ENGINE === "postgres" ? "postgres" : "sqlite";
+
+/** A real server process, and optionally a real daemon process, on a fresh SQLite file or PostgreSQL schema. */
 export interface Stack {
   url: string;
   tmp: string;
@@ -80,7 +85,9 @@ async function seedDatabase(database: string, workspaceId: string, machineId: st
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const tmp = await mkdtemp(path.join(tmpdir(), "wsctl-e2e-"));
-  const database = path.join(tmp, "wsctl.db");
+  // The same suites run on each store engine: the e2e-postgres project sets WSCTL_TEST_ENGINE.
+  const schema = testEngine === "postgres" ? await createTestSchema("e2e") : undefined;
+  const database = schema?.url ?? path.join(tmp, "wsctl.db");
   const repoDir = path.join(tmp, "repo");
   const recordDir = path.join(tmp, "records");
   await mkdir(recordDir);
@@ -139,15 +146,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     daemon: undefined,
     admin,
     async waitOnline(id, online) {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const body = (await getJson(`${url}/api/v1/machines/${id}`, { Authorization: `Bearer ${apiToken}` }, options.ca)) as {
-          machine?: { online?: boolean };
-        };
-        if ((body.machine?.online ?? false) === online) return;
-        if (Date.now() > deadline) throw new Error(`machine ${id} did not become ${online ? "online" : "offline"}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await pollUntil(
+        async () => {
+          const body = (await getJson(`${url}/api/v1/machines/${id}`, { Authorization: `Bearer ${apiToken}` }, options.ca)) as {
+            machine?: { online?: boolean };
+          };
+          return (body.machine?.online ?? false) === online;
+        },
+        { timeoutMs: 20_000, intervalMs: 50, what: `machine ${id} to be ${online ? "online" : "offline"}` },
+      );
     },
     async startDaemon(extraArgs = []) {
       const daemon = spawnWsctl(
@@ -180,6 +187,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await stack.daemon?.stop();
       await server.stop();
       await rm(tmp, { recursive: true, force: true });
+      await schema?.drop();
     },
   };
   if (options.daemon ?? true) await stack.startDaemon();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { launchResult } from "../../../server/launch/launch-result.js";
+import { launchResult, orderedLaunchResult } from "../../../server/launch/launch-result.js";
 
 const ids = { sessionId: "s-1", workspaceId: "ws", machineId: "m1" };
 
@@ -32,5 +32,16 @@ describe("launchResult", () => {
     expect(result.payload).toEqual({ session_id: "s-1", workspace_id: "ws", machine_id: "m1" });
     expect(ack).toEqual({ status: "ok", payload: { session_id: "x" } });
     expect(result.payload).not.toBe(ack.payload);
+  });
+});
+
+describe("orderedLaunchResult", () => {
+  it("puts a stored result's payload back in the documented order, as a store that sorts keys (jsonb) would lose it", () => {
+    const stored = { status: "ok", payload: { pid: 1, model: "m", branch: "b", session_id: "s", provider: "p", work_dir: "/w", machine_id: "m1", workspace_id: "ws", agent_session_id: "a", x: 1 } };
+    expect(Object.keys(orderedLaunchResult(stored).payload)).toEqual([
+      "session_id", "workspace_id", "machine_id", "agent_session_id", "provider", "model", "work_dir", "branch", "pid", "x",
+    ]);
+    expect(orderedLaunchResult(stored)).toEqual(stored);
+    expect(orderedLaunchResult(undefined)).toBeUndefined();
   });
 });
