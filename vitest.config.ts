@@ -15,6 +15,7 @@ const processSuites = [
   "test/client/daemon/run-daemon-http2.test.ts",
   "test/client/daemon/ensure-worktree.test.ts",
   "test/client/daemon/run-git.test.ts",
+  "test/client/daemon/handle-launch.test.ts",
 ];
 
 // `npm test` runs both projects; `npm run test:unit` only the fast one.

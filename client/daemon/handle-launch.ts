@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { LaunchCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, type AgentProvider, buildAgentArgv } from "./agent-argv.js";
-import { type AgentRegistry, agentEntry } from "./agent-registry.js";
+import { type AgentEntry, type AgentRegistry, agentEntry } from "./agent-registry.js";
 import type { AgentRecord, AgentTable } from "./agent-table.js";
 import { DaemonError, toDaemonError } from "./daemon-error.js";
 import { ensureWorktree } from "./ensure-worktree.js";
@@ -38,7 +38,8 @@ export interface LaunchContext {
  * Carries out a launch command: resolves the workspace directory, creates or
  * reuses the worktree, then attaches to a running agent (`agent_session_id`)
  * or spawns a new one, its output going to files in the registry's directory.
- * The session's registry entry is written before the result is returned.
+ * The session's registry entry is written as soon as the agent's process
+ * exists, before its startup window.
  * Never throws: every failure is an `error` result with `error: { code,
  * message }` in the payload.
  */
@@ -101,6 +102,7 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       agentSessionId: generated,
     });
     const logs = ctx.registry.logPaths(launch.sessionId);
+    const startedAt = new Date().toISOString();
     const agent = await spawnAgent({
       bin,
       args,
@@ -109,6 +111,27 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       startupWindowMs: ctx.startupWindowMs,
       stdoutPath: logs.stdout,
       stderrPath: logs.stderr,
+      // Recorded at once, so a daemon that dies during the startup window leaves the agent findable.
+      onSpawned: (pid, startTime) => {
+        const entry: AgentEntry = {
+          session_id: launch.sessionId,
+          workspace_id: workspaceId,
+          agent_session_id: generated,
+          pid,
+          start_time: startTime,
+          provider,
+          model,
+          work_dir: details.work_dir,
+          branch: details.branch,
+          started_at: startedAt,
+          stdout_path: logs.stdout,
+          stderr_path: logs.stderr,
+          daemon_key: ctx.daemonKey,
+        };
+        ctx.registry.write(entry).catch((error: unknown) => {
+          ctx.log?.(`daemon: session ${launch.sessionId}: could not record its agent (${(error as Error).message})`);
+        });
+      },
     }).catch(async (error: unknown) => {
       await ctx.registry.remove(launch.sessionId, { logs: true }).catch(() => undefined);
       throw error;
@@ -123,7 +146,7 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       agentSessionId: provider === "claude_code" ? generated : (agent.agentSessionId ?? resume ?? ""),
       sessionIds: new Set(),
       stopRequested: false,
-      startedAt: new Date().toISOString(),
+      startedAt,
       adopted: false,
     };
     ctx.agents.add(launch.sessionId, record);
