@@ -16,6 +16,7 @@ const processSuites = [
   "test/client/daemon/ensure-worktree.test.ts",
   "test/client/daemon/run-git.test.ts",
   "test/client/daemon/handle-launch.test.ts",
+  "test/client/daemon/command-dispatcher.test.ts",
 ];
 
 // `npm test` runs both projects; `npm run test:unit` only the fast one.

@@ -174,7 +174,8 @@ function providerOf(value: string | undefined): AgentProvider {
   throw new DaemonError("unknown_provider", `provider "${value}" is not supported: use claude_code or codex`);
 }
 
-function okResult(record: AgentRecord, watch: boolean): CommandResult {
+/** The acknowledgement of a launch served by `record`; `watch` when its state is to be reported. */
+export function okResult(record: AgentRecord, watch: boolean): CommandResult {
   return {
     status: "ok",
     payload: {

@@ -7,6 +7,7 @@ import { createAgentRegistry, daemonKey, defaultDaemonStateDir } from "./agent-r
 import { createAgentTable } from "./agent-table.js";
 import { createBackoff, sleep } from "./backoff.js";
 import { createCommandDispatcher } from "./command-dispatcher.js";
+import { commandJournalFile, createCommandJournal } from "./command-journal.js";
 import { createReportQueue } from "./report-queue.js";
 import { restoreAgents } from "./restore-agents.js";
 
@@ -39,12 +40,16 @@ export interface DaemonOptions {
   /**
    * Directory of the daemon's state: `agents/<session_id>.json` per running
    * agent and the agents' `.stdout.log` / `.stderr.log`, so a restarted daemon
-   * finds the agents still running. Default defaultDaemonStateDir():
+   * finds the agents still running, and `commands/<hash of the token>.jsonl`,
+   * the command journal (see createCommandJournal), so a command is carried
+   * out at most once. Default defaultDaemonStateDir():
    * `$WSCTL_DAEMON_STATE_DIR`, else `$XDG_STATE_HOME/wsctl/daemon`, else
    * `~/.local/state/wsctl/daemon`. Entries are tagged with a hash of `server`
    * and `token`, so daemons of other machines sharing it are left alone.
    */
   stateDir?: string;
+  /** Bounds of the command journal; default the newest 10 000 command ids, none older than 7 days. */
+  journal?: { maxEntries?: number; maxAgeMs?: number };
   /** Liveness poll of agents adopted from an earlier run; default 500 ms. */
   adoptedPollMs?: number;
   /**
@@ -72,7 +77,9 @@ export interface DaemonOptions {
  * state directory), lists them in `SubscribeRequest.running_sessions` and
  * reports their exit; entries whose agent ended meanwhile are reported once.
  * Reports the server could not take are kept and sent on every subscription
- * until delivered. Rejects only when the state directory cannot be created.
+ * until delivered. Every command is carried out at most once per command id,
+ * across reconnects and restarts (see createCommandDispatcher). Rejects only
+ * when the state directory or the command journal in it cannot be used.
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const { signal } = options;
@@ -90,6 +97,17 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     throw new Error(`daemon: cannot use the state directory ${stateDir} (${reason})`);
   }
   const key = daemonKey(options.server, options.token);
+  const journal = createCommandJournal({
+    file: commandJournalFile(stateDir, options.token),
+    maxEntries: options.journal?.maxEntries,
+    maxAgeMs: options.journal?.maxAgeMs,
+    log,
+  });
+  try {
+    await journal.open();
+  } catch (error) {
+    throw new Error(`daemon: cannot use the command journal ${journal.file} (${(error as Error).message})`);
+  }
   const callOptions = { headers, timeoutMs: 10_000 };
   const reports = createReportQueue({ client, callOptions, log, signal });
   const dispatcher = createCommandDispatcher({
@@ -98,6 +116,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     agents,
     registry,
     reports,
+    journal,
     log,
     signal,
     launch: {
@@ -156,6 +175,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 
   log("daemon: shutting down");
   await dispatcher.drain();
+  await journal.close();
   if (options.keepAgentsOnExit) {
     dispatcher.abandon();
     for (const record of agents.records()) record.agent.release();
