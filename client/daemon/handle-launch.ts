@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { JsonObject } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { LaunchCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, type AgentProvider, buildAgentArgv } from "./agent-argv.js";
 import { type AgentEntry, type AgentRegistry, agentEntry } from "./agent-registry.js";
@@ -29,6 +30,8 @@ export interface LaunchContext {
   startupWindowMs?: number;
   /** Environment of the agents; default the daemon's. */
   env?: NodeJS.ProcessEnv;
+  /** Clock the launch deadline is checked against; default Date.now. */
+  now?: () => number;
   signal?: AbortSignal;
   /** Default: nothing is logged. */
   log?: (line: string) => void;
@@ -39,7 +42,8 @@ export interface LaunchContext {
  * reuses the worktree, then attaches to a running agent (`agent_session_id`)
  * or spawns a new one, its output going to files in the registry's directory.
  * The session's registry entry is written as soon as the agent's process
- * exists, before its startup window.
+ * exists, before its startup window. A launch whose `deadline` has passed, on
+ * arrival or right before the spawn, starts nothing (`deadline_exceeded`).
  * Never throws: every failure is an `error` result with `error: { code,
  * message }` in the payload.
  */
@@ -56,6 +60,7 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
 
     const again = ctx.agents.bySession(launch.sessionId);
     if (again !== undefined && again.agent.exitStatus() === undefined) return okResult(again, false);
+    checkDeadline(launch, "arrival", ctx.now ?? Date.now);
 
     const workspaceId = launch.workspaceId || request?.workspaceId || "";
     const root = ctx.workspaceRoots.get(workspaceId);
@@ -102,6 +107,7 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       agentSessionId: generated,
     });
     const logs = ctx.registry.logPaths(launch.sessionId);
+    checkDeadline(launch, "spawn", ctx.now ?? Date.now);
     const startedAt = new Date().toISOString();
     const agent = await spawnAgent({
       bin,
@@ -172,6 +178,25 @@ function providerOf(value: string | undefined): AgentProvider {
   if (value === undefined || value === "" || value === "claude_code") return "claude_code";
   if (value === "codex") return "codex";
   throw new DaemonError("unknown_provider", `provider "${value}" is not supported: use claude_code or codex`);
+}
+
+/**
+ * Throws `deadline_exceeded` once the launch's deadline has passed, checked on
+ * its arrival and right before the spawn; a launch without a deadline (from
+ * servers that predate it) has none. The server has answered the caller by
+ * then, so the agent must not start.
+ */
+function checkDeadline(launch: LaunchCommand, step: "arrival" | "spawn", now: () => number): void {
+  if (launch.deadline === undefined) return;
+  const deadline = timestampMs(launch.deadline);
+  const late = now() - deadline;
+  if (late < 0) return;
+  const at = new Date(deadline).toISOString();
+  const what =
+    step === "arrival"
+      ? `the launch command arrived ${late} ms after its deadline (${at})`
+      : `the launch's deadline (${at}) passed ${late} ms before its agent could be started`;
+  throw new DaemonError("deadline_exceeded", `${what}; no agent was started`);
 }
 
 /** The acknowledgement of a launch served by `record`; `watch` when its state is to be reported. */

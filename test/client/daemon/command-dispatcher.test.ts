@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterEach, describe, expect, it } from "vitest";
 import { commandJournalFile } from "../../../client/daemon/command-journal.js";
 import type { DaemonOptions } from "../../../client/daemon/run-daemon.js";
@@ -28,7 +29,7 @@ async function restart(daemon: StartedDaemon, stateDir: string): Promise<Started
 }
 
 /** A launch whose prompt names it, so the stand-in's records tell which command started it. */
-function launch(commandId: string, sessionId: string, extra: { workspaceId?: string } = {}) {
+function launch(commandId: string, sessionId: string, extra: { deadline?: number; workspaceId?: string } = {}) {
   const workspaceId = extra.workspaceId ?? "ws1";
   return {
     commandId,
@@ -38,6 +39,7 @@ function launch(commandId: string, sessionId: string, extra: { workspaceId?: str
         sessionId,
         workspaceId,
         request: { workspaceId, initialPrompt: `prompt-${commandId}` },
+        ...(extra.deadline !== undefined ? { deadline: timestampFromMs(extra.deadline) } : {}),
       },
     },
   };
@@ -144,6 +146,25 @@ describe("createCommandDispatcher", () => {
     expect(await journalText(stateDir)).toContain('"op":"result","command_id":"no-agent-c9","status":"error"');
   });
 
+  it("does not start a launch that arrives after its deadline, and answers its redelivery the same", async () => {
+    const stateDir = await newStateDir();
+    const daemon = await startDaemon(stateDir);
+    daemon.fake.push(launch("expired-c1", "s1", { deadline: Date.now() - 1_000 }));
+    const ack = await daemon.fake.waitForAck("expired-c1");
+    expect(ack).toMatchObject({
+      status: "error",
+      payload: { error: { code: "deadline_exceeded", message: expect.stringContaining("after its deadline") } },
+    });
+
+    // Redelivered after the deadline: the same answer, from the journal.
+    const again = await restart(daemon, stateDir);
+    again.fake.push(launch("expired-c1", "s1", { deadline: Date.now() - 1_000 }));
+    expect((await again.fake.waitForAck("expired-c1")).payload).toEqual(ack.payload);
+    expect(await spawnsOf("expired-c1")).toBe(0);
+
+    // One before its deadline starts.
+    await launched(again, "expired-c2", "s2");
+  });
 });
 
 describe("createCommandDispatcher in a daemon killed with SIGKILL", () => {

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
@@ -48,6 +49,56 @@ function launchCommand(sessionId: string, deadlineMs: number | undefined, worktr
 }
 
 describe("handleLaunch", () => {
+  it("does not start an agent for a launch that arrives after its deadline", async () => {
+    const ctx = await context();
+    const result = await handleLaunch(ctx, launchCommand("s1", Date.now() - 1_000, "late-arrival"));
+    expect(result).toMatchObject({
+      status: "error",
+      payload: { error: { code: "deadline_exceeded", message: expect.stringMatching(/arrived \d+ ms after its deadline/) } },
+    });
+    expect(await agents.records()).toEqual([]);
+    // Nothing was done on the machine: not even the worktree.
+    expect(existsSync(path.join(temp.repo, ".worktrees", "late-arrival"))).toBe(false);
+    expect(await ctx.registry.load()).toEqual([]);
+  });
+
+  it("does not start the agent when the deadline passes while the worktree is created", async () => {
+    const deadline = Date.now() + 60_000;
+    const worktree = path.join(temp.repo, ".worktrees", "slow-git");
+    // The clock jumps past the deadline once git has created the worktree.
+    const now = () => (existsSync(worktree) ? deadline + 5 : deadline - 60_000);
+    const ctx = await context({ now });
+    const result = await handleLaunch(ctx, launchCommand("s2", deadline, "slow-git"));
+    expect(result).toMatchObject({
+      status: "error",
+      payload: {
+        work_dir: worktree,
+        branch: "slow-git",
+        error: { code: "deadline_exceeded", message: expect.stringContaining("before its agent could be started") },
+      },
+    });
+    expect(existsSync(worktree)).toBe(true);
+    expect(await agents.records()).toEqual([]);
+    expect(await ctx.registry.load()).toEqual([]);
+  });
+
+  it("starts the agent before its deadline, and without one (servers that predate it)", async () => {
+    const ctx = await context();
+    for (const [sessionId, deadline] of [
+      ["s3", Date.now() + 60_000],
+      ["s4", undefined],
+    ] as const) {
+      const result = await handleLaunch(ctx, launchCommand(sessionId, deadline));
+      expect(result.status).toBe("ok");
+      const record = result.watch!;
+      try {
+        expect((await ctx.registry.load()).map((entry) => entry.session_id)).toContain(sessionId);
+      } finally {
+        await record.agent.stop(1_000);
+      }
+    }
+  });
+
   it("records the agent's entry as soon as its process exists, before its startup window ends", async () => {
     const ctx = await context({ startupWindowMs: 60_000 });
     const result = handleLaunch(ctx, launchCommand("s5", undefined));
