@@ -17,6 +17,7 @@ const processSuites = [
   "test/client/daemon/run-git.test.ts",
   "test/client/daemon/handle-launch.test.ts",
   "test/client/daemon/command-dispatcher.test.ts",
+  "test/client/daemon/run-daemon-failover.test.ts",
 ];
 
 // `npm test` runs both projects; `npm run test:unit` only the fast one.

@@ -6,15 +6,24 @@ import { type AgentBins, defaultAgentBins } from "./agent-argv.js";
 import { createAgentRegistry, daemonKey, defaultDaemonStateDir } from "./agent-registry.js";
 import { createAgentTable } from "./agent-table.js";
 import { createBackoff, sleep } from "./backoff.js";
+import { isTransient } from "./call-with-retry.js";
 import { createCommandDispatcher } from "./command-dispatcher.js";
 import { commandJournalFile, createCommandJournal } from "./command-journal.js";
+import { createFailoverTransport } from "./failover-transport.js";
 import { createReportQueue } from "./report-queue.js";
 import { restoreAgents } from "./restore-agents.js";
 
 /** Options of runDaemon. */
 export interface DaemonOptions {
-  /** Base URL of the server, for example `https://ws.example.com:8443`. */
-  server: string;
+  /**
+   * Base URL of the server, for example `https://ws.example.com:8443`, or
+   * several (replicas sharing one database), tried in order: the daemon
+   * starts with the first and, when its command stream fails (connection
+   * refused or reset, `unavailable`, …), moves to the next one after the
+   * usual backoff, wrapping around after the last. Acknowledgements and state
+   * reports go to the server the daemon is on.
+   */
+  server: string | readonly string[];
   /** Machine token, sent as `Authorization: Bearer <token>`. */
   token: string;
   /** Workspace id -> directory the workspace's agents run in. */
@@ -23,7 +32,7 @@ export interface DaemonOptions {
   bins?: AgentBins;
   /** Wire protocol, over HTTP/2; default "grpc". */
   protocol?: "grpc" | "connect";
-  /** Transport to use instead of one built from `server` and `protocol` (tests). */
+  /** Transport to use for every server instead of one built from `server` and `protocol` (tests). */
   transport?: Transport;
   /** Reported in SubscribeRequest; default "unknown". */
   version?: string;
@@ -44,8 +53,9 @@ export interface DaemonOptions {
    * the command journal (see createCommandJournal), so a command is carried
    * out at most once. Default defaultDaemonStateDir():
    * `$WSCTL_DAEMON_STATE_DIR`, else `$XDG_STATE_HOME/wsctl/daemon`, else
-   * `~/.local/state/wsctl/daemon`. Entries are tagged with a hash of `server`
-   * and `token`, so daemons of other machines sharing it are left alone.
+   * `~/.local/state/wsctl/daemon`. Entries are tagged with a hash of the
+   * first `server` and `token` (entries tagged with any of the servers are
+   * adopted), so daemons of other machines sharing it are left alone.
    */
   stateDir?: string;
   /** Bounds of the command journal; default the newest 10 000 command ids, none older than 7 days. */
@@ -78,14 +88,20 @@ export interface DaemonOptions {
  * reports their exit; entries whose agent ended meanwhile are reported once.
  * Reports the server could not take are kept and sent on every subscription
  * until delivered. Every command is carried out at most once per command id,
- * across reconnects and restarts (see createCommandDispatcher). Rejects only
+ * across reconnects and restarts (see createCommandDispatcher). With several
+ * servers it fails over between them (see DaemonOptions.server). Rejects only
  * when the state directory or the command journal in it cannot be used.
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const { signal } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const transport = options.transport ?? createDaemonTransport(options.server, options.protocol ?? "grpc");
-  const client = createClient(DaemonService, transport);
+  const servers = typeof options.server === "string" ? [options.server] : [...options.server];
+  if (servers.length === 0) throw new Error("daemon: no server given");
+  const failover = createFailoverTransport({
+    servers,
+    connect: (server) => options.transport ?? createDaemonTransport(server, options.protocol ?? "grpc"),
+  });
+  const client = createClient(DaemonService, failover.transport);
   const headers = { Authorization: `Bearer ${options.token}` };
   const agents = createAgentTable();
   const stateDir = options.stateDir ?? defaultDaemonStateDir();
@@ -96,7 +112,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new Error(`daemon: cannot use the state directory ${stateDir} (${reason})`);
   }
-  const key = daemonKey(options.server, options.token);
+  const key = daemonKey(servers[0]!, options.token);
   const journal = createCommandJournal({
     file: commandJournalFile(stateDir, options.token),
     maxEntries: options.journal?.maxEntries,
@@ -130,7 +146,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       log,
     },
   });
-  const restored = await restoreAgents({ registry, daemonKey: key, agents, log, pollMs: options.adoptedPollMs });
+  const daemonKeys = servers.map((server) => daemonKey(server, options.token));
+  const restored = await restoreAgents({ registry, daemonKeys, agents, log, pollMs: options.adoptedPollMs });
   for (const { sessionId, record } of restored.adopted) dispatcher.adopt(sessionId, record);
   for (const entry of restored.ended) dispatcher.reportEnded(entry);
   const backoff = createBackoff({ initialMs: options.backoff?.initialMs, maxMs: options.backoff?.maxMs });
@@ -141,7 +158,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     let delivered = false;
     let delay: number | undefined;
     try {
-      log(`daemon: subscribing to ${options.server || "server"}`);
+      log(`daemon: subscribing to ${failover.current() || "server"}`);
       const request = {
         daemonVersion: options.version ?? "unknown",
         hostname: options.hostname ?? osHostname(),
@@ -165,6 +182,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         delay = backoff.maxMs;
       } else {
         log(`daemon: command stream failed (${Code[failure.code]}): ${failure.rawMessage}`);
+        if (servers.length > 1 && isTransient(failure.code)) log(`daemon: failing over to ${failover.next()}`);
       }
     }
     if (delivered || Date.now() - openedAt >= resetAfterMs) backoff.reset();
