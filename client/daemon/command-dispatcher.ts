@@ -5,7 +5,7 @@ import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { type AgentEntry, type AgentRegistry, agentEntry, type RecordedExit } from "./agent-registry.js";
 import type { AgentRecord, AgentTable } from "./agent-table.js";
 import { callWithRetry } from "./call-with-retry.js";
-import type { CommandJournal } from "./command-journal.js";
+import type { CommandJournal } from "./create-command-journal.js";
 import { tail, toDaemonError } from "./daemon-error.js";
 import { type CommandResult, handleLaunch, type LaunchContext } from "./handle-launch.js";
 import { handleStop } from "./handle-stop.js";

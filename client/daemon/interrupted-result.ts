@@ -1,6 +1,6 @@
 import type { AgentEntry } from "./agent-registry.js";
 import type { AgentRecord } from "./agent-table.js";
-import type { JournalEntry } from "./command-journal.js";
+import type { JournalEntry } from "./create-command-journal.js";
 import { type CommandResult, okResult } from "./handle-launch.js";
 
 /** What the registry showed, at the daemon's start, of the agent of a session. */

@@ -8,8 +8,8 @@ import { createAgentTable } from "./agent-table.js";
 import { createBackoff, sleep } from "./backoff.js";
 import { isTransient } from "./call-with-retry.js";
 import { createCommandDispatcher } from "./command-dispatcher.js";
-import { commandJournalFile, createCommandJournal } from "./command-journal.js";
-import { createFailoverTransport } from "./failover-transport.js";
+import { commandJournalFile, createCommandJournal } from "./create-command-journal.js";
+import { createFailoverTransport } from "./create-failover-transport.js";
 import { createReportQueue } from "./report-queue.js";
 import { restoreAgents } from "./restore-agents.js";
 

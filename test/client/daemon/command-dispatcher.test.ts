@@ -2,12 +2,12 @@ import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterEach, describe, expect, it } from "vitest";
-import { commandJournalFile } from "../../../client/daemon/command-journal.js";
+import { commandJournalFile } from "../../../client/daemon/create-command-journal.js";
 import type { DaemonOptions } from "../../../client/daemon/run-daemon.js";
 import { type WsctlProcess, spawnWsctl, standInAgent } from "../../e2e/harness/spawn-wsctl.js";
 import { pollUntil } from "../../support/poll-until.js";
 import type { FakeDaemonService } from "./fake-daemon-service.js";
-import { type StartedDaemon, useDaemonTestBed } from "./daemon-test-bed.js";
+import { type StartedDaemon, useDaemonTestBed } from "./use-daemon-test-bed.js";
 import { isAlive } from "./stand-in-agents.js";
 import { serveFakeDaemonService } from "./serve-fake-daemon-service.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SessionState } from "../../../gen/workspaces/v1/session_pb.js";
 import { pollUntil } from "../../support/poll-until.js";
-import { useDaemonTestBed } from "./daemon-test-bed.js";
+import { useDaemonTestBed } from "./use-daemon-test-bed.js";
 import { serveFakeDaemonService } from "./serve-fake-daemon-service.js";
 
 // A daemon given several servers (replicas behind one database) against fake

@@ -6,7 +6,7 @@ import { adoptedExitMessage, endedUnwatchedMessage } from "../../../client/daemo
 import { processStartTime } from "../../../client/daemon/process-identity.js";
 import type { DaemonOptions } from "../../../client/daemon/run-daemon.js";
 import { SessionState } from "../../../gen/workspaces/v1/session_pb.js";
-import { type StartedDaemon, useDaemonTestBed } from "./daemon-test-bed.js";
+import { type StartedDaemon, useDaemonTestBed } from "./use-daemon-test-bed.js";
 import { isAlive } from "./stand-in-agents.js";
 
 // A daemon that dies (simulated in-process: aborted with keepAgentsOnExit, so

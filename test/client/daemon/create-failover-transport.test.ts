@@ -1,6 +1,6 @@
 import { createClient, createRouterTransport, type Transport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { createFailoverTransport } from "../../../client/daemon/failover-transport.js";
+import { createFailoverTransport } from "../../../client/daemon/create-failover-transport.js";
 import { DaemonService } from "../../../gen/workspaces/v1/daemon_service_pb.js";
 
 /** An in-memory server that records, under `name`, each acknowledgement it gets. */

@@ -7,7 +7,7 @@ import {
   type CommandJournalOptions,
   commandJournalFile,
   createCommandJournal,
-} from "../../../client/daemon/command-journal.js";
+} from "../../../client/daemon/create-command-journal.js";
 
 let base: string;
 let counter = 0;
