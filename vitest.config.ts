@@ -15,6 +15,9 @@ const processSuites = [
   "test/client/daemon/run-daemon-http2.test.ts",
   "test/client/daemon/ensure-worktree.test.ts",
   "test/client/daemon/run-git.test.ts",
+  "test/client/daemon/handle-launch.test.ts",
+  "test/client/daemon/create-command-dispatcher.test.ts",
+  "test/client/daemon/run-daemon-failover.test.ts",
 ];
 
 // `npm test` runs every project; `npm run test:unit` only the fast one.

@@ -3,13 +3,20 @@ import { defaultDaemonStateDir } from "../daemon/create-agent-registry.js";
 import { runDaemon } from "../daemon/run-daemon.js";
 import type { CliIo } from "./cli-output.js";
 
-const usage = `Usage: wsctl daemon --server URL --token MACHINE_TOKEN --workspace-root WORKSPACE_ID=DIR [...]
+const usage = `Usage: wsctl daemon --server URL [--server URL ...] --token MACHINE_TOKEN --workspace-root WORKSPACE_ID=DIR [...]
 
 Runs the daemon of one machine: keeps a command stream to the server open, creates git
-worktrees and starts the agents it is asked to, and reports their state.
+worktrees and starts the agents it is asked to, and reports their state. It carries out
+each command at most once, even when the server sends it again after a reconnect or a
+daemon restart: command ids and their results are kept in the state directory.
 
 Options:
-  --server URL                 the server (env WSCTL_SERVER), e.g. http://127.0.0.1:8080
+  --server URL                 the server, e.g. http://127.0.0.1:8080; repeat it for replicas
+                               of one server (env WSCTL_SERVER, comma-separated): the daemon
+                               connects to the first and, when its stream fails (connection
+                               refused or reset, unavailable), moves to the next in order after
+                               the reconnect backoff, wrapping around after the last; its
+                               acknowledgements and reports go to the server it is on
   --token TOKEN                machine token from "wsctl admin create-token --machine ID" (env WSCTL_TOKEN)
   --workspace-root ID=DIR      directory (a git repository) of a workspace's agents; repeat per workspace
   --claude-bin PATH            claude executable (env WSCTL_CLAUDE_BIN; default claude)
@@ -17,16 +24,19 @@ Options:
   --protocol grpc|connect      wire protocol over HTTP/2 (default grpc)
   --startup-window-ms N        how long an agent must survive to count as started (default 1500)
   --state-dir DIR              where running agents and their output are kept, so a restarted daemon
-                               finds them (env WSCTL_DAEMON_STATE_DIR; default $XDG_STATE_HOME/wsctl/daemon
-                               or ~/.local/state/wsctl/daemon)
+                               finds them, and the journal of the last 10 000 commands (at most 7
+                               days old) (env WSCTL_DAEMON_STATE_DIR; default
+                               $XDG_STATE_HOME/wsctl/daemon or ~/.local/state/wsctl/daemon)
   --keep-agents                leave the agents running when the daemon stops; the next daemon adopts them
 
-Example:
+Examples:
   wsctl daemon --server http://127.0.0.1:8080 --token wsm_... --workspace-root acme=$HOME/src/acme
+  wsctl daemon --server https://ws1.example.com --server https://ws2.example.com \\
+    --token wsm_... --workspace-root acme=$HOME/src/acme
 `;
 
 const options = {
-  server: { type: "string" },
+  server: { type: "string", multiple: true, default: [] as string[] },
   token: { type: "string" },
   "workspace-root": { type: "string", multiple: true, default: [] as string[] },
   "claude-bin": { type: "string" },
@@ -42,6 +52,15 @@ function parseOptions(args: string[]) {
   return parseArgs({ args, options, strict: true }).values;
 }
 
+/**
+ * The servers of `wsctl daemon`, in order: every `--server` flag, else
+ * WSCTL_SERVER split at commas; blanks are dropped.
+ */
+export function daemonServers(flags: readonly string[], env: string | undefined): string[] {
+  const given = flags.length > 0 ? flags : (env ?? "").split(",");
+  return given.map((server) => server.trim()).filter((server) => server !== "");
+}
+
 /** `wsctl daemon`: runs until SIGINT or SIGTERM. */
 export async function runDaemonCommand(args: string[], io: CliIo): Promise<number> {
   let values: ReturnType<typeof parseOptions>;
@@ -55,10 +74,10 @@ export async function runDaemonCommand(args: string[], io: CliIo): Promise<numbe
     io.stdout(usage);
     return 0;
   }
-  const server = values.server ?? io.env.WSCTL_SERVER;
+  const servers = daemonServers(values.server, io.env.WSCTL_SERVER);
   const token = values.token ?? io.env.WSCTL_TOKEN;
   const problems: string[] = [];
-  if (!server) problems.push("--server (or WSCTL_SERVER) is required");
+  if (servers.length === 0) problems.push("--server (or WSCTL_SERVER) is required");
   if (!token) problems.push("--token (or WSCTL_TOKEN) is required");
   const roots = new Map<string, string>();
   for (const spec of values["workspace-root"]) {
@@ -76,7 +95,7 @@ export async function runDaemonCommand(args: string[], io: CliIo): Promise<numbe
   }
   try {
     await runDaemon({
-      server: server!,
+      server: servers,
       token: token!,
       workspaceRoots: roots,
       bins: {
