@@ -228,17 +228,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           event.now,
           event.sessionId,
         )!;
-        return {
-          sessionId: event.sessionId,
-          sequence: inserted.sequence,
-          type: event.type,
-          state: event.state,
-          machineId: event.machineId,
-          acknowledgement: event.acknowledgement,
-          exitCode: event.exitCode,
-          message: event.message,
-          time: event.now,
-        };
+        const { now, ...rest } = event;
+        return { ...rest, sequence: inserted.sequence, time: now };
       });
     },
 
@@ -248,15 +239,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     async createCommand(command, signal) {
       run("command", signal, (s) => {
-        s.insertCommand.run(
-          command.commandId,
-          command.machineId,
-          command.sessionId,
-          command.kind,
-          commandBytes(command.command),
-          command.deadlineAt ?? null,
-          command.now,
-        );
+        const { commandId, machineId, sessionId, kind, deadlineAt, now } = command;
+        s.insertCommand.run(commandId, machineId, sessionId, kind, commandBytes(command.command), deadlineAt ?? null, now);
       });
     },
 
