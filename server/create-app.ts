@@ -108,6 +108,7 @@ export function createApp(options: AppOptions): App {
     ...(options.launchDeadlineMs !== undefined ? { launchDeadlineMs: options.launchDeadlineMs } : {}),
   });
   const sessions = createSessionReader({ store, events });
+  launcher.reconciler.start();
 
   const services: ServiceBinding[] = [
     serviceBinding(
@@ -168,6 +169,7 @@ export function createApp(options: AppOptions): App {
     health,
     close() {
       health.setAll("NOT_SERVING");
+      launcher.reconciler.close();
       hub.close();
     },
   };

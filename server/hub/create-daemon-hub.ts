@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { type DaemonCommand, DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { Acknowledgement, Store } from "../store/store.js";
@@ -55,6 +56,15 @@ export interface DaemonHub {
 interface Connection {
   queue: AsyncQueue<DaemonCommand>;
   info: DaemonInfo;
+  /** Commands pushed on this stream whose waiter is here and not answered yet. */
+  inFlight: Set<string>;
+}
+
+interface Waiter {
+  resolve(ack: DaemonAck): void;
+  reject(reason: unknown): void;
+  /** The stream the command went down, once pushed here. */
+  conn?: Connection;
 }
 
 export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
@@ -63,7 +73,7 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
   const now = options.now ?? Date.now;
   const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
   const connections = new Map<string, Connection>();
-  const waiters = new Map<string, (ack: DaemonAck) => void>();
+  const waiters = new Map<string, Waiter>();
 
   // One ping schedule for every stream, not a timer per stream.
   const ping = setInterval(() => {
@@ -80,7 +90,7 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
     store
       .getCommand(commandId)
       .then((stored) => {
-        if (stored?.ackPayload !== undefined) waiter({ status: stored.ackStatus, payload: stored.ackPayload });
+        if (stored?.ackPayload !== undefined) waiter.resolve({ status: stored.ackStatus, payload: stored.ackPayload });
       })
       .catch((error: unknown) => log(`reading the acknowledgement of command ${commandId} failed`, error));
   }
@@ -116,7 +126,13 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
       // read leaves no machine online by mistake.
       connections.get(machineId)?.queue.close();
       const queue = createAsyncQueue<DaemonCommand>(signal);
-      const conn: Connection = { queue, info };
+      const replaced = connections.get(machineId);
+      // A daemon that re-subscribes gets what was in flight again (below): its waiters stay.
+      const conn: Connection = { queue, info, inFlight: replaced?.inFlight ?? new Set() };
+      for (const commandId of conn.inFlight) {
+        const waiter = waiters.get(commandId);
+        if (waiter) waiter.conn = conn;
+      }
       connections.set(machineId, conn);
       let held = false;
       try {
@@ -124,12 +140,22 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
         await backplane.hold(machineId, info);
         held = true;
         options.onOnline?.(machineId, info);
-        for (const pending of await store.listPendingCommands(machineId, now())) queue.push(pending.command);
+        for (const pending of await store.listPendingCommands(machineId, now())) {
+          queue.push(pending.command);
+          const waiter = waiters.get(pending.commandId);
+          if (waiter) {
+            waiter.conn = conn;
+            conn.inFlight.add(pending.commandId);
+          }
+        }
         yield* queue;
       } finally {
         queue.close();
         if (connections.get(machineId) === conn) {
           connections.delete(machineId);
+          // No blind waits: a launch whose command went down a stream that is gone fails now.
+          const gone = new ConnectError(`machine ${machineId}'s daemon disconnected before acknowledging`, Code.Unavailable);
+          for (const commandId of conn.inFlight) waiters.get(commandId)?.reject(gone);
           if (held && (await backplane.release(machineId))) options.onOffline?.(machineId);
         }
       }
@@ -154,6 +180,11 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
       const conn = connections.get(machineId);
       if (conn !== undefined && !conn.queue.closed) {
         conn.queue.push(command);
+        const waiter = waiters.get(command.commandId);
+        if (waiter) {
+          waiter.conn = conn;
+          conn.inFlight.add(command.commandId);
+        }
         return true;
       }
       if (!(await backplane.online([machineId])).has(machineId)) return false;
@@ -167,22 +198,30 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
           reject(signal.reason);
           return;
         }
-        const onAbort = () => {
-          waiters.delete(commandId);
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        waiters.set(commandId, (ack) => {
+        const settle = () => {
           signal.removeEventListener("abort", onAbort);
+          waiter.conn?.inFlight.delete(commandId);
           waiters.delete(commandId);
-          resolve(ack);
-        });
+        };
+        const waiter: Waiter = {
+          resolve(ack) {
+            settle();
+            resolve(ack);
+          },
+          reject(reason) {
+            settle();
+            reject(reason);
+          },
+        };
+        const onAbort = () => waiter.reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        waiters.set(commandId, waiter);
       });
     },
 
     async deliverAck(commandId, ack) {
       const waiter = waiters.get(commandId);
-      if (waiter !== undefined) waiter(ack);
+      if (waiter !== undefined) waiter.resolve(ack);
       else await backplane.acked(commandId);
     },
 

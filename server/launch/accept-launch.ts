@@ -97,6 +97,8 @@ export async function acceptLaunch(
       session = { sessionId: randomUUID(), workspaceId: plan.workspaceId, createdAt: time, ...fields };
       await store.createSession(session, signal);
     }
+    // A key whose call never settles (a crash) is settled later from its session.
+    if (claim) await store.bindIdempotencyKey(claim.tokenId, claim.key, session.sessionId);
     const accepted = await deps.events.append({
       sessionId: session.sessionId,
       type: "accepted",

@@ -1,12 +1,11 @@
-import { create, type JsonObject } from "@bufbuild/protobuf";
-import { randomUUID } from "node:crypto";
+import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
-import type { SessionRecord, Store } from "../store/store.js";
+import type { Store } from "../store/store.js";
 import type { CommandSender } from "./create-command-sender.js";
 import { launchResult } from "./launch-result.js";
+import { stopOrphan } from "./stop-orphan.js";
 
 export interface AcknowledgeDeps {
   store: Store;
@@ -17,9 +16,6 @@ export interface AcknowledgeDeps {
   /** Clock, in Unix milliseconds. */
   now: () => number;
 }
-
-/** Grace of the stop sent to an agent that started after its launch was answered with an error. */
-const orphanStopGraceMs = 5_000;
 
 /**
  * Takes a daemon's acknowledgement of one of its machine's commands. The
@@ -55,35 +51,6 @@ export async function acknowledgeCommand(
   }
   if (command.ackStatus === "expired" && ack.status === "ok") {
     await deps.lifecycle.acknowledgedLate(session, result);
-    await stopOrphan(deps, session);
-  }
-}
-
-/** Sends a stop for an agent nobody should be running; the daemon's answer is only logged. */
-async function stopOrphan(deps: AcknowledgeDeps, session: SessionRecord): Promise<void> {
-  const command = create(DaemonCommandSchema, {
-    commandId: randomUUID(),
-    kind: { case: "stop", value: { sessionId: session.sessionId, grace: { seconds: BigInt(orphanStopGraceMs / 1000), nanos: 0 } } },
-  });
-  const what = `stopping the agent of session ${session.sessionId}, acknowledged after its launch deadline`;
-  try {
-    const sent = await deps.sender.send(session.machineId, command, {
-      sessionId: session.sessionId,
-      kind: "stop",
-      timeoutMs: orphanStopGraceMs + 10_000,
-      timeoutMessage: `machine ${session.machineId} did not confirm the stop in time`,
-    });
-    if (!sent) {
-      deps.log(`${what}: machine ${session.machineId} went offline; the daemon gets the stop when it reconnects`);
-      return;
-    }
-    sent.ack.then(
-      (answer) => {
-        if (answer.status !== "ok") deps.log(`${what}: the daemon answered ${answer.status}`);
-      },
-      (error: unknown) => deps.log(what, error),
-    );
-  } catch (error) {
-    deps.log(what, error);
+    await stopOrphan(deps, session, "acknowledged after its launch deadline");
   }
 }

@@ -1,4 +1,5 @@
 import type { JsonObject } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { LaunchWorkspaceSessionRequest } from "../../gen/workspaces/v1/launch_pb.js";
 import type { StopResult } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import type { Principal } from "../auth/principal.js";
@@ -10,6 +11,7 @@ import { type AcceptedLaunch, acceptLaunch } from "./accept-launch.js";
 import { acknowledgeCommand } from "./acknowledge-command.js";
 import { createCommandSender } from "./create-command-sender.js";
 import { createIdempotencyKeys } from "./create-idempotency-keys.js";
+import { createLaunchReconciler, type LaunchReconciler } from "./create-launch-reconciler.js";
 import { dispatchLaunch } from "./dispatch-launch.js";
 import { followLaunch } from "./follow-launch.js";
 import type { LaunchResult } from "./launch-result.js";
@@ -22,6 +24,12 @@ export interface LauncherOptions {
   lifecycle: SessionLifecycle;
   /** How long a launch waits for the daemon's acknowledgement, never past the caller's deadline. Default 15 000 ms. */
   launchDeadlineMs?: number;
+  /**
+   * The shortest caller deadline a launch accepts: one that cannot cover the
+   * round trip to the daemon is refused with `deadline_exceeded` before
+   * anything is stored or pushed. Default 100 ms.
+   */
+  minLaunchMs?: number;
   /** How long a stop waits, past its grace, for the daemon's answer and then the final state. Default 10 000 ms. */
   stopSettleMs?: number;
   /** Where failures nobody else hears of are reported (a key that could not be released). Default: stderr. */
@@ -61,6 +69,8 @@ export interface Launcher {
   ): Promise<{ session: SessionRecord; events: AsyncIterable<SessionEventRecord> }>;
   stop(session: SessionRecord, options: { graceMs: number; signal: AbortSignal }): Promise<{ result: StopResult; session: SessionRecord }>;
   acknowledge(machineId: string, ack: { commandId: string; status: string; payload: JsonObject }, signal: AbortSignal): Promise<void>;
+  /** Settles what crashed servers left unsettled, and stops orphaned agents of reconnecting daemons. */
+  reconciler: LaunchReconciler;
 }
 
 export function createLauncher(options: LauncherOptions): Launcher {
@@ -72,8 +82,18 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const acceptDeps = { store, hub, events, keys, now };
   const dispatchDeps = { store, sender, lifecycle, keys, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
   const stopDeps = { store, hub, events, sender, settleMs: options.stopSettleMs ?? 10_000 };
+  const reconciler = createLaunchReconciler({ store, lifecycle, keys, sender, log, now, launchDeadlineMs: dispatchDeps.launchDeadlineMs });
+
+  const minLaunchMs = options.minLaunchMs ?? 100;
 
   function accept(principal: Principal & { kind: "api" }, request: LaunchWorkspaceSessionRequest, call: LaunchCallOptions) {
+    if (call.timeoutMs !== undefined && call.timeoutMs < minLaunchMs) {
+      const left = Math.max(0, Math.floor(call.timeoutMs));
+      throw new ConnectError(
+        `the caller's deadline (${left} ms left) cannot cover a launch's round trip to the daemon (at least ${minLaunchMs} ms)`,
+        Code.DeadlineExceeded,
+      );
+    }
     return acceptLaunch(acceptDeps, principal, request, {
       signal: call.signal,
       ...(call.idempotencyKey !== undefined ? { idempotencyKey: call.idempotencyKey } : {}),
@@ -94,6 +114,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
     stop(session, call) {
       return stopSession(stopDeps, session, call);
     },
+    reconciler,
     acknowledge(machineId, ack, signal) {
       return acknowledgeCommand({ store, hub, lifecycle, sender, log, now }, machineId, ack, signal);
     },

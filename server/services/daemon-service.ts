@@ -46,6 +46,9 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
         machineId,
         req.runningSessions.map((s) => ({ sessionId: s.sessionId, pid: s.pid, agentSessionId: s.agentSessionId })),
       );
+      // Agents the daemon still runs for sessions that ended here (answered with an error, say) are stopped:
+      // the stops are recorded now and delivered on this stream as soon as it opens.
+      await launcher.reconciler.reconcileMachine(machineId, req.runningSessions);
       yield* stream;
     },
 

@@ -51,6 +51,8 @@ export interface Store {
   updateSession(sessionId: string, patch: SessionPatch, signal?: AbortSignal): Promise<SessionRecord | undefined>;
   /** Sessions of a workspace, newest first (create time, then id), after the cursor. */
   listSessions(query: SessionQuery, signal?: AbortSignal): Promise<SessionRecord[]>;
+  /** Sessions in one of `states` not updated since `updatedBefore`, oldest first, at most `limit`: what the reconciler settles. */
+  listStaleSessions(states: readonly SessionStateName[], updatedBefore: number, limit: number): Promise<SessionRecord[]>;
   /** Sessions on a machine whose state is one of `states`. */
   listSessionsOnMachine(machineId: string, states: readonly SessionStateName[], signal?: AbortSignal): Promise<SessionRecord[]>;
 
@@ -74,6 +76,8 @@ export interface Store {
    * their deadline, oldest first: what a reconnecting daemon gets again.
    */
   listPendingCommands(machineId: string, now: number, signal?: AbortSignal): Promise<CommandRecord[]>;
+  /** Commands of every machine still unacknowledged past their deadline, oldest first, at most `limit`. */
+  listOverdueCommands(now: number, limit: number): Promise<CommandRecord[]>;
   /**
    * Records the acknowledgement of a command. The first one wins; a repeat is
    * harmless. Returns the command as stored, with `first` telling whether this
@@ -89,6 +93,10 @@ export interface Store {
    */
   claimIdempotencyKey(init: { tokenId: string; key: string; sessionId: string; requestHash: string; now: number }):
     Promise<IdempotencyRecord | undefined>;
+  /** Records which session a claimed key launched, so a key whose call never settled can be settled from it. */
+  bindIdempotencyKey(tokenId: string, key: string, sessionId: string): Promise<void>;
+  /** Keys claimed before `createdBefore` whose call never stored an outcome, oldest first, at most `limit`. */
+  listUnfinishedIdempotencyKeys(createdBefore: number, limit: number): Promise<IdempotencyRecord[]>;
   /** Stores the final outcome of an idempotent call. */
   completeIdempotencyKey(tokenId: string, key: string, outcome: IdempotentOutcome): Promise<void>;
   /**

@@ -142,4 +142,29 @@ describe("createApp", () => {
     expect(error.code).toBe(Code.Internal);
     expect(env.logged.length).toBeGreaterThan(0);
   });
+
+  it("fails a launch with unavailable at once when its daemon's stream drops before the ack, and never pushes it again", async () => {
+    env = await createInProcessApp({ launchDeadlineMs: 10_000 });
+    const daemon = await env.daemon();
+    const started = Date.now();
+    const launching = errorOf(env.sessions.launchWorkspaceSession(request(), { headers: env.headers() }));
+    const command = await daemon.nextCommand();
+    await daemon.stop();
+    const error = await launching;
+    expect(error.code).toBe(Code.Unavailable);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const sessionId = command.kind.case === "launch" ? command.kind.value.sessionId : "";
+    expect((await env.store.getSessionById(sessionId))?.state).toBe("failed");
+    expect(await env.store.listPendingCommands("m1", Date.now())).toEqual([]);
+  });
+
+  it("refuses with deadline_exceeded, storing nothing, a launch whose caller deadline cannot cover the round trip", async () => {
+    env = await createInProcessApp();
+    await env.daemon({ autoAck: () => ({ status: "ok", payload: {} }) });
+    for (const timeoutMs of [1, 50]) {
+      const error = await errorOf(env.sessions.launchWorkspaceSession(request(), { headers: env.headers(), timeoutMs }));
+      expect(error.code).toBe(Code.DeadlineExceeded);
+    }
+    expect(await env.store.listSessions({ workspaceId: "ws", limit: 10 })).toEqual([]);
+  });
 });

@@ -230,6 +230,24 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       await run.rows("idempotency key", undefined, sql.completeIdempotencyKey(jsonb(outcome), tokenId, key));
     },
 
+    async bindIdempotencyKey(tokenId, key, sessionId) {
+      await run.rows("idempotency key", undefined, sql.bindIdempotencyKey(sessionId, tokenId, key));
+    },
+
+    async listUnfinishedIdempotencyKeys(createdBefore, limit) {
+      const rows = await run.rows<IdempotencyRow>("idempotency key", undefined, sql.listUnfinishedIdempotencyKeys(createdBefore, limit));
+      return rows.map(idempotencyFromRow);
+    },
+
+    async listOverdueCommands(now, limit) {
+      return (await run.rows<CommandRow>("command", undefined, sql.listOverdueCommands(now, limit))).map(commandFromRow);
+    },
+
+    async listStaleSessions(states, updatedBefore, limit) {
+      const rows = await run.rows<SessionRow>("session", undefined, sql.listStaleSessions([...states], updatedBefore, limit));
+      return rows.map(sessionFromRow);
+    },
+
     async releaseIdempotencyKey(tokenId, key) {
       await run.rows("idempotency key", undefined, sql.releaseIdempotencyKey(tokenId, key));
     },

@@ -203,6 +203,19 @@ export const postgresStatements = {
     "complete_idempotency_key",
     "UPDATE idempotency_keys SET outcome = $1::jsonb WHERE token_id = $2 AND key = $3",
   ),
+  bindIdempotencyKey: statement("bind_idempotency_key", "UPDATE idempotency_keys SET session_id = $1 WHERE token_id = $2 AND key = $3"),
+  listUnfinishedIdempotencyKeys: statement(
+    "list_unfinished_idempotency_keys",
+    `SELECT ${keyColumns} FROM idempotency_keys WHERE outcome IS NULL AND created_at < $1 ORDER BY created_at, token_id, key LIMIT $2`,
+  ),
+  listOverdueCommands: statement(
+    "list_overdue_commands",
+    `SELECT ${commandColumns} FROM commands WHERE ack_status = '' AND deadline_at IS NOT NULL AND deadline_at < $1 ORDER BY created_at, command_id LIMIT $2`,
+  ),
+  listStaleSessions: statement(
+    "list_stale_sessions",
+    `SELECT ${sessionColumns} FROM sessions WHERE state = ANY($1::text[]) AND updated_at < $2 ORDER BY updated_at, session_id LIMIT $3`,
+  ),
   releaseIdempotencyKey: statement(
     "release_idempotency_key",
     "DELETE FROM idempotency_keys WHERE token_id = $1 AND key = $2 AND outcome IS NULL",

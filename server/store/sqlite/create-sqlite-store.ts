@@ -8,6 +8,7 @@ import {
   acknowledgementJson,
   commandBytes,
   commandFromRow,
+  idempotencyFromRow,
   machineFromRow,
   outcomeJson,
   patchToParams,
@@ -36,6 +37,11 @@ export interface SqliteStoreOptions {
  * `canceled` when the given signal was already aborted. Call `migrate()`
  * before anything else (`openStore` does).
  */
+/** `map(row)`, or undefined when there is no row. */
+function maybe<R, T>(row: R | undefined, map: (row: R) => T): T | undefined {
+  return row === undefined ? undefined : map(row);
+}
+
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const memory = options.path === ":memory:" || options.path === "";
   if (!memory) mkdirSync(dirname(options.path), { recursive: true });
@@ -94,10 +100,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async getWorkspace(workspaceId, signal) {
-      return run("workspace", signal, (s) => {
-        const row = s.getWorkspace.get(workspaceId);
-        return row && workspaceFromRow(row);
-      });
+      return run("workspace", signal, (s) => maybe(s.getWorkspace.get(workspaceId), workspaceFromRow));
     },
 
     async listWorkspaces() {
@@ -111,10 +114,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async getMachine(machineId, signal) {
-      return run("machine", signal, (s) => {
-        const row = s.getMachine.get(machineId);
-        return row && machineFromRow(row);
-      });
+      return run("machine", signal, (s) => maybe(s.getMachine.get(machineId), machineFromRow));
     },
 
     async listMachines(workspaceIds, signal) {
@@ -170,24 +170,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async getSession(workspaceId, sessionId, signal) {
-      return run("session", signal, (s) => {
-        const row = s.getSession.get(sessionId, workspaceId);
-        return row && sessionFromRow(row);
-      });
+      return run("session", signal, (s) => maybe(s.getSession.get(sessionId, workspaceId), sessionFromRow));
     },
 
     async getSessionById(sessionId, signal) {
-      return run("session", signal, (s) => {
-        const row = s.getSessionById.get(sessionId);
-        return row && sessionFromRow(row);
-      });
+      return run("session", signal, (s) => maybe(s.getSessionById.get(sessionId), sessionFromRow));
     },
 
     async updateSession(sessionId, patch, signal) {
-      return run("session", signal, (s) => {
-        const row = s.updateSession.get(patchToParams(sessionId, patch));
-        return row && sessionFromRow(row);
-      });
+      return run("session", signal, (s) => maybe(s.updateSession.get(patchToParams(sessionId, patch)), sessionFromRow));
     },
 
     async listSessions(query, signal) {
@@ -245,10 +236,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async getCommand(commandId, signal) {
-      return run("command", signal, (s) => {
-        const row = s.getCommand.get(commandId);
-        return row && commandFromRow(row);
-      });
+      return run("command", signal, (s) => maybe(s.getCommand.get(commandId), commandFromRow));
     },
 
     async expireCommand(commandId, now) {
@@ -275,6 +263,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       run("idempotency key", undefined, (s) => {
         s.completeIdempotencyKey.run(outcomeJson(outcome), tokenId, key);
       });
+    },
+
+    async bindIdempotencyKey(tokenId, key, sessionId) {
+      run("idempotency key", undefined, (s) => void s.bindIdempotencyKey.run(sessionId, tokenId, key));
+    },
+
+    async listUnfinishedIdempotencyKeys(createdBefore, limit) {
+      return run("idempotency key", undefined, (s) => s.listUnfinishedIdempotencyKeys.all(createdBefore, limit).map(idempotencyFromRow));
+    },
+
+    async listOverdueCommands(now, limit) {
+      return run("command", undefined, (s) => s.listOverdueCommands.all(now, limit).map(commandFromRow));
+    },
+
+    async listStaleSessions(states, updatedBefore, limit) {
+      return run("session", undefined, (s) => s.listStaleSessions.all(JSON.stringify(states), updatedBefore, limit).map(sessionFromRow));
     },
 
     async releaseIdempotencyKey(tokenId, key) {

@@ -159,6 +159,18 @@ export function prepareSqliteStatements(db: Database.Database) {
     completeIdempotencyKey: db.prepare<[string, string, string]>(
       "UPDATE idempotency_keys SET response_json = ? WHERE token_id = ? AND key = ?",
     ),
+    bindIdempotencyKey: db.prepare<[string, string, string]>(
+      "UPDATE idempotency_keys SET session_id = ? WHERE token_id = ? AND key = ?",
+    ),
+    listUnfinishedIdempotencyKeys: db.prepare<[number, number], IdempotencyRow>(
+      "SELECT * FROM idempotency_keys WHERE response_json = '' AND created_at < ? ORDER BY created_at, token_id, key LIMIT ?",
+    ),
+    listOverdueCommands: db.prepare<[number, number], CommandRow>(
+      "SELECT * FROM commands WHERE ack_status = '' AND deadline_at IS NOT NULL AND deadline_at < ? ORDER BY created_at, command_id LIMIT ?",
+    ),
+    listStaleSessions: db.prepare<[string, number, number], SessionRow>(
+      "SELECT * FROM sessions WHERE state IN (SELECT value FROM json_each(?)) AND updated_at < ? ORDER BY updated_at, session_id LIMIT ?",
+    ),
     releaseIdempotencyKey: db.prepare<[string, string]>(
       "DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND response_json = ''",
     ),

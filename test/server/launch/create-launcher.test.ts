@@ -45,8 +45,8 @@ describe("createLauncher", () => {
     room.daemon();
     const error = await expectCode(launcherOf(room, { launchDeadlineMs: 20 }).launch(room.principal, launchRequest(), call()), Code.DeadlineExceeded);
     expect(error.rawMessage).toContain("within 20 ms");
-    const bounded = await expectCode(launcherOf(room).launch(room.principal, launchRequest(), call({ timeoutMs: 25 })), Code.DeadlineExceeded);
-    expect(bounded.rawMessage).toContain("within 25 ms");
+    const bounded = await expectCode(launcherOf(room).launch(room.principal, launchRequest(), call({ timeoutMs: 120 })), Code.DeadlineExceeded);
+    expect(bounded.rawMessage).toContain("within 120 ms");
   });
 
   it("stamps sessions with its clock", async () => {

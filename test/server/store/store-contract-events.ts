@@ -126,6 +126,43 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
     });
   });
 
+  describe("what the reconciler reads", () => {
+    it("lists commands unacknowledged past their deadline, oldest first, up to the limit", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      await store.createCommand(command("late-2", { now: 20, deadlineAt: 100 }));
+      await store.createCommand(command("late-1", { now: 10, deadlineAt: 100 }));
+      await store.createCommand(command("in-time", { now: 10, deadlineAt: 1_000 }));
+      await store.createCommand(command("no-deadline", { now: 10, deadlineAt: undefined }));
+      await store.createCommand(command("acked", { now: 10, deadlineAt: 100 }));
+      await store.recordAck({ commandId: "acked", machineId: "m-1", status: "ok", payload: {}, now: 50 });
+      expect((await store.listOverdueCommands(500, 10)).map((c) => c.commandId)).toEqual(["late-1", "late-2"]);
+      expect((await store.listOverdueCommands(500, 1)).map((c) => c.commandId)).toEqual(["late-1"]);
+    });
+
+    it("lists sessions in given states not updated since a time, oldest first", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "old", state: "dispatched", updatedAt: 10 }));
+      await store.createSession(session({ sessionId: "older", state: "pending", updatedAt: 5 }));
+      await store.createSession(session({ sessionId: "recent", state: "pending", updatedAt: 900 }));
+      await store.createSession(session({ sessionId: "done", state: "exited", updatedAt: 1 }));
+      const stale = await store.listStaleSessions(["pending", "dispatched"], 100, 10);
+      expect(stale.map((s) => s.sessionId)).toEqual(["older", "old"]);
+      expect(await store.listStaleSessions([], 100, 10)).toEqual([]);
+    });
+
+    it("binds a key to its session and lists keys whose call never stored an outcome", async () => {
+      const store = getStore();
+      for (const [key, now] of [["a", 10], ["b", 20], ["new", 900]] as const) {
+        await store.claimIdempotencyKey({ tokenId: "t-1", key, sessionId: "", requestHash: "h", now });
+      }
+      await store.bindIdempotencyKey("t-1", "a", "s-1");
+      await store.completeIdempotencyKey("t-1", "b", { error: { code: Code.Unavailable, message: "offline" } });
+      const unfinished = await store.listUnfinishedIdempotencyKeys(100, 10);
+      expect(unfinished).toEqual([{ tokenId: "t-1", key: "a", sessionId: "s-1", requestHash: "h", outcome: undefined, createdAt: 10 }]);
+    });
+  });
+
   describe("idempotency keys", () => {
     it("claims a key once, then returns the entry and its stored response", async () => {
       const store = getStore();
