@@ -20,6 +20,9 @@ const processSuites = [
   "test/client/daemon/run-daemon-failover.test.ts",
 ];
 
+/** Unit suites that replace modules with `vi.mock`: they need a module cache of their own. */
+const mockingSuites = ["test/server/start-server.test.ts"];
+
 // `npm test` runs every project; `npm run test:unit` only the fast one.
 export default defineConfig({
   test: {
@@ -29,13 +32,18 @@ export default defineConfig({
         test: {
           name: "unit",
           // Worker threads start faster than processes; nothing here spawns or forks.
+          // Files share a worker's module cache, so a suite that mocks modules runs isolated below.
           pool: "threads",
           isolate: false,
           include: ["test/**/*.test.ts"],
-          exclude: processSuites,
+          exclude: [...processSuites, ...mockingSuites],
           testTimeout: 5_000,
           hookTimeout: 5_000,
         },
+      },
+      {
+        extends: true,
+        test: { name: "unit-isolated", pool: "threads", include: mockingSuites, testTimeout: 5_000, hookTimeout: 5_000 },
       },
       {
         // The same end-to-end suites on the other store engine: every stack gets a fresh PostgreSQL schema.

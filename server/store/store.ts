@@ -42,6 +42,8 @@ export interface Store {
   /** Revokes a token by id; false when no live token had that id. */
   revokeToken(tokenId: string, now: number): Promise<boolean>;
   listTokens(): Promise<TokenRecord[]>;
+  /** Of `tokenIds`, those revoked: what ends the open streams of a revoked token. */
+  listRevokedTokens(tokenIds: readonly string[]): Promise<string[]>;
 
   /** Inserts a session; committed when the promise resolves. */
   createSession(session: SessionRecord, signal?: AbortSignal): Promise<void>;

@@ -167,4 +167,23 @@ describe("createApp", () => {
     }
     expect(await env.store.listSessions({ workspaceId: "ws", limit: 10 })).toEqual([]);
   });
+
+  it("ends a revoked machine token's Subscribe and a revoked API token's Watch at once with unauthenticated", async () => {
+    env = await createInProcessApp({ revocationCheckMs: 20 });
+    const daemon = await env.daemon({ autoAck: () => ({ status: "ok", payload: { pid: 3 } }) });
+    const launched = await env.sessions.launchWorkspaceSession(request(), { headers: env.headers() });
+    const sessionId = String(launched.payload?.session_id);
+    const watching = errorOf(
+      (async () => {
+        for await (const _ of env.sessions.watchWorkspaceSession({ workspaceId: "ws", sessionId }, { headers: env.headers() })) {
+          // follows until the token is revoked
+        }
+      })(),
+    );
+    const tokens = await env.store.listTokens();
+    for (const token of tokens) await env.store.revokeToken(token.tokenId, Date.now());
+    expect((await watching).code).toBe(Code.Unauthenticated);
+    await pollUntil(async () => !(await env.app.hub.isOnline("m1")), { what: "the revoked daemon's stream to end" });
+    expect(daemon.commands).toHaveLength(1);
+  });
 });

@@ -135,6 +135,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return (await run.rows("token", undefined, sql.revokeToken(now, tokenId))).length > 0;
     },
 
+    async listRevokedTokens(tokenIds) {
+      if (tokenIds.length === 0) return [];
+      const rows = await run.rows<{ token_id: string }>("token", undefined, sql.listRevokedTokens([...tokenIds]));
+      return rows.map((r) => r.token_id);
+    },
+
     async listTokens() {
       return (await run.rows<TokenRow>("token", undefined, sql.listTokens())).map(tokenFromRow);
     },

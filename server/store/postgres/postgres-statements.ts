@@ -88,6 +88,10 @@ export const postgresStatements = {
     "UPDATE tokens SET revoked_at = $1 WHERE token_id = $2 AND revoked_at IS NULL RETURNING token_id",
   ),
   listTokens: statement("list_tokens", `SELECT ${tokenWithWorkspaces} FROM tokens ORDER BY created_at, token_id`),
+  listRevokedTokens: statement(
+    "list_revoked_tokens",
+    "SELECT token_id FROM tokens WHERE token_id = ANY($1::text[]) AND revoked_at IS NOT NULL ORDER BY token_id",
+  ),
 
   insertSession: statement(
     "insert_session",

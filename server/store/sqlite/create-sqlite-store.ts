@@ -163,6 +163,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       });
     },
 
+    async listRevokedTokens(tokenIds) {
+      return tokenIds.length === 0 ? [] : run("token", undefined, (s) => s.listRevokedTokens.all(JSON.stringify(tokenIds)));
+    },
+
     async createSession(session, signal) {
       run("session", signal, (s) => {
         s.insertSession.run(sessionToRow(session));

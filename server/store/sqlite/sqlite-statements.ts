@@ -75,6 +75,11 @@ export function prepareSqliteStatements(db: Database.Database) {
     revokeToken: db.prepare<[number, string]>(
       "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
     ),
+    listRevokedTokens: db
+      .prepare<[string], string>(
+        "SELECT token_id FROM tokens WHERE token_id IN (SELECT value FROM json_each(?)) AND revoked_at IS NOT NULL ORDER BY token_id",
+      )
+      .pluck(),
     listTokens: db.prepare<[], TokenRow>("SELECT * FROM tokens ORDER BY created_at, token_id"),
 
     insertSession: db.prepare<SessionRow>(
