@@ -1,4 +1,4 @@
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,10 +72,20 @@ export interface App {
   routes: (router: ConnectRouter) => void;
   /** The interceptor chain every protocol runs (error sanitizing, then auth), outermost first. */
   interceptors: Interceptor[];
+  /** What a Connect router serving `routes` needs besides: the interceptors, the body limit and the shutdown signal. */
+  routerOptions: ConnectRouterOptions;
   hub: DaemonHub;
   /** The gRPC health registry; `close()` turns every service NOT_SERVING. */
   health: HealthStatus;
-  /** Ends the daemon streams. The store is the caller's to close. */
+  /**
+   * Shuts down gracefully: health and readiness turn NOT_SERVING, launches in
+   * flight get up to `graceMs` to settle, then every stream (daemons,
+   * watchers) ends with `unavailable` so clients reconnect elsewhere; machines
+   * are not marked offline for it (their daemons come back). Default grace
+   * 3 000 ms. The store and backplane are the caller's to close.
+   */
+  shutdown(options?: { graceMs?: number }): Promise<void>;
+  /** `shutdown` at once: no grace for launches in flight. */
   close(): void;
 }
 
@@ -144,8 +154,15 @@ export function createApp(options: AppOptions): App {
     log,
     ...(options.revocationCheckMs !== undefined ? { intervalMs: options.revocationCheckMs } : {}),
   });
-  const interceptors = [
+  // Aborted at shutdown: every handler's signal follows it, so streams end with its code.
+  const shutdown = new AbortController();
+  const interceptors: Interceptor[] = [
     createErrorSanitizer(log),
+    // Once shut down, a call that still arrives (on a kept-alive connection) is refused, not served.
+    (next) => async (req) => {
+      if (shutdown.signal.aborted) throw shutdown.signal.reason;
+      return next(req);
+    },
     createAuthInterceptor({ store, publicServices: publicServices.map((s) => s.service.typeName) }),
     createRevocationInterceptor(revocations),
   ];
@@ -153,11 +170,12 @@ export function createApp(options: AppOptions): App {
   const routes = (router: ConnectRouter) => {
     for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);
   };
-  const connect = connectNodeAdapter({ routes, interceptors, readMaxBytes });
+  const connect = connectNodeAdapter({ routes, interceptors, readMaxBytes, shutdownSignal: shutdown.signal });
   const rest = createRestHandler({
     services,
     interceptors,
     readMaxBytes,
+    shutdownSignal: shutdown.signal,
     onInternalError: (error, method) => log(`REST ${method.parent.typeName}.${method.name} failed`, error),
   });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
@@ -165,6 +183,26 @@ export function createApp(options: AppOptions): App {
     createOpenApiDocument({ services: services.map((s) => s.service), title: "workspace-sessions", version: "v1" }),
   );
   const page = createStaticHandler({ root: options.webRoot ?? defaultWebRoot });
+
+  let shuttingDown: Promise<void> | undefined;
+  function stopTaking(): void {
+    health.setAll("NOT_SERVING");
+    revocations.close();
+    launcher.reconciler.close();
+  }
+  function endStreams(): void {
+    // The signal first: streams then end with its code, not as if the server had nothing more to say.
+    shutdown.abort(new ConnectError("the server is shutting down; reconnect or retry", Code.Unavailable));
+    hub.close({ offline: false });
+  }
+  function shutdownApp(shutdownOptions: { graceMs?: number } = {}): Promise<void> {
+    shuttingDown ??= (async () => {
+      stopTaking();
+      await launcher.drain(shutdownOptions.graceMs ?? 3_000);
+      endStreams();
+    })();
+    return shuttingDown;
+  }
 
   return {
     // CORS preflights are answered before any RPC handler; then the page and
@@ -175,13 +213,13 @@ export function createApp(options: AppOptions): App {
     },
     routes,
     interceptors,
+    routerOptions: { interceptors, readMaxBytes, shutdownSignal: shutdown.signal },
     hub,
     health,
+    shutdown: shutdownApp,
     close() {
-      health.setAll("NOT_SERVING");
-      revocations.close();
-      launcher.reconciler.close();
-      hub.close();
+      stopTaking();
+      endStreams();
     },
   };
 }

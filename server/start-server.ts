@@ -138,7 +138,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     store,
     close() {
       closed ??= (async () => {
-        startedApp.close();
+        await startedApp.shutdown({ graceMs: closeGraceMs });
         await listener.close({ graceMs: closeGraceMs });
         await backplane.close();
         await store.close();

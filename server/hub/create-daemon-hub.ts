@@ -49,8 +49,12 @@ export interface DaemonHub {
   waitForAck(commandId: string, signal: AbortSignal): Promise<DaemonAck>;
   /** Hands a recorded acknowledgement to whoever waits for it, on this replica or another. */
   deliverAck(commandId: string, ack: DaemonAck): Promise<void>;
-  /** Ends every stream and stops the ping schedule. */
-  close(): void;
+  /**
+   * Ends every stream and stops the ping schedule. With `offline: false` (a
+   * server shutting down) machines are not reported offline: their daemons
+   * come back, here or on another replica. Default `offline: true`.
+   */
+  close(options?: { offline?: boolean }): void;
 }
 
 interface Connection {
@@ -74,6 +78,8 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
   const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
   const connections = new Map<string, Connection>();
   const waiters = new Map<string, Waiter>();
+  /** Set when closing for a shutdown: streams end without taking their machines offline. */
+  let quiet = false;
 
   // One ping schedule for every stream, not a timer per stream.
   const ping = setInterval(() => {
@@ -156,7 +162,7 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
           // No blind waits: a launch whose command went down a stream that is gone fails now.
           const gone = new ConnectError(`machine ${machineId}'s daemon disconnected before acknowledging`, Code.Unavailable);
           for (const commandId of conn.inFlight) waiters.get(commandId)?.reject(gone);
-          if (held && (await backplane.release(machineId))) options.onOffline?.(machineId);
+          if (held && (await backplane.release(machineId)) && !quiet) options.onOffline?.(machineId);
         }
       }
     },
@@ -225,7 +231,8 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
       else await backplane.acked(commandId);
     },
 
-    close() {
+    close(closeOptions = {}) {
+      quiet = closeOptions.offline === false;
       clearInterval(ping);
       for (const conn of connections.values()) conn.queue.close();
     },

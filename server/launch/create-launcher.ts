@@ -69,6 +69,8 @@ export interface Launcher {
   ): Promise<{ session: SessionRecord; events: AsyncIterable<SessionEventRecord> }>;
   stop(session: SessionRecord, options: { graceMs: number; signal: AbortSignal }): Promise<{ result: StopResult; session: SessionRecord }>;
   acknowledge(machineId: string, ack: { commandId: string; status: string; payload: JsonObject }, signal: AbortSignal): Promise<void>;
+  /** Waits until the launches in flight have settled, or `graceMs` has passed. */
+  drain(graceMs: number): Promise<void>;
   /** Settles what crashed servers left unsettled, and stops orphaned agents of reconnecting daemons. */
   reconciler: LaunchReconciler;
 }
@@ -85,6 +87,16 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const reconciler = createLaunchReconciler({ store, lifecycle, keys, sender, log, now, launchDeadlineMs: dispatchDeps.launchDeadlineMs });
 
   const minLaunchMs = options.minLaunchMs ?? 100;
+  const inflight = new Set<Promise<unknown>>();
+  function tracked<T>(promise: Promise<T>): Promise<T> {
+    const settled = promise.then(
+      () => undefined,
+      () => undefined,
+    );
+    inflight.add(settled);
+    void settled.finally(() => inflight.delete(settled));
+    return promise;
+  }
 
   function accept(principal: Principal & { kind: "api" }, request: LaunchWorkspaceSessionRequest, call: LaunchCallOptions) {
     if (call.timeoutMs !== undefined && call.timeoutMs < minLaunchMs) {
@@ -103,11 +115,11 @@ export function createLauncher(options: LauncherOptions): Launcher {
   return {
     async launch(principal, request, call) {
       const launch = await accept(principal, request, call);
-      return dispatchLaunch(dispatchDeps, launch, call);
+      return tracked(dispatchLaunch(dispatchDeps, launch, call));
     },
     async launchAndFollow(principal, request, call) {
       const launch: AcceptedLaunch = await accept(principal, request, call);
-      const dispatched = dispatchLaunch(dispatchDeps, launch, call);
+      const dispatched = tracked(dispatchLaunch(dispatchDeps, launch, call));
       dispatched.catch(() => {}); // followLaunch reports it
       return { session: launch.session, events: followLaunch({ store, events }, launch, dispatched, call.signal) };
     },
@@ -115,6 +127,15 @@ export function createLauncher(options: LauncherOptions): Launcher {
       return stopSession(stopDeps, session, call);
     },
     reconciler,
+    async drain(graceMs) {
+      if (inflight.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([Promise.allSettled([...inflight]), grace]);
+      clearTimeout(timer);
+    },
     acknowledge(machineId, ack, signal) {
       return acknowledgeCommand({ store, hub, lifecycle, sender, log, now }, machineId, ack, signal);
     },

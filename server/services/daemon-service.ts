@@ -50,6 +50,8 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
       // the stops are recorded now and delivered on this stream as soon as it opens.
       await launcher.reconciler.reconcileMachine(machineId, req.runningSessions);
       yield* stream;
+      // Cut short by the server (a shutdown): the daemon learns it must reconnect, possibly elsewhere.
+      if (ctx.signal.aborted) throw ctx.signal.reason;
     },
 
     async acknowledge(req, ctx) {

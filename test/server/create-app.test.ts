@@ -186,4 +186,28 @@ describe("createApp", () => {
     await pollUntil(async () => !(await env.app.hub.isOnline("m1")), { what: "the revoked daemon's stream to end" });
     expect(daemon.commands).toHaveLength(1);
   });
+
+  it("shuts down gracefully: a launch in flight settles, then streams end with unavailable and no machine is marked offline", async () => {
+    env = await createInProcessApp();
+    const daemon = await env.daemon();
+    const launching = env.sessions.launchWorkspaceSession(request(), { headers: env.headers() });
+    const command = await daemon.nextCommand();
+    const sessionId = command.kind.case === "launch" ? command.kind.value.sessionId : "";
+    const seen: SessionEventType[] = [];
+    const watching = errorOf(
+      (async () => {
+        for await (const e of env.sessions.watchWorkspaceSession({ workspaceId: "ws", sessionId }, { headers: env.headers() })) seen.push(e.type);
+      })(),
+    );
+    await pollUntil(() => seen.length >= 2, { what: "the watch to be open" });
+    const down = env.app.shutdown({ graceMs: 5_000 });
+    await daemon.acknowledge(command.commandId, "ok", { pid: 9 });
+    expect((await launching).status).toBe("ok");
+    await down;
+    expect((await watching).code).toBe(Code.Unavailable);
+    expect(seen).toContain(SessionEventType.ACKNOWLEDGED);
+    expect((await env.store.getSessionById(sessionId))?.state).toBe("running");
+    const late = await errorOf(env.sessions.getWorkspaceSession({ workspaceId: "ws", sessionId }, { headers: env.headers() }));
+    expect(late.code).toBe(Code.Unavailable);
+  });
 });

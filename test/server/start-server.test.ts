@@ -44,6 +44,10 @@ vi.mock("../../server/create-app.js", async (importOriginal) => {
           events.push("app close");
           app.close();
         },
+        shutdown(shutdownOptions?: { graceMs?: number }) {
+          events.push("app close");
+          return app.shutdown(shutdownOptions);
+        },
       };
     },
   };

@@ -74,7 +74,7 @@ export async function createInProcessApp(options: InProcessAppOptions = {}): Pro
     webRoot: "/nonexistent",
     ...options,
   });
-  const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
+  const transport = createRouterTransport(app.routes, { router: app.routerOptions });
   const api = generateToken("api");
   await store.createToken({ tokenId: api.tokenId, kind: "api", hashHex: api.hashHex, workspaceIds: [workspaceId], machineId: undefined, now: 1 });
   const daemons: TestDaemon[] = [];

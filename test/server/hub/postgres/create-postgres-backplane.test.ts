@@ -54,7 +54,7 @@ describe.skipIf(postgres.skip)("createPostgresBackplane", () => {
     const store = await openStore(db.url);
     const backplane = await openBackplane(db.url, { leaseMs, log: () => {} });
     const app = createApp({ store, backplane, log: () => {}, webRoot: "/nonexistent", launchDeadlineMs: 2_000 });
-    const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
+    const transport = createRouterTransport(app.routes, { router: app.routerOptions });
     const r: Replica = {
       app,
       store,
