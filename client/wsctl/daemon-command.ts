@@ -27,7 +27,9 @@ Options:
                                finds them, and the journal of the last 10 000 commands (at most 7
                                days old) (env WSCTL_DAEMON_STATE_DIR; default
                                $XDG_STATE_HOME/wsctl/daemon or ~/.local/state/wsctl/daemon)
-  --keep-agents                leave the agents running when the daemon stops; the next daemon adopts them
+  --stop-agents                stop the agents (SIGTERM, then SIGKILL) when the daemon stops; by default
+                               they keep running (what systemctl restart needs) and the next daemon adopts them
+  --keep-agents                the default; accepted for older scripts
 
 Examples:
   wsctl daemon --server http://127.0.0.1:8080 --token wsm_... --workspace-root acme=$HOME/src/acme
@@ -45,6 +47,7 @@ const options = {
   "startup-window-ms": { type: "string" },
   "state-dir": { type: "string" },
   "keep-agents": { type: "boolean", default: false },
+  "stop-agents": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   } satisfies ParseArgsConfig["options"];
 
@@ -106,7 +109,7 @@ export async function runDaemonCommand(args: string[], io: CliIo): Promise<numbe
       version: "0.1.0",
       ...(window !== undefined ? { startupWindowMs: window } : {}),
       stateDir: values["state-dir"] || defaultDaemonStateDir(io.env),
-      keepAgentsOnExit: values["keep-agents"],
+      keepAgentsOnExit: !values["stop-agents"],
       signal: io.signal ?? new AbortController().signal,
       log: (line) => io.stderr(`${line}\n`),
     });

@@ -174,6 +174,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           "300",
           "--state-dir",
           path.join(tmp, "daemon-state"),
+          // Agents outlive a stopped daemon by default; a test's own must not outlive the test.
+          "--stop-agents",
           ...(options.daemonArgs ?? []),
           ...extraArgs,
         ],
