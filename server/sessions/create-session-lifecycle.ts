@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Acknowledgement, SessionPatch, SessionRecord, Store } from "../store/store.js";
 import type { SessionEventBus } from "./create-session-event-bus.js";
 import { nextState, type SessionMove } from "./session-transitions.js";
@@ -60,6 +61,9 @@ export function errorMessageOf(payload: JsonObject): string {
   return "the daemon reported an error";
 }
 
+/** Reads and guarded writes of one move before it gives up: each failed write means another replica moved the session. */
+const maxMoveAttempts = 8;
+
 const reportMoves = { running: "report_running", exited: "report_exited", failed: "report_failed" } as const;
 
 export function createSessionLifecycle(options: SessionLifecycleOptions): SessionLifecycle {
@@ -70,10 +74,13 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
 
   /**
    * The one guard: reads the session's current state, asks the table, and
-   * only then writes the row and the events. Undefined when refused. Moves of
-   * one session are queued, so two of them never both pass the guard on the
-   * same stored state (an exit and a late ack landing together would leave
-   * the session running).
+   * only then writes the row and the events, in one transaction that holds
+   * only while the state is still the one read (`store.moveSession`): two
+   * moves never both pass the guard on the same stored state (an exit and a
+   * late ack landing together would leave the session running), on one
+   * replica or several, and a replica that dies mid-move leaves no row
+   * without its event. Undefined when refused. Moves of one session are
+   * queued in this process, so they rarely have to be decided again.
    */
   function transition(
     sessionId: string,
@@ -100,25 +107,36 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
     patch: Omit<SessionPatch, "state" | "updatedAt">,
     moveEvents: (from: SessionRecord) => MoveEvent[],
   ): Promise<SessionRecord | undefined> {
-    const current = await store.getSessionById(sessionId);
-    if (current === undefined) return undefined;
-    const state = nextState(current.state, move);
-    if (state === undefined) return undefined;
-    const time = now();
-    const updated = (await store.updateSession(sessionId, { ...patch, state, updatedAt: time })) ?? { ...current, state };
-    for (const e of moveEvents(current)) {
-      await events.append({
+    for (let attempt = 1; ; attempt++) {
+      const current = await store.getSessionById(sessionId);
+      if (current === undefined) return undefined;
+      const state = nextState(current.state, move);
+      if (state === undefined) return undefined;
+      const time = now();
+      const moved = await store.moveSession({
         sessionId,
-        type: e.type,
-        state,
-        machineId: current.machineId,
-        acknowledgement: e.acknowledgement,
-        exitCode: e.exitCode,
-        message: e.message ?? "",
-        now: time,
+        from: current.state,
+        patch: { ...patch, state, updatedAt: time },
+        events: moveEvents(current).map((e) => ({
+          sessionId,
+          type: e.type,
+          state,
+          machineId: current.machineId,
+          acknowledgement: e.acknowledgement,
+          exitCode: e.exitCode,
+          message: e.message ?? "",
+          now: time,
+        })),
       });
+      if (moved !== undefined) {
+        for (const record of moved.events) events.publish(record);
+        return moved.session;
+      }
+      // Another replica moved the session between our read and our write: decide again on what it did.
+      if (attempt >= maxMoveAttempts) {
+        throw new ConnectError(`session ${sessionId} kept changing while it was being moved (${move})`, Code.Aborted);
+      }
     }
-    return updated;
   }
 
   return {

@@ -5,9 +5,10 @@ import type { Store, TokenRecord } from "../store.js";
 import { sqliteError, throwIfAborted } from "./sqlite-errors.js";
 import { applySqliteMigrations } from "./sqlite-migrations.js";
 import {
-  acknowledgementJson,
+  appendedEvent,
   commandBytes,
   commandFromRow,
+  eventParams,
   machineFromRow,
   outcomeJson,
   patchToParams,
@@ -216,30 +217,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async appendSessionEvent(event, signal) {
-      return run("session event", signal, (s) => {
-        const inserted = s.appendSessionEvent.get(
-          event.sessionId,
-          event.type,
-          event.state,
-          event.machineId,
-          acknowledgementJson(event.acknowledgement),
-          event.exitCode ?? null,
-          event.message,
-          event.now,
-          event.sessionId,
-        )!;
-        return {
-          sessionId: event.sessionId,
-          sequence: inserted.sequence,
-          type: event.type,
-          state: event.state,
-          machineId: event.machineId,
-          acknowledgement: event.acknowledgement,
-          exitCode: event.exitCode,
-          message: event.message,
-          time: event.now,
-        };
-      });
+      return run("session event", signal, (s) => appendedEvent(event, s.appendSessionEvent.get(...eventParams(event))!.sequence));
+    },
+
+    async moveSession(move, signal) {
+      return run("session", signal, () => tx.moveSession.immediate(move));
     },
 
     async listSessionEvents(sessionId, afterSequence, signal) {

@@ -171,10 +171,10 @@ describe("dispatchLaunch", () => {
     const { room } = await roomAnswering();
     const launch = await room.accept();
     const broken = new ConnectError("database error (session)", Code.Internal);
-    const updateSession = room.store.updateSession.bind(room.store);
-    room.store.updateSession = async (sessionId, patch, signal) => {
-      if (patch.state === "failed") throw broken;
-      return updateSession(sessionId, patch, signal);
+    const moveSession = room.store.moveSession.bind(room.store);
+    room.store.moveSession = async (move, signal) => {
+      if (move.patch.state === "failed") throw broken;
+      return moveSession(move, signal);
     };
     await expectCode(dispatchLaunch(room.dispatchDeps(20), launch, live()), Code.DeadlineExceeded);
     expect(room.logged).toEqual([{ message: `recording the failure of session ${launch.session.sessionId} failed`, error: broken }]);
