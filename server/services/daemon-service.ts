@@ -45,6 +45,7 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
       await lifecycle.machineOnline(
         machineId,
         req.runningSessions.map((s) => ({ sessionId: s.sessionId, pid: s.pid, agentSessionId: s.agentSessionId })),
+        req.endedSessions,
       );
       yield* stream;
     },

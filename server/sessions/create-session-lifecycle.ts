@@ -27,8 +27,16 @@ export interface SessionLifecycle {
   ): Promise<SessionRecord | undefined>;
   /** The machine's daemon disconnected: its live sessions become unknown. */
   machineOffline(machineId: string): Promise<void>;
-  /** The machine's daemon (re)subscribed reporting the sessions it still runs. */
-  machineOnline(machineId: string, running: readonly { sessionId: string; pid: number; agentSessionId: string }[]): Promise<void>;
+  /**
+   * The machine's daemon (re)subscribed reporting the sessions it still runs,
+   * and those whose agent ended with the report still on its way (`ended`):
+   * its other live sessions are gone; those wait for their report.
+   */
+  machineOnline(
+    machineId: string,
+    running: readonly { sessionId: string; pid: number; agentSessionId: string }[],
+    ended?: readonly string[],
+  ): Promise<void>;
 }
 
 export interface SessionLifecycleOptions {
@@ -201,11 +209,13 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
       }
     },
 
-    async machineOnline(machineId, running) {
+    async machineOnline(machineId, running, ended = []) {
       const alive = new Map(running.map((r) => [r.sessionId, r]));
+      const reporting = new Set(ended);
       const gone = "the agent was gone when the daemon reconnected";
       for (const session of await store.listSessionsOnMachine(machineId, ["unknown", "running"])) {
         const r = alive.get(session.sessionId);
+        if (r === undefined && reporting.has(session.sessionId)) continue;
         if (r === undefined) {
           await transition(session.sessionId, "vanish", { errorMessage: gone }, () => [{ type: "failed", message: gone }]);
         } else if (session.state !== "running") {

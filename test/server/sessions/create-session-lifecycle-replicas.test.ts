@@ -53,4 +53,15 @@ describe("createSessionLifecycle", () => {
     expect(await room.lifecycle.dispatched(s)).toBeUndefined();
     expect(await historyOf(room.store, "s-1")).toEqual([[1, "dispatched", "dispatched"]]);
   });
+
+  it("waits for the report of a session whose end is on its way when the daemon resubscribes elsewhere", async () => {
+    const running = await storeSession(room.store, { sessionId: "s-running", state: "running" });
+    const unknown = await storeSession(room.store, { sessionId: "s-unknown", state: "unknown" });
+    await room.lifecycle.machineOnline("m-1", [], ["s-running", "s-unknown"]);
+    expect(await room.store.getSessionById("s-running")).toEqual(running);
+    expect(await room.store.getSessionById("s-unknown")).toEqual(unknown);
+
+    await room.lifecycle.reported(running, { state: "exited", exitCode: 0, message: "", pid: 0 });
+    expect(await historyOf(room.store, "s-running")).toEqual([[1, "exited", "exited"]]);
+  });
 });
