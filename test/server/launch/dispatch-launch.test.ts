@@ -89,6 +89,15 @@ describe("dispatchLaunch", () => {
     expect(await typesOf(room, launch)).toEqual(["accepted", "failed"]);
   });
 
+  it("gives up the command of a launch answered unavailable, so a daemon that subscribes before its deadline does not get it", async () => {
+    const { room, daemon } = await roomAnswering(() => ({ status: "ok", payload: {} }));
+    const launch = await room.accept();
+    await daemon.disconnect();
+    await expectCode(dispatchLaunch(room.dispatchDeps(), launch, live()), Code.Unavailable);
+    expect((await room.store.getCommand(launch.commandId))?.ackStatus).toBe("expired");
+    expect(await room.store.listPendingCommands("m1", Date.now())).toEqual([]);
+  });
+
   it("never waits past the caller's own deadline", async () => {
     const { room } = await roomAnswering();
     const launch = await room.accept();
