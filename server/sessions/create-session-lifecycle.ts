@@ -30,7 +30,9 @@ export interface SessionLifecycle {
   /**
    * The machine's daemon (re)subscribed reporting the sessions it still runs,
    * and those whose agent ended with the report still on its way (`ended`):
-   * its other live sessions are gone; those wait for their report.
+   * its other acknowledged live sessions are gone; those wait for their
+   * report, and one whose launch is still waiting for its acknowledgement
+   * (its stream went down with a replica) for that or its deadline.
    */
   machineOnline(
     machineId: string,
@@ -215,7 +217,8 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
       const gone = "the agent was gone when the daemon reconnected";
       for (const session of await store.listSessionsOnMachine(machineId, ["unknown", "running"])) {
         const r = alive.get(session.sessionId);
-        if (r === undefined && reporting.has(session.sessionId)) continue;
+        // Not lost: its end is on its way, or its launch is not yet acknowledged (the ack or the deadline settles it).
+        if (r === undefined && (reporting.has(session.sessionId) || session.acknowledgement === undefined)) continue;
         if (r === undefined) {
           await transition(session.sessionId, "vanish", { errorMessage: gone }, () => [{ type: "failed", message: gone }]);
         } else if (session.state !== "running") {

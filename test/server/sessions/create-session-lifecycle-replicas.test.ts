@@ -64,4 +64,14 @@ describe("createSessionLifecycle", () => {
     await room.lifecycle.reported(running, { state: "exited", exitCode: 0, message: "", pid: 0 });
     expect(await historyOf(room.store, "s-running")).toEqual([[1, "exited", "exited"]]);
   });
+
+  it("leaves a session whose launch is not yet acknowledged to that launch when the daemon resubscribes", async () => {
+    // Dispatched, then unknown when its replica shut down and took the daemon's stream with it.
+    const s = await storeSession(room.store, { sessionId: "s-1", state: "unknown" });
+    await room.lifecycle.machineOnline("m-1", []);
+    expect(await room.store.getSessionById("s-1")).toEqual(s);
+
+    await room.lifecycle.acknowledged(s, okAck);
+    expect(await historyOf(room.store, "s-1")).toEqual([[1, "acknowledged", "running"]]);
+  });
 });

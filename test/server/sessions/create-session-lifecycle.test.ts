@@ -257,9 +257,9 @@ describe("createSessionLifecycle", () => {
       expect(await row()).toMatchObject({ state: "running", pid: 11 });
     });
 
-    it("fails the unknown and running sessions the daemon no longer runs", async () => {
-      await storeSession(room.store, { sessionId: "s-unknown", state: "unknown" });
-      await storeSession(room.store, { sessionId: "s-running", state: "running" });
+    it("fails the acknowledged unknown and running sessions the daemon no longer runs", async () => {
+      await storeSession(room.store, { sessionId: "s-unknown", state: "unknown", acknowledgement: okAck });
+      await storeSession(room.store, { sessionId: "s-running", state: "running", acknowledgement: okAck });
       await room.lifecycle.machineOnline("m-1", []);
       const gone = "the agent was gone when the daemon reconnected";
       for (const id of ["s-unknown", "s-running"]) {
