@@ -90,7 +90,7 @@ export async function startReplicas(options: ReplicasOptions): Promise<Replicas>
 
   const started = await Promise.all(
     Array.from({ length: options.replicas }, () =>
-      spawnServe(database, ["--launch-deadline-ms", String(options.launchDeadlineMs ?? 5000), "--keepalive-ms", "1000"]),
+      spawnServe(database, ["--launch-deadline-ms", String(options.launchDeadlineMs ?? 5000), "--keepalive-ms", "1000", "--lease-ms", "3000"]),
     ),
   );
   const servers = started.map((s) => s.server);
