@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 /**
  * Suites that start real processes: servers, daemons, stand-in agents, git,
@@ -52,6 +52,8 @@ export default defineConfig({
           name: "e2e-postgres",
           pool: "forks",
           include: ["test/e2e/**/*.test.ts"],
+          // Runs on PostgreSQL in any project: once, under e2e, is enough.
+          exclude: [...configDefaults.exclude, "test/e2e/replicas.test.ts"],
           env: { WSCTL_TEST_ENGINE: "postgres" },
           testTimeout: 30_000,
           hookTimeout: 30_000,

@@ -54,6 +54,8 @@ export interface CommandDispatcher {
   reportEnded(entry: AgentEntry): void;
   /** Stops watching: later exits are neither reported nor recorded (the daemon leaves its agents running). */
   abandon(): void;
+  /** Sessions whose agent ended and whose end the server has not yet taken: SubscribeRequest.ended_sessions. */
+  unreportedEnds(): string[];
 }
 
 /** Message of an agent that ended while no daemon was watching it. */
@@ -72,6 +74,8 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
   // The agents an earlier run left, adopted or ended, to answer the launches it never finished.
   const adoptedAgents = new Map<string, AgentRecord>();
   const endedAgents = new Map<string, AgentEntry>();
+  // Ends recorded but not yet delivered (the report is retrying, or kept for the next subscription).
+  const unreported = new Set<string>();
   let abandoned = false;
 
   const track = (set: Set<Promise<void>>, task: Promise<void>) => {
@@ -91,6 +95,8 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
   }
 
   async function watch(sessionId: string, record: AgentRecord, reportRunning: boolean): Promise<void> {
+    // From the moment the agent leaves the table (even while `running` is still being reported) until the server has its end.
+    const delivered = record.agent.exited.then(() => reported(sessionId));
     if (reportRunning) await reports.send({ sessionId, state: SessionState.RUNNING, pid: record.agent.pid });
     const exit = await record.agent.exited;
     if (abandoned) return;
@@ -102,7 +108,16 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
     } catch (error) {
       log(`daemon: session ${sessionId}: could not record the agent's end: ${(error as Error).message}`);
     }
-    await reports.send(toReport(sessionId, end), () => registry.remove(sessionId, { logs: true }));
+    await reports.send(toReport(sessionId, end), await delivered);
+  }
+
+  /** Marks the end of `sessionId` as on its way; the returned callback, run once the server took it, removes it and its entry. */
+  function reported(sessionId: string): () => Promise<void> {
+    unreported.add(sessionId);
+    return async () => {
+      unreported.delete(sessionId);
+      await registry.remove(sessionId, { logs: true });
+    };
   }
 
   async function run(command: DaemonCommand): Promise<CommandResult> {
@@ -198,11 +213,12 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
       endedAgents.set(entry.session_id, entry);
       const end: RecordedExit = entry.exit ?? { state: "exited", message: endedUnwatchedMessage };
       log(`daemon: session ${entry.session_id}: ${end.message || `agent exited with code ${end.exit_code}`}`);
-      reports.keep(toReport(entry.session_id, end), () => registry.remove(entry.session_id, { logs: true }));
+      reports.keep(toReport(entry.session_id, end), reported(entry.session_id));
     },
     abandon() {
       abandoned = true;
     },
+    unreportedEnds: () => [...unreported],
   };
 }
 

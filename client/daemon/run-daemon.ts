@@ -163,6 +163,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         daemonVersion: options.version ?? "unknown",
         hostname: options.hostname ?? osHostname(),
         runningSessions: agents.running(),
+        // Not lost: their end is reported once the stream is up (kept reports are flushed below).
+        endedSessions: dispatcher.unreportedEnds(),
       };
       // Kept reports go out as soon as the server is reachable again.
       void reports.flush();

@@ -12,11 +12,14 @@ with gRPC health and reflection, the OpenAPI document at /openapi.json and the b
 
 Options:
   --listen HOST:PORT      address to listen on (env WSCTL_LISTEN; default 127.0.0.1:8080; port 0 = any)
-  --database PATH|URL     SQLite file (env WSCTL_DATABASE; default ./data/wsctl.db)
+  --database PATH|URL     SQLite file or postgres:// URL (env WSCTL_DATABASE; default ./data/wsctl.db)
   --tls-cert FILE         PEM certificate; with --tls-key serves TLS with ALPN h2 and http/1.1
   --tls-key FILE          PEM private key
   --launch-deadline-ms N  how long a launch waits for the daemon's acknowledgement (default 15000)
   --keepalive-ms N        keep-alive interval on idle session and daemon streams (default 15000)
+  --lease-ms N            on PostgreSQL: how long this replica's hold on a daemon's stream lasts
+                          unrenewed (renewed every third of it), so others take over within it when
+                          the replica dies (default 6000)
   --cors-origin ORIGIN    let pages from ORIGIN (e.g. https://app.example.com) call the API; repeatable
   --dev                   first-run mode: create workspace "default", machine "local" and tokens
                           (written to data/credentials.json), and run a daemon for "local" rooted
@@ -36,6 +39,7 @@ const options = {
   "tls-key": { type: "string" },
   "launch-deadline-ms": { type: "string" },
   "keepalive-ms": { type: "string" },
+  "lease-ms": { type: "string" },
   "cors-origin": { type: "string", multiple: true, default: [] as string[] },
   dev: { type: "boolean", default: false },
   "claude-bin": { type: "string" },
@@ -79,6 +83,11 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     io.stderr("wsctl serve: --keepalive-ms must be a positive whole number\n");
     return 2;
   }
+  const lease = values["lease-ms"] !== undefined ? Number(values["lease-ms"]) : undefined;
+  if (lease !== undefined && !(Number.isInteger(lease) && lease > 0)) {
+    io.stderr("wsctl serve: --lease-ms must be a positive whole number\n");
+    return 2;
+  }
   for (const origin of values["cors-origin"]) {
     try {
       normalizeOrigin(origin);
@@ -98,6 +107,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       ...(values["tls-cert"] && values["tls-key"] ? { tls: { certPath: values["tls-cert"], keyPath: values["tls-key"] } } : {}),
       ...(deadline !== undefined ? { launchDeadlineMs: deadline } : {}),
       ...(keepalive !== undefined ? { heartbeatMs: keepalive, pingIntervalMs: keepalive } : {}),
+      ...(lease !== undefined ? { leaseMs: lease } : {}),
       corsOrigins: values["cors-origin"],
       log: (message, error) => io.stderr(`wsctl serve: ${message}${error ? `: ${(error as Error)?.stack ?? String(error)}` : ""}\n`),
     });

@@ -90,17 +90,16 @@ async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: numbe
       timeoutMessage: `machine ${machineId} did not acknowledge the launch within ${wait} ms`,
       now,
     });
-    if (!sent) throw new ConnectError(`machine ${machineId} is offline: no daemon is connected`, Code.Unavailable);
+    if (!sent) {
+      // The command is stored: a daemon subscribing before its deadline would get it.
+      // Expire it first, so `unavailable` stays true (unless an acknowledgement already won).
+      return await settle(deps, launch, new ConnectError(`machine ${machineId} is offline: no daemon is connected`, Code.Unavailable));
+    }
     await deps.lifecycle.dispatched(session);
     try {
       return launchResult(session, await sent.ack);
     } catch (error) {
-      // The wait is over; the command's row decides whether the acknowledgement
-      // or the deadline came first. An acknowledgement that won is the answer.
-      const settled = await deps.store.expireCommand(commandId, deps.now());
-      const ack = settled?.command;
-      if (!settled?.expired && ack?.ackPayload !== undefined) return launchResult(session, { status: ack.ackStatus, payload: ack.ackPayload });
-      throw withSessionDetails(ConnectError.from(error), session);
+      return await settle(deps, launch, withSessionDetails(ConnectError.from(error), session));
     }
   } catch (error) {
     const e = ConnectError.from(error);
@@ -111,6 +110,19 @@ async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: numbe
     }
     throw e;
   }
+}
+
+/**
+ * No acknowledgement in time, or no daemon at the push: the command's row decides
+ * whether one came first after all (then it is the answer) or the server
+ * gives up on it now (then `error` is thrown, and a daemon that gets the
+ * command later answers it too late to start anything that is kept).
+ */
+async function settle(deps: DispatchDeps, launch: AcceptedLaunch, error: ConnectError): Promise<LaunchResult> {
+  const settled = await deps.store.expireCommand(launch.commandId, deps.now());
+  const ack = settled?.command;
+  if (!settled?.expired && ack?.ackPayload !== undefined) return launchResult(launch.session, { status: ack.ackStatus, payload: ack.ackPayload });
+  throw error;
 }
 
 /** The error with a `google.rpc.ErrorInfo` naming the session, so a caller told 504 can still find it. */

@@ -45,6 +45,7 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
       await lifecycle.machineOnline(
         machineId,
         req.runningSessions.map((s) => ({ sessionId: s.sessionId, pid: s.pid, agentSessionId: s.agentSessionId })),
+        req.endedSessions,
       );
       // Agents the daemon still runs for sessions that ended here (answered with an error, say) are stopped:
       // the stops are recorded now and delivered on this stream as soon as it opens.

@@ -11,6 +11,8 @@ import type { NewSessionEvent, SessionEventRecord, Store } from "../store/store.
 export interface SessionEventBus {
   /** Stores the event and publishes it; resolves with its sequence and time. */
   append(event: NewSessionEvent, signal?: AbortSignal): Promise<SessionEventRecord>;
+  /** Publishes an event already stored (by `store.moveSession`, with the row it goes with). */
+  publish(record: SessionEventRecord): void;
   /**
    * The session's events after `afterSequence`: first those stored, then live
    * ones, in order, with no gap and no duplicate. Ends when `signal` aborts;
@@ -46,14 +48,20 @@ export function createSessionEventBus(options: SessionEventBusOptions): SessionE
     },
   });
 
+  function publish(record: SessionEventRecord): void {
+    const set = followers.get(record.sessionId);
+    if (set) for (const deliver of set) deliver(record);
+    backplane.appended(record.sessionId, record.sequence).catch((error: unknown) => log(`announcing an event of session ${record.sessionId} failed`, error));
+  }
+
   return {
     async append(event, signal) {
       const record = await store.appendSessionEvent(event, signal);
-      const set = followers.get(event.sessionId);
-      if (set) for (const deliver of set) deliver(record);
-      backplane.appended(event.sessionId, record.sequence).catch((error: unknown) => log(`announcing an event of session ${event.sessionId} failed`, error));
+      publish(record);
       return record;
     },
+
+    publish,
 
     async *follow(sessionId, afterSequence, signal) {
       const live = createAsyncQueue<Delivery>(signal);

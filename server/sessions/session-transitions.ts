@@ -51,8 +51,9 @@ export const sessionTransitions: readonly SessionTransition[] = [
   // The caller was told the launch failed: it stays failed (and its agent is stopped).
   { move: "ack_late", from: ["failed"], to: "same" },
   { move: "report_running", from: ["pending", "dispatched", "running", "unknown"], to: "running" },
-  // An exit after the server gave up (deadline, daemon gone) is still the agent's real end.
-  { move: "report_exited", from: ["pending", "dispatched", "running", "unknown", "failed"], to: "exited" },
+  // Not from `failed`: a session whose launch was answered with an error (or whose agent the
+  // daemon lost) ends there, with one terminal event, even when a stopped agent later exits 0.
+  { move: "report_exited", from: ["pending", "dispatched", "running", "unknown"], to: "exited" },
   { move: "report_failed", from: ["pending", "dispatched", "running", "unknown"], to: "failed" },
   { move: "fail", from: ["pending", "dispatched", "running", "unknown"], to: "failed" },
   { move: "lose", from: ["dispatched", "running"], to: "unknown" },

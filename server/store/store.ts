@@ -60,6 +60,14 @@ export interface Store {
 
   /** Appends an event to a session's history; assigns and returns the next sequence (1, 2, …). */
   appendSessionEvent(event: NewSessionEvent, signal?: AbortSignal): Promise<SessionEventRecord>;
+  /**
+   * Moves a session in one transaction: applies `patch` only while its stored
+   * state is still `from`, and appends `events` to its history. So two
+   * processes that read the same state cannot both move the session, and a
+   * crash leaves the row and its events both written or neither. Undefined,
+   * with nothing written, when the session is gone or no longer in `from`.
+   */
+  moveSession(move: SessionMoveWrite, signal?: AbortSignal): Promise<{ session: SessionRecord; events: SessionEventRecord[] } | undefined>;
   /** A session's events with sequence > afterSequence, in order. */
   listSessionEvents(sessionId: string, afterSequence: number, signal?: AbortSignal): Promise<SessionEventRecord[]>;
 
@@ -190,6 +198,16 @@ export type SessionPatch = Partial<Omit<SessionRecord, "sessionId" | "workspaceI
   acknowledgement?: Acknowledgement | null;
   updatedAt: number;
 };
+
+/** One move of a session, as `moveSession` writes it. */
+export interface SessionMoveWrite {
+  sessionId: string;
+  /** The state the move was decided on: nothing is written unless the session is still in it. */
+  from: SessionStateName;
+  patch: SessionPatch;
+  /** Appended in order, after the row is updated. */
+  events: readonly NewSessionEvent[];
+}
 
 export interface SessionQuery {
   workspaceId: string;

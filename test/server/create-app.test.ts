@@ -128,6 +128,7 @@ describe("createApp", () => {
     // The launch is accepted, then every write of the dispatch fails.
     env.store.createCommand = broken;
     env.store.updateSession = broken;
+    env.store.moveSession = broken;
     env.store.appendSessionEvent = (event, signal) => (event.type === "accepted" ? append(event, signal) : broken());
     const events: { type: SessionEventType; sequence: bigint }[] = [];
     const error = await errorOf(

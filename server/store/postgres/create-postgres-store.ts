@@ -1,7 +1,7 @@
 import { toBinary } from "@bufbuild/protobuf";
 import type pg from "pg";
 import { DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
-import type { Store } from "../store.js";
+import type { SessionEventRecord, Store } from "../store.js";
 import { createPostgresPool, type PostgresPoolOptions } from "./create-postgres-pool.js";
 import { createPostgresRunner, maxAttempts } from "./create-postgres-runner.js";
 import { throwIfAborted } from "../store-errors.js";
@@ -181,6 +181,19 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         sql.appendSessionEvent(...eventToParams(event)),
       );
       return appendedEvent(event, row!.sequence);
+    },
+
+    async moveSession(move, signal) {
+      return run.transaction("session", signal, async (query) => {
+        const [row] = await query<SessionRow>(sql.moveSession(...patchToParams(move.sessionId, move.patch), move.from));
+        if (!row) return undefined;
+        const events: SessionEventRecord[] = [];
+        for (const event of move.events) {
+          const [appended] = await query<{ sequence: string }>(sql.appendSessionEvent(...eventToParams(event)));
+          events.push(appendedEvent(event, appended!.sequence));
+        }
+        return { session: sessionFromRow(row), events };
+      });
     },
 
     async listSessionEvents(sessionId, afterSequence, signal) {

@@ -5,7 +5,8 @@ import type { Statement } from "./create-postgres-runner.js";
  * a named statement (`pg` prepares each once per connection). Columns are
  * listed, never `*`, so a later migration adding a column cannot break the
  * plans a running replica has prepared. Multi-step writes are single
- * statements with data-modifying CTEs: atomic without a transaction.
+ * statements with data-modifying CTEs, atomic without a transaction, but for
+ * `moveSession`, whose events vary in number (one transaction).
  */
 
 const workspaceColumns = "workspace_id, default_machine_id, created_at";
@@ -20,6 +21,14 @@ const sessionColumns =
 const eventColumns = "session_id, sequence, type, state, machine_id, acknowledgement, exit_code, message, created_at";
 const commandColumns = "command_id, machine_id, session_id, kind, command, deadline_at, created_at, ack_status, ack_payload, acked_at";
 const keyColumns = "token_id, key, session_id, request_hash, outcome, created_at";
+/** A session patch, in the order of `patchToParams`: NULL keeps a column; $13 says whether to set the acknowledgement to $14. */
+const setSession = `UPDATE sessions SET machine_id = COALESCE($2, machine_id), state = COALESCE($3, state),
+       provider = COALESCE($4, provider), model = COALESCE($5, model),
+       agent_session_id = COALESCE($6, agent_session_id), work_dir = COALESCE($7, work_dir),
+       branch = COALESCE($8, branch), pid = COALESCE($9, pid), exit_code = COALESCE($10, exit_code),
+       error_message = COALESCE($11, error_message), metadata = COALESCE($12::jsonb, metadata),
+       acknowledgement = CASE WHEN $13::boolean THEN $14::jsonb ELSE acknowledgement END, updated_at = $15
+     WHERE session_id = $1`;
 
 /** A statement named `wsctl_<name>`, bound to the values it is called with. */
 function statement(name: string, text: string): (...values: unknown[]) => Statement {
@@ -102,17 +111,10 @@ export const postgresStatements = {
     `SELECT ${sessionColumns} FROM sessions WHERE session_id = $1 AND workspace_id = $2`,
   ),
   getSessionById: statement("get_session_by_id", `SELECT ${sessionColumns} FROM sessions WHERE session_id = $1`),
-  /** The values of `patchToParams`: NULL keeps a column; $13 says whether to set the acknowledgement to $14. */
-  updateSession: statement(
-    "update_session",
-    `UPDATE sessions SET machine_id = COALESCE($2, machine_id), state = COALESCE($3, state),
-       provider = COALESCE($4, provider), model = COALESCE($5, model),
-       agent_session_id = COALESCE($6, agent_session_id), work_dir = COALESCE($7, work_dir),
-       branch = COALESCE($8, branch), pid = COALESCE($9, pid), exit_code = COALESCE($10, exit_code),
-       error_message = COALESCE($11, error_message), metadata = COALESCE($12::jsonb, metadata),
-       acknowledgement = CASE WHEN $13::boolean THEN $14::jsonb ELSE acknowledgement END, updated_at = $15
-     WHERE session_id = $1 RETURNING ${sessionColumns}`,
-  ),
+  /** The values of `patchToParams`. */
+  updateSession: statement("update_session", `${setSession} RETURNING ${sessionColumns}`),
+  /** `updateSession`'s values, then $16: only while the session is in that state. */
+  moveSession: statement("move_session", `${setSession} AND state = $16 RETURNING ${sessionColumns}`),
   /** One statement per combination of filters, so each plan walks the index instead of testing optional values. */
   listSessions(filter: SessionListFilter): Statement {
     const values: unknown[] = [filter.workspaceId];

@@ -5,9 +5,10 @@ import type { Store, TokenRecord } from "../store.js";
 import { sqliteError, throwIfAborted } from "./sqlite-errors.js";
 import { applySqliteMigrations } from "./sqlite-migrations.js";
 import {
-  acknowledgementJson,
+  appendedEvent,
   commandBytes,
   commandFromRow,
+  eventParams,
   idempotencyFromRow,
   machineFromRow,
   outcomeJson,
@@ -211,21 +212,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async appendSessionEvent(event, signal) {
-      return run("session event", signal, (s) => {
-        const inserted = s.appendSessionEvent.get(
-          event.sessionId,
-          event.type,
-          event.state,
-          event.machineId,
-          acknowledgementJson(event.acknowledgement),
-          event.exitCode ?? null,
-          event.message,
-          event.now,
-          event.sessionId,
-        )!;
-        const { now, ...rest } = event;
-        return { ...rest, sequence: inserted.sequence, time: now };
-      });
+      return run("session event", signal, (s) => appendedEvent(event, s.appendSessionEvent.get(...eventParams(event))!.sequence));
+    },
+
+    async moveSession(move, signal) {
+      return run("session", signal, () => tx.moveSession.immediate(move));
     },
 
     async listSessionEvents(sessionId, afterSequence, signal) {

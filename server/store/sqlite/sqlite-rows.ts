@@ -7,6 +7,7 @@ import type {
   IdempotencyRecord,
   IdempotentOutcome,
   MachineRecord,
+  NewSessionEvent,
   SessionPatch,
   SessionEventRecord,
   SessionRecord,
@@ -263,4 +264,16 @@ export function commandBytes(command: DaemonCommand): Uint8Array {
 /** The payload column of an acknowledged command. */
 export function payloadJson(payload: JsonObject): string {
   return JSON.stringify(payload);
+}
+
+/** The bind values of `appendSessionEvent` (the session id twice: the row's, and whose sequence is counted). */
+export function eventParams(event: NewSessionEvent): [string, string, string, string, string, number | null, string, number, string] {
+  const { sessionId } = event;
+  return [sessionId, event.type, event.state, event.machineId, acknowledgementJson(event.acknowledgement), event.exitCode ?? null, event.message, event.now, sessionId];
+}
+
+/** The record of an appended event, from what was asked and the sequence it got. */
+export function appendedEvent(event: NewSessionEvent, sequence: number): SessionEventRecord {
+  const { now, ...rest } = event;
+  return { ...rest, sequence, time: now };
 }

@@ -24,6 +24,13 @@ const sessionColumns =
   "session_id, workspace_id, machine_id, state, provider, model, agent_session_id, work_dir, branch, pid, " +
   "exit_code, error_message, metadata_json, ack_json, created_at, updated_at";
 
+/** A session patch (`patchToParams`): a NULL value keeps its column. */
+const setSession = `UPDATE sessions SET ${sessionColumns
+  .split(", ")
+  .filter((c) => !["session_id", "workspace_id", "created_at", "updated_at"].includes(c))
+  .map((c) => `${c} = COALESCE(@${c}, ${c})`)
+  .join(", ")}, updated_at = @updated_at WHERE session_id = @session_id`;
+
 /**
  * Every statement the SQLite store runs, prepared once per connection (after
  * migrations, since preparing needs the tables). The `listSessions` variants
@@ -92,13 +99,9 @@ export function prepareSqliteStatements(db: Database.Database) {
       "SELECT * FROM sessions WHERE session_id = ? AND workspace_id = ?",
     ),
     getSessionById: db.prepare<[string], SessionRow>("SELECT * FROM sessions WHERE session_id = ?"),
-    updateSession: db.prepare<SessionPatchParams, SessionRow>(
-      `UPDATE sessions SET ${sessionColumns
-        .split(", ")
-        .filter((c) => !["session_id", "workspace_id", "created_at", "updated_at"].includes(c))
-        .map((c) => `${c} = COALESCE(@${c}, ${c})`)
-        .join(", ")}, updated_at = @updated_at WHERE session_id = @session_id RETURNING *`,
-    ),
+    updateSession: db.prepare<SessionPatchParams, SessionRow>(`${setSession} RETURNING *`),
+    /** `updateSession` only while the session is in `@from_state`. */
+    moveSession: db.prepare<SessionPatchParams & { from_state: string }, SessionRow>(`${setSession} AND state = @from_state RETURNING *`),
     listSessionsOnMachine: db.prepare<[string, string], SessionRow>(
       "SELECT * FROM sessions WHERE machine_id = ? AND state IN (SELECT value FROM json_each(?)) " +
         "ORDER BY created_at, session_id",

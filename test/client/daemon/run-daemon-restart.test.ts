@@ -138,7 +138,7 @@ describe("runDaemon after a restart", () => {
     await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
 
     const second = await startDaemon(stateDir);
-    expect(second.fake.subscribeRequests[0]?.runningSessions).toEqual([]);
+    expect(second.fake.subscribeRequests[0]).toMatchObject({ runningSessions: [], endedSessions: ["s1"] });
     const exited = await second.fake.waitForReport("s1", SessionState.EXITED);
     expect(exited.message).toBe(endedUnwatchedMessage);
     expect(exited.exitCode).toBeUndefined();
@@ -185,7 +185,7 @@ describe("runDaemon after a restart", () => {
     expect(daemon.fake.reports.some((r) => r.sessionId === "s-foreign")).toBe(false);
   });
 
-  it("keeps reports the server could not take and delivers them after reconnecting", async () => {
+  it("keeps reports the server could not take, lists their sessions as ended when subscribing, and delivers them", async () => {
     const stateDir = await newStateDir();
     const daemon = await startDaemon(stateDir, { bins: { claude: bed.agents.exitZero, codex: bed.agents.codex }, startupWindowMs: 10_000 });
     daemon.fake.failReports = true;
@@ -202,6 +202,8 @@ describe("runDaemon after a restart", () => {
     daemon.fake.failReports = false;
     daemon.fake.endStream();
     await daemon.fake.waitForSubscribes(2);
+    // Not running, and not lost either: its end is on its way.
+    expect(daemon.fake.subscribeRequests[1]).toMatchObject({ runningSessions: [], endedSessions: ["s1"] });
     await daemon.fake.waitForReport("s1", SessionState.EXITED);
     expect(daemon.fake.reports.map((r) => [r.sessionId, r.state, r.exitCode])).toEqual([
       ["s1", SessionState.RUNNING, undefined],
@@ -210,7 +212,7 @@ describe("runDaemon after a restart", () => {
     await expect.poll(() => exists(entryFile(stateDir, "s1")), { timeout: 10_000 }).toBe(false);
   });
 
-  it("reports a recorded but undelivered exit, with its code, after a restart", async () => {
+  it("lists a recorded but undelivered exit as ended after a restart, and reports it with its code", async () => {
     const stateDir = await newStateDir();
     const first = await startDaemon(stateDir, { keepAgentsOnExit: true });
     first.fake.failReports = true;

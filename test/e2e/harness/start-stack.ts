@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
@@ -10,9 +9,10 @@ import { createMachine } from "../../../server/admin/create-machine.js";
 import { createMachineToken } from "../../../server/admin/create-machine-token.js";
 import { createWorkspace } from "../../../server/admin/create-workspace.js";
 import { openAdminStore } from "../../../server/admin/open-admin-store.js";
+import { createGitRepo } from "./create-git-repo.js";
 import { pollUntil } from "../../support/poll-until.js";
 import { createTestSchema } from "../../support/postgres-test-database.js";
-import { spawnWsctl, standInAgent, type WsctlProcess } from "./spawn-wsctl.js";
+import { spawnServe, spawnWsctl, standInDaemonArgs, type WsctlProcess } from "./spawn-wsctl.js";
 
 /** Which store engine the e2e suites run on: `sqlite` (a fresh file per stack) or `postgres` (a fresh schema per stack). */
 export const testEngine: "sqlite" | "postgres" = process.env.WSCTL_TEST_ENGINE === "postgres" ? "postgres" : "sqlite";
@@ -91,12 +91,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const repoDir = path.join(tmp, "repo");
   const recordDir = path.join(tmp, "records");
   await mkdir(recordDir);
-  await mkdir(repoDir);
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: repoDir, stdio: "pipe" });
-  git("init", "-q", "-b", "main");
-  await writeFile(path.join(repoDir, "README.md"), "# project\n");
-  git("add", ".");
-  git("-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "initial");
+  await createGitRepo(repoDir);
 
   async function admin(...args: string[]): Promise<string> {
     let out = "";
@@ -117,18 +112,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const machineId = "m1";
   const { apiToken, machineToken } = await seedDatabase(database, workspaceId, machineId);
 
-  const server = spawnWsctl([
-    "serve",
-    "--listen",
-    "127.0.0.1:0",
-    "--database",
-    database,
+  const { server, url } = await spawnServe(database, [
     "--launch-deadline-ms",
     String(options.launchDeadlineMs ?? 5000),
     ...(options.keepaliveMs !== undefined ? ["--keepalive-ms", String(options.keepaliveMs)] : []),
     ...(options.serverArgs ?? []),
   ]);
-  const url = (await server.waitFor(/REST on (https?:\/\/\S+)/))[1]!;
   const caFile = path.join(tmp, "ca.pem");
   if (options.ca) await writeFile(caFile, options.ca);
 
@@ -162,20 +151,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           "daemon",
           "--server",
           url,
-          "--token",
-          machineToken,
-          "--workspace-root",
-          `${workspaceId}=${repoDir}`,
-          "--claude-bin",
-          standInAgent,
-          "--codex-bin",
-          standInAgent,
-          "--startup-window-ms",
-          "300",
-          "--state-dir",
-          path.join(tmp, "daemon-state"),
-          // Agents outlive a stopped daemon by default; a test's own must not outlive the test.
-          "--stop-agents",
+          ...standInDaemonArgs({ token: machineToken, workspaceId, repoDir, stateDir: path.join(tmp, "daemon-state"), startupWindowMs: 300 }),
           ...(options.daemonArgs ?? []),
           ...extraArgs,
         ],

@@ -89,6 +89,15 @@ describe("dispatchLaunch", () => {
     expect(await typesOf(room, launch)).toEqual(["accepted", "failed"]);
   });
 
+  it("gives up the command of a launch answered unavailable, so a daemon that subscribes before its deadline does not get it", async () => {
+    const { room, daemon } = await roomAnswering(() => ({ status: "ok", payload: {} }));
+    const launch = await room.accept();
+    await daemon.disconnect();
+    await expectCode(dispatchLaunch(room.dispatchDeps(), launch, live()), Code.Unavailable);
+    expect((await room.store.getCommand(launch.commandId))?.ackStatus).toBe("expired");
+    expect(await room.store.listPendingCommands("m1", Date.now())).toEqual([]);
+  });
+
   it("never waits past the caller's own deadline", async () => {
     const { room } = await roomAnswering();
     const launch = await room.accept();
@@ -171,10 +180,10 @@ describe("dispatchLaunch", () => {
     const { room } = await roomAnswering();
     const launch = await room.accept();
     const broken = new ConnectError("database error (session)", Code.Internal);
-    const updateSession = room.store.updateSession.bind(room.store);
-    room.store.updateSession = async (sessionId, patch, signal) => {
-      if (patch.state === "failed") throw broken;
-      return updateSession(sessionId, patch, signal);
+    const moveSession = room.store.moveSession.bind(room.store);
+    room.store.moveSession = async (move, signal) => {
+      if (move.patch.state === "failed") throw broken;
+      return moveSession(move, signal);
     };
     await expectCode(dispatchLaunch(room.dispatchDeps(20), launch, live()), Code.DeadlineExceeded);
     expect(room.logged).toEqual([{ message: `recording the failure of session ${launch.session.sessionId} failed`, error: broken }]);

@@ -78,8 +78,9 @@ describe("createDaemonService", () => {
     it("heals the sessions the daemon still runs and fails those it lost", async () => {
       env = await createInProcessApp();
       await appSession(env, { sessionId: "s-alive", state: "unknown", pid: 1 });
-      await appSession(env, { sessionId: "s-lost", state: "unknown" });
-      await appSession(env, { sessionId: "s-running", state: "running" });
+      const acknowledgement = { status: "ok", payload: { pid: 5 } };
+      await appSession(env, { sessionId: "s-lost", state: "unknown", acknowledgement });
+      await appSession(env, { sessionId: "s-running", state: "running", acknowledgement });
       await env.daemon({ runningSessions: [{ sessionId: "s-alive", pid: 77, agentSessionId: "agent-1" }] });
       expect(await env.store.getSessionById("s-alive")).toMatchObject({ state: "running", pid: 77 });
       expect((await env.store.getSessionById("s-lost"))?.state).toBe("failed");

@@ -43,6 +43,18 @@ describe("createSessionEventBus", () => {
     expect((await follower.until(4)).map((e) => e.sequence)).toEqual([1, 2, 3, 4]);
   });
 
+  it("publishes an event stored with its session's row to live followers", async () => {
+    const follower = reader(room.events.follow("s-1", 0, controller.signal));
+    const moved = await room.store.moveSession({
+      sessionId: "s-1",
+      from: "pending",
+      patch: { state: "dispatched", updatedAt: 3 },
+      events: [event("s-1", { type: "dispatched", state: "dispatched" })],
+    });
+    room.events.publish(moved!.events[0]!);
+    expect(steps(await follower.until(1))).toEqual([[1, "dispatched", "dispatched"]]);
+  });
+
   it("starts after the sequence it is given", async () => {
     await storeHistory(room.store, "s-1", [
       ["accepted", "pending"],

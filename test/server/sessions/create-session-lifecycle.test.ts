@@ -184,9 +184,9 @@ describe("createSessionLifecycle", () => {
       expect(await room.store.listSessionEvents("s-1", 0)).toMatchObject([{ sequence: 1, type: "exited", state: "exited", exitCode: 0, message: "done" }]);
     });
 
-    it("records the agent's real exit after the server gave up on it", async () => {
-      const s = await inState("failed");
-      expect(await room.lifecycle.reported(s, { state: "exited", exitCode: 143, message: "", pid: 0 })).toMatchObject({ state: "exited", exitCode: 143 });
+    it("keeps a failed session failed when its stopped agent exits: the caller was told it failed", async () => {
+      const s = await inState("failed", { errorMessage: "machine m-1 did not acknowledge the launch within 5000 ms" });
+      await expectUnchanged(s, room.lifecycle.reported(s, { state: "exited", exitCode: 0, message: "", pid: 0 }));
     });
 
     it("records a failure with its message and code", async () => {
@@ -257,9 +257,9 @@ describe("createSessionLifecycle", () => {
       expect(await row()).toMatchObject({ state: "running", pid: 11 });
     });
 
-    it("fails the unknown and running sessions the daemon no longer runs", async () => {
-      await storeSession(room.store, { sessionId: "s-unknown", state: "unknown" });
-      await storeSession(room.store, { sessionId: "s-running", state: "running" });
+    it("fails the acknowledged unknown and running sessions the daemon no longer runs", async () => {
+      await storeSession(room.store, { sessionId: "s-unknown", state: "unknown", acknowledgement: okAck });
+      await storeSession(room.store, { sessionId: "s-running", state: "running", acknowledgement: okAck });
       await room.lifecycle.machineOnline("m-1", []);
       const gone = "the agent was gone when the daemon reconnected";
       for (const id of ["s-unknown", "s-running"]) {

@@ -37,7 +37,7 @@ const expected: Record<SessionMove, Partial<Record<SessionStateName, SessionStat
   ack_error: { pending: "failed", dispatched: "failed", unknown: "failed", running: "running", exited: "exited", failed: "failed" },
   ack_late: { failed: "failed" },
   report_running: { pending: "running", dispatched: "running", running: "running", unknown: "running" },
-  report_exited: { pending: "exited", dispatched: "exited", running: "exited", unknown: "exited", failed: "exited" },
+  report_exited: { pending: "exited", dispatched: "exited", running: "exited", unknown: "exited" },
   report_failed: { pending: "failed", dispatched: "failed", running: "failed", unknown: "failed" },
   fail: { pending: "failed", dispatched: "failed", running: "failed", unknown: "failed" },
   lose: { dispatched: "unknown", running: "unknown" },
