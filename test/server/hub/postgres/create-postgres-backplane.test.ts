@@ -28,7 +28,8 @@ interface Replica {
   close(): Promise<void>;
 }
 
-describe.skipIf(postgres.skip)("createPostgresBackplane", () => {
+// Three replicas with their pools and listeners in one process: slower than a unit test under load.
+describe.skipIf(postgres.skip)("createPostgresBackplane", { timeout: 20_000 }, () => {
   let db: TestSchema;
   let apiToken: string;
   let machineToken: string;
