@@ -13,6 +13,7 @@ import { createIdempotencyKeys } from "./create-idempotency-keys.js";
 import { dispatchLaunch } from "./dispatch-launch.js";
 import { followLaunch } from "./follow-launch.js";
 import type { LaunchResult } from "./launch-result.js";
+import { type SentMessage, sendSessionMessage } from "./send-session-message.js";
 import { stopSession } from "./stop-session.js";
 
 export interface LauncherOptions {
@@ -60,6 +61,13 @@ export interface Launcher {
     options: LaunchCallOptions,
   ): Promise<{ session: SessionRecord; events: AsyncIterable<SessionEventRecord> }>;
   stop(session: SessionRecord, options: { graceMs: number; signal: AbortSignal }): Promise<{ result: StopResult; session: SessionRecord }>;
+  /** Delivers a follow-up message to the session's running agent (see `send-session-message.ts`). */
+  sendMessage(
+    principal: Principal & { kind: "api" },
+    session: SessionRecord,
+    text: string,
+    options: { idempotencyKey?: string | undefined; signal: AbortSignal },
+  ): Promise<SentMessage>;
   acknowledge(machineId: string, ack: { commandId: string; status: string; payload: JsonObject }, signal: AbortSignal): Promise<void>;
 }
 
@@ -72,6 +80,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const acceptDeps = { store, hub, events, keys, now };
   const dispatchDeps = { store, sender, lifecycle, keys, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
   const stopDeps = { store, hub, events, sender, settleMs: options.stopSettleMs ?? 10_000 };
+  const messageDeps = { store, hub, sender, keys, timeoutMs: options.launchDeadlineMs ?? 15_000 };
 
   function accept(principal: Principal & { kind: "api" }, request: LaunchWorkspaceSessionRequest, call: LaunchCallOptions) {
     return acceptLaunch(acceptDeps, principal, request, {
@@ -93,6 +102,9 @@ export function createLauncher(options: LauncherOptions): Launcher {
     },
     stop(session, call) {
       return stopSession(stopDeps, session, call);
+    },
+    sendMessage(principal, session, text, call) {
+      return sendSessionMessage(messageDeps, principal, session, text, call);
     },
     acknowledge(machineId, ack, signal) {
       return acknowledgeCommand({ store, hub, lifecycle, sender, log, now }, machineId, ack, signal);

@@ -10,13 +10,15 @@ import type { LaunchWorkspaceSessionRequest } from "./launch_pb.js";
 import { file_workspaces_v1_launch } from "./launch_pb.js";
 import type { SessionState } from "./session_pb.js";
 import { file_workspaces_v1_session } from "./session_pb.js";
+import type { TranscriptEntry } from "./transcript_pb.js";
+import { file_workspaces_v1_transcript } from "./transcript_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file workspaces/v1/daemon_service.proto.
  */
 export const file_workspaces_v1_daemon_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJ3b3Jrc3BhY2VzL3YxL2RhZW1vbl9zZXJ2aWNlLnByb3RvEg13b3Jrc3BhY2VzLnYxInUKEFN1YnNjcmliZVJlcXVlc3QSFgoOZGFlbW9uX3ZlcnNpb24YASABKAkSEAoIaG9zdG5hbWUYAiABKAkSNwoQcnVubmluZ19zZXNzaW9ucxgDIAMoCzIdLndvcmtzcGFjZXMudjEuUnVubmluZ1Nlc3Npb24iSwoOUnVubmluZ1Nlc3Npb24SEgoKc2Vzc2lvbl9pZBgBIAEoCRILCgNwaWQYAiABKAUSGAoQYWdlbnRfc2Vzc2lvbl9pZBgDIAEoCSKsAQoNRGFlbW9uQ29tbWFuZBISCgpjb21tYW5kX2lkGAEgASgJEi4KBmxhdW5jaBgCIAEoCzIcLndvcmtzcGFjZXMudjEuTGF1bmNoQ29tbWFuZEgAEioKBHN0b3AYAyABKAsyGi53b3Jrc3BhY2VzLnYxLlN0b3BDb21tYW5kSAASIwoEcGluZxgEIAEoCzITLndvcmtzcGFjZXMudjEuUGluZ0gAQgYKBGtpbmQipgEKDUxhdW5jaENvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSPQoHcmVxdWVzdBgDIAEoCzIsLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSLAoIZGVhZGxpbmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIksKC1N0b3BDb21tYW5kEhIKCnNlc3Npb25faWQYASABKAkSKAoFZ3JhY2UYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iMAoEUGluZxIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJiChJBY2tub3dsZWRnZVJlcXVlc3QSEgoKY29tbWFuZF9pZBgBIAEoCRIOCgZzdGF0dXMYAiABKAkSKAoHcGF5bG9hZBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiFQoTQWNrbm93bGVkZ2VSZXNwb25zZSKfAQoZUmVwb3J0U2Vzc2lvblN0YXRlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEioKBXN0YXRlGAIgASgOMhsud29ya3NwYWNlcy52MS5TZXNzaW9uU3RhdGUSFgoJZXhpdF9jb2RlGAMgASgFSACIAQESDwoHbWVzc2FnZRgEIAEoCRILCgNwaWQYBSABKAVCDAoKX2V4aXRfY29kZSIcChpSZXBvcnRTZXNzaW9uU3RhdGVSZXNwb25zZTKeAgoNRGFlbW9uU2VydmljZRJMCglTdWJzY3JpYmUSHy53b3Jrc3BhY2VzLnYxLlN1YnNjcmliZVJlcXVlc3QaHC53b3Jrc3BhY2VzLnYxLkRhZW1vbkNvbW1hbmQwARJUCgtBY2tub3dsZWRnZRIhLndvcmtzcGFjZXMudjEuQWNrbm93bGVkZ2VSZXF1ZXN0GiIud29ya3NwYWNlcy52MS5BY2tub3dsZWRnZVJlc3BvbnNlEmkKElJlcG9ydFNlc3Npb25TdGF0ZRIoLndvcmtzcGFjZXMudjEuUmVwb3J0U2Vzc2lvblN0YXRlUmVxdWVzdBopLndvcmtzcGFjZXMudjEuUmVwb3J0U2Vzc2lvblN0YXRlUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_session]);
+  fileDesc("CiJ3b3Jrc3BhY2VzL3YxL2RhZW1vbl9zZXJ2aWNlLnByb3RvEg13b3Jrc3BhY2VzLnYxInUKEFN1YnNjcmliZVJlcXVlc3QSFgoOZGFlbW9uX3ZlcnNpb24YASABKAkSEAoIaG9zdG5hbWUYAiABKAkSNwoQcnVubmluZ19zZXNzaW9ucxgDIAMoCzIdLndvcmtzcGFjZXMudjEuUnVubmluZ1Nlc3Npb24iSwoOUnVubmluZ1Nlc3Npb24SEgoKc2Vzc2lvbl9pZBgBIAEoCRILCgNwaWQYAiABKAUSGAoQYWdlbnRfc2Vzc2lvbl9pZBgDIAEoCSLeAQoNRGFlbW9uQ29tbWFuZBISCgpjb21tYW5kX2lkGAEgASgJEi4KBmxhdW5jaBgCIAEoCzIcLndvcmtzcGFjZXMudjEuTGF1bmNoQ29tbWFuZEgAEioKBHN0b3AYAyABKAsyGi53b3Jrc3BhY2VzLnYxLlN0b3BDb21tYW5kSAASIwoEcGluZxgEIAEoCzITLndvcmtzcGFjZXMudjEuUGluZ0gAEjAKB21lc3NhZ2UYBSABKAsyHS53b3Jrc3BhY2VzLnYxLk1lc3NhZ2VDb21tYW5kSABCBgoEa2luZCKmAQoNTGF1bmNoQ29tbWFuZBISCgpzZXNzaW9uX2lkGAEgASgJEhQKDHdvcmtzcGFjZV9pZBgCIAEoCRI9CgdyZXF1ZXN0GAMgASgLMiwud29ya3NwYWNlcy52MS5MYXVuY2hXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBIsCghkZWFkbGluZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSwoLU3RvcENvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIoCgVncmFjZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiIyCg5NZXNzYWdlQ29tbWFuZBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBHRleHQYAiABKAkiMAoEUGluZxIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJiChJBY2tub3dsZWRnZVJlcXVlc3QSEgoKY29tbWFuZF9pZBgBIAEoCRIOCgZzdGF0dXMYAiABKAkSKAoHcGF5bG9hZBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiFQoTQWNrbm93bGVkZ2VSZXNwb25zZSKfAQoZUmVwb3J0U2Vzc2lvblN0YXRlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEioKBXN0YXRlGAIgASgOMhsud29ya3NwYWNlcy52MS5TZXNzaW9uU3RhdGUSFgoJZXhpdF9jb2RlGAMgASgFSACIAQESDwoHbWVzc2FnZRgEIAEoCRILCgNwaWQYBSABKAVCDAoKX2V4aXRfY29kZSIcChpSZXBvcnRTZXNzaW9uU3RhdGVSZXNwb25zZSJzChdBcHBlbmRUcmFuc2NyaXB0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhMKC2Zyb21fb2Zmc2V0GAIgASgEEi8KB2VudHJpZXMYAyADKAsyHi53b3Jrc3BhY2VzLnYxLlRyYW5zY3JpcHRFbnRyeSIvChhBcHBlbmRUcmFuc2NyaXB0UmVzcG9uc2USEwoLbmV4dF9vZmZzZXQYASABKAQygwMKDURhZW1vblNlcnZpY2USTAoJU3Vic2NyaWJlEh8ud29ya3NwYWNlcy52MS5TdWJzY3JpYmVSZXF1ZXN0Ghwud29ya3NwYWNlcy52MS5EYWVtb25Db21tYW5kMAESVAoLQWNrbm93bGVkZ2USIS53b3Jrc3BhY2VzLnYxLkFja25vd2xlZGdlUmVxdWVzdBoiLndvcmtzcGFjZXMudjEuQWNrbm93bGVkZ2VSZXNwb25zZRJpChJSZXBvcnRTZXNzaW9uU3RhdGUSKC53b3Jrc3BhY2VzLnYxLlJlcG9ydFNlc3Npb25TdGF0ZVJlcXVlc3QaKS53b3Jrc3BhY2VzLnYxLlJlcG9ydFNlc3Npb25TdGF0ZVJlc3BvbnNlEmMKEEFwcGVuZFRyYW5zY3JpcHQSJi53b3Jrc3BhY2VzLnYxLkFwcGVuZFRyYW5zY3JpcHRSZXF1ZXN0Gicud29ya3NwYWNlcy52MS5BcHBlbmRUcmFuc2NyaXB0UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_session, file_workspaces_v1_transcript]);
 
 /**
  * SubscribeRequest introduces the daemon.
@@ -131,6 +133,14 @@ export type DaemonCommand = Message<"workspaces.v1.DaemonCommand"> & {
      */
     value: Ping;
     case: "ping";
+  } | {
+    /**
+     * Deliver a follow-up message to a running agent.
+     *
+     * @generated from field: workspaces.v1.MessageCommand message = 5;
+     */
+    value: MessageCommand;
+    case: "message";
   } | { case: undefined; value?: undefined };
 };
 
@@ -217,6 +227,40 @@ export const StopCommandSchema: GenMessage<StopCommand> = /*@__PURE__*/
   messageDesc(file_workspaces_v1_daemon_service, 4);
 
 /**
+ * MessageCommand delivers a message to the running agent of a session. The
+ * daemon acknowledges `ok` once the agent has it (Claude Code: a user event
+ * written to its stream-json stdin; Codex: the next `exec resume` turn, queued
+ * until the running turn ends), after adding it to the session's transcript as
+ * a USER entry; `error` with `payload.error.code` `agent_not_running` when the
+ * session has no running agent on this machine. The `ok` payload holds
+ * `offset`, the transcript offset of the USER entry.
+ *
+ * @generated from message workspaces.v1.MessageCommand
+ */
+export type MessageCommand = Message<"workspaces.v1.MessageCommand"> & {
+  /**
+   * Session whose agent gets the message.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * The message, as the user typed it.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message workspaces.v1.MessageCommand.
+ * Use `create(MessageCommandSchema)` to create a new message.
+ */
+export const MessageCommandSchema: GenMessage<MessageCommand> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_daemon_service, 5);
+
+/**
  * Ping keeps an idle command stream open through proxies.
  *
  * @generated from message workspaces.v1.Ping
@@ -235,7 +279,7 @@ export type Ping = Message<"workspaces.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 5);
+  messageDesc(file_workspaces_v1_daemon_service, 6);
 
 /**
  * AcknowledgeRequest answers one command.
@@ -271,7 +315,7 @@ export type AcknowledgeRequest = Message<"workspaces.v1.AcknowledgeRequest"> & {
  * Use `create(AcknowledgeRequestSchema)` to create a new message.
  */
 export const AcknowledgeRequestSchema: GenMessage<AcknowledgeRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 6);
+  messageDesc(file_workspaces_v1_daemon_service, 7);
 
 /**
  * AcknowledgeResponse is empty.
@@ -286,7 +330,7 @@ export type AcknowledgeResponse = Message<"workspaces.v1.AcknowledgeResponse"> &
  * Use `create(AcknowledgeResponseSchema)` to create a new message.
  */
 export const AcknowledgeResponseSchema: GenMessage<AcknowledgeResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 7);
+  messageDesc(file_workspaces_v1_daemon_service, 8);
 
 /**
  * ReportSessionStateRequest reports a change of a session's agent.
@@ -335,7 +379,7 @@ export type ReportSessionStateRequest = Message<"workspaces.v1.ReportSessionStat
  * Use `create(ReportSessionStateRequestSchema)` to create a new message.
  */
 export const ReportSessionStateRequestSchema: GenMessage<ReportSessionStateRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 8);
+  messageDesc(file_workspaces_v1_daemon_service, 9);
 
 /**
  * ReportSessionStateResponse is empty.
@@ -350,7 +394,63 @@ export type ReportSessionStateResponse = Message<"workspaces.v1.ReportSessionSta
  * Use `create(ReportSessionStateResponseSchema)` to create a new message.
  */
 export const ReportSessionStateResponseSchema: GenMessage<ReportSessionStateResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 9);
+  messageDesc(file_workspaces_v1_daemon_service, 10);
+
+/**
+ * AppendTranscriptRequest carries consecutive entries of one session's transcript.
+ *
+ * @generated from message workspaces.v1.AppendTranscriptRequest
+ */
+export type AppendTranscriptRequest = Message<"workspaces.v1.AppendTranscriptRequest"> & {
+  /**
+   * Session the entries belong to.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * Offset of the first entry; each next entry's offset is one more.
+   *
+   * @generated from field: uint64 from_offset = 2;
+   */
+  fromOffset: bigint;
+
+  /**
+   * The entries, in order (their own `offset` fields are ignored).
+   *
+   * @generated from field: repeated workspaces.v1.TranscriptEntry entries = 3;
+   */
+  entries: TranscriptEntry[];
+};
+
+/**
+ * Describes the message workspaces.v1.AppendTranscriptRequest.
+ * Use `create(AppendTranscriptRequestSchema)` to create a new message.
+ */
+export const AppendTranscriptRequestSchema: GenMessage<AppendTranscriptRequest> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_daemon_service, 11);
+
+/**
+ * AppendTranscriptResponse says what the server holds.
+ *
+ * @generated from message workspaces.v1.AppendTranscriptResponse
+ */
+export type AppendTranscriptResponse = Message<"workspaces.v1.AppendTranscriptResponse"> & {
+  /**
+   * The offset the server expects next: every entry before it is stored.
+   *
+   * @generated from field: uint64 next_offset = 1;
+   */
+  nextOffset: bigint;
+};
+
+/**
+ * Describes the message workspaces.v1.AppendTranscriptResponse.
+ * Use `create(AppendTranscriptResponseSchema)` to create a new message.
+ */
+export const AppendTranscriptResponseSchema: GenMessage<AppendTranscriptResponse> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_daemon_service, 12);
 
 /**
  * DaemonService is how the daemon on a machine receives commands and reports
@@ -395,6 +495,23 @@ export const DaemonService: GenService<{
     methodKind: "unary";
     input: typeof ReportSessionStateRequestSchema;
     output: typeof ReportSessionStateResponseSchema;
+  },
+  /**
+   * AppendTranscript forwards entries of a session's transcript, in order.
+   * `from_offset` is the offset of the first entry; entries the server already
+   * stored (a resend after a reconnect or restart) are skipped, so nothing is
+   * doubled. The answer's `next_offset` is the offset the server expects next:
+   * a daemon resends from there (it may be lower than what it sent when
+   * entries before `from_offset` are missing). A session of another machine is
+   * `not_found`; more than 1000 entries or 4 MiB in one call is
+   * `invalid_argument`.
+   *
+   * @generated from rpc workspaces.v1.DaemonService.AppendTranscript
+   */
+  appendTranscript: {
+    methodKind: "unary";
+    input: typeof AppendTranscriptRequestSchema;
+    output: typeof AppendTranscriptResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_workspaces_v1_daemon_service, 0);

@@ -30,6 +30,7 @@ import {
   workspaceFromRow,
 } from "./postgres-rows.js";
 import { postgresStatements as sql } from "./postgres-statements.js";
+import { postgresTranscriptMethods } from "./postgres-transcript-methods.js";
 
 export type PostgresStoreOptions =
   /** The store opens its own pool (see `createPostgresPool` for the URL's `?schema=` and `?pool_size=`) and ends it on close. */
@@ -67,6 +68,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   return {
     pool,
     schema,
+    ...postgresTranscriptMethods(run),
 
     async migrate() {
       try {

@@ -14,6 +14,7 @@ import type {
   SessionStateName,
   TokenKind,
   TokenRecord,
+  TranscriptEntryRecord,
   WorkspaceRecord,
 } from "../store.js";
 
@@ -73,6 +74,9 @@ export interface SessionRow {
   acknowledgement: Acknowledgement | null;
   created_at: Int8;
   updated_at: Int8;
+  initial_prompt: string;
+  settings: JsonObject | null;
+  transcript_length: Int8;
 }
 
 export interface SessionEventRow {
@@ -85,6 +89,7 @@ export interface SessionEventRow {
   exit_code: number | null;
   message: string;
   created_at: Int8;
+  entry: TranscriptEntryRecord | null;
 }
 
 export interface CommandRow {
@@ -156,6 +161,9 @@ export function sessionFromRow(row: SessionRow): SessionRecord {
     errorMessage: row.error_message,
     metadata: row.metadata,
     acknowledgement: row.acknowledgement ?? undefined,
+    initialPrompt: row.initial_prompt,
+    settings: row.settings ?? undefined,
+    transcriptLength: Number(row.transcript_length),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -171,6 +179,7 @@ export function sessionEventFromRow(row: SessionEventRow): SessionEventRecord {
     acknowledgement: row.acknowledgement ?? undefined,
     exitCode: row.exit_code ?? undefined,
     message: row.message,
+    ...(row.entry ? { entry: row.entry } : {}),
     time: Number(row.created_at),
   };
 }
@@ -220,6 +229,9 @@ export function sessionToParams(session: SessionRecord): unknown[] {
     jsonb(session.acknowledgement),
     session.createdAt,
     session.updatedAt,
+    text(session.initialPrompt ?? ""),
+    jsonb(session.settings),
+    session.transcriptLength ?? 0,
   ];
 }
 
@@ -246,6 +258,10 @@ export function patchToParams(sessionId: string, patch: SessionPatch): unknown[]
     patch.acknowledgement !== undefined,
     jsonb(patch.acknowledgement ?? undefined),
     patch.updatedAt,
+    optionalText(patch.initialPrompt),
+    "settings" in patch,
+    jsonb(patch.settings),
+    patch.transcriptLength ?? null,
   ];
 }
 
@@ -284,7 +300,9 @@ function optionalText(value: string | undefined): string | null {
  * surrogate pairs as characters, so any `\ud800`–`\udfff` escape is lone),
  * become `\ufffd`; an escaped backslash before them is left alone.
  */
-export function jsonb(value: JsonObject | Acknowledgement | IdempotentOutcome | undefined): string | null {
+export function jsonb(
+  value: JsonObject | Acknowledgement | IdempotentOutcome | readonly TranscriptEntryRecord[] | undefined,
+): string | null {
   if (value === undefined) return null;
   const json = JSON.stringify(value);
   return json.includes("\\u") ? json.replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g, "$1\\ufffd") : json;
