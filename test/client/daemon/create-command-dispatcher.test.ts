@@ -8,7 +8,7 @@ import { type WsctlProcess, spawnWsctl, standInAgent } from "../../e2e/harness/s
 import { pollUntil } from "../../support/poll-until.js";
 import type { FakeDaemonService } from "./fake-daemon-service.js";
 import { type StartedDaemon, useDaemonTestBed } from "./use-daemon-test-bed.js";
-import { isAlive } from "./stand-in-agents.js";
+import { isAlive, promptOf } from "./stand-in-agents.js";
 import { serveFakeDaemonService } from "./serve-fake-daemon-service.js";
 
 // The dispatcher through runDaemon: each command id is carried out at most
@@ -47,7 +47,7 @@ function launch(commandId: string, sessionId: string, extra: { deadline?: number
 
 /** How many agents the launch `commandId` started. */
 const spawnsOf = async (commandId: string) =>
-  (await bed.agents.records()).filter((r) => r.argv.at(-1) === `prompt-${commandId}`).length;
+  (await bed.agents.records()).filter((r) => promptOf(r) === `prompt-${commandId}`).length;
 
 const acksOf = (fake: FakeDaemonService, commandId: string) => fake.acks.filter((a) => a.commandId === commandId);
 const waitForAcks = (fake: FakeDaemonService, commandId: string, count: number) =>

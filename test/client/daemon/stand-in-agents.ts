@@ -32,6 +32,21 @@ export interface AgentRunRecord {
   argv: string[];
   cwd: string;
   at: number;
+  /** The first line read from a stream-json stdin (the prompt's user event), once read. */
+  stdin?: string;
+}
+
+/** The prompt an agent was started with: after `--` on its command line, or the text of its first stream-json user event. */
+export function promptOf(run: AgentRunRecord): string | undefined {
+  const dashes = run.argv.indexOf("--");
+  if (dashes >= 0) return run.argv[dashes + 1];
+  if (run.stdin === undefined) return undefined;
+  try {
+    const event = JSON.parse(run.stdin) as { message?: { content?: { text?: string }[] } };
+    return event.message?.content?.map((block) => block.text ?? "").join("");
+  } catch {
+    return undefined;
+  }
 }
 
 export const codexThreadId = "0199a213-81c0-7800-8aa1-bbab2a035a53";
@@ -41,9 +56,29 @@ function script(recordDir: string, body: string): string {
 const fs = require("node:fs");
 const path = require("node:path");
 const record = path.join(${JSON.stringify(recordDir)}, process.pid + ".json");
+const run = { pid: process.pid, argv: process.argv.slice(2), cwd: process.cwd(), at: Date.now() };
+const save = () => {
+  fs.writeFileSync(record + ".tmp", JSON.stringify(run));
+  fs.renameSync(record + ".tmp", record);
+};
 ${body}
-fs.writeFileSync(record + ".tmp", JSON.stringify({ pid: process.pid, argv: process.argv.slice(2), cwd: process.cwd(), at: Date.now() }));
-fs.renameSync(record + ".tmp", record);
+save();
+// A stream-json stdin (a FIFO): its first line, the prompt's user event, is recorded too.
+try {
+  if (fs.fstatSync(0).isFIFO()) {
+    let buffered = "";
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk) => {
+      buffered += chunk;
+      const end = buffered.indexOf(String.fromCharCode(10));
+      if (end >= 0 && run.stdin === undefined) {
+        run.stdin = buffered.slice(0, end);
+        save();
+      }
+    });
+    process.stdin.unref();
+  }
+} catch {}
 `;
 }
 
