@@ -20,6 +20,8 @@ export interface StandInAgents {
   graceful: string;
   /** Prints a codex `thread.started` event, then stays alive. */
   codex: string;
+  /** Prints Claude Code's stream-json `system`/`init` event, then stays alive. */
+  claudeInit: string;
   /** A file that is not executable. */
   notExecutable: string;
   /** Records written so far, oldest first. */
@@ -50,6 +52,7 @@ export function promptOf(run: AgentRunRecord): string | undefined {
 }
 
 export const codexThreadId = "0199a213-81c0-7800-8aa1-bbab2a035a53";
+export const claudeSessionId = "0fd08313-1251-47be-923d-675664691820";
 
 function script(recordDir: string, body: string): string {
   return `#!/usr/bin/env node
@@ -114,6 +117,10 @@ export async function createStandInAgents(): Promise<StandInAgents> {
     codex: await write(
       "agent-codex",
       `process.stdout.write(JSON.stringify({ type: "thread.started", thread_id: "${codexThreadId}" }) + "\\n"); ${keepAlive}`,
+    ),
+    claudeInit: await write(
+      "agent-claude-init",
+      `process.stdout.write(JSON.stringify({ type: "system", subtype: "init", session_id: "${claudeSessionId}", model: "claude-haiku-4-5", tools: [] }) + "\\n"); ${keepAlive}`,
     ),
     notExecutable: await write("agent-not-executable", keepAlive, 0o644),
     async records() {
