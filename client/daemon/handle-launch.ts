@@ -8,6 +8,7 @@ import type { AgentRecord, AgentTable } from "./create-agent-table.js";
 import { DaemonError, toDaemonError } from "./daemon-error.js";
 import { ensureWorktree } from "./ensure-worktree.js";
 import { currentBranch } from "./run-git.js";
+import { createCodexConversation } from "./create-codex-conversation.js";
 import { spawnAgent } from "./spawn-agent.js";
 import { errnoOrMessage } from "./errno-of.js";
 import { createStdinFifo, writeUserEvent } from "./agent-stdin.js";
@@ -165,8 +166,27 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       await ctx.registry.remove(launch.sessionId, { logs: true }).catch(() => undefined);
       throw error;
     });
+    const running =
+      provider === "codex" && ctx.transcripts !== undefined
+        ? createCodexConversation({
+            first: agent,
+            startTurn: (threadId, text) =>
+              spawnAgent({
+                ...buildAgentArgv({ provider, bins: ctx.bins, model, thinking, prompt: text, resumeSessionId: threadId, agentSessionId: "" }),
+                cwd: details.work_dir,
+                env: ctx.env,
+                startupWindowMs: ctx.startupWindowMs,
+                proofOfLife: "codex",
+                stdoutPath: logs.stdout,
+                stderrPath: logs.stderr,
+                appendOutput: true,
+              }),
+            onTurn: () => void saveEntry(ctx, launch.sessionId, record),
+            log: ctx.log,
+          })
+        : agent;
     const record: AgentRecord = {
-      agent,
+      agent: running,
       provider,
       model,
       workspaceId,
@@ -180,7 +200,8 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       ...(stdinPath !== undefined ? { stdinPath } : {}),
     };
     ctx.agents.add(launch.sessionId, record);
-    await ctx.transcripts?.open(launch.sessionId, { provider, stdoutPath: logs.stdout, ...(prompt ? { initialPrompt: prompt } : {}) });
+    // A new run of the session (a reuse too): its transcript starts over, as the server's does.
+    await ctx.transcripts?.open(launch.sessionId, { provider, stdoutPath: logs.stdout, fresh: true, ...(prompt ? { initialPrompt: prompt } : {}) });
     if (agent.exitStatus() === undefined) await saveEntry(ctx, launch.sessionId, record);
     return okResult(record, true);
   } catch (error) {

@@ -1,5 +1,6 @@
 import type { MessageCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { writeUserEvent } from "./agent-stdin.js";
+import { isCodexConversation } from "./create-codex-conversation.js";
 import type { AgentTable } from "./create-agent-table.js";
 import { toDaemonError } from "./daemon-error.js";
 import type { CommandResult } from "./handle-launch.js";
@@ -8,9 +9,12 @@ import type { Transcripts } from "./transcript/create-transcripts.js";
 /**
  * Carries out a message command: the message enters the session's transcript
  * as a USER entry, then goes to the agent as a stream-json user event on its
- * stdin FIFO; acknowledged `ok` with the entry's `offset`. A session without a
- * running agent here is `agent_not_running`; an agent that takes no input (a
- * Codex turn, an agent started without a stdin FIFO) `unsupported_provider`.
+ * stdin FIFO for Claude Code, or as the next `codex exec resume` turn of a
+ * Codex conversation (queued while a turn runs); acknowledged `ok` with the
+ * entry's `offset`. A session without a running agent here is
+ * `agent_not_running`; one that takes no input (an agent adopted from a daemon
+ * that gave it no stream-json stdin, or an adopted Codex turn)
+ * `unsupported_provider`.
  */
 export async function handleMessage(
   ctx: { agents: AgentTable; transcripts?: Transcripts | undefined },
@@ -20,16 +24,19 @@ export async function handleMessage(
   if (record === undefined || record.agent.exitStatus() !== undefined) {
     return errorResult("agent_not_running", `session ${message.sessionId} has no running agent on this machine`);
   }
-  if (record.stdinPath === undefined) {
+  const conversation = isCodexConversation(record.agent) ? record.agent : undefined;
+  const stdinPath = record.stdinPath;
+  if (conversation === undefined && stdinPath === undefined) {
     const why =
       record.provider === "codex"
-        ? "a Codex session takes follow-up messages only between turns, which this daemon does not run yet"
+        ? "this Codex session's turn was adopted after a daemon restart: it takes no further turns"
         : "this agent was started without a stream-json stdin";
     return errorResult("unsupported_provider", why);
   }
   try {
     const offset = await ctx.transcripts?.appendUser(message.sessionId, message.text);
-    await writeUserEvent(record.stdinPath, message.text);
+    if (conversation !== undefined) await conversation.send(message.text);
+    else await writeUserEvent(stdinPath!, message.text);
     return { status: "ok", payload: { offset: offset ?? 0 } };
   } catch (error) {
     const failure = toDaemonError(error);

@@ -31,6 +31,8 @@ export interface SpawnAgentOptions {
   proofOfLife?: "claude_code" | "codex";
   /** A FIFO for the agent's stdin (see agent-stdin.ts); default /dev/null. */
   stdinPath?: string;
+  /** Append to the output files instead of truncating them (the next turn of a conversation). */
+  appendOutput?: boolean;
   /**
    * Files the agent's stdout and stderr are written to (created or truncated).
    * Files, not pipes, so the agent outlives the daemon without SIGPIPE.
@@ -105,7 +107,8 @@ export async function spawnAgent(options: SpawnAgentOptions): Promise<RunningAge
   let child: ReturnType<typeof spawn>;
   try {
     try {
-      fds.push(openSync(stdoutPath, "w", 0o600), openSync(stderrPath, "w", 0o600));
+      const mode = options.appendOutput ? "a" : "w";
+      fds.push(openSync(stdoutPath, mode, 0o600), openSync(stderrPath, mode, 0o600));
     } catch (error) {
       throw new DaemonError("agent_log_failed", `could not create the agent's log files (${errnoOrMessage(error)})`);
     }

@@ -54,6 +54,8 @@ async function allMessages(sessionId: string): Promise<Message[]> {
   for (let after = "0"; ; ) {
     const page = await rest("GET", `/sessions/${sessionId}/messages?after_sequence=${after}&page_size=100`);
     const messages = (page.body.messages ?? []) as Message[];
+    // Proto JSON leaves out empty fields.
+    for (const m of messages) m.entry.text ??= "";
     out.push(...messages);
     if (!page.body.has_more) return out;
     after = messages.at(-1)!.sequence;
@@ -94,6 +96,37 @@ describe("the transcript over REST", () => {
     const empty = await rest("POST", `/sessions/${sessionId}/messages`, { text: "" });
     expect(empty.status).toBe(400);
     expect(empty.body.code).toBe("invalid_argument");
+  });
+});
+
+describe("a Codex session", () => {
+  it("stays running between turns and runs each message as the next `codex exec resume` turn", async () => {
+    const res = await rest("POST", "/sessions", {
+      ...seedRequest({ initial_prompt: "first turn", worktree_name: null }),
+      session_settings: { code: { default_provider: "codex", providers: { codex: { model: "gpt-5.1-codex-max" } } } },
+    });
+    expect(res.status).toBe(200);
+    const { session_id: sessionId, pid, agent_session_id: threadId } = res.body.payload as { session_id: string; pid: number; agent_session_id: string };
+    expect(threadId).toBe(`thread-${pid}`);
+    const results = async () => (await allMessages(sessionId)).filter((m) => m.entry.kind === "TRANSCRIPT_ENTRY_KIND_RESULT").length;
+    await pollUntil(async () => (await results()) === 1, { what: "the first turn" });
+    // The turn's process has exited; the session has not.
+    await pollUntil(async () => (await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "gone")) === "gone", { what: "the first turn's exit" });
+    expect((await rest("GET", `/sessions/${sessionId}`)).body.session).toMatchObject({ state: "SESSION_STATE_RUNNING" });
+
+    const sent = await rest("POST", `/sessions/${sessionId}/messages`, { text: "second turn" });
+    expect(sent.status).toBe(200);
+    await pollUntil(async () => (await results()) === 2, { what: "the second turn" });
+    const texts = (await allMessages(sessionId)).map((m) => m.entry.text).filter((t) => t.startsWith("echo:") || t.endsWith("turn"));
+    expect(texts).toEqual(["first turn", "echo: first turn", "second turn", "echo: second turn"]);
+    const { readdir } = await import("node:fs/promises");
+    const runs = await Promise.all(
+      (await readdir(stack.recordDir)).map(async (f) => JSON.parse(await readFile(path.join(stack.recordDir, f), "utf8")) as { argv: string[] }),
+    );
+    const resumed = runs.find((r) => r.argv.includes("second turn"));
+    expect(resumed?.argv.slice(resumed.argv.indexOf("resume"))).toEqual(["resume", threadId, "--", "second turn"]);
+    const stopped = await rest("POST", `/sessions/${sessionId}:stop`, { grace_seconds: 2 });
+    expect(stopped.body.session).toMatchObject({ state: "SESSION_STATE_EXITED", exit_code: 0 });
   });
 });
 

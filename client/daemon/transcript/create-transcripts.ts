@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import type { CallOptions, Client } from "@connectrpc/connect";
 import type { DaemonService } from "../../../gen/workspaces/v1/daemon_service_pb.js";
 import type { AgentProvider } from "../agent-argv.js";
@@ -10,9 +11,10 @@ export interface Transcripts {
   /**
    * Starts forwarding a session's transcript from its agent's stdout: a new
    * one begins with `initialPrompt` as its first USER entry; one with a
-   * journal (an agent adopted after a restart) resumes where it stood.
+   * journal (an agent adopted after a restart) resumes where it stood;
+   * `fresh` drops what a journal of an earlier run of the session holds.
    */
-  open(sessionId: string, agent: { provider: AgentProvider; stdoutPath: string; initialPrompt?: string }): Promise<void>;
+  open(sessionId: string, agent: { provider: AgentProvider; stdoutPath: string; initialPrompt?: string; fresh?: boolean }): Promise<void>;
   /** Adds a message sent to the agent; its offset, or undefined when the session has no transcript here. */
   appendUser(sessionId: string, text: string): Promise<number | undefined>;
   /** Reads the session's stdout to its end and delivers everything (see TranscriptForwarder.finish), then forgets it. */
@@ -40,11 +42,13 @@ export function createTranscripts(options: TranscriptsOptions): Transcripts {
   return {
     async open(sessionId, agent) {
       if (forwarders.has(sessionId)) return;
+      const paths = options.paths(sessionId);
+      if (agent.fresh) await Promise.all([rm(paths.journal, { force: true }), rm(paths.sent, { force: true })]);
       const forwarder = createTranscriptForwarder({
         sessionId,
         provider: agent.provider,
         stdoutPath: agent.stdoutPath,
-        journal: createTranscriptJournal(options.paths(sessionId)),
+        journal: createTranscriptJournal(paths),
         async send(fromOffset, entries) {
           const request = { sessionId, fromOffset: BigInt(fromOffset), entries: entries.map((e, i) => entryMessage(e, fromOffset + i)) };
           return Number((await client.appendTranscript(request, callOptions)).nextOffset);

@@ -29,7 +29,7 @@ async function restart(daemon: StartedDaemon, stateDir: string): Promise<Started
 }
 
 /** A launch whose prompt names it, so the stand-in's records tell which command started it. */
-function launch(commandId: string, sessionId: string, extra: { deadline?: number; workspaceId?: string } = {}) {
+function launch(commandId: string, sessionId: string, extra: { deadline?: number; workspaceId?: string; prompt?: string } = {}) {
   const workspaceId = extra.workspaceId ?? "ws1";
   return {
     commandId,
@@ -38,7 +38,7 @@ function launch(commandId: string, sessionId: string, extra: { deadline?: number
       value: {
         sessionId,
         workspaceId,
-        request: { workspaceId, initialPrompt: `prompt-${commandId}` },
+        request: { workspaceId, initialPrompt: extra.prompt ?? `prompt-${commandId}` },
         ...(extra.deadline !== undefined ? { deadline: timestampFromMs(extra.deadline) } : {}),
       },
     },
@@ -193,7 +193,8 @@ describe("createCommandDispatcher in a daemon killed with SIGKILL", () => {
     const first = startWsctlDaemon();
     await first.waitFor(/command stream open|subscribing/);
     await fake.waitForSubscribes(1);
-    fake.push(launch("killed-c1", "s1"));
+    // An agent that never proves it is alive keeps the launch in its startup window.
+    fake.push(launch("killed-c1", "s1", { prompt: "silent" }));
     const [started] = await pollUntil(async () => {
       const names = await starts();
       return names.length > 0 ? names : undefined;
@@ -210,7 +211,7 @@ describe("createCommandDispatcher in a daemon killed with SIGKILL", () => {
     const second = startWsctlDaemon();
     await fake.waitForSubscribes(2);
     expect(fake.subscribeRequests[1]?.runningSessions).toMatchObject([{ sessionId: "s1", pid }]);
-    fake.push(launch("killed-c1", "s1"));
+    fake.push(launch("killed-c1", "s1", { prompt: "silent" }));
     const ack = await fake.waitForAck("killed-c1");
     expect(ack).toMatchObject({ status: "ok", payload: { pid, work_dir: bed.temp.repo, provider: "claude_code" } });
     expect(await starts()).toHaveLength(1);
