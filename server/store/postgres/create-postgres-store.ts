@@ -17,18 +17,17 @@ import {
   jsonb,
   type MachineRow,
   machineFromRow,
-  patchToParams,
   type SessionEventRow,
   type SessionRow,
   sessionEventFromRow,
   sessionFromRow,
-  sessionToParams,
   type TokenRow,
   text,
   tokenFromRow,
   type WorkspaceRow,
   workspaceFromRow,
 } from "./postgres-rows.js";
+import { patchToParams, sessionToParams } from "./postgres-session-params.js";
 import { postgresStatements as sql } from "./postgres-statements.js";
 import { postgresTranscriptMethods } from "./postgres-transcript-methods.js";
 

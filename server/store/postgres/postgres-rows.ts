@@ -9,7 +9,6 @@ import type {
   MachineRecord,
   NewSessionEvent,
   SessionEventRecord,
-  SessionPatch,
   SessionRecord,
   SessionStateName,
   TokenKind,
@@ -210,61 +209,6 @@ export function idempotencyFromRow(row: IdempotencyRow): IdempotencyRecord {
   };
 }
 
-/** A session as insert values, in the order of `sessionColumns`. */
-export function sessionToParams(session: SessionRecord): unknown[] {
-  return [
-    session.sessionId,
-    session.workspaceId,
-    session.machineId,
-    session.state,
-    text(session.provider),
-    text(session.model),
-    text(session.agentSessionId),
-    text(session.workDir),
-    text(session.branch),
-    session.pid,
-    session.exitCode ?? null,
-    text(session.errorMessage),
-    jsonb(session.metadata),
-    jsonb(session.acknowledgement),
-    session.createdAt,
-    session.updatedAt,
-    text(session.initialPrompt ?? ""),
-    jsonb(session.settings),
-    session.transcriptLength ?? 0,
-  ];
-}
-
-/**
- * A patch as update values ($1 the session id, then `sessionPatchColumns`,
- * then whether to set the acknowledgement and to what, then updated_at): an
- * undefined field is NULL and keeps its stored value (so `exitCode` cannot be
- * cleared); `acknowledgement: null` clears it.
- */
-export function patchToParams(sessionId: string, patch: SessionPatch): unknown[] {
-  return [
-    sessionId,
-    patch.machineId ?? null,
-    patch.state ?? null,
-    optionalText(patch.provider),
-    optionalText(patch.model),
-    optionalText(patch.agentSessionId),
-    optionalText(patch.workDir),
-    optionalText(patch.branch),
-    patch.pid ?? null,
-    patch.exitCode ?? null,
-    optionalText(patch.errorMessage),
-    patch.metadata === undefined ? null : jsonb(patch.metadata),
-    patch.acknowledgement !== undefined,
-    jsonb(patch.acknowledgement ?? undefined),
-    patch.updatedAt,
-    optionalText(patch.initialPrompt),
-    "settings" in patch,
-    jsonb(patch.settings),
-    patch.transcriptLength ?? null,
-  ];
-}
-
 /** An event as insert values: session id, type, state, machine, acknowledgement, exit code, message, time. */
 export function eventToParams(event: NewSessionEvent): unknown[] {
   return [
@@ -290,7 +234,8 @@ export function text(value: string): string {
   return value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
 }
 
-function optionalText(value: string | undefined): string | null {
+/** Free text for a text column, or NULL (keep the stored value) when undefined. */
+export function optionalText(value: string | undefined): string | null {
   return value === undefined ? null : text(value);
 }
 
