@@ -1,3 +1,4 @@
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { MessageCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { writeUserEvent } from "./agent-stdin.js";
 import { isCodexConversation } from "./create-codex-conversation.js";
@@ -14,12 +15,16 @@ import type { Transcripts } from "./transcript/create-transcripts.js";
  * entry's `offset`. A session without a running agent here is
  * `agent_not_running`; one that takes no input (an agent adopted from a daemon
  * that gave it no stream-json stdin, or an adopted Codex turn)
- * `unsupported_provider`.
+ * `unsupported_provider`; one that arrives past its deadline is not
+ * delivered (`deadline_exceeded`).
  */
 export async function handleMessage(
-  ctx: { agents: AgentTable; transcripts?: Transcripts | undefined },
+  ctx: { agents: AgentTable; transcripts?: Transcripts | undefined; now?: () => number },
   message: MessageCommand,
 ): Promise<CommandResult> {
+  if (message.deadline !== undefined && timestampMs(message.deadline) <= (ctx.now ?? Date.now)()) {
+    return errorResult("deadline_exceeded", "the message arrived after its deadline; it was not delivered");
+  }
   const record = ctx.agents.bySession(message.sessionId);
   if (record === undefined || record.agent.exitStatus() !== undefined) {
     return errorResult("agent_not_running", `session ${message.sessionId} has no running agent on this machine`);

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { SendSessionMessageRequestSchema } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
@@ -33,7 +34,9 @@ const preconditionCodes = new Set(["agent_not_running", "agent_busy", "unsupport
  * machine's daemon (a `message` command, sent and awaited like a launch) and
  * resolves once the daemon accepted it. Only a `running` session takes one
  * (`failed_precondition` naming its state); an offline machine is
- * `unavailable` at once; no answer in time `deadline_exceeded`. With an
+ * `unavailable` at once; no answer in time `deadline_exceeded`. A message
+ * whose sender was told it failed is never delivered later (its command is
+ * expired, as a launch's is). With an
  * Idempotency-Key the first outcome is stored and every retry gets it,
  * nothing sent again; a key is given back when nothing was sent.
  */
@@ -54,13 +57,14 @@ export async function sendSessionMessage(
     claim = found.claim;
   }
   let sent: Awaited<ReturnType<CommandSender["send"]>>;
+  const commandId = randomUUID();
   try {
     if (session.state !== "running") {
       throw new ConnectError(`session ${session.sessionId} is ${session.state}: only a running session takes messages`, Code.FailedPrecondition);
     }
     const command = create(DaemonCommandSchema, {
-      commandId: randomUUID(),
-      kind: { case: "message", value: { sessionId: session.sessionId, text } },
+      commandId,
+      kind: { case: "message", value: { sessionId: session.sessionId, text, deadline: timestampFromMs(Date.now() + deps.timeoutMs) } },
     });
     sent = await deps.sender.send(session.machineId, command, {
       sessionId: session.sessionId,
@@ -69,13 +73,17 @@ export async function sendSessionMessage(
       timeoutMessage: `machine ${session.machineId} did not accept the message in time`,
       signal,
     });
-    if (!sent) throw new ConnectError(`machine ${session.machineId} is offline`, Code.Unavailable);
+    if (!sent) {
+      // Recorded but never pushed: a daemon that reconnects later must not get a message its sender was told failed.
+      await store.expireCommand(commandId, Date.now());
+      throw new ConnectError(`machine ${session.machineId} is offline`, Code.Unavailable);
+    }
   } catch (error) {
     if (claim) await keys.release(claim);
     throw error;
   }
   try {
-    const ack = await sent.ack;
+    const ack = await settle(store, commandId, sent.ack);
     if (ack.status !== "ok") throw ackError(session, ack);
     const result: Acknowledgement = { status: "ok", payload: { session_id: session.sessionId, offset: ack.payload.offset ?? 0 } };
     if (claim) await keys.complete(claim, { result });
@@ -84,6 +92,22 @@ export async function sendSessionMessage(
     const failure = ConnectError.from(error);
     if (claim) await keys.complete(claim, { error: { code: failure.code, message: failure.rawMessage } });
     throw failure;
+  }
+}
+
+/**
+ * The daemon's answer; when the wait ends first (deadline, the caller gone),
+ * the command's row decides: an acknowledgement recorded meanwhile is the
+ * answer, else the command is expired so no reconnecting daemon gets it.
+ */
+async function settle(store: Store, commandId: string, ack: Promise<Acknowledgement>): Promise<Acknowledgement> {
+  try {
+    return await ack;
+  } catch (error) {
+    const settled = await store.expireCommand(commandId, Date.now());
+    const command = settled?.command;
+    if (!settled?.expired && command?.ackPayload !== undefined) return { status: command.ackStatus, payload: command.ackPayload };
+    throw error;
   }
 }
 
