@@ -13,7 +13,8 @@ import { waitForSessionState } from "./harness/wait-for-session-state.js";
 let stack: Stack;
 const sessionCap = 1024 * 1024;
 beforeAll(async () => {
-  stack = await startStack({ daemonArgs: ["--transcript-session-bytes", String(sessionCap)] });
+  // A startup window far longer than any test: launches are answered on the agent's proof of life.
+  stack = await startStack({ daemonArgs: ["--transcript-session-bytes", String(sessionCap), "--startup-window-ms", "60000"] });
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
@@ -42,8 +43,12 @@ async function rest(method: string, route: string, body?: unknown, headers: Reco
 }
 
 async function launch(prompt: string): Promise<{ sessionId: string; pid: number }> {
+  const began = Date.now();
   const res = await rest("POST", "/sessions", seedRequest({ initial_prompt: prompt, worktree_name: null }));
   expect(res.status).toBe(200);
+  expect(res.body.status).toBe("ok");
+  // Acknowledged on the agent's `init`, not after the 60 s window.
+  expect(Date.now() - began).toBeLessThan(10_000);
   const payload = res.body.payload as { session_id: string; pid: number };
   return { sessionId: payload.session_id, pid: payload.pid };
 }
@@ -73,6 +78,37 @@ describe("the transcript over REST", () => {
     expect(all.map((m) => m.type).every((t) => t === "SESSION_EVENT_TYPE_TRANSCRIPT")).toBe(true);
     expect(all.map((m) => Number(m.entry.offset ?? 0))).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(all[0]?.entry).toMatchObject({ role: "TRANSCRIPT_ROLE_USER", text: "hello over rest" });
+
+    // A watch resumed from the middle of the transcript replays exactly the rest.
+    const middle = all[3]!.sequence;
+    const watched = await fetch(`${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions/${sessionId}:watch?after_sequence=${middle}`, {
+      headers: { Authorization: `Bearer ${stack.apiToken}` },
+      signal: AbortSignal.timeout(3_000),
+    }).then(async (res) => {
+      const lines: Message[] = [];
+      const reader = res.body!.getReader();
+      let buffered = "";
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffered += new TextDecoder().decode(value);
+          while (buffered.includes("\n")) {
+            const line = buffered.slice(0, buffered.indexOf("\n"));
+            buffered = buffered.slice(line.length + 1);
+            const event = JSON.parse(line) as Message;
+            if (event.sequence !== "0" && event.sequence !== undefined) lines.push(event);
+          }
+          if (lines.filter((l) => l.type === "SESSION_EVENT_TYPE_TRANSCRIPT").length >= all.length - 4) break;
+        }
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+      return lines;
+    });
+    const resumed = watched.filter((l) => l.type === "SESSION_EVENT_TYPE_TRANSCRIPT").map((l) => l.sequence);
+    expect(resumed).toEqual(all.slice(4).map((m) => m.sequence));
+    expect(watched.map((l) => Number(l.sequence))).toEqual(watched.map((_, i) => Number(middle) + 1 + i));
 
     const newest = await rest("GET", `/sessions/${sessionId}/messages?backward=true&page_size=2`);
     expect((newest.body.messages as Message[]).map((m) => m.sequence)).toEqual(all.slice(-2).map((m) => m.sequence));
