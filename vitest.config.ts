@@ -18,6 +18,7 @@ const processSuites = [
   "test/client/daemon/handle-launch.test.ts",
   "test/client/daemon/create-command-dispatcher.test.ts",
   "test/client/daemon/run-daemon-failover.test.ts",
+  "test/client/daemon/agent-stdin.test.ts",
 ];
 
 /** Unit suites that replace modules with `vi.mock`: they need a module cache of their own. */

@@ -134,7 +134,7 @@ export function createApp(options: AppOptions): App {
       }),
     ),
     serviceBinding(MachineService, createMachineService({ store, hub })),
-    serviceBinding(DaemonService, createDaemonService({ store, hub, launcher, lifecycle })),
+    serviceBinding(DaemonService, createDaemonService({ store, hub, launcher, lifecycle, events })),
   ];
   // Health and reflection answer without a token: load balancers and tools
   // like buf curl and grpcurl call them before they have one.

@@ -21,6 +21,12 @@ export interface AgentLaunchSpec {
   resumeSessionId?: string;
   /** Session id the daemon generated for a new claude session (a UUID). */
   agentSessionId: string;
+  /**
+   * claude_code: read user events from stdin (`--input-format stream-json`),
+   * the prompt being the first of them, so follow-up messages can be written
+   * there; the prompt is then not on the command line.
+   */
+  streamInput?: boolean;
 }
 
 function given(value: string | undefined): value is string {
@@ -31,8 +37,10 @@ function given(value: string | undefined): value is string {
  * The executable and argv for an agent. Pure: the result is passed to
  * `spawn(bin, args)` directly, never through a shell.
  *
- * claude_code: `--print --output-format stream-json --verbose`, then
- * `--resume <id>` or `--session-id <agentSessionId>`, `--model <m>`, `-- <prompt>`.
+ * claude_code: `--print --output-format stream-json --verbose`, with
+ * `streamInput` `--input-format stream-json`, then `--resume <id>` or
+ * `--session-id <agentSessionId>`, `--model <m>`, and without `streamInput`
+ * `-- <prompt>`.
  * codex: `exec --json`, then `--model <m>`, `-c model_reasoning_effort=<t>`,
  * `resume <id>`, `-- <prompt>`.
  */
@@ -40,10 +48,11 @@ export function buildAgentArgv(input: AgentLaunchSpec): { bin: string; args: str
   const args: string[] = [];
   if (input.provider === "claude_code") {
     args.push("--print", "--output-format", "stream-json", "--verbose");
+    if (input.streamInput) args.push("--input-format", "stream-json");
     if (given(input.resumeSessionId)) args.push("--resume", input.resumeSessionId);
     else args.push("--session-id", input.agentSessionId);
     if (given(input.model)) args.push("--model", input.model);
-    if (given(input.prompt)) args.push("--", input.prompt);
+    if (given(input.prompt) && !input.streamInput) args.push("--", input.prompt);
     return { bin: input.bins.claude, args };
   }
   args.push("exec", "--json");

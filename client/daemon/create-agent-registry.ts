@@ -30,6 +30,8 @@ export interface AgentEntry {
   stderr_path: string;
   /** daemonKey() of the daemon that launched it: other daemons leave it alone. */
   daemon_key: string;
+  /** The FIFO the agent reads stream-json user events from (Claude Code); absent when its stdin is /dev/null. */
+  stdin_path?: string;
   /** Set once the agent's end is known but not yet reported to the server. */
   exit?: RecordedExit;
 }
@@ -50,9 +52,11 @@ export interface AgentRegistry {
   init(): Promise<void>;
   /** Where the agent of `sessionId` writes its stdout and stderr. */
   logPaths(sessionId: string): { stdout: string; stderr: string };
+  /** The session's transcript journal and sent offset, and the FIFO a stream-json agent reads its stdin from. */
+  sessionFiles(sessionId: string): { journal: string; sent: string; stdin: string };
   /** Writes (or replaces) the entry of `entry.session_id` atomically. */
   write(entry: AgentEntry): Promise<void>;
-  /** Removes the entry of `sessionId` and, with `logs`, the log files named after it. */
+  /** Removes the entry of `sessionId` and, with `logs`, the log, transcript and stdin files named after it. */
   remove(sessionId: string, options?: { logs?: boolean }): Promise<void>;
   /** Every readable entry; unreadable or malformed files are skipped (and logged). */
   load(): Promise<AgentEntry[]>;
@@ -104,8 +108,14 @@ export function createAgentRegistry(options: { stateDir: string; log?: (line: st
     return { stdout: `${stem}.stdout.log`, stderr: `${stem}.stderr.log` };
   };
 
+  const sessionFiles = (sessionId: string) => {
+    const stem = path.join(dir, fileStem(sessionId));
+    return { journal: `${stem}.transcript.jsonl`, sent: `${stem}.transcript.sent`, stdin: `${stem}.stdin` };
+  };
+
   return {
     dir,
+    sessionFiles,
     async init() {
       await mkdir(dir, { recursive: true, mode: 0o700 });
     },
@@ -127,8 +137,8 @@ export function createAgentRegistry(options: { stateDir: string; log?: (line: st
       return inOrder(sessionId, async () => {
         await rm(entryPath(sessionId), { force: true });
         if (removeOptions.logs) {
-          const logs = logPaths(sessionId);
-          await Promise.all([rm(logs.stdout, { force: true }), rm(logs.stderr, { force: true })]);
+          const files = [...Object.values(logPaths(sessionId)), ...Object.values(sessionFiles(sessionId))];
+          await Promise.all(files.map((file) => rm(file, { force: true })));
         }
       });
     },
@@ -171,6 +181,7 @@ export function agentEntry(sessionId: string, record: AgentRecord, key: string):
     stdout_path: record.agent.stdoutPath,
     stderr_path: record.agent.stderrPath,
     daemon_key: key,
+    ...(record.stdinPath ? { stdin_path: record.stdinPath } : {}),
   };
 }
 

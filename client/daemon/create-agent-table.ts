@@ -22,6 +22,8 @@ export interface AgentRecord {
   startedAt: string;
   /** True for an agent started by an earlier run of the daemon (not our child). */
   adopted: boolean;
+  /** The FIFO follow-up messages are written to as stream-json user events (Claude Code); absent when it takes none. */
+  stdinPath?: string;
 }
 
 /** A running session as sent in SubscribeRequest.running_sessions. */

@@ -8,6 +8,7 @@ import { callWithRetry } from "./call-with-retry.js";
 import type { CommandJournal } from "./create-command-journal.js";
 import { tail, toDaemonError } from "./daemon-error.js";
 import { type CommandResult, handleLaunch, type LaunchContext } from "./handle-launch.js";
+import { handleMessage } from "./handle-message.js";
 import { handleStop } from "./handle-stop.js";
 import { interruptedResult } from "./interrupted-result.js";
 import type { ReportQueue, StateReport } from "./create-report-queue.js";
@@ -65,6 +66,7 @@ export const adoptedExitMessage = "exit status unknown (the agent was adopted af
 
 export function createCommandDispatcher(options: CommandDispatcherOptions): CommandDispatcher {
   const { client, headers, agents, registry, reports, journal, log, signal } = options;
+  const transcripts = options.launch.transcripts;
   const key = options.launch.daemonKey;
   const callOptions = { headers, timeoutMs: options.callTimeoutMs ?? 10_000 };
   const inflight = new Set<Promise<void>>();
@@ -108,6 +110,9 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
     } catch (error) {
       log(`daemon: session ${sessionId}: could not record the agent's end: ${(error as Error).message}`);
     }
+    // The transcript's last entries come before the end in the session's history.
+    await transcripts?.finish(sessionId);
+    if (abandoned) return;
     await reports.send(toReport(sessionId, end), await delivered);
   }
 
@@ -127,6 +132,8 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
           return await handleLaunch(options.launch, command.kind.value);
         case "stop":
           return await handleStop(agents, command.kind.value);
+        case "message":
+          return await handleMessage({ agents, transcripts }, command.kind.value);
         default:
           return errorResult("unsupported_command", "this daemon does not know the command");
       }
@@ -139,7 +146,7 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
   /** Records "received" durably, then carries the command out; a command that cannot be recorded is not carried out. */
   async function receiveAndRun(command: DaemonCommand): Promise<CommandResult> {
     const kind = command.kind;
-    const sessionId = kind.case === "launch" || kind.case === "stop" ? kind.value.sessionId : "";
+    const sessionId = kind.case === "launch" || kind.case === "stop" || kind.case === "message" ? kind.value.sessionId : "";
     try {
       await journal.received({ commandId: command.commandId, kind: kind.case ?? "", sessionId });
     } catch (error) {
@@ -207,16 +214,30 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
     },
     adopt(sessionId, record) {
       adoptedAgents.set(sessionId, record);
-      track(watchers, watch(sessionId, record, false));
+      const resumed = transcripts?.open(sessionId, { provider: record.provider, stdoutPath: record.agent.stdoutPath });
+      track(watchers, (resumed ?? Promise.resolve()).then(() => watch(sessionId, record, false)));
     },
     reportEnded(entry) {
       endedAgents.set(entry.session_id, entry);
       const end: RecordedExit = entry.exit ?? { state: "exited", message: endedUnwatchedMessage };
       log(`daemon: session ${entry.session_id}: ${end.message || `agent exited with code ${end.exit_code}`}`);
-      reports.keep(toReport(entry.session_id, end), reported(entry.session_id));
+      const done = reported(entry.session_id);
+      if (transcripts === undefined) {
+        reports.keep(toReport(entry.session_id, end), done);
+        return;
+      }
+      // What the agent wrote while no daemon watched goes out before its end.
+      const finished = transcripts
+        .open(entry.session_id, { provider: entry.provider, stdoutPath: entry.stdout_path })
+        .then(() => transcripts.finish(entry.session_id))
+        .then(async () => {
+          if (!abandoned) await reports.send(toReport(entry.session_id, end), done);
+        });
+      track(watchers, finished);
     },
     abandon() {
       abandoned = true;
+      transcripts?.stopAll();
     },
     unreportedEnds: () => [...unreported],
   };
@@ -248,7 +269,7 @@ function errorResult(code: string, message: string): CommandResult {
 
 function describe(command: DaemonCommand): string {
   const kind = command.kind;
-  const session = kind.case === "launch" || kind.case === "stop" ? ` session ${kind.value.sessionId}` : "";
+  const session = kind.case === "launch" || kind.case === "stop" || kind.case === "message" ? ` session ${kind.value.sessionId}` : "";
   return `${kind.case ?? "unknown"} command ${command.commandId}${session}`;
 }
 

@@ -5,6 +5,8 @@ import { StringDecoder } from "node:string_decoder";
 export interface SessionIdScanner {
   /** Reads what was appended since the last call; returns the session id once seen. */
   scan(): string | undefined;
+  /** Whether a line proving the agent alive was seen (see `isProofOfLife`); false without one. */
+  alive(): boolean;
 }
 
 /** Most bytes one scan() reads; the rest waits for the next call. */
@@ -18,15 +20,18 @@ const partialLineLimit = 1024 * 1024;
  * that names the session (see `sessionIdFromLine`). A missing file is not yet
  * written; a line over 1 MiB is skipped whole.
  */
-export function createSessionIdScanner(file: string): SessionIdScanner {
+export function createSessionIdScanner(file: string, isProofOfLife?: (event: Record<string, unknown>) => boolean): SessionIdScanner {
   let offset = 0;
+  let alive = false;
+  const proofWanted = () => isProofOfLife !== undefined && !alive;
   let partial = "";
   let skipping = false;
   let found: string | undefined;
   const decoder = new StringDecoder("utf8");
   return {
+    alive: () => alive,
     scan() {
-      if (found !== undefined) return found;
+      if (found !== undefined && !proofWanted()) return found;
       let fd: number;
       try {
         fd = openSync(file, "r");
@@ -47,6 +52,7 @@ export function createSessionIdScanner(file: string): SessionIdScanner {
             continue;
           }
           found ??= sessionIdFromLine(line);
+          if (proofWanted() && isProofOfLife!(eventOf(line) ?? {})) alive = true;
         }
         if (partial.length > partialLineLimit) {
           partial = "";
@@ -67,19 +73,23 @@ export function createSessionIdScanner(file: string): SessionIdScanner {
  * `{"type":"thread.started","thread_id":…}` or any event with `session_id`.
  */
 export function sessionIdFromLine(line: string): string | undefined {
-  const text = line.trim();
-  if (!text.startsWith("{")) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const event = value as Record<string, unknown>;
+  const event = eventOf(line);
+  if (event === undefined) return undefined;
   if (event.type === "thread.started" && typeof event.thread_id === "string" && event.thread_id !== "") {
     return event.thread_id;
   }
   if (typeof event.session_id === "string" && event.session_id !== "") return event.session_id;
   return undefined;
+}
+
+/** The JSON object on one line, if it holds one. */
+function eventOf(line: string): Record<string, unknown> | undefined {
+  const text = line.trim();
+  if (!text.startsWith("{")) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -8,8 +8,11 @@ import type { AgentRecord, AgentTable } from "./create-agent-table.js";
 import { DaemonError, toDaemonError } from "./daemon-error.js";
 import { ensureWorktree } from "./ensure-worktree.js";
 import { currentBranch } from "./run-git.js";
+import { createCodexConversation } from "./create-codex-conversation.js";
 import { spawnAgent } from "./spawn-agent.js";
 import { errnoOrMessage } from "./errno-of.js";
+import { createStdinFifo, writeUserEvent } from "./agent-stdin.js";
+import type { Transcripts } from "./transcript/create-transcripts.js";
 
 /** What a command handler acknowledges, and for a launch the agent to report on. */
 export interface CommandResult {
@@ -36,6 +39,12 @@ export interface LaunchContext {
   signal?: AbortSignal;
   /** Default: nothing is logged. */
   log?: (line: string) => void;
+  /**
+   * Where the agents' transcripts are forwarded. With it, Claude Code reads
+   * its prompt and follow-up messages as stream-json user events from a FIFO
+   * on its stdin; without it, the prompt is on its command line.
+   */
+  transcripts?: Transcripts;
 }
 
 /**
@@ -98,7 +107,12 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
 
     const resume = request?.resumeSessionId || undefined;
     const generated = provider === "claude_code" ? (resume ?? randomUUID()) : "";
+    const streamInput = provider === "claude_code" && ctx.transcripts !== undefined;
+    const stdinPath = streamInput ? ctx.registry.sessionFiles(launch.sessionId).stdin : undefined;
+    if (stdinPath !== undefined) createStdinFifo(stdinPath);
+    const prompt = request?.initialPrompt || undefined;
     const { bin, args } = buildAgentArgv({
+      streamInput,
       provider,
       bins: ctx.bins,
       model,
@@ -118,6 +132,8 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       startupWindowMs: ctx.startupWindowMs,
       stdoutPath: logs.stdout,
       stderrPath: logs.stderr,
+      proofOfLife: provider,
+      ...(stdinPath !== undefined ? { stdinPath } : {}),
       // Recorded at once, so a daemon that dies during the startup window leaves the agent findable.
       onSpawned: (pid, startTime) => {
         const entry: AgentEntry = {
@@ -134,17 +150,43 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
           stdout_path: logs.stdout,
           stderr_path: logs.stderr,
           daemon_key: ctx.daemonKey,
+          ...(stdinPath !== undefined ? { stdin_path: stdinPath } : {}),
         };
         ctx.registry.write(entry).catch((error: unknown) => {
           ctx.log?.(`daemon: session ${launch.sessionId}: could not record its agent (${(error as Error).message})`);
         });
+        // The prompt is the first user event: Claude Code starts (and says `init`) once it has it.
+        if (stdinPath !== undefined && prompt !== undefined) {
+          writeUserEvent(stdinPath, prompt).catch((error: unknown) => {
+            ctx.log?.(`daemon: session ${launch.sessionId}: could not give the agent its prompt (${(error as Error).message})`);
+          });
+        }
       },
     }).catch(async (error: unknown) => {
       await ctx.registry.remove(launch.sessionId, { logs: true }).catch(() => undefined);
       throw error;
     });
+    const running =
+      provider === "codex" && ctx.transcripts !== undefined
+        ? createCodexConversation({
+            first: agent,
+            startTurn: (threadId, text) =>
+              spawnAgent({
+                ...buildAgentArgv({ provider, bins: ctx.bins, model, thinking, prompt: text, resumeSessionId: threadId, agentSessionId: "" }),
+                cwd: details.work_dir,
+                env: ctx.env,
+                startupWindowMs: ctx.startupWindowMs,
+                proofOfLife: "codex",
+                stdoutPath: logs.stdout,
+                stderrPath: logs.stderr,
+                appendOutput: true,
+              }),
+            onTurn: () => void saveEntry(ctx, launch.sessionId, record),
+            log: ctx.log,
+          })
+        : agent;
     const record: AgentRecord = {
-      agent,
+      agent: running,
       provider,
       model,
       workspaceId,
@@ -155,8 +197,11 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       stopRequested: false,
       startedAt,
       adopted: false,
+      ...(stdinPath !== undefined ? { stdinPath } : {}),
     };
     ctx.agents.add(launch.sessionId, record);
+    // A new run of the session (a reuse too): its transcript starts over, as the server's does.
+    await ctx.transcripts?.open(launch.sessionId, { provider, stdoutPath: logs.stdout, fresh: true, ...(prompt ? { initialPrompt: prompt } : {}) });
     if (agent.exitStatus() === undefined) await saveEntry(ctx, launch.sessionId, record);
     return okResult(record, true);
   } catch (error) {

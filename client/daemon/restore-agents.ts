@@ -72,6 +72,7 @@ export async function restoreAgents(options: RestoreAgentsOptions): Promise<Rest
       stopRequested: false,
       startedAt: entry.started_at,
       adopted: true,
+      ...(entry.stdin_path ? { stdinPath: entry.stdin_path } : {}),
     };
     byProcess.set(processKey, record);
     agents.add(entry.session_id, record);

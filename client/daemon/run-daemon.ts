@@ -12,6 +12,8 @@ import { commandJournalFile, createCommandJournal } from "./create-command-journ
 import { createFailoverTransport } from "./create-failover-transport.js";
 import { createReportQueue } from "./create-report-queue.js";
 import { restoreAgents } from "./restore-agents.js";
+import { createTranscripts } from "./transcript/create-transcripts.js";
+import type { TranscriptLimits } from "./transcript/create-transcript-forwarder.js";
 import { errnoOrMessage } from "./errno-of.js";
 
 /** Options of runDaemon. */
@@ -63,6 +65,13 @@ export interface DaemonOptions {
   journal?: { maxEntries?: number; maxAgeMs?: number };
   /** Liveness poll of agents adopted from an earlier run; default 500 ms. */
   adoptedPollMs?: number;
+  /**
+   * Caps of the transcripts forwarded to the server (per entry and per
+   * session, see TranscriptLimits); default 64 KiB and 8 MiB.
+   */
+  transcriptLimits?: TranscriptLimits;
+  /** How often the agents' stdout is read for their transcripts; default 100 ms. */
+  transcriptPollMs?: number;
   /**
    * When false (the default) the agents are stopped on shutdown: SIGTERM,
    * SIGKILL after `shutdownGraceMs` (default 3000), and their exit is
@@ -126,6 +135,15 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   }
   const callOptions = { headers, timeoutMs: 10_000 };
   const reports = createReportQueue({ client, callOptions, log, signal });
+  const transcripts = createTranscripts({
+    client,
+    callOptions,
+    paths: (sessionId) => registry.sessionFiles(sessionId),
+    limits: options.transcriptLimits,
+    pollMs: options.transcriptPollMs,
+    log,
+    signal,
+  });
   const dispatcher = createCommandDispatcher({
     client,
     headers,
@@ -144,6 +162,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       startupWindowMs: options.startupWindowMs,
       signal,
       log,
+      transcripts,
     },
   });
   const daemonKeys = servers.map((server) => daemonKey(server, options.token));
@@ -166,11 +185,13 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         // Not lost: their end is reported once the stream is up (kept reports are flushed below).
         endedSessions: dispatcher.unreportedEnds(),
       };
-      // Kept reports go out as soon as the server is reachable again.
+      // Kept reports and waiting transcript entries go out as soon as the server is reachable again.
       void reports.flush();
+      transcripts.kickAll();
       for await (const command of client.subscribe(request, { headers, signal })) {
         if (!delivered) log("daemon: command stream open");
         if (!delivered && reports.pending() > 0) void reports.flush();
+        if (!delivered) transcripts.kickAll();
         delivered = true;
         dispatcher.dispatch(command);
       }

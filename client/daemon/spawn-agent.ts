@@ -7,6 +7,7 @@ import { daemonErrorFromSpawnError } from "./child-process-error.js";
 import { DaemonError, tail } from "./daemon-error.js";
 import { processStartTime, signalProcessGroup } from "./process-identity.js";
 import { errnoOrMessage } from "./errno-of.js";
+import { openStdinForAgent } from "./agent-stdin.js";
 
 /** Options of spawnAgent. */
 export interface SpawnAgentOptions {
@@ -17,8 +18,21 @@ export interface SpawnAgentOptions {
   cwd: string;
   /** Environment; default the daemon's own. */
   env?: NodeJS.ProcessEnv;
-  /** How long the process must survive to count as started; default 1500 ms. */
+  /**
+   * How long the process must survive to count as started when it gives no
+   * proof of life; default 1500 ms.
+   */
   startupWindowMs?: number;
+  /**
+   * What proves the agent alive before the window ends, read from its stdout:
+   * `claude_code`, Claude Code's `system`/`init` stream-json event; `codex`,
+   * any JSON event. Default: nothing does, the whole window is waited.
+   */
+  proofOfLife?: "claude_code" | "codex";
+  /** A FIFO for the agent's stdin (see agent-stdin.ts); default /dev/null. */
+  stdinPath?: string;
+  /** Append to the output files instead of truncating them (the next turn of a conversation). */
+  appendOutput?: boolean;
   /**
    * Files the agent's stdout and stderr are written to (created or truncated).
    * Files, not pipes, so the agent outlives the daemon without SIGPIPE.
@@ -66,12 +80,15 @@ const stderrLimit = 4096;
 const stdoutLineLimit = 100;
 /** How often stdout is read for the session id during the startup window. */
 const scanIntervalMs = 50;
+/** How often, when a proof of life is awaited. */
+const proofIntervalMs = 10;
 
 /**
- * Spawns an agent (argv array, no shell, stdin /dev/null, stdout and stderr
- * to files, its own process group so a Ctrl-C to the daemon's terminal does
- * not reach it) and resolves once it survived `startupWindowMs`, or exited 0
- * within it.
+ * Spawns an agent (argv array, no shell, stdin /dev/null or a FIFO, stdout
+ * and stderr to files, its own process group so a Ctrl-C to the daemon's
+ * terminal does not reach it) and resolves as soon as it proves it is alive
+ * (`proofOfLife`), else once it survived `startupWindowMs`, or exited 0 within
+ * it; it rejects as soon as it exits otherwise.
  *
  * Rejects with a DaemonError: `work_dir_missing`, `agent_log_failed`,
  * `binary_not_found`, `binary_not_executable`, `spawn_failed`, or
@@ -90,15 +107,18 @@ export async function spawnAgent(options: SpawnAgentOptions): Promise<RunningAge
   let child: ReturnType<typeof spawn>;
   try {
     try {
-      fds.push(openSync(stdoutPath, "w", 0o600), openSync(stderrPath, "w", 0o600));
+      const mode = options.appendOutput ? "a" : "w";
+      fds.push(openSync(stdoutPath, mode, 0o600), openSync(stderrPath, mode, 0o600));
     } catch (error) {
       throw new DaemonError("agent_log_failed", `could not create the agent's log files (${errnoOrMessage(error)})`);
     }
+    const stdin = options.stdinPath === undefined ? "ignore" : openStdinForAgent(options.stdinPath);
+    if (typeof stdin === "number") fds.push(stdin);
     try {
       child = spawn(bin, [...options.args], {
         cwd,
         env: options.env ?? process.env,
-        stdio: ["ignore", fds[0], fds[1]],
+        stdio: [stdin, fds[0], fds[1]],
         detached: true,
       });
     } catch (error) {
@@ -110,7 +130,11 @@ export async function spawnAgent(options: SpawnAgentOptions): Promise<RunningAge
   }
   if (child.pid !== undefined) options.onSpawned?.(child.pid, processStartTime(child.pid));
 
-  const scanner = createSessionIdScanner(stdoutPath);
+  const proof = options.proofOfLife;
+  const scanner = createSessionIdScanner(
+    stdoutPath,
+    proof === undefined ? undefined : proof === "claude_code" ? (event) => event.type === "system" && event.subtype === "init" : () => true,
+  );
   let exit: AgentExit | undefined;
   const exited = new Promise<AgentExit>((resolve) => {
     child.once("exit", (code, signal) => {
@@ -120,10 +144,17 @@ export async function spawnAgent(options: SpawnAgentOptions): Promise<RunningAge
   });
   const stderrNow = () => readFileTail(stderrPath, stderrLimit);
 
-  const scanTimer = setInterval(() => scanner.scan(), scanIntervalMs);
+  let scanTimer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, options.startupWindowMs ?? 1500);
+      scanTimer = setInterval(() => {
+        scanner.scan();
+        if (scanner.alive() && exit === undefined) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }, proof === undefined ? scanIntervalMs : proofIntervalMs);
       child.once("error", (error) => {
         clearTimeout(timer);
         reject(daemonErrorFromSpawnError(error, bin));

@@ -67,7 +67,8 @@ export function createLaunchForm(options: LaunchFormOptions): void {
   });
 
   function show(no: number, ev: SessionEvent): void {
-    if (no !== launchNo || ev.type === SessionEventType.HEARTBEAT) return;
+    // The transcript is shown with the selected session, not in the launch's list of state changes.
+    if (no !== launchNo || ev.type === SessionEventType.HEARTBEAT || ev.type === SessionEventType.TRANSCRIPT) return;
     const type = eventName(ev.type);
     const attrs: Record<string, string | undefined> = {
       class: `event event-${type}`,

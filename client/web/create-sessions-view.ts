@@ -11,6 +11,8 @@ import type { Api } from "./create-api.js";
 import { eventDetail, eventName, isTerminal, stateName, timeText } from "./describe-event.js";
 import { describeError, isAbort } from "./describe-error.js";
 import { element } from "./element.js";
+import { createMessageBox } from "./create-message-box.js";
+import { createTranscriptView } from "./create-transcript-view.js";
 import { renderSessionFields } from "./render-session-fields.js";
 
 export interface SessionsViewOptions {
@@ -21,6 +23,10 @@ export interface SessionsViewOptions {
   detailTitle: HTMLElement;
   fields: HTMLElement;
   events: HTMLElement;
+  /** Where the selected session's transcript is shown. */
+  transcript: HTMLElement;
+  /** The box that sends a message to the selected session. */
+  message: { form: HTMLFormElement; input: HTMLTextAreaElement; status: HTMLElement };
   stop: HTMLButtonElement;
   onError: (message: string) => void;
 }
@@ -87,6 +93,12 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
   const lastSequence = new Map<string, bigint>();
   let selected: string | undefined;
   let watch: AbortController | undefined;
+  const transcript = createTranscriptView(options.transcript);
+  const messageBox = createMessageBox({
+    api,
+    ...options.message,
+    target: () => (selected ? { workspaceId: workspace, sessionId: selected } : undefined),
+  });
 
   function row(s: Session): HTMLTableRowElement {
     const state = stateName(s.state);
@@ -123,6 +135,7 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
     detailTitle.textContent = `Session ${s.sessionId}`;
     renderSessionFields(fields, s);
     stop.hidden = isTerminal(s.state);
+    messageBox.enable(stateName(s.state) === "running");
   }
 
   function apply(workspaceId: string, ev: SessionEvent): void {
@@ -166,7 +179,8 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
           attempt = 0;
           if (ev.type === SessionEventType.HEARTBEAT) continue;
           after = ev.sequence;
-          appendEvent(ev);
+          if (ev.type === SessionEventType.TRANSCRIPT) transcript.append(ev);
+          else appendEvent(ev);
           apply(workspaceId, ev);
         }
         return; // The session reached a terminal state.
@@ -186,8 +200,21 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
     watch?.abort();
     selected = sessionId;
     events.replaceChildren();
+    transcript.clear();
     watch = new AbortController();
     render();
+    // The list holds no prompt or settings: the session itself does.
+    void api.sessions.getWorkspaceSession({ workspaceId, sessionId }, { signal: watch.signal, timeoutMs: 10_000 }).then(
+      (res) => {
+        const known = sessions.get(sessionId);
+        if (res.session && known && sessionId === selected) {
+          known.initialPrompt = res.session.initialPrompt;
+          known.sessionSettings = res.session.sessionSettings;
+          render();
+        }
+      },
+      () => undefined,
+    );
     void follow(workspaceId, sessionId, watch.signal);
   }
 
@@ -211,6 +238,7 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
     order = [];
     lastSequence.clear();
     events.replaceChildren();
+    transcript.clear();
     render();
   }
 
@@ -230,6 +258,13 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
         const known = sessions.get(s.sessionId);
         // A list answer can be older than an event seen live meanwhile: the newer view wins.
         next.push(known && isNewer(known, s) ? known : s);
+      }
+      for (const s of next) {
+        const known = sessions.get(s.sessionId);
+        if (known && s !== known && s.initialPrompt === undefined) {
+          s.initialPrompt = known.initialPrompt;
+          s.sessionSettings ??= known.sessionSettings;
+        }
       }
       sessions = new Map(next.map((s) => [s.sessionId, s]));
       order = next.map((s) => s.sessionId);

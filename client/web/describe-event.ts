@@ -21,6 +21,7 @@ const eventNames: Record<SessionEventType, string> = {
   [SessionEventType.FAILED]: "failed",
   [SessionEventType.UNKNOWN]: "unknown",
   [SessionEventType.HEARTBEAT]: "heartbeat",
+  [SessionEventType.TRANSCRIPT]: "transcript",
 };
 
 /** Lower-case state name, as shown and as set in `data-state`. */

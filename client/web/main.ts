@@ -72,6 +72,12 @@ const sessionsView = createSessionsView({
   detailTitle: byId("session-detail-title"),
   fields: byId("session-fields"),
   events: byId("session-events"),
+  transcript: byId("session-transcript"),
+  message: {
+    form: byId<HTMLFormElement>("session-send"),
+    input: byId<HTMLTextAreaElement>("session-message"),
+    status: byId("session-send-status"),
+  },
   stop: byId<HTMLButtonElement>("session-stop"),
   onError: (message) => showError(message),
 });

@@ -1,11 +1,29 @@
+import type { SessionSettings } from "../../gen/workspaces/v1/launch_pb.js";
 import type { Session } from "../../gen/workspaces/v1/session_pb.js";
 import { stateName, timeText } from "./describe-event.js";
 import { element } from "./element.js";
+
+/** `provider claude_code · model haiku · voice en-US`: the settings given at launch. */
+export function settingsText(settings: SessionSettings | undefined): string {
+  if (!settings) return "";
+  const code = settings.code;
+  const parts = [
+    code?.mode ? `mode ${code.mode}` : "",
+    code?.defaultProvider ? `provider ${code.defaultProvider}` : "",
+    code?.providers?.claudeCode?.model ? `claude model ${code.providers.claudeCode.model}` : "",
+    code?.providers?.codex?.model ? `codex model ${code.providers.codex.model}` : "",
+    code?.providers?.codex?.thinking ? `thinking ${code.providers.codex.thinking}` : "",
+    settings.voice?.language ? `voice ${settings.voice.language}` : "",
+  ];
+  return parts.filter(Boolean).join(" · ");
+}
 
 /** Fills a `<dl>` with the session's fields that have a value. */
 export function renderSessionFields(dl: HTMLElement, s: Session): void {
   const rows: [string, string, string][] = [
     ["State", stateName(s.state), "detail-state"],
+    ["Prompt", s.initialPrompt ?? "", "detail-prompt"],
+    ["Settings", settingsText(s.sessionSettings), "detail-settings"],
     ["Machine", s.machineId, "detail-machine"],
     ["Provider", s.provider, "detail-provider"],
     ["Model", s.model, "detail-model"],

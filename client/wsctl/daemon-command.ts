@@ -22,7 +22,12 @@ Options:
   --claude-bin PATH            claude executable (env WSCTL_CLAUDE_BIN; default claude)
   --codex-bin PATH             codex executable (env WSCTL_CODEX_BIN; default codex)
   --protocol grpc|connect      wire protocol over HTTP/2 (default grpc)
-  --startup-window-ms N        how long an agent must survive to count as started (default 1500)
+  --startup-window-ms N        longest wait for an agent to prove it is alive (Claude Code's init
+                               event, Codex's first event) before it counts as started (default 1500)
+  --transcript-entry-bytes N   largest transcript entry sent to the server; larger ones are cut and
+                               marked truncated (default 65536)
+  --transcript-session-bytes N most transcript bytes per session; past it later output stays only in
+                               the agent's log on the machine (default 8388608)
   --state-dir DIR              where running agents and their output are kept, so a restarted daemon
                                finds them, and the journal of the last 10 000 commands (at most 7
                                days old) (env WSCTL_DAEMON_STATE_DIR; default
@@ -45,6 +50,8 @@ const options = {
   "codex-bin": { type: "string" },
   protocol: { type: "string", default: "grpc" },
   "startup-window-ms": { type: "string" },
+  "transcript-entry-bytes": { type: "string" },
+  "transcript-session-bytes": { type: "string" },
   "state-dir": { type: "string" },
   "keep-agents": { type: "boolean", default: false },
   "stop-agents": { type: "boolean", default: false },
@@ -92,6 +99,17 @@ export async function runDaemonCommand(args: string[], io: CliIo): Promise<numbe
   if (values.protocol !== "grpc" && values.protocol !== "connect") problems.push("--protocol must be grpc or connect");
   const window = values["startup-window-ms"] !== undefined ? Number(values["startup-window-ms"]) : undefined;
   if (window !== undefined && !(Number.isInteger(window) && window >= 0)) problems.push("--startup-window-ms must be a whole number");
+  const limits: { maxEntryBytes?: number; maxSessionBytes?: number } = {};
+  for (const [flag, key] of [
+    ["transcript-entry-bytes", "maxEntryBytes"],
+    ["transcript-session-bytes", "maxSessionBytes"],
+  ] as const) {
+    const given = values[flag];
+    if (given === undefined) continue;
+    const n = Number(given);
+    if (!Number.isInteger(n) || n < 1024) problems.push(`--${flag} must be a whole number of at least 1024`);
+    else limits[key] = n;
+  }
   if (problems.length > 0) {
     io.stderr(`wsctl daemon: ${problems.join("; ")}\n`);
     return 2;
@@ -108,6 +126,7 @@ export async function runDaemonCommand(args: string[], io: CliIo): Promise<numbe
       protocol: values.protocol as "grpc" | "connect",
       version: "0.1.0",
       ...(window !== undefined ? { startupWindowMs: window } : {}),
+      transcriptLimits: limits,
       stateDir: values["state-dir"] || defaultDaemonStateDir(io.env),
       keepAgentsOnExit: !values["stop-agents"],
       signal: io.signal ?? new AbortController().signal,

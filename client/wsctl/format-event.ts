@@ -1,6 +1,7 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import type { LaunchWorkspaceSessionResponse } from "../../gen/workspaces/v1/launch_pb.js";
 import { type SessionEvent, SessionEventType, SessionState } from "../../gen/workspaces/v1/session_pb.js";
+import { formatTranscriptEntry } from "./format-transcript-entry.js";
 
 /** `running` for `SessionState.RUNNING`; `unspecified` for 0. */
 export function stateName(state: SessionState): string {
@@ -37,9 +38,12 @@ export function formatAcknowledgement(ack: LaunchWorkspaceSessionResponse | unde
 
 /**
  * One line of text for a session event, for example
- * `#1 accepted session 5f0c... on m1`, `#3 acknowledged ok pid=4242 ...`, `#5 exited with code 0`.
+ * `#1 accepted session 5f0c... on m1`, `#3 acknowledged ok pid=4242 ...`, `#5 exited with code 0`;
+ * a transcript entry as `formatTranscriptEntry` shows it.
  */
 export function formatEvent(event: SessionEvent): string {
+  // A transcript entry reads as what the agent (or its user) said, without the event's head.
+  if (event.type === SessionEventType.TRANSCRIPT && event.entry) return formatTranscriptEntry(event.entry);
   const head = `#${event.sequence} ${eventTypeName(event.type)}`;
   let detail: string;
   switch (event.type) {

@@ -2,6 +2,7 @@ import { runAdmin } from "./admin-command.js";
 import { runDaemonCommand } from "./daemon-command.js";
 import { runLaunch } from "./launch-command.js";
 import { runMachines } from "./machines-command.js";
+import { runSend } from "./send-command.js";
 import { runSessions } from "./sessions-command.js";
 import { runStop } from "./stop-command.js";
 import { runWatch } from "./watch-command.js";
@@ -20,6 +21,7 @@ Usage:
   wsctl sessions --workspace W [--state S] [--machine M] [--limit N] [--all]
   wsctl machines [--workspace W]
   wsctl stop    --workspace W SESSION_ID [--grace SECONDS]
+  wsctl send    --workspace W SESSION_ID TEXT...
 
 Client commands take --server URL and --token TOKEN (or WSCTL_SERVER, WSCTL_TOKEN),
 --protocol connect|grpc|grpc-web and --json.
@@ -33,6 +35,7 @@ Examples:
   export WSCTL_SERVER=http://127.0.0.1:8080 WSCTL_TOKEN=wsa_...
   wsctl launch --workspace acme --prompt "fix the failing tests" --follow
   wsctl sessions --workspace acme --state running
+  wsctl send --workspace acme 5f0c2a9e-1b7d-4c1e-9a51-0c7e5d1f2b3a "now add a test"
 `;
 
 /** Runs one wsctl command line; resolves with the process exit code. */
@@ -55,6 +58,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return runMachines(rest, io);
     case "stop":
       return runStop(rest, io);
+    case "send":
+      return runSend(rest, io);
     case undefined:
     case "help":
     case "--help":

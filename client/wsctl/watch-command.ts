@@ -6,8 +6,12 @@ import { UsageError } from "./usage-error.js";
 
 const usage = `Usage: wsctl watch --workspace W SESSION_ID [--after N]
 
-Prints a session's events, one line each: its history first, then live changes
-until the session ends. Exits 0 only when the agent exited with code 0.
+Prints a session's events: its history first, then live changes until the
+session ends. State changes are one line each (#N type ...); the agent's
+transcript comes between them as it is written: text as text, each tool call
+and tool result on one line, messages sent to it after "> ". With --json, one
+event per line (NDJSON), transcript entries included. Exits 0 only when the
+agent exited with code 0.
 
 Options:
   --workspace W           workspace of the session (required)

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject, toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import {
   type LaunchWorkspaceSessionRequest,
   LaunchWorkspaceSessionRequestSchema,
+  SessionSettingsSchema,
 } from "../../gen/workspaces/v1/launch_pb.js";
 import type { Principal } from "../auth/principal.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
@@ -87,6 +88,10 @@ export async function acceptLaunch(
       errorMessage: "",
       metadata: plan.metadata,
       acknowledgement: undefined,
+      initialPrompt: plan.prompt ?? "",
+      settings: request.sessionSettings ? (toJson(SessionSettingsSchema, request.sessionSettings) as JsonObject) : undefined,
+      // A new run's transcript starts over: the daemon numbers its entries from 0 again.
+      transcriptLength: 0,
       updatedAt: time,
     };
     let session: SessionRecord;

@@ -31,9 +31,10 @@ export interface IdempotencyKeys {
    * Claims `key` for the token, or finds the earlier call's outcome. Throws
    * `invalid_argument` for a malformed key or a key used with another
    * request, `aborted` while the first call is still running, and the first
-   * call's own error when it ended with one.
+   * call's own error when it ended with one. `request` is a launch, or the
+   * binary encoding of any other request (a follow-up message) to compare.
    */
-  claim(tokenId: string, key: string, request: LaunchWorkspaceSessionRequest): Promise<ClaimResult>;
+  claim(tokenId: string, key: string, request: LaunchWorkspaceSessionRequest | Uint8Array): Promise<ClaimResult>;
   /** Stores the outcome of the claimed launch. */
   complete(claim: IdempotencyClaim, outcome: IdempotentOutcome): Promise<void>;
   /** Gives the claim up; a failure to do so is logged, never thrown (the caller already has its answer). */
@@ -58,7 +59,8 @@ export function createIdempotencyKeys(options: IdempotencyKeysOptions): Idempote
       if (!keyPattern.test(key)) {
         throw new ConnectError("Idempotency-Key must be 1-255 printable ASCII characters", Code.InvalidArgument);
       }
-      const requestHash = createHash("sha256").update(toBinary(LaunchWorkspaceSessionRequestSchema, request)).digest("hex");
+      const bytes = request instanceof Uint8Array ? request : toBinary(LaunchWorkspaceSessionRequestSchema, request);
+      const requestHash = createHash("sha256").update(bytes).digest("hex");
       const earlier = await store.claimIdempotencyKey({ tokenId, key, sessionId: "", requestHash, now: now() });
       if (!earlier) return { kind: "claimed", claim: { tokenId, key } };
       if (earlier.requestHash !== requestHash) {

@@ -15,6 +15,7 @@ import { createLaunchReconciler, type LaunchReconciler } from "./create-launch-r
 import { dispatchLaunch } from "./dispatch-launch.js";
 import { followLaunch } from "./follow-launch.js";
 import type { LaunchResult } from "./launch-result.js";
+import { type SentMessage, sendSessionMessage } from "./send-session-message.js";
 import { stopSession } from "./stop-session.js";
 
 export interface LauncherOptions {
@@ -68,6 +69,13 @@ export interface Launcher {
     options: LaunchCallOptions,
   ): Promise<{ session: SessionRecord; events: AsyncIterable<SessionEventRecord> }>;
   stop(session: SessionRecord, options: { graceMs: number; signal: AbortSignal }): Promise<{ result: StopResult; session: SessionRecord }>;
+  /** Delivers a follow-up message to the session's running agent (see `send-session-message.ts`). */
+  sendMessage(
+    principal: Principal & { kind: "api" },
+    session: SessionRecord,
+    text: string,
+    options: { idempotencyKey?: string | undefined; signal: AbortSignal },
+  ): Promise<SentMessage>;
   acknowledge(machineId: string, ack: { commandId: string; status: string; payload: JsonObject }, signal: AbortSignal): Promise<void>;
   /** Waits until the launches in flight have settled, or `graceMs` has passed. */
   drain(graceMs: number): Promise<void>;
@@ -97,6 +105,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
     void settled.finally(() => inflight.delete(settled));
     return promise;
   }
+  const messageDeps = { store, hub, sender, keys, timeoutMs: options.launchDeadlineMs ?? 15_000 };
 
   function accept(principal: Principal & { kind: "api" }, request: LaunchWorkspaceSessionRequest, call: LaunchCallOptions) {
     if (call.timeoutMs !== undefined && call.timeoutMs < minLaunchMs) {
@@ -135,6 +144,9 @@ export function createLauncher(options: LauncherOptions): Launcher {
       });
       await Promise.race([Promise.allSettled([...inflight]), grace]);
       clearTimeout(timer);
+    },
+    sendMessage(principal, session, text, call) {
+      return sendSessionMessage(messageDeps, principal, session, text, call);
     },
     acknowledge(machineId, ack, signal) {
       return acknowledgeCommand({ store, hub, lifecycle, sender, log, now }, machineId, ack, signal);

@@ -58,7 +58,9 @@ export async function stopSession(
   // history holds the end of its earlier run too. Read before the state, so an
   // exit that lands in between is in the state (the row is written first).
   const settled = AbortSignal.any([signal, AbortSignal.timeout(deps.settleMs)]);
-  const last = (await store.listSessionEvents(session.sessionId, 0, signal)).at(-1)?.sequence ?? 0;
+  // The newest sequence alone: a long transcript is not read for it.
+  const query = { sessionId: session.sessionId, afterSequence: 0, beforeSequence: 0, limit: 0, backward: false };
+  const last = (await store.listTranscript(query, signal)).lastSequence;
   const current = await store.getSessionById(session.sessionId, signal);
   if (current && !isTerminalState(current.state)) {
     try {

@@ -5,7 +5,9 @@ import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { kPrincipal, type Principal } from "../auth/principal.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { Launcher } from "../launch/create-launcher.js";
+import type { SessionEventBus } from "../sessions/create-session-event-bus.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
+import { transcriptEntryRecord } from "../sessions/transcript-entries.js";
 import type { Store } from "../store/store.js";
 
 export interface DaemonServiceOptions {
@@ -13,6 +15,8 @@ export interface DaemonServiceOptions {
   hub: DaemonHub;
   launcher: Launcher;
   lifecycle: SessionLifecycle;
+  /** Where transcript entries are stored and published. */
+  events: SessionEventBus;
   /** Clock, in Unix milliseconds. Default `Date.now`. */
   now?: () => number;
 }
@@ -29,13 +33,19 @@ const reportedStates = new Map<SessionState, "running" | "exited" | "failed">([
   [SessionState.FAILED, "failed"],
 ]);
 
+/** Most entries one AppendTranscript call may carry. */
+const maxTranscriptBatch = 1000;
+/** Most text one AppendTranscript call may carry, in UTF-16 units (about 4 MiB). */
+const maxTranscriptBatchText = 4 * 1024 * 1024;
+
 /**
  * The daemon-facing service, for machine tokens only: `Subscribe` opens the
  * machine's command stream in the hub, `Acknowledge` hands an answer to the
- * launch room, `ReportSessionState` moves the session through its lifecycle.
+ * launch room, `ReportSessionState` moves the session through its lifecycle,
+ * `AppendTranscript` stores and publishes transcript entries.
  */
 export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<typeof DaemonService> {
-  const { store, hub, launcher, lifecycle } = options;
+  const { store, hub, launcher, lifecycle, events } = options;
   const now = options.now ?? Date.now;
   return {
     async *subscribe(req, ctx) {
@@ -79,6 +89,29 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
         pid: req.pid,
       });
       return {};
+    },
+
+    async appendTranscript(req, ctx) {
+      const { machineId } = machineOf(ctx);
+      if (req.entries.length > maxTranscriptBatch) {
+        throw new ConnectError(`at most ${maxTranscriptBatch} entries per call`, Code.InvalidArgument);
+      }
+      let size = 0;
+      for (const entry of req.entries) size += entry.text.length + entry.toolName.length;
+      if (size > maxTranscriptBatchText) throw new ConnectError("at most 4 MiB of text per call", Code.InvalidArgument);
+      const from = Number(req.fromOffset);
+      const appended = await events.appendTranscript(
+        {
+          sessionId: req.sessionId,
+          machineId,
+          fromOffset: from,
+          entries: req.entries.map((entry, index) => transcriptEntryRecord(entry, from + index)),
+          now: now(),
+        },
+        ctx.signal,
+      );
+      if (!appended) throw new ConnectError(`session ${req.sessionId} not found`, Code.NotFound);
+      return { nextOffset: BigInt(appended.nextOffset) };
     },
   };
 }

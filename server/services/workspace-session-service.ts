@@ -9,7 +9,9 @@ import type { SessionReader } from "../sessions/create-session-reader.js";
 import { heartbeatEvent, sessionEventMessage, sessionMessage } from "../sessions/session-messages.js";
 import { sessionStateName } from "../sessions/session-state-names.js";
 import type { SessionEventRecord } from "../store/store.js";
+import { transcriptEntryMessage } from "../sessions/transcript-entries.js";
 import { withHeartbeats } from "../streams/with-heartbeats.js";
+import { validateListMessagesRequest, validateSendMessageRequest } from "../validation/validate-message-requests.js";
 import {
   validateGetSessionRequest,
   validateListSessionsRequest,
@@ -101,6 +103,34 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
         signal: ctx.signal,
       });
       return { result, session: sessionMessage(after) };
+    },
+
+    async listSessionMessages(req, ctx) {
+      validateListMessagesRequest(req);
+      requireWorkspaceAccess(ctx, req.workspaceId);
+      const page = await sessions.messages(
+        req.workspaceId,
+        req.sessionId,
+        {
+          afterSequence: Number(req.afterSequence),
+          beforeSequence: Number(req.beforeSequence),
+          pageSize: req.pageSize,
+          backward: req.backward,
+        },
+        ctx.signal,
+      );
+      return { messages: page.events.map(sessionEventMessage), hasMore: page.hasMore, lastSequence: BigInt(page.lastSequence) };
+    },
+
+    async sendSessionMessage(req, ctx) {
+      validateSendMessageRequest(req);
+      const principal = requireWorkspaceAccess(ctx, req.workspaceId);
+      const session = await sessions.get(req.workspaceId, req.sessionId, ctx.signal);
+      const sent = await launcher.sendMessage(principal, session, req.text, {
+        idempotencyKey: ctx.requestHeader.get("idempotency-key") ?? undefined,
+        signal: ctx.signal,
+      });
+      return { session: sessionMessage(sent.session), entry: transcriptEntryMessage(sent.entry) };
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { Backplane } from "../hub/backplane.js";
 import { createAsyncQueue } from "../hub/create-async-queue.js";
 import { createLocalBackplane } from "../hub/create-local-backplane.js";
-import type { NewSessionEvent, SessionEventRecord, Store } from "../store/store.js";
+import type { NewSessionEvent, SessionEventRecord, Store, TranscriptAppend, TranscriptAppended } from "../store/store.js";
 
 /**
  * A session's history: every state change is appended to the store (which
@@ -13,6 +13,11 @@ export interface SessionEventBus {
   append(event: NewSessionEvent, signal?: AbortSignal): Promise<SessionEventRecord>;
   /** Publishes an event already stored (by `store.moveSession`, with the row it goes with). */
   publish(record: SessionEventRecord): void;
+  /**
+   * Stores transcript entries (see `Store.appendTranscript`) and publishes
+   * the events stored, like `append`; undefined when the machine has no such session.
+   */
+  appendTranscript(append: TranscriptAppend, signal?: AbortSignal): Promise<TranscriptAppended | undefined>;
   /**
    * The session's events after `afterSequence`: first those stored, then live
    * ones, in order, with no gap and no duplicate. Ends when `signal` aborts;
@@ -48,20 +53,30 @@ export function createSessionEventBus(options: SessionEventBusOptions): SessionE
     },
   });
 
-  function publish(record: SessionEventRecord): void {
-    const set = followers.get(record.sessionId);
-    if (set) for (const deliver of set) deliver(record);
-    backplane.appended(record.sessionId, record.sequence).catch((error: unknown) => log(`announcing an event of session ${record.sessionId} failed`, error));
+  /** Hands stored events to this replica's followers and announces the last one to the others. */
+  function publishAll(sessionId: string, records: readonly SessionEventRecord[]): void {
+    const set = followers.get(sessionId);
+    if (set) for (const record of records) for (const deliver of set) deliver(record);
+    const last = records[records.length - 1]!;
+    backplane.appended(sessionId, last.sequence).catch((error: unknown) => log(`announcing an event of session ${sessionId} failed`, error));
   }
 
   return {
     async append(event, signal) {
       const record = await store.appendSessionEvent(event, signal);
-      publish(record);
+      publishAll(event.sessionId, [record]);
       return record;
     },
 
-    publish,
+    publish(record) {
+      publishAll(record.sessionId, [record]);
+    },
+
+    async appendTranscript(append, signal) {
+      const result = await store.appendTranscript(append, signal);
+      if (result && result.appended.length > 0) publishAll(append.sessionId, result.appended);
+      return result;
+    },
 
     async *follow(sessionId, afterSequence, signal) {
       const live = createAsyncQueue<Delivery>(signal);

@@ -11,6 +11,18 @@ export interface SessionPage {
   nextPageToken: string;
 }
 
+/** One page of a session's transcript, oldest first. */
+export interface TranscriptPage {
+  events: SessionEventRecord[];
+  /** More entries lie past the page in the direction of paging. */
+  hasMore: boolean;
+  /** The session's newest sequence of any event. */
+  lastSequence: number;
+}
+
+/** Default page size of `messages` when the caller gives none. */
+export const defaultMessagesPageSize = 100;
+
 /**
  * What callers read of sessions: one session, a page of a workspace's
  * sessions, and a session's history followed live. Every read is scoped to a
@@ -29,6 +41,13 @@ export interface SessionReader {
    * session, after its stored history).
    */
   watch(workspaceId: string, sessionId: string, afterSequence: number, signal: AbortSignal): Promise<AsyncIterable<SessionEventRecord>>;
+  /** A page of the session's transcript events in (afterSequence, beforeSequence), the oldest or (backward) the newest of the range. */
+  messages(
+    workspaceId: string,
+    sessionId: string,
+    query: { afterSequence: number; beforeSequence: number; pageSize: number; backward: boolean },
+    signal: AbortSignal,
+  ): Promise<TranscriptPage>;
 }
 
 /** Default page size of `list` when the caller gives none. */
@@ -79,6 +98,18 @@ export function createSessionReader(options: { store: Store; events: SessionEven
       return (async function* () {
         yield* history;
       })();
+    },
+    async messages(workspaceId, sessionId, query, signal) {
+      const session = await get(workspaceId, sessionId, signal);
+      const limit = query.pageSize || defaultMessagesPageSize;
+      const { afterSequence, beforeSequence, backward } = query;
+      const page = await store.listTranscript(
+        { sessionId: session.sessionId, afterSequence, beforeSequence, backward, limit: limit + 1 },
+        signal,
+      );
+      const hasMore = page.events.length > limit;
+      const events = !hasMore ? page.events : backward ? page.events.slice(1) : page.events.slice(0, limit);
+      return { events, hasMore, lastSequence: page.lastSequence };
     },
   };
 }

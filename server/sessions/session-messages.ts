@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, fromJson } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import {
   type Session,
@@ -8,9 +8,11 @@ import {
   SessionEventType,
   SessionState,
 } from "../../gen/workspaces/v1/session_pb.js";
+import { SessionSettingsSchema } from "../../gen/workspaces/v1/launch_pb.js";
 import { orderedLaunchResult } from "../launch/launch-result.js";
 import type { SessionEventRecord, SessionRecord } from "../store/store.js";
 import { sessionEventTypeFromName, sessionStateFromName } from "./session-state-names.js";
+import { transcriptEntryMessage } from "./transcript-entries.js";
 
 /** The API message of a stored session. */
 export function sessionMessage(record: SessionRecord): Session {
@@ -31,6 +33,9 @@ export function sessionMessage(record: SessionRecord): Session {
     createTime: timestampFromMs(record.createdAt),
     updateTime: timestampFromMs(record.updatedAt),
     acknowledgement: orderedLaunchResult(record.acknowledgement),
+    initialPrompt: record.initialPrompt || undefined,
+    sessionSettings: record.settings ? fromJson(SessionSettingsSchema, record.settings, { ignoreUnknownFields: true }) : undefined,
+    transcriptLength: BigInt(record.transcriptLength ?? 0),
   });
 }
 
@@ -46,6 +51,7 @@ export function sessionEventMessage(record: SessionEventRecord): SessionEvent {
     acknowledgement: orderedLaunchResult(record.acknowledgement),
     exitCode: record.exitCode,
     message: record.message,
+    entry: record.entry ? transcriptEntryMessage(record.entry) : undefined,
   });
 }
 

@@ -22,7 +22,15 @@ export function sessionStateName(state: SessionState): SessionStateName | undefi
 }
 
 /** Stored event type names, in the order a session usually goes through them. */
-export type SessionEventTypeName = "accepted" | "dispatched" | "acknowledged" | "running" | "exited" | "failed" | "unknown";
+export type SessionEventTypeName =
+  | "accepted"
+  | "dispatched"
+  | "acknowledged"
+  | "running"
+  | "exited"
+  | "failed"
+  | "unknown"
+  | "transcript";
 
 const eventTypes: Record<SessionEventTypeName, SessionEventType> = {
   accepted: SessionEventType.ACCEPTED,
@@ -32,6 +40,7 @@ const eventTypes: Record<SessionEventTypeName, SessionEventType> = {
   exited: SessionEventType.EXITED,
   failed: SessionEventType.FAILED,
   unknown: SessionEventType.UNKNOWN,
+  transcript: SessionEventType.TRANSCRIPT,
 };
 
 /** The proto enum of a stored event type name; UNSPECIFIED for any other name. */

@@ -71,6 +71,18 @@ export interface Store {
   /** A session's events with sequence > afterSequence, in order. */
   listSessionEvents(sessionId: string, afterSequence: number, signal?: AbortSignal): Promise<SessionEventRecord[]>;
 
+  /**
+   * Appends transcript entries of a session of `machineId` as `transcript`
+   * events, in one transaction: the session's `transcriptLength` says how many
+   * entries of its current run are stored, so entries below it (a resend) are
+   * skipped and a batch starting past it (a gap) stores nothing. Each stored
+   * entry gets its offset and the next sequence; the events carry the
+   * session's current state. Undefined when the machine has no such session.
+   */
+  appendTranscript(append: TranscriptAppend, signal?: AbortSignal): Promise<TranscriptAppended | undefined>;
+  /** A page of a session's `transcript` events (see TranscriptQuery), oldest first, with the session's last sequence. */
+  listTranscript(query: TranscriptQuery, signal?: AbortSignal): Promise<{ events: SessionEventRecord[]; lastSequence: number }>;
+
   /** Records a command sent to a daemon, before it is pushed. */
   createCommand(command: NewCommand, signal?: AbortSignal): Promise<void>;
   getCommand(commandId: string, signal?: AbortSignal): Promise<CommandRecord | undefined>;
@@ -172,6 +184,60 @@ export interface TokenRecord {
 /** Lower-case state names, stored as text. */
 export type SessionStateName = "pending" | "dispatched" | "running" | "exited" | "failed" | "unknown";
 
+/** Who a transcript entry comes from (the proto enum's suffix, lower case). */
+export type TranscriptRoleName = "user" | "assistant" | "system" | "tool";
+/** What a transcript entry holds (the proto enum's suffix, lower case). */
+export type TranscriptKindName = "text" | "tool_call" | "tool_result" | "result" | "error" | "raw";
+
+/**
+ * One entry of a session's transcript (the TranscriptEntry message), as a
+ * JSON-compatible value: optional fields are absent, never undefined-valued
+ * in storage.
+ */
+export interface TranscriptEntryRecord {
+  /** Position in the current run's transcript, from 0. */
+  offset: number;
+  role: TranscriptRoleName;
+  kind: TranscriptKindName;
+  text: string;
+  toolName?: string;
+  toolInput?: JsonObject;
+  toolCallId?: string;
+  detail?: JsonObject;
+  /** Unix ms. */
+  agentTime?: number;
+  truncated?: boolean;
+  isError?: boolean;
+}
+
+export interface TranscriptAppend {
+  sessionId: string;
+  /** Only a session on this machine takes the entries. */
+  machineId: string;
+  /** Offset of `entries[0]`; their own `offset` fields are ignored. */
+  fromOffset: number;
+  entries: readonly TranscriptEntryRecord[];
+  now: number;
+}
+
+export interface TranscriptAppended {
+  /** The events stored by this call, in order (none for a pure resend or a gap). */
+  appended: SessionEventRecord[];
+  /** The session's transcript length now: the offset expected next. */
+  nextOffset: number;
+}
+
+/** Which transcript events `listTranscript` returns: sequences in (afterSequence, beforeSequence). */
+export interface TranscriptQuery {
+  sessionId: string;
+  afterSequence: number;
+  /** 0 for no upper bound. */
+  beforeSequence: number;
+  limit: number;
+  /** The newest `limit` of the range instead of the oldest (still returned oldest first). */
+  backward: boolean;
+}
+
 export interface SessionRecord {
   sessionId: string;
   workspaceId: string;
@@ -189,6 +255,12 @@ export interface SessionRecord {
   metadata: JsonObject;
   /** The launch result `{status, payload}` once acknowledged; undefined before. */
   acknowledgement: Acknowledgement | undefined;
+  /** The prompt of the (last) launch; "" or absent when none. */
+  initialPrompt?: string;
+  /** The `session_settings` of the (last) launch in proto JSON; absent when none. */
+  settings?: JsonObject | undefined;
+  /** Transcript entries stored for the current run (reset by a reuse); absent means 0. */
+  transcriptLength?: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -220,7 +292,7 @@ export interface SessionQuery {
 
 export interface NewSessionEvent {
   sessionId: string;
-  /** Event type name in lower case: accepted, dispatched, acknowledged, running, exited, failed, unknown. */
+  /** Event type name in lower case: accepted, dispatched, acknowledged, running, exited, failed, unknown, transcript. */
   type: string;
   state: SessionStateName;
   machineId: string;
@@ -228,6 +300,8 @@ export interface NewSessionEvent {
   acknowledgement: Acknowledgement | undefined;
   exitCode: number | undefined;
   message: string;
+  /** The entry, on `transcript` events. */
+  entry?: TranscriptEntryRecord;
   now: number;
 }
 
@@ -236,7 +310,7 @@ export interface SessionEventRecord extends Omit<NewSessionEvent, "now"> {
   time: number;
 }
 
-export type CommandKind = "launch" | "stop";
+export type CommandKind = "launch" | "stop" | "message";
 
 export interface NewCommand {
   commandId: string;

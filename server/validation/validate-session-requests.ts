@@ -26,7 +26,8 @@ const PAGE_TOKEN_RULE = `must be at most ${MAX_PAGE_TOKEN_LENGTH} characters: se
 const STATE_RULE = "must be a SessionState value, or unset for every state";
 const GRACE_RULE = `must be between 0 and ${MAX_GRACE_SECONDS} seconds (0 means 10)`;
 
-function checkSessionKey(req: { workspaceId: string; sessionId: string }): ViolationList {
+/** `workspace_id` and `session_id`, both required ids. */
+export function checkSessionKey(req: { workspaceId: string; sessionId: string }): ViolationList {
   let v: ViolationList;
   v = checkRequired(v, "workspace_id", req.workspaceId, checkId);
   v = checkRequired(v, "session_id", req.sessionId, checkId);

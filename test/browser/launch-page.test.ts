@@ -22,6 +22,7 @@ const chromiumArgs = [
   "--disable-sync",
 ];
 const screenshotPath = path.join(repoRoot, "test-results/browser/launch-page.png");
+const transcriptShotPath = path.join(repoRoot, "test-results/browser/transcript.png");
 const webRoot = path.join(repoRoot, "dist/web");
 const haveChromium = existsSync(chromiumPath);
 const skipReason = `${chromiumPath} is missing (apt-get install chromium); skipping the browser tests`;
@@ -173,6 +174,43 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", 
     await page.waitForSelector(`[data-testid="session-row"][data-session-id="${sessionId}"][data-state="exited"]`);
     await page.waitForSelector('[data-testid="session-event"][data-type="exited"]');
     expect(await page.isHidden('[data-testid="session-stop"]')).toBe(true);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("shows the selected session's transcript live, its prompt and settings, and sends it a message", async () => {
+    const page = await openPage();
+    await openWithToken(page);
+    await page.fill('[data-testid="launch-prompt"]', "hello from the page");
+    await page.fill('[data-testid="launch-worktree"]', "");
+    await page.fill('[data-testid="launch-model"]', "haiku");
+    await page.click('[data-testid="launch-submit"]');
+    await page.waitForSelector('[data-testid="session-row"].selected[data-state="running"]');
+    // The agent's answer, tool call folded, then the end of its turn.
+    await page.waitForSelector('[data-testid="transcript-entry"][data-kind="result"]');
+    const entries = await page.$$eval('[data-testid="transcript-entry"]', (els) =>
+      els.filter((e) => !e.closest('details[data-kind="tool_call"]') || e.matches('details[data-kind="tool_call"]')).map((e) => `${e.getAttribute("data-role")}:${e.getAttribute("data-kind")}`),
+    );
+    expect(entries).toEqual(["user:text", "system:text", "assistant:text", "assistant:tool_call", "assistant:text", "assistant:result"]);
+    const call = await page.waitForSelector('details[data-kind="tool_call"]');
+    expect(await call.getAttribute("open")).toBeNull();
+    expect(await call.$eval('[data-testid="tool-summary"]', (e) => e.textContent)).toBe("→ Bash(ls)");
+    // The tool's output is folded inside its call.
+    expect(await call.$eval('[data-kind="tool_result"]', (e) => e.textContent)).toBe("README.md");
+    expect(await page.textContent('[data-testid="detail-prompt"]')).toBe("hello from the page");
+    expect(await page.textContent('[data-testid="detail-settings"]')).toContain("claude model haiku");
+
+    await page.fill('[data-testid="session-message"]', "exit:0:200");
+    await page.click('[data-testid="session-send-submit"]');
+    await page.waitForSelector('[data-testid="session-send-status"][data-state="sent"]');
+    await page.waitForSelector('[data-testid="transcript-entry"][data-role="user"]:has-text("exit:0:200")');
+    await page.waitForSelector('[data-testid="session-row"].selected[data-state="exited"]');
+    expect(await page.isDisabled('[data-testid="session-message"]')).toBe(true);
+    // The newest entry is in view: the panel followed the transcript.
+    const scrolled = await page.$eval('[data-testid="session-transcript"]', (e) => e.scrollTop + e.clientHeight >= e.scrollHeight - 24);
+    expect(scrolled).toBe(true);
+    mkdirSync(path.dirname(transcriptShotPath), { recursive: true });
+    await page.screenshot({ path: transcriptShotPath, fullPage: true });
     expect(consoleErrors).toEqual([]);
     await page.close();
   });

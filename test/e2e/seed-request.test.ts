@@ -75,20 +75,26 @@ describe("the seed's curl request", () => {
     const { stdout: branch } = await run("git", ["-C", payload.work_dir, "branch", "--show-current"]);
     expect(branch.trim()).toBe("feature/seed");
     const { readFile } = await import("node:fs/promises");
-    const record = JSON.parse(await readFile(path.join(stack.recordDir, `${payload.pid}.json`), "utf8")) as { argv: string[]; cwd: string };
+    const record = JSON.parse(await readFile(path.join(stack.recordDir, `${payload.pid}.json`), "utf8")) as {
+      argv: string[];
+      cwd: string;
+      messages: string[];
+    };
     expect(record.cwd).toBe(payload.work_dir);
+    // The prompt is not on the command line: it is the first stream-json user event on the agent's stdin.
     expect(record.argv).toEqual([
       "--print",
       "--output-format",
       "stream-json",
       "--verbose",
+      "--input-format",
+      "stream-json",
       "--session-id",
       payload.agent_session_id,
       "--model",
       "haiku",
-      "--",
-      "-rf /",
     ]);
+    expect(record.messages).toEqual(["-rf /"]);
   });
 
   it("replays the first result for a retry with the same Idempotency-Key and launches nothing new", async () => {

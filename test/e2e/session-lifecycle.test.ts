@@ -48,7 +48,7 @@ describe("reuse and resume", () => {
     const res = await launch({ resume_session_id: "3b1f0c5e-resume", initial_prompt: "exit:0:50" });
     expect(res.status).toBe("ok");
     const argv = await argvOf(res.payload?.pid);
-    expect(argv.slice(0, 6)).toEqual(["--print", "--output-format", "stream-json", "--verbose", "--resume", "3b1f0c5e-resume"]);
+    expect(argv.slice(0, 8)).toEqual(["--print", "--output-format", "stream-json", "--verbose", "--input-format", "stream-json", "--resume", "3b1f0c5e-resume"]);
   });
 
   it("reuses a finished user session, resuming its agent session from what the server stored", async () => {

@@ -3,7 +3,8 @@ import path from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SessionEventType, SessionState } from "../../gen/workspaces/v1/session_pb.js";
+import { type SessionEvent, SessionEventType, SessionState } from "../../gen/workspaces/v1/session_pb.js";
+import { TranscriptEntryKind, TranscriptRole } from "../../gen/workspaces/v1/transcript_pb.js";
 import { StopResult, WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { seedRequest } from "./harness/seed-request.js";
 import { type Stack, startStack } from "./harness/start-stack.js";
@@ -25,7 +26,11 @@ function sessions() {
   return createClient(WorkspaceSessionService, createConnectTransport({ baseUrl: stack.url, httpVersion: "1.1" }));
 }
 const auth = () => ({ headers: { Authorization: `Bearer ${stack.apiToken}` } });
-const { ACCEPTED, DISPATCHED, ACKNOWLEDGED, RUNNING, EXITED, FAILED, HEARTBEAT } = SessionEventType;
+const { ACCEPTED, DISPATCHED, ACKNOWLEDGED, RUNNING, EXITED, FAILED, HEARTBEAT, TRANSCRIPT } = SessionEventType;
+/** The state events of a stream, without the transcript entries between them. */
+const stateEvents = (events: readonly SessionEvent[]) => events.filter((e) => e.type !== TRANSCRIPT);
+/** 1, 2, … n: the sequences of a whole history. */
+const oneTo = (n: number) => Array.from({ length: n }, (_, i) => BigInt(i + 1));
 
 const protocols = [
   "gRPC (@grpc/grpc-js)",
@@ -38,10 +43,20 @@ const protocols = [
 const stream = (name: string) => streams.find((s) => s.name === name)!;
 
 describe.each(protocols)("LaunchWorkspaceSessionStream over %s", (protocol) => {
-  it("follows a launch through accepted, dispatched, acknowledged, running and exited(0)", async () => {
-    const events = await collect(stream(protocol).launchStream(stack.workspaceId, seedRequest({ initial_prompt: "exit:0:600" }), stack.apiToken));
+  it("follows a launch through accepted, dispatched, acknowledged, running and exited(0), its transcript between", async () => {
+    const all = await collect(stream(protocol).launchStream(stack.workspaceId, seedRequest({ initial_prompt: "exit:0:600" }), stack.apiToken));
+    expect(all.map((e) => e.sequence)).toEqual(oneTo(all.length));
+    const events = stateEvents(all);
     expect(events.map((e) => e.type)).toEqual([ACCEPTED, DISPATCHED, ACKNOWLEDGED, RUNNING, EXITED]);
-    expect(events.map((e) => e.sequence)).toEqual([1n, 2n, 3n, 4n, 5n]);
+    const transcript = all.filter((e) => e.type === TRANSCRIPT).map((e) => e.entry);
+    expect(transcript.map((e) => [e?.offset, e?.role, e?.kind])).toEqual([
+      [0n, TranscriptRole.USER, TranscriptEntryKind.TEXT],
+      [1n, TranscriptRole.SYSTEM, TranscriptEntryKind.TEXT],
+    ]);
+    expect(transcript[0]?.text).toBe("exit:0:600");
+    expect(transcript[1]?.detail?.subtype).toBe("init");
+    // The agent's last words come before its end.
+    expect(all.at(-1)?.type).toBe(EXITED);
     const sessionId = events[0]!.sessionId;
     for (const e of events) {
       expect(e.sessionId).toBe(sessionId);
@@ -55,7 +70,7 @@ describe.each(protocols)("LaunchWorkspaceSessionStream over %s", (protocol) => {
   });
 
   it("ends with failed for an agent that dies", async () => {
-    const events = await collect(stream(protocol).launchStream(stack.workspaceId, seedRequest({ initial_prompt: "die:500" }), stack.apiToken));
+    const events = stateEvents(await collect(stream(protocol).launchStream(stack.workspaceId, seedRequest({ initial_prompt: "die:500" }), stack.apiToken)));
     expect(events.map((e) => e.type)).toEqual([ACCEPTED, DISPATCHED, ACKNOWLEDGED, RUNNING, FAILED]);
     expect(events[4]!.message).toContain("SIGKILL");
   });
@@ -69,12 +84,11 @@ describe.each(protocols)("LaunchWorkspaceSessionStream over %s", (protocol) => {
     controller.abort();
     expect(first.map((e) => e.sequence)).toEqual([1n, 2n, 3n]);
     const rest = await collect(stream(protocol).watch({ workspaceId: stack.workspaceId, sessionId: first[0]!.sessionId, afterSequence: 3n }, stack.apiToken));
-    expect(rest.map((e) => [e.sequence, e.type])).toEqual([
-      [4n, RUNNING],
-      [5n, EXITED],
-    ]);
+    expect(rest.map((e) => e.sequence)).toEqual(oneTo(rest.length + 3).slice(3));
     const replay = await collect(stream(protocol).watch({ workspaceId: stack.workspaceId, sessionId: first[0]!.sessionId }, stack.apiToken));
-    expect(replay.map((e) => e.sequence)).toEqual([1n, 2n, 3n, 4n, 5n]);
+    expect(replay.map((e) => e.sequence)).toEqual(oneTo(replay.length));
+    expect(replay.slice(3)).toEqual(rest);
+    expect(stateEvents(replay).map((e) => e.type)).toEqual([ACCEPTED, DISPATCHED, ACKNOWLEDGED, RUNNING, EXITED]);
   });
 
   it("sends keep-alive heartbeats on an idle stream and ends cleanly when the caller cancels", async () => {
@@ -107,9 +121,13 @@ describe("WatchWorkspaceSession over REST", () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("application/x-ndjson");
-    const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l) as { sequence: string; type: string; session_id: string });
-    expect(lines.map((l) => l.type)).toEqual(["SESSION_EVENT_TYPE_ACKNOWLEDGED", "SESSION_EVENT_TYPE_RUNNING", "SESSION_EVENT_TYPE_EXITED"]);
+    const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l) as { sequence: string; type: string; session_id: string; entry?: { role: string; text: string } });
+    const states = lines.filter((l) => l.type !== "SESSION_EVENT_TYPE_TRANSCRIPT");
+    expect(states.map((l) => l.type)).toEqual(["SESSION_EVENT_TYPE_ACKNOWLEDGED", "SESSION_EVENT_TYPE_RUNNING", "SESSION_EVENT_TYPE_EXITED"]);
     expect(lines[0]!.session_id).toBe(events[0]!.sessionId);
+    // The transcript rides along as proto-named JSON too.
+    const system = lines.find((l) => l.type === "SESSION_EVENT_TYPE_TRANSCRIPT" && l.entry?.role === "TRANSCRIPT_ROLE_SYSTEM");
+    expect(system?.entry?.text).toMatch(/^session .* started/);
   });
 });
 

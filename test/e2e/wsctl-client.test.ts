@@ -42,6 +42,41 @@ function fields(text: string): Record<string, string> {
   );
 }
 
+describe("wsctl send", () => {
+  it("sends a follow-up that the agent answers, and watch prints the whole transcript, tool calls one line each", async () => {
+    const launched = await wsctl("launch", "--workspace", stack.workspaceId, "--prompt", "hello there", "--json");
+    expect(launched.code).toBe(0);
+    const sessionId = String((JSON.parse(launched.stdout) as { payload: { session_id: string } }).payload.session_id);
+    const sent = await wsctl("send", "--workspace", stack.workspaceId, sessionId, "exit:0:100");
+    expect(sent.stderr).toBe("");
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(new RegExp(`^sent to session ${sessionId} \\(transcript entry \\d+\\)`));
+    const watched = await wsctl("watch", "--workspace", stack.workspaceId, sessionId);
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout.trim().split("\n");
+    const transcript = lines.filter((l) => !l.startsWith("#"));
+    expect(transcript).toEqual([
+      "> hello there",
+      expect.stringMatching(/^· session \S+ started with model/),
+      "Looking at: hello there",
+      "→ Bash(ls)",
+      "  ← 1 line: README.md",
+      "echo: hello there",
+      "— turn done (0.0 s, $0.0012)",
+      "> exit:0:100",
+    ]);
+    expect(lines.at(-1)).toMatch(/^#\d+ exited with code 0$/);
+
+    const json = await wsctl("watch", "--workspace", stack.workspaceId, sessionId, "--json");
+    const events = json.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; entry?: { kind: string; tool_name?: string } });
+    expect(events.find((e) => e.entry?.kind === "TRANSCRIPT_ENTRY_KIND_TOOL_CALL")?.entry?.tool_name).toBe("Bash");
+
+    const late = await wsctl("send", "--workspace", stack.workspaceId, sessionId, "anyone there?");
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(/failed_precondition.*exited/);
+  });
+});
+
 describe("wsctl launch", () => {
   it("launches on the default machine and prints the status and payload fields", async () => {
     const res = await wsctl("launch", "--workspace", stack.workspaceId, "--prompt", "exit:0:300", "--worktree", "feature/cli", "--model", "haiku");
@@ -73,18 +108,22 @@ describe("wsctl launch", () => {
   it("follows the session from accepted to exited and exits 0 with --follow", async () => {
     const res = await wsctl("launch", "--workspace", stack.workspaceId, "--prompt", "exit:0:300", "--follow");
     expect(res.code).toBe(0);
-    const lines = res.stdout.trim().split("\n");
+    const all = res.stdout.trim().split("\n");
+    const lines = all.filter((l) => l.startsWith("#"));
     expect(lines.map((l) => l.split(" ")[1])).toEqual(["accepted", "dispatched", "acknowledged", "running", "exited"]);
     expect(lines[0]).toMatch(new RegExp(`^#1 accepted session [0-9a-f-]{36} on ${stack.machineId}$`));
-    expect(lines[2]).toMatch(/^#3 acknowledged ok .*provider=claude_code/);
-    expect(lines[4]).toBe("#5 exited with code 0");
+    expect(lines[2]).toMatch(/^#\d+ acknowledged ok .*provider=claude_code/);
+    expect(lines[4]).toMatch(/^#\d+ exited with code 0$/);
+    // The transcript between them: the prompt, and the agent saying it started.
+    expect(all).toContain("> exit:0:300");
+    expect(all.some((l) => /^· session \S+ started with model/.test(l))).toBe(true);
     expect(res.stderr).toBe("");
 
     // watch replays the same history of the finished session and exits 0 too.
     const sessionId = lines[0]!.split(" ")[3]!;
     const watched = await wsctl("watch", "--workspace", stack.workspaceId, sessionId, "--protocol", "grpc-web");
     expect(watched.code).toBe(0);
-    expect(watched.stdout.trim().split("\n")).toEqual(lines);
+    expect(watched.stdout.trim().split("\n")).toEqual(all);
   });
 
   it("exits 1 with --follow when the agent fails", async () => {

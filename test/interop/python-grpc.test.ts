@@ -38,10 +38,25 @@ interface EventJson {
   exit_code?: number;
   acknowledgement?: { status: string; payload: Record<string, unknown> };
 }
+interface EntryJson {
+  sequence: number;
+  offset: number;
+  role: string;
+  kind: string;
+  text: string;
+  tool_name: string;
+}
 interface ClientResults {
   grpc_version: string;
   launch: Case<{ status?: string; payload?: Record<string, unknown> }>;
-  launch_and_follow: Case<{ events?: EventJson[]; heartbeats?: number }>;
+  launch_and_follow: Case<{ events?: EventJson[]; heartbeats?: number; transcript?: EntryJson[] }>;
+  remote_control: Case<{
+    listed?: EntryJson[];
+    last_sequence?: number;
+    sent?: { offset: number; role: string; text: string };
+    watched?: (EntryJson | { type: string; sequence: number })[];
+    late?: { error?: RpcErrorJson; unexpected_success?: boolean };
+  }>;
   no_token: Case<object>;
   bad_thinking: Case<object>;
 }
@@ -127,6 +142,37 @@ describe.skipIf(missing !== undefined && !inCi)("Python grpcio client (launch_cl
     const exited = events.at(-1);
     expect(exited?.exit_code).toBe(0);
     expect(exited?.state).toBe("EXITED");
+  });
+
+  it("gets the transcript between the state events of the stream", () => {
+    const transcript = results.launch_and_follow.transcript ?? [];
+    expect(transcript.map((e) => [e.offset, e.role, e.kind])).toEqual([
+      [0, "USER", "TEXT"],
+      [1, "SYSTEM", "TEXT"],
+    ]);
+    expect(transcript[0]?.text).toBe("exit:0:300");
+  });
+
+  it("reads the transcript with ListSessionMessages, sends a message, watches it answered, and is refused once the session ended", () => {
+    const out = results.remote_control;
+    expect(out.error ?? out.exception).toBeUndefined();
+    expect((out.listed ?? []).map((e) => `${e.role}:${e.kind}:${e.tool_name}`)).toEqual([
+      "USER:TEXT:",
+      "SYSTEM:TEXT:",
+      "ASSISTANT:TEXT:",
+      "ASSISTANT:TOOL_CALL:Bash",
+      "TOOL:TOOL_RESULT:",
+      "ASSISTANT:TEXT:",
+      "ASSISTANT:RESULT:",
+    ]);
+    expect(out.sent).toEqual({ offset: 7, role: "TRANSCRIPT_ROLE_USER", text: "exit:0:100" });
+    const watched = out.watched ?? [];
+    const sequences = watched.map((e) => Number(e.sequence));
+    expect(sequences).toEqual(sequences.map((_, i) => i + 1));
+    expect(watched.filter((e) => "kind" in e).map((e) => (e as EntryJson).offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(watched.at(-1)).toMatchObject({ type: "EXITED" });
+    expect(out.late?.error?.code).toBe("FAILED_PRECONDITION");
+    expect(out.late?.error?.details).toMatch(/exited/);
   });
 
   it("gets UNAUTHENTICATED without a token", () => {

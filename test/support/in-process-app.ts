@@ -1,8 +1,9 @@
-import type { JsonObject } from "@bufbuild/protobuf";
+import type { JsonObject, MessageInitShape } from "@bufbuild/protobuf";
 import { type Client, createClient, createRouterTransport, type Transport } from "@connectrpc/connect";
 import { type DaemonCommand, DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { MachineService } from "../../gen/workspaces/v1/machine_service_pb.js";
 import type { SessionState } from "../../gen/workspaces/v1/session_pb.js";
+import type { TranscriptEntrySchema } from "../../gen/workspaces/v1/transcript_pb.js";
 import { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { generateToken } from "../../server/auth/api-token.js";
 import { type App, type AppOptions, createApp } from "../../server/create-app.js";
@@ -55,6 +56,8 @@ export interface TestDaemon {
   nextCommand(): Promise<DaemonCommand>;
   acknowledge(commandId: string, status: "ok" | "error", payload?: JsonObject): Promise<void>;
   report(sessionId: string, state: SessionState, extra?: { exitCode?: number; message?: string; pid?: number }): Promise<void>;
+  /** AppendTranscript of `entries` from `fromOffset`; the server's next offset. */
+  appendTranscript(sessionId: string, fromOffset: number, entries: MessageInitShape<typeof TranscriptEntrySchema>[]): Promise<number>;
   /** Ends the Subscribe stream (the daemon goes away) and waits until the hub has it offline. */
   stop(): Promise<void>;
 }
@@ -138,6 +141,10 @@ async function startTestDaemon(
     },
     async report(sessionId, state, extra = {}) {
       await client.reportSessionState({ sessionId, state, message: extra.message ?? "", pid: extra.pid ?? 0, ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}) }, { headers });
+    },
+    async appendTranscript(sessionId, fromOffset, entries) {
+      const answer = await client.appendTranscript({ sessionId, fromOffset: BigInt(fromOffset), entries }, { headers });
+      return Number(answer.nextOffset);
     },
     async stop() {
       controller.abort();

@@ -10,13 +10,15 @@ import type { LaunchWorkspaceSessionRequest } from "./launch_pb.js";
 import { file_workspaces_v1_launch } from "./launch_pb.js";
 import type { SessionState } from "./session_pb.js";
 import { file_workspaces_v1_session } from "./session_pb.js";
+import type { TranscriptEntry } from "./transcript_pb.js";
+import { file_workspaces_v1_transcript } from "./transcript_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file workspaces/v1/daemon_service.proto.
  */
 export const file_workspaces_v1_daemon_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJ3b3Jrc3BhY2VzL3YxL2RhZW1vbl9zZXJ2aWNlLnByb3RvEg13b3Jrc3BhY2VzLnYxIo0BChBTdWJzY3JpYmVSZXF1ZXN0EhYKDmRhZW1vbl92ZXJzaW9uGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEjcKEHJ1bm5pbmdfc2Vzc2lvbnMYAyADKAsyHS53b3Jrc3BhY2VzLnYxLlJ1bm5pbmdTZXNzaW9uEhYKDmVuZGVkX3Nlc3Npb25zGAQgAygJIksKDlJ1bm5pbmdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSCwoDcGlkGAIgASgFEhgKEGFnZW50X3Nlc3Npb25faWQYAyABKAkirAEKDURhZW1vbkNvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRIuCgZsYXVuY2gYAiABKAsyHC53b3Jrc3BhY2VzLnYxLkxhdW5jaENvbW1hbmRIABIqCgRzdG9wGAMgASgLMhoud29ya3NwYWNlcy52MS5TdG9wQ29tbWFuZEgAEiMKBHBpbmcYBCABKAsyEy53b3Jrc3BhY2VzLnYxLlBpbmdIAEIGCgRraW5kIqYBCg1MYXVuY2hDb21tYW5kEhIKCnNlc3Npb25faWQYASABKAkSFAoMd29ya3NwYWNlX2lkGAIgASgJEj0KB3JlcXVlc3QYAyABKAsyLC53b3Jrc3BhY2VzLnYxLkxhdW5jaFdvcmtzcGFjZVNlc3Npb25SZXF1ZXN0EiwKCGRlYWRsaW5lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJLCgtTdG9wQ29tbWFuZBISCgpzZXNzaW9uX2lkGAEgASgJEigKBWdyYWNlGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIjAKBFBpbmcSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYgoSQWNrbm93bGVkZ2VSZXF1ZXN0EhIKCmNvbW1hbmRfaWQYASABKAkSDgoGc3RhdHVzGAIgASgJEigKB3BheWxvYWQYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IhUKE0Fja25vd2xlZGdlUmVzcG9uc2UinwEKGVJlcG9ydFNlc3Npb25TdGF0ZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIqCgVzdGF0ZRgCIAEoDjIbLndvcmtzcGFjZXMudjEuU2Vzc2lvblN0YXRlEhYKCWV4aXRfY29kZRgDIAEoBUgAiAEBEg8KB21lc3NhZ2UYBCABKAkSCwoDcGlkGAUgASgFQgwKCl9leGl0X2NvZGUiHAoaUmVwb3J0U2Vzc2lvblN0YXRlUmVzcG9uc2UyngIKDURhZW1vblNlcnZpY2USTAoJU3Vic2NyaWJlEh8ud29ya3NwYWNlcy52MS5TdWJzY3JpYmVSZXF1ZXN0Ghwud29ya3NwYWNlcy52MS5EYWVtb25Db21tYW5kMAESVAoLQWNrbm93bGVkZ2USIS53b3Jrc3BhY2VzLnYxLkFja25vd2xlZGdlUmVxdWVzdBoiLndvcmtzcGFjZXMudjEuQWNrbm93bGVkZ2VSZXNwb25zZRJpChJSZXBvcnRTZXNzaW9uU3RhdGUSKC53b3Jrc3BhY2VzLnYxLlJlcG9ydFNlc3Npb25TdGF0ZVJlcXVlc3QaKS53b3Jrc3BhY2VzLnYxLlJlcG9ydFNlc3Npb25TdGF0ZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_session]);
+  fileDesc("CiJ3b3Jrc3BhY2VzL3YxL2RhZW1vbl9zZXJ2aWNlLnByb3RvEg13b3Jrc3BhY2VzLnYxIo0BChBTdWJzY3JpYmVSZXF1ZXN0EhYKDmRhZW1vbl92ZXJzaW9uGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEjcKEHJ1bm5pbmdfc2Vzc2lvbnMYAyADKAsyHS53b3Jrc3BhY2VzLnYxLlJ1bm5pbmdTZXNzaW9uEhYKDmVuZGVkX3Nlc3Npb25zGAQgAygJIksKDlJ1bm5pbmdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSCwoDcGlkGAIgASgFEhgKEGFnZW50X3Nlc3Npb25faWQYAyABKAki3gEKDURhZW1vbkNvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRIuCgZsYXVuY2gYAiABKAsyHC53b3Jrc3BhY2VzLnYxLkxhdW5jaENvbW1hbmRIABIqCgRzdG9wGAMgASgLMhoud29ya3NwYWNlcy52MS5TdG9wQ29tbWFuZEgAEiMKBHBpbmcYBCABKAsyEy53b3Jrc3BhY2VzLnYxLlBpbmdIABIwCgdtZXNzYWdlGAUgASgLMh0ud29ya3NwYWNlcy52MS5NZXNzYWdlQ29tbWFuZEgAQgYKBGtpbmQipgEKDUxhdW5jaENvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSPQoHcmVxdWVzdBgDIAEoCzIsLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSLAoIZGVhZGxpbmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIksKC1N0b3BDb21tYW5kEhIKCnNlc3Npb25faWQYASABKAkSKAoFZ3JhY2UYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iYAoOTWVzc2FnZUNvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEiwKCGRlYWRsaW5lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIwCgRQaW5nEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImIKEkFja25vd2xlZGdlUmVxdWVzdBISCgpjb21tYW5kX2lkGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIoCgdwYXlsb2FkGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCIVChNBY2tub3dsZWRnZVJlc3BvbnNlIp8BChlSZXBvcnRTZXNzaW9uU3RhdGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSKgoFc3RhdGUYAiABKA4yGy53b3Jrc3BhY2VzLnYxLlNlc3Npb25TdGF0ZRIWCglleGl0X2NvZGUYAyABKAVIAIgBARIPCgdtZXNzYWdlGAQgASgJEgsKA3BpZBgFIAEoBUIMCgpfZXhpdF9jb2RlIhwKGlJlcG9ydFNlc3Npb25TdGF0ZVJlc3BvbnNlInMKF0FwcGVuZFRyYW5zY3JpcHRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEwoLZnJvbV9vZmZzZXQYAiABKAQSLwoHZW50cmllcxgDIAMoCzIeLndvcmtzcGFjZXMudjEuVHJhbnNjcmlwdEVudHJ5Ii8KGEFwcGVuZFRyYW5zY3JpcHRSZXNwb25zZRITCgtuZXh0X29mZnNldBgBIAEoBDKDAwoNRGFlbW9uU2VydmljZRJMCglTdWJzY3JpYmUSHy53b3Jrc3BhY2VzLnYxLlN1YnNjcmliZVJlcXVlc3QaHC53b3Jrc3BhY2VzLnYxLkRhZW1vbkNvbW1hbmQwARJUCgtBY2tub3dsZWRnZRIhLndvcmtzcGFjZXMudjEuQWNrbm93bGVkZ2VSZXF1ZXN0GiIud29ya3NwYWNlcy52MS5BY2tub3dsZWRnZVJlc3BvbnNlEmkKElJlcG9ydFNlc3Npb25TdGF0ZRIoLndvcmtzcGFjZXMudjEuUmVwb3J0U2Vzc2lvblN0YXRlUmVxdWVzdBopLndvcmtzcGFjZXMudjEuUmVwb3J0U2Vzc2lvblN0YXRlUmVzcG9uc2USYwoQQXBwZW5kVHJhbnNjcmlwdBImLndvcmtzcGFjZXMudjEuQXBwZW5kVHJhbnNjcmlwdFJlcXVlc3QaJy53b3Jrc3BhY2VzLnYxLkFwcGVuZFRyYW5zY3JpcHRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_session, file_workspaces_v1_transcript]);
 
 /**
  * SubscribeRequest introduces the daemon.
@@ -141,6 +143,14 @@ export type DaemonCommand = Message<"workspaces.v1.DaemonCommand"> & {
      */
     value: Ping;
     case: "ping";
+  } | {
+    /**
+     * Deliver a follow-up message to a running agent.
+     *
+     * @generated from field: workspaces.v1.MessageCommand message = 5;
+     */
+    value: MessageCommand;
+    case: "message";
   } | { case: undefined; value?: undefined };
 };
 
@@ -227,6 +237,50 @@ export const StopCommandSchema: GenMessage<StopCommand> = /*@__PURE__*/
   messageDesc(file_workspaces_v1_daemon_service, 4);
 
 /**
+ * MessageCommand delivers a message to the running agent of a session. The
+ * daemon acknowledges `ok` once the agent has it (Claude Code: a user event
+ * written to its stream-json stdin; Codex: the next `exec resume` turn, queued
+ * until the running turn ends), after adding it to the session's transcript as
+ * a USER entry; `error` with `payload.error.code` `agent_not_running` when the
+ * session has no running agent on this machine. The `ok` payload holds
+ * `offset`, the transcript offset of the USER entry.
+ *
+ * @generated from message workspaces.v1.MessageCommand
+ */
+export type MessageCommand = Message<"workspaces.v1.MessageCommand"> & {
+  /**
+   * Session whose agent gets the message.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * The message, as the user typed it.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * When the server stops waiting for the acknowledgement (its sender is told
+   * `deadline_exceeded` then): a daemon that gets the command later must not
+   * deliver it, and acknowledges `error` with `payload.error.code`
+   * `deadline_exceeded`. Unset: no deadline.
+   *
+   * @generated from field: google.protobuf.Timestamp deadline = 3;
+   */
+  deadline?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message workspaces.v1.MessageCommand.
+ * Use `create(MessageCommandSchema)` to create a new message.
+ */
+export const MessageCommandSchema: GenMessage<MessageCommand> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_daemon_service, 5);
+
+/**
  * Ping keeps an idle command stream open through proxies.
  *
  * @generated from message workspaces.v1.Ping
@@ -245,7 +299,7 @@ export type Ping = Message<"workspaces.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 5);
+  messageDesc(file_workspaces_v1_daemon_service, 6);
 
 /**
  * AcknowledgeRequest answers one command.
@@ -281,7 +335,7 @@ export type AcknowledgeRequest = Message<"workspaces.v1.AcknowledgeRequest"> & {
  * Use `create(AcknowledgeRequestSchema)` to create a new message.
  */
 export const AcknowledgeRequestSchema: GenMessage<AcknowledgeRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 6);
+  messageDesc(file_workspaces_v1_daemon_service, 7);
 
 /**
  * AcknowledgeResponse is empty.
@@ -296,7 +350,7 @@ export type AcknowledgeResponse = Message<"workspaces.v1.AcknowledgeResponse"> &
  * Use `create(AcknowledgeResponseSchema)` to create a new message.
  */
 export const AcknowledgeResponseSchema: GenMessage<AcknowledgeResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 7);
+  messageDesc(file_workspaces_v1_daemon_service, 8);
 
 /**
  * ReportSessionStateRequest reports a change of a session's agent.
@@ -345,7 +399,7 @@ export type ReportSessionStateRequest = Message<"workspaces.v1.ReportSessionStat
  * Use `create(ReportSessionStateRequestSchema)` to create a new message.
  */
 export const ReportSessionStateRequestSchema: GenMessage<ReportSessionStateRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 8);
+  messageDesc(file_workspaces_v1_daemon_service, 9);
 
 /**
  * ReportSessionStateResponse is empty.
@@ -360,7 +414,63 @@ export type ReportSessionStateResponse = Message<"workspaces.v1.ReportSessionSta
  * Use `create(ReportSessionStateResponseSchema)` to create a new message.
  */
 export const ReportSessionStateResponseSchema: GenMessage<ReportSessionStateResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 9);
+  messageDesc(file_workspaces_v1_daemon_service, 10);
+
+/**
+ * AppendTranscriptRequest carries consecutive entries of one session's transcript.
+ *
+ * @generated from message workspaces.v1.AppendTranscriptRequest
+ */
+export type AppendTranscriptRequest = Message<"workspaces.v1.AppendTranscriptRequest"> & {
+  /**
+   * Session the entries belong to.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * Offset of the first entry; each next entry's offset is one more.
+   *
+   * @generated from field: uint64 from_offset = 2;
+   */
+  fromOffset: bigint;
+
+  /**
+   * The entries, in order (their own `offset` fields are ignored).
+   *
+   * @generated from field: repeated workspaces.v1.TranscriptEntry entries = 3;
+   */
+  entries: TranscriptEntry[];
+};
+
+/**
+ * Describes the message workspaces.v1.AppendTranscriptRequest.
+ * Use `create(AppendTranscriptRequestSchema)` to create a new message.
+ */
+export const AppendTranscriptRequestSchema: GenMessage<AppendTranscriptRequest> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_daemon_service, 11);
+
+/**
+ * AppendTranscriptResponse says what the server holds.
+ *
+ * @generated from message workspaces.v1.AppendTranscriptResponse
+ */
+export type AppendTranscriptResponse = Message<"workspaces.v1.AppendTranscriptResponse"> & {
+  /**
+   * The offset the server expects next: every entry before it is stored.
+   *
+   * @generated from field: uint64 next_offset = 1;
+   */
+  nextOffset: bigint;
+};
+
+/**
+ * Describes the message workspaces.v1.AppendTranscriptResponse.
+ * Use `create(AppendTranscriptResponseSchema)` to create a new message.
+ */
+export const AppendTranscriptResponseSchema: GenMessage<AppendTranscriptResponse> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_daemon_service, 12);
 
 /**
  * DaemonService is how the daemon on a machine receives commands and reports
@@ -405,6 +515,23 @@ export const DaemonService: GenService<{
     methodKind: "unary";
     input: typeof ReportSessionStateRequestSchema;
     output: typeof ReportSessionStateResponseSchema;
+  },
+  /**
+   * AppendTranscript forwards entries of a session's transcript, in order.
+   * `from_offset` is the offset of the first entry; entries the server already
+   * stored (a resend after a reconnect or restart) are skipped, so nothing is
+   * doubled. The answer's `next_offset` is the offset the server expects next:
+   * a daemon resends from there (it may be lower than what it sent when
+   * entries before `from_offset` are missing). A session of another machine is
+   * `not_found`; more than 1000 entries or 4 MiB in one call is
+   * `invalid_argument`.
+   *
+   * @generated from rpc workspaces.v1.DaemonService.AppendTranscript
+   */
+  appendTranscript: {
+    methodKind: "unary";
+    input: typeof AppendTranscriptRequestSchema;
+    output: typeof AppendTranscriptResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_workspaces_v1_daemon_service, 0);

@@ -6,15 +6,17 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { LaunchWorkspaceSessionResponse } from "./launch_pb.js";
+import type { LaunchWorkspaceSessionResponse, SessionSettings } from "./launch_pb.js";
 import { file_workspaces_v1_launch } from "./launch_pb.js";
+import type { TranscriptEntry } from "./transcript_pb.js";
+import { file_workspaces_v1_transcript } from "./transcript_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file workspaces/v1/session.proto.
  */
 export const file_workspaces_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("Cht3b3Jrc3BhY2VzL3YxL3Nlc3Npb24ucHJvdG8SDXdvcmtzcGFjZXMudjEi7wMKB1Nlc3Npb24SEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSEgoKbWFjaGluZV9pZBgDIAEoCRIqCgVzdGF0ZRgEIAEoDjIbLndvcmtzcGFjZXMudjEuU2Vzc2lvblN0YXRlEhAKCHByb3ZpZGVyGAUgASgJEg0KBW1vZGVsGAYgASgJEhgKEGFnZW50X3Nlc3Npb25faWQYByABKAkSEAoId29ya19kaXIYCCABKAkSDgoGYnJhbmNoGAkgASgJEgsKA3BpZBgKIAEoBRIWCglleGl0X2NvZGUYCyABKAVIAIgBARIVCg1lcnJvcl9tZXNzYWdlGAwgASgJEikKCG1ldGFkYXRhGA0gASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEkYKD2Fja25vd2xlZGdlbWVudBgQIAEoCzItLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlQgwKCl9leGl0X2NvZGUizAIKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KBHR5cGUYBCABKA4yHy53b3Jrc3BhY2VzLnYxLlNlc3Npb25FdmVudFR5cGUSKgoFc3RhdGUYBSABKA4yGy53b3Jrc3BhY2VzLnYxLlNlc3Npb25TdGF0ZRISCgptYWNoaW5lX2lkGAYgASgJEkYKD2Fja25vd2xlZGdlbWVudBgHIAEoCzItLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlEhYKCWV4aXRfY29kZRgIIAEoBUgAiAEBEg8KB21lc3NhZ2UYCSABKAlCDAoKX2V4aXRfY29kZSrQAQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIZChVTRVNTSU9OX1NUQVRFX1BFTkRJTkcQARIcChhTRVNTSU9OX1NUQVRFX0RJU1BBVENIRUQQAhIZChVTRVNTSU9OX1NUQVRFX1JVTk5JTkcQAxIYChRTRVNTSU9OX1NUQVRFX0VYSVRFRBAEEhgKFFNFU1NJT05fU1RBVEVfRkFJTEVEEAUSGQoVU0VTU0lPTl9TVEFURV9VTktOT1dOEAYqvwIKEFNlc3Npb25FdmVudFR5cGUSIgoeU0VTU0lPTl9FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHwobU0VTU0lPTl9FVkVOVF9UWVBFX0FDQ0VQVEVEEAESIQodU0VTU0lPTl9FVkVOVF9UWVBFX0RJU1BBVENIRUQQAhIjCh9TRVNTSU9OX0VWRU5UX1RZUEVfQUNLTk9XTEVER0VEEAMSHgoaU0VTU0lPTl9FVkVOVF9UWVBFX1JVTk5JTkcQBBIdChlTRVNTSU9OX0VWRU5UX1RZUEVfRVhJVEVEEAUSHQoZU0VTU0lPTl9FVkVOVF9UWVBFX0ZBSUxFRBAGEh4KGlNFU1NJT05fRVZFTlRfVFlQRV9VTktOT1dOEAcSIAocU0VTU0lPTl9FVkVOVF9UWVBFX0hFQVJUQkVBVBAIYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch]);
+  fileDesc("Cht3b3Jrc3BhY2VzL3YxL3Nlc3Npb24ucHJvdG8SDXdvcmtzcGFjZXMudjEi9AQKB1Nlc3Npb24SEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSEgoKbWFjaGluZV9pZBgDIAEoCRIqCgVzdGF0ZRgEIAEoDjIbLndvcmtzcGFjZXMudjEuU2Vzc2lvblN0YXRlEhAKCHByb3ZpZGVyGAUgASgJEg0KBW1vZGVsGAYgASgJEhgKEGFnZW50X3Nlc3Npb25faWQYByABKAkSEAoId29ya19kaXIYCCABKAkSDgoGYnJhbmNoGAkgASgJEgsKA3BpZBgKIAEoBRIWCglleGl0X2NvZGUYCyABKAVIAIgBARIVCg1lcnJvcl9tZXNzYWdlGAwgASgJEikKCG1ldGFkYXRhGA0gASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEkYKD2Fja25vd2xlZGdlbWVudBgQIAEoCzItLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlEhsKDmluaXRpYWxfcHJvbXB0GBEgASgJSAGIAQESOAoQc2Vzc2lvbl9zZXR0aW5ncxgSIAEoCzIeLndvcmtzcGFjZXMudjEuU2Vzc2lvblNldHRpbmdzEhkKEXRyYW5zY3JpcHRfbGVuZ3RoGBMgASgEQgwKCl9leGl0X2NvZGVCEQoPX2luaXRpYWxfcHJvbXB0IvsCCgxTZXNzaW9uRXZlbnQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIQCghzZXF1ZW5jZRgCIAEoBBIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgR0eXBlGAQgASgOMh8ud29ya3NwYWNlcy52MS5TZXNzaW9uRXZlbnRUeXBlEioKBXN0YXRlGAUgASgOMhsud29ya3NwYWNlcy52MS5TZXNzaW9uU3RhdGUSEgoKbWFjaGluZV9pZBgGIAEoCRJGCg9hY2tub3dsZWRnZW1lbnQYByABKAsyLS53b3Jrc3BhY2VzLnYxLkxhdW5jaFdvcmtzcGFjZVNlc3Npb25SZXNwb25zZRIWCglleGl0X2NvZGUYCCABKAVIAIgBARIPCgdtZXNzYWdlGAkgASgJEi0KBWVudHJ5GAogASgLMh4ud29ya3NwYWNlcy52MS5UcmFuc2NyaXB0RW50cnlCDAoKX2V4aXRfY29kZSrQAQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIZChVTRVNTSU9OX1NUQVRFX1BFTkRJTkcQARIcChhTRVNTSU9OX1NUQVRFX0RJU1BBVENIRUQQAhIZChVTRVNTSU9OX1NUQVRFX1JVTk5JTkcQAxIYChRTRVNTSU9OX1NUQVRFX0VYSVRFRBAEEhgKFFNFU1NJT05fU1RBVEVfRkFJTEVEEAUSGQoVU0VTU0lPTl9TVEFURV9VTktOT1dOEAYq4gIKEFNlc3Npb25FdmVudFR5cGUSIgoeU0VTU0lPTl9FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHwobU0VTU0lPTl9FVkVOVF9UWVBFX0FDQ0VQVEVEEAESIQodU0VTU0lPTl9FVkVOVF9UWVBFX0RJU1BBVENIRUQQAhIjCh9TRVNTSU9OX0VWRU5UX1RZUEVfQUNLTk9XTEVER0VEEAMSHgoaU0VTU0lPTl9FVkVOVF9UWVBFX1JVTk5JTkcQBBIdChlTRVNTSU9OX0VWRU5UX1RZUEVfRVhJVEVEEAUSHQoZU0VTU0lPTl9FVkVOVF9UWVBFX0ZBSUxFRBAGEh4KGlNFU1NJT05fRVZFTlRfVFlQRV9VTktOT1dOEAcSIAocU0VTU0lPTl9FVkVOVF9UWVBFX0hFQVJUQkVBVBAIEiEKHVNFU1NJT05fRVZFTlRfVFlQRV9UUkFOU0NSSVBUEAliBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_transcript]);
 
 /**
  * Session is one launch of a coding agent in a workspace on a machine.
@@ -133,6 +135,27 @@ export type Session = Message<"workspaces.v1.Session"> & {
    * @generated from field: workspaces.v1.LaunchWorkspaceSessionResponse acknowledgement = 16;
    */
   acknowledgement?: LaunchWorkspaceSessionResponse | undefined;
+
+  /**
+   * The prompt the session was (last) launched with; unset when none was given.
+   *
+   * @generated from field: optional string initial_prompt = 17;
+   */
+  initialPrompt?: string | undefined;
+
+  /**
+   * The settings the session was (last) launched with, as given.
+   *
+   * @generated from field: workspaces.v1.SessionSettings session_settings = 18;
+   */
+  sessionSettings?: SessionSettings | undefined;
+
+  /**
+   * Number of transcript entries stored for the session's current run.
+   *
+   * @generated from field: uint64 transcript_length = 19;
+   */
+  transcriptLength: bigint;
 };
 
 /**
@@ -143,7 +166,8 @@ export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
   messageDesc(file_workspaces_v1_session, 0);
 
 /**
- * SessionEvent is one state change of a session.
+ * SessionEvent is one state change of a session, or one entry of its
+ * transcript: both share the session's sequence.
  *
  * @generated from message workspaces.v1.SessionEvent
  */
@@ -211,6 +235,13 @@ export type SessionEvent = Message<"workspaces.v1.SessionEvent"> & {
    * @generated from field: string message = 9;
    */
   message: string;
+
+  /**
+   * The transcript entry, on TRANSCRIPT events.
+   *
+   * @generated from field: workspaces.v1.TranscriptEntry entry = 10;
+   */
+  entry?: TranscriptEntry | undefined;
 };
 
 /**
@@ -353,6 +384,14 @@ export enum SessionEventType {
    * @generated from enum value: SESSION_EVENT_TYPE_HEARTBEAT = 8;
    */
   HEARTBEAT = 8,
+
+  /**
+   * An entry of the agent's transcript (`entry`), in the order the agent
+   * wrote it; the session's state does not change.
+   *
+   * @generated from enum value: SESSION_EVENT_TYPE_TRANSCRIPT = 9;
+   */
+  TRANSCRIPT = 9,
 }
 
 /**

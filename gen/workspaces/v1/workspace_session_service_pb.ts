@@ -7,15 +7,173 @@ import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
 import type { LaunchWorkspaceSessionRequestSchema, LaunchWorkspaceSessionResponseSchema } from "./launch_pb.js";
 import { file_workspaces_v1_launch } from "./launch_pb.js";
-import type { Session, SessionEventSchema, SessionState } from "./session_pb.js";
+import type { Session, SessionEvent, SessionEventSchema, SessionState } from "./session_pb.js";
 import { file_workspaces_v1_session } from "./session_pb.js";
+import type { TranscriptEntry } from "./transcript_pb.js";
+import { file_workspaces_v1_transcript } from "./transcript_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file workspaces/v1/workspace_session_service.proto.
  */
 export const file_workspaces_v1_workspace_session_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci13b3Jrc3BhY2VzL3YxL3dvcmtzcGFjZV9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDXdvcmtzcGFjZXMudjEiYAocV2F0Y2hXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgDIAEoBCJGChpHZXRXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCSJGChtHZXRXb3Jrc3BhY2VTZXNzaW9uUmVzcG9uc2USJwoHc2Vzc2lvbhgBIAEoCzIWLndvcmtzcGFjZXMudjEuU2Vzc2lvbiKbAQocTGlzdFdvcmtzcGFjZVNlc3Npb25zUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSKgoFc3RhdGUYAiABKA4yGy53b3Jrc3BhY2VzLnYxLlNlc3Npb25TdGF0ZRISCgptYWNoaW5lX2lkGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJImIKHUxpc3RXb3Jrc3BhY2VTZXNzaW9uc1Jlc3BvbnNlEigKCHNlc3Npb25zGAEgAygLMhYud29ya3NwYWNlcy52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJeChtTdG9wV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSFQoNZ3JhY2Vfc2Vjb25kcxgDIAEoBSJyChxTdG9wV29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlEikKBnJlc3VsdBgBIAEoDjIZLndvcmtzcGFjZXMudjEuU3RvcFJlc3VsdBInCgdzZXNzaW9uGAIgASgLMhYud29ya3NwYWNlcy52MS5TZXNzaW9uKoMBCgpTdG9wUmVzdWx0EhsKF1NUT1BfUkVTVUxUX1VOU1BFQ0lGSUVEEAASFwoTU1RPUF9SRVNVTFRfU1RPUFBFRBABEh4KGlNUT1BfUkVTVUxUX0FMUkVBRFlfRVhJVEVEEAISHwobU1RPUF9SRVNVTFRfTUFDSElORV9PRkZMSU5FEAMy9gcKF1dvcmtzcGFjZVNlc3Npb25TZXJ2aWNlEqwBChZMYXVuY2hXb3Jrc3BhY2VTZXNzaW9uEiwud29ya3NwYWNlcy52MS5MYXVuY2hXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBotLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlIjWC0+STAi86ASoiKi9hcGkvdjEvd29ya3NwYWNlcy97d29ya3NwYWNlX2lkfS9zZXNzaW9ucxJrChxMYXVuY2hXb3Jrc3BhY2VTZXNzaW9uU3RyZWFtEiwud29ya3NwYWNlcy52MS5MYXVuY2hXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBobLndvcmtzcGFjZXMudjEuU2Vzc2lvbkV2ZW50MAESqgEKFVdhdGNoV29ya3NwYWNlU2Vzc2lvbhIrLndvcmtzcGFjZXMudjEuV2F0Y2hXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBobLndvcmtzcGFjZXMudjEuU2Vzc2lvbkV2ZW50IkWC0+STAj8SPS9hcGkvdjEvd29ya3NwYWNlcy97d29ya3NwYWNlX2lkfS9zZXNzaW9ucy97c2Vzc2lvbl9pZH06d2F0Y2gwARKtAQoTR2V0V29ya3NwYWNlU2Vzc2lvbhIpLndvcmtzcGFjZXMudjEuR2V0V29ya3NwYWNlU2Vzc2lvblJlcXVlc3QaKi53b3Jrc3BhY2VzLnYxLkdldFdvcmtzcGFjZVNlc3Npb25SZXNwb25zZSI/gtPkkwI5EjcvYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMve3Nlc3Npb25faWR9EqYBChVMaXN0V29ya3NwYWNlU2Vzc2lvbnMSKy53b3Jrc3BhY2VzLnYxLkxpc3RXb3Jrc3BhY2VTZXNzaW9uc1JlcXVlc3QaLC53b3Jrc3BhY2VzLnYxLkxpc3RXb3Jrc3BhY2VTZXNzaW9uc1Jlc3BvbnNlIjKC0+STAiwSKi9hcGkvdjEvd29ya3NwYWNlcy97d29ya3NwYWNlX2lkfS9zZXNzaW9ucxK4AQoUU3RvcFdvcmtzcGFjZVNlc3Npb24SKi53b3Jrc3BhY2VzLnYxLlN0b3BXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBorLndvcmtzcGFjZXMudjEuU3RvcFdvcmtzcGFjZVNlc3Npb25SZXNwb25zZSJHgtPkkwJBOgEqIjwvYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMve3Nlc3Npb25faWR9OnN0b3BiBnByb3RvMw", [file_google_api_annotations, file_workspaces_v1_launch, file_workspaces_v1_session]);
+  fileDesc("Ci13b3Jrc3BhY2VzL3YxL3dvcmtzcGFjZV9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDXdvcmtzcGFjZXMudjEinAEKGkxpc3RTZXNzaW9uTWVzc2FnZXNSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAMgASgEEhcKD2JlZm9yZV9zZXF1ZW5jZRgEIAEoBBIRCglwYWdlX3NpemUYBSABKAUSEAoIYmFja3dhcmQYBiABKAgidQobTGlzdFNlc3Npb25NZXNzYWdlc1Jlc3BvbnNlEi0KCG1lc3NhZ2VzGAEgAygLMhsud29ya3NwYWNlcy52MS5TZXNzaW9uRXZlbnQSEAoIaGFzX21vcmUYAiABKAgSFQoNbGFzdF9zZXF1ZW5jZRgDIAEoBCJTChlTZW5kU2Vzc2lvbk1lc3NhZ2VSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEgwKBHRleHQYAyABKAkidAoaU2VuZFNlc3Npb25NZXNzYWdlUmVzcG9uc2USJwoHc2Vzc2lvbhgBIAEoCzIWLndvcmtzcGFjZXMudjEuU2Vzc2lvbhItCgVlbnRyeRgCIAEoCzIeLndvcmtzcGFjZXMudjEuVHJhbnNjcmlwdEVudHJ5ImAKHFdhdGNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYAyABKAQiRgoaR2V0V29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkiRgobR2V0V29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlEicKB3Nlc3Npb24YASABKAsyFi53b3Jrc3BhY2VzLnYxLlNlc3Npb24imwEKHExpc3RXb3Jrc3BhY2VTZXNzaW9uc1JlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEioKBXN0YXRlGAIgASgOMhsud29ya3NwYWNlcy52MS5TZXNzaW9uU3RhdGUSEgoKbWFjaGluZV9pZBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJiCh1MaXN0V29ya3NwYWNlU2Vzc2lvbnNSZXNwb25zZRIoCghzZXNzaW9ucxgBIAMoCzIWLndvcmtzcGFjZXMudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiXgobU3RvcFdvcmtzcGFjZVNlc3Npb25SZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhUKDWdyYWNlX3NlY29uZHMYAyABKAUicgocU3RvcFdvcmtzcGFjZVNlc3Npb25SZXNwb25zZRIpCgZyZXN1bHQYASABKA4yGS53b3Jrc3BhY2VzLnYxLlN0b3BSZXN1bHQSJwoHc2Vzc2lvbhgCIAEoCzIWLndvcmtzcGFjZXMudjEuU2Vzc2lvbiqDAQoKU3RvcFJlc3VsdBIbChdTVE9QX1JFU1VMVF9VTlNQRUNJRklFRBAAEhcKE1NUT1BfUkVTVUxUX1NUT1BQRUQQARIeChpTVE9QX1JFU1VMVF9BTFJFQURZX0VYSVRFRBACEh8KG1NUT1BfUkVTVUxUX01BQ0hJTkVfT0ZGTElORRADMugKChdXb3Jrc3BhY2VTZXNzaW9uU2VydmljZRKsAQoWTGF1bmNoV29ya3NwYWNlU2Vzc2lvbhIsLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QaLS53b3Jrc3BhY2VzLnYxLkxhdW5jaFdvcmtzcGFjZVNlc3Npb25SZXNwb25zZSI1gtPkkwIvOgEqIiovYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMSawocTGF1bmNoV29ya3NwYWNlU2Vzc2lvblN0cmVhbRIsLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QaGy53b3Jrc3BhY2VzLnYxLlNlc3Npb25FdmVudDABEqoBChVXYXRjaFdvcmtzcGFjZVNlc3Npb24SKy53b3Jrc3BhY2VzLnYxLldhdGNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QaGy53b3Jrc3BhY2VzLnYxLlNlc3Npb25FdmVudCJFgtPkkwI/Ej0vYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMve3Nlc3Npb25faWR9OndhdGNoMAESrQEKE0dldFdvcmtzcGFjZVNlc3Npb24SKS53b3Jrc3BhY2VzLnYxLkdldFdvcmtzcGFjZVNlc3Npb25SZXF1ZXN0Gioud29ya3NwYWNlcy52MS5HZXRXb3Jrc3BhY2VTZXNzaW9uUmVzcG9uc2UiP4LT5JMCORI3L2FwaS92MS93b3Jrc3BhY2VzL3t3b3Jrc3BhY2VfaWR9L3Nlc3Npb25zL3tzZXNzaW9uX2lkfRKmAQoVTGlzdFdvcmtzcGFjZVNlc3Npb25zEisud29ya3NwYWNlcy52MS5MaXN0V29ya3NwYWNlU2Vzc2lvbnNSZXF1ZXN0Giwud29ya3NwYWNlcy52MS5MaXN0V29ya3NwYWNlU2Vzc2lvbnNSZXNwb25zZSIygtPkkwIsEiovYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMSuAEKFFN0b3BXb3Jrc3BhY2VTZXNzaW9uEioud29ya3NwYWNlcy52MS5TdG9wV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QaKy53b3Jrc3BhY2VzLnYxLlN0b3BXb3Jrc3BhY2VTZXNzaW9uUmVzcG9uc2UiR4LT5JMCQToBKiI8L2FwaS92MS93b3Jrc3BhY2VzL3t3b3Jrc3BhY2VfaWR9L3Nlc3Npb25zL3tzZXNzaW9uX2lkfTpzdG9wErYBChNMaXN0U2Vzc2lvbk1lc3NhZ2VzEikud29ya3NwYWNlcy52MS5MaXN0U2Vzc2lvbk1lc3NhZ2VzUmVxdWVzdBoqLndvcmtzcGFjZXMudjEuTGlzdFNlc3Npb25NZXNzYWdlc1Jlc3BvbnNlIkiC0+STAkISQC9hcGkvdjEvd29ya3NwYWNlcy97d29ya3NwYWNlX2lkfS9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vbWVzc2FnZXMStgEKElNlbmRTZXNzaW9uTWVzc2FnZRIoLndvcmtzcGFjZXMudjEuU2VuZFNlc3Npb25NZXNzYWdlUmVxdWVzdBopLndvcmtzcGFjZXMudjEuU2VuZFNlc3Npb25NZXNzYWdlUmVzcG9uc2UiS4LT5JMCRToBKiJAL2FwaS92MS93b3Jrc3BhY2VzL3t3b3Jrc3BhY2VfaWR9L3Nlc3Npb25zL3tzZXNzaW9uX2lkfS9tZXNzYWdlc2IGcHJvdG8z", [file_google_api_annotations, file_workspaces_v1_launch, file_workspaces_v1_session, file_workspaces_v1_transcript]);
+
+/**
+ * ListSessionMessagesRequest pages a session's transcript by sequence.
+ *
+ * @generated from message workspaces.v1.ListSessionMessagesRequest
+ */
+export type ListSessionMessagesRequest = Message<"workspaces.v1.ListSessionMessagesRequest"> & {
+  /**
+   * Workspace of the session.
+   *
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * Session whose transcript is listed.
+   *
+   * @generated from field: string session_id = 2;
+   */
+  sessionId: string;
+
+  /**
+   * Only entries with a greater sequence; 0 starts at the beginning.
+   *
+   * @generated from field: uint64 after_sequence = 3;
+   */
+  afterSequence: bigint;
+
+  /**
+   * Only entries with a smaller sequence; 0 means no upper bound.
+   *
+   * @generated from field: uint64 before_sequence = 4;
+   */
+  beforeSequence: bigint;
+
+  /**
+   * At most this many entries (1-1000; 0 means 100).
+   *
+   * @generated from field: int32 page_size = 5;
+   */
+  pageSize: number;
+
+  /**
+   * Page backward: the page holds the newest entries of the range (the last
+   * `page_size` before `before_sequence`) instead of the oldest.
+   *
+   * @generated from field: bool backward = 6;
+   */
+  backward: boolean;
+};
+
+/**
+ * Describes the message workspaces.v1.ListSessionMessagesRequest.
+ * Use `create(ListSessionMessagesRequestSchema)` to create a new message.
+ */
+export const ListSessionMessagesRequestSchema: GenMessage<ListSessionMessagesRequest> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_workspace_session_service, 0);
+
+/**
+ * ListSessionMessagesResponse is one page of a transcript.
+ *
+ * @generated from message workspaces.v1.ListSessionMessagesResponse
+ */
+export type ListSessionMessagesResponse = Message<"workspaces.v1.ListSessionMessagesResponse"> & {
+  /**
+   * TRANSCRIPT events, oldest first.
+   *
+   * @generated from field: repeated workspaces.v1.SessionEvent messages = 1;
+   */
+  messages: SessionEvent[];
+
+  /**
+   * More entries lie past this page in the direction of paging: forward after
+   * the last message, backward before the first.
+   *
+   * @generated from field: bool has_more = 2;
+   */
+  hasMore: boolean;
+
+  /**
+   * Sequence of the session's newest event of any type, to watch on from.
+   *
+   * @generated from field: uint64 last_sequence = 3;
+   */
+  lastSequence: bigint;
+};
+
+/**
+ * Describes the message workspaces.v1.ListSessionMessagesResponse.
+ * Use `create(ListSessionMessagesResponseSchema)` to create a new message.
+ */
+export const ListSessionMessagesResponseSchema: GenMessage<ListSessionMessagesResponse> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_workspace_session_service, 1);
+
+/**
+ * SendSessionMessageRequest is a follow-up message to a running session.
+ *
+ * @generated from message workspaces.v1.SendSessionMessageRequest
+ */
+export type SendSessionMessageRequest = Message<"workspaces.v1.SendSessionMessageRequest"> & {
+  /**
+   * Workspace of the session.
+   *
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * Session whose agent gets the message.
+   *
+   * @generated from field: string session_id = 2;
+   */
+  sessionId: string;
+
+  /**
+   * The message: 1 byte to 64 KiB of UTF-8, no NUL.
+   *
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message workspaces.v1.SendSessionMessageRequest.
+ * Use `create(SendSessionMessageRequestSchema)` to create a new message.
+ */
+export const SendSessionMessageRequestSchema: GenMessage<SendSessionMessageRequest> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_workspace_session_service, 2);
+
+/**
+ * SendSessionMessageResponse says the daemon accepted the message.
+ *
+ * @generated from message workspaces.v1.SendSessionMessageResponse
+ */
+export type SendSessionMessageResponse = Message<"workspaces.v1.SendSessionMessageResponse"> & {
+  /**
+   * The session as it is now.
+   *
+   * @generated from field: workspaces.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+
+  /**
+   * The USER entry the message became.
+   *
+   * @generated from field: workspaces.v1.TranscriptEntry entry = 2;
+   */
+  entry?: TranscriptEntry | undefined;
+};
+
+/**
+ * Describes the message workspaces.v1.SendSessionMessageResponse.
+ * Use `create(SendSessionMessageResponseSchema)` to create a new message.
+ */
+export const SendSessionMessageResponseSchema: GenMessage<SendSessionMessageResponse> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_workspace_session_service, 3);
 
 /**
  * WatchWorkspaceSessionRequest names the session to follow.
@@ -50,7 +208,7 @@ export type WatchWorkspaceSessionRequest = Message<"workspaces.v1.WatchWorkspace
  * Use `create(WatchWorkspaceSessionRequestSchema)` to create a new message.
  */
 export const WatchWorkspaceSessionRequestSchema: GenMessage<WatchWorkspaceSessionRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 0);
+  messageDesc(file_workspaces_v1_workspace_session_service, 4);
 
 /**
  * GetWorkspaceSessionRequest names one session.
@@ -78,7 +236,7 @@ export type GetWorkspaceSessionRequest = Message<"workspaces.v1.GetWorkspaceSess
  * Use `create(GetWorkspaceSessionRequestSchema)` to create a new message.
  */
 export const GetWorkspaceSessionRequestSchema: GenMessage<GetWorkspaceSessionRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 1);
+  messageDesc(file_workspaces_v1_workspace_session_service, 5);
 
 /**
  * GetWorkspaceSessionResponse holds one session.
@@ -99,7 +257,7 @@ export type GetWorkspaceSessionResponse = Message<"workspaces.v1.GetWorkspaceSes
  * Use `create(GetWorkspaceSessionResponseSchema)` to create a new message.
  */
 export const GetWorkspaceSessionResponseSchema: GenMessage<GetWorkspaceSessionResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 2);
+  messageDesc(file_workspaces_v1_workspace_session_service, 6);
 
 /**
  * ListWorkspaceSessionsRequest filters and pages the sessions of a workspace.
@@ -148,7 +306,7 @@ export type ListWorkspaceSessionsRequest = Message<"workspaces.v1.ListWorkspaceS
  * Use `create(ListWorkspaceSessionsRequestSchema)` to create a new message.
  */
 export const ListWorkspaceSessionsRequestSchema: GenMessage<ListWorkspaceSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 3);
+  messageDesc(file_workspaces_v1_workspace_session_service, 7);
 
 /**
  * ListWorkspaceSessionsResponse is one page of sessions, newest first.
@@ -176,7 +334,7 @@ export type ListWorkspaceSessionsResponse = Message<"workspaces.v1.ListWorkspace
  * Use `create(ListWorkspaceSessionsResponseSchema)` to create a new message.
  */
 export const ListWorkspaceSessionsResponseSchema: GenMessage<ListWorkspaceSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 4);
+  messageDesc(file_workspaces_v1_workspace_session_service, 8);
 
 /**
  * StopWorkspaceSessionRequest names the session to stop.
@@ -211,7 +369,7 @@ export type StopWorkspaceSessionRequest = Message<"workspaces.v1.StopWorkspaceSe
  * Use `create(StopWorkspaceSessionRequestSchema)` to create a new message.
  */
 export const StopWorkspaceSessionRequestSchema: GenMessage<StopWorkspaceSessionRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 5);
+  messageDesc(file_workspaces_v1_workspace_session_service, 9);
 
 /**
  * StopWorkspaceSessionResponse says what the stop did.
@@ -239,7 +397,7 @@ export type StopWorkspaceSessionResponse = Message<"workspaces.v1.StopWorkspaceS
  * Use `create(StopWorkspaceSessionResponseSchema)` to create a new message.
  */
 export const StopWorkspaceSessionResponseSchema: GenMessage<StopWorkspaceSessionResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 6);
+  messageDesc(file_workspaces_v1_workspace_session_service, 10);
 
 /**
  * StopResult says what a stop did.
@@ -374,6 +532,39 @@ export const WorkspaceSessionService: GenService<{
     methodKind: "unary";
     input: typeof StopWorkspaceSessionRequestSchema;
     output: typeof StopWorkspaceSessionResponseSchema;
+  },
+  /**
+   * ListSessionMessages returns a page of the session's transcript, in
+   * sequence order: forward after `after_sequence`, or backward (the newest
+   * entries first chosen, still returned oldest first) before
+   * `before_sequence`. The sequences are those of WatchWorkspaceSession, so a
+   * caller can page back through history and watch on from the newest.
+   *
+   * @generated from rpc workspaces.v1.WorkspaceSessionService.ListSessionMessages
+   */
+  listSessionMessages: {
+    methodKind: "unary";
+    input: typeof ListSessionMessagesRequestSchema;
+    output: typeof ListSessionMessagesResponseSchema;
+  },
+  /**
+   * SendSessionMessage delivers a follow-up message to the session's running
+   * agent through its machine's daemon and returns once the daemon accepted
+   * it; the message enters the transcript as a USER entry. A retry with the
+   * same `Idempotency-Key` header and token returns the first result and sends
+   * nothing again.
+   *
+   * Errors: `failed_precondition` (naming the state) when the session is not
+   * running; `unavailable` when its machine's daemon is offline;
+   * `deadline_exceeded` when the daemon does not answer in time;
+   * `invalid_argument` for an empty or oversized text.
+   *
+   * @generated from rpc workspaces.v1.WorkspaceSessionService.SendSessionMessage
+   */
+  sendSessionMessage: {
+    methodKind: "unary";
+    input: typeof SendSessionMessageRequestSchema;
+    output: typeof SendSessionMessageResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_workspaces_v1_workspace_session_service, 0);

@@ -17,19 +17,19 @@ import {
   jsonb,
   type MachineRow,
   machineFromRow,
-  patchToParams,
   type SessionEventRow,
   type SessionRow,
   sessionEventFromRow,
   sessionFromRow,
-  sessionToParams,
   type TokenRow,
   text,
   tokenFromRow,
   type WorkspaceRow,
   workspaceFromRow,
 } from "./postgres-rows.js";
+import { patchToParams, sessionToParams } from "./postgres-session-params.js";
 import { postgresStatements as sql } from "./postgres-statements.js";
+import { postgresTranscriptMethods } from "./postgres-transcript-methods.js";
 
 export type PostgresStoreOptions =
   /** The store opens its own pool (see `createPostgresPool` for the URL's `?schema=` and `?pool_size=`) and ends it on close. */
@@ -67,6 +67,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   return {
     pool,
     schema,
+    ...postgresTranscriptMethods(run),
 
     async migrate() {
       try {

@@ -122,6 +122,18 @@ ALTER TABLE commands ADD COLUMN deadline_at BIGINT NULL;
 CREATE INDEX commands_pending ON commands (machine_id, created_at) WHERE ack_status = '';
 `,
   },
+  {
+    // Remote control: the session keeps its prompt and settings, and its
+    // transcript entries are events sharing the session's sequence.
+    version: 3,
+    sql: `
+ALTER TABLE sessions ADD COLUMN initial_prompt TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN settings JSONB NULL;
+ALTER TABLE sessions ADD COLUMN transcript_length BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE session_events ADD COLUMN entry JSONB NULL;
+CREATE INDEX session_events_transcript ON session_events (session_id, sequence) WHERE type = 'transcript';
+`,
+  },
 ];
 
 /** First key of the two-key advisory lock `migrate()` holds: "wsct" in ASCII. */

@@ -9,11 +9,11 @@ import type {
   MachineRecord,
   NewSessionEvent,
   SessionEventRecord,
-  SessionPatch,
   SessionRecord,
   SessionStateName,
   TokenKind,
   TokenRecord,
+  TranscriptEntryRecord,
   WorkspaceRecord,
 } from "../store.js";
 
@@ -73,6 +73,9 @@ export interface SessionRow {
   acknowledgement: Acknowledgement | null;
   created_at: Int8;
   updated_at: Int8;
+  initial_prompt: string;
+  settings: JsonObject | null;
+  transcript_length: Int8;
 }
 
 export interface SessionEventRow {
@@ -85,6 +88,7 @@ export interface SessionEventRow {
   exit_code: number | null;
   message: string;
   created_at: Int8;
+  entry: TranscriptEntryRecord | null;
 }
 
 export interface CommandRow {
@@ -156,6 +160,9 @@ export function sessionFromRow(row: SessionRow): SessionRecord {
     errorMessage: row.error_message,
     metadata: row.metadata,
     acknowledgement: row.acknowledgement ?? undefined,
+    initialPrompt: row.initial_prompt,
+    settings: row.settings ?? undefined,
+    transcriptLength: Number(row.transcript_length),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };
@@ -171,6 +178,7 @@ export function sessionEventFromRow(row: SessionEventRow): SessionEventRecord {
     acknowledgement: row.acknowledgement ?? undefined,
     exitCode: row.exit_code ?? undefined,
     message: row.message,
+    ...(row.entry ? { entry: row.entry } : {}),
     time: Number(row.created_at),
   };
 }
@@ -201,54 +209,6 @@ export function idempotencyFromRow(row: IdempotencyRow): IdempotencyRecord {
   };
 }
 
-/** A session as insert values, in the order of `sessionColumns`. */
-export function sessionToParams(session: SessionRecord): unknown[] {
-  return [
-    session.sessionId,
-    session.workspaceId,
-    session.machineId,
-    session.state,
-    text(session.provider),
-    text(session.model),
-    text(session.agentSessionId),
-    text(session.workDir),
-    text(session.branch),
-    session.pid,
-    session.exitCode ?? null,
-    text(session.errorMessage),
-    jsonb(session.metadata),
-    jsonb(session.acknowledgement),
-    session.createdAt,
-    session.updatedAt,
-  ];
-}
-
-/**
- * A patch as update values ($1 the session id, then `sessionPatchColumns`,
- * then whether to set the acknowledgement and to what, then updated_at): an
- * undefined field is NULL and keeps its stored value (so `exitCode` cannot be
- * cleared); `acknowledgement: null` clears it.
- */
-export function patchToParams(sessionId: string, patch: SessionPatch): unknown[] {
-  return [
-    sessionId,
-    patch.machineId ?? null,
-    patch.state ?? null,
-    optionalText(patch.provider),
-    optionalText(patch.model),
-    optionalText(patch.agentSessionId),
-    optionalText(patch.workDir),
-    optionalText(patch.branch),
-    patch.pid ?? null,
-    patch.exitCode ?? null,
-    optionalText(patch.errorMessage),
-    patch.metadata === undefined ? null : jsonb(patch.metadata),
-    patch.acknowledgement !== undefined,
-    jsonb(patch.acknowledgement ?? undefined),
-    patch.updatedAt,
-  ];
-}
-
 /** An event as insert values: session id, type, state, machine, acknowledgement, exit code, message, time. */
 export function eventToParams(event: NewSessionEvent): unknown[] {
   return [
@@ -274,7 +234,8 @@ export function text(value: string): string {
   return value.includes("\0") ? value.replaceAll("\0", "\uFFFD") : value;
 }
 
-function optionalText(value: string | undefined): string | null {
+/** Free text for a text column, or NULL (keep the stored value) when undefined. */
+export function optionalText(value: string | undefined): string | null {
   return value === undefined ? null : text(value);
 }
 
@@ -284,7 +245,9 @@ function optionalText(value: string | undefined): string | null {
  * surrogate pairs as characters, so any `\ud800`–`\udfff` escape is lone),
  * become `\ufffd`; an escaped backslash before them is left alone.
  */
-export function jsonb(value: JsonObject | Acknowledgement | IdempotentOutcome | undefined): string | null {
+export function jsonb(
+  value: JsonObject | Acknowledgement | IdempotentOutcome | readonly TranscriptEntryRecord[] | undefined,
+): string | null {
   if (value === undefined) return null;
   const json = JSON.stringify(value);
   return json.includes("\\u") ? json.replace(/(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g, "$1\\ufffd") : json;

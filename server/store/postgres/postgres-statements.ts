@@ -17,17 +17,25 @@ const tokenWithWorkspaces = `${tokenColumns}, ARRAY(SELECT w.workspace_id FROM t
 /** In the order of `sessionToParams`. */
 const sessionColumns =
   "session_id, workspace_id, machine_id, state, provider, model, agent_session_id, work_dir, branch, pid, " +
-  "exit_code, error_message, metadata, acknowledgement, created_at, updated_at";
-const eventColumns = "session_id, sequence, type, state, machine_id, acknowledgement, exit_code, message, created_at";
+  "exit_code, error_message, metadata, acknowledgement, created_at, updated_at, initial_prompt, settings, transcript_length";
+/** The columns an event is inserted with; read back with its transcript entry too. */
+const eventInsertColumns = "session_id, sequence, type, state, machine_id, acknowledgement, exit_code, message, created_at";
+const eventColumns = `${eventInsertColumns}, entry`;
 const commandColumns = "command_id, machine_id, session_id, kind, command, deadline_at, created_at, ack_status, ack_payload, acked_at";
 const keyColumns = "token_id, key, session_id, request_hash, outcome, created_at";
-/** A session patch, in the order of `patchToParams`: NULL keeps a column; $13 says whether to set the acknowledgement to $14. */
+/**
+ * A session patch, in the order of `patchToParams` ($1 the session): NULL
+ * keeps a column; $13 says whether to set the acknowledgement to $14, $17
+ * whether to set the settings to $18.
+ */
 const setSession = `UPDATE sessions SET machine_id = COALESCE($2, machine_id), state = COALESCE($3, state),
        provider = COALESCE($4, provider), model = COALESCE($5, model),
        agent_session_id = COALESCE($6, agent_session_id), work_dir = COALESCE($7, work_dir),
        branch = COALESCE($8, branch), pid = COALESCE($9, pid), exit_code = COALESCE($10, exit_code),
        error_message = COALESCE($11, error_message), metadata = COALESCE($12::jsonb, metadata),
-       acknowledgement = CASE WHEN $13::boolean THEN $14::jsonb ELSE acknowledgement END, updated_at = $15
+       acknowledgement = CASE WHEN $13::boolean THEN $14::jsonb ELSE acknowledgement END, updated_at = $15,
+       initial_prompt = COALESCE($16, initial_prompt), settings = CASE WHEN $17::boolean THEN $18::jsonb ELSE settings END,
+       transcript_length = COALESCE($19, transcript_length)
      WHERE session_id = $1`;
 
 /** A statement named `wsctl_<name>`, bound to the values it is called with. */
@@ -104,7 +112,7 @@ export const postgresStatements = {
 
   insertSession: statement(
     "insert_session",
-    `INSERT INTO sessions (${sessionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16)`,
+    `INSERT INTO sessions (${sessionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16, $17, $18::jsonb, $19)`,
   ),
   getSession: statement(
     "get_session",
@@ -113,8 +121,8 @@ export const postgresStatements = {
   getSessionById: statement("get_session_by_id", `SELECT ${sessionColumns} FROM sessions WHERE session_id = $1`),
   /** The values of `patchToParams`. */
   updateSession: statement("update_session", `${setSession} RETURNING ${sessionColumns}`),
-  /** `updateSession`'s values, then $16: only while the session is in that state. */
-  moveSession: statement("move_session", `${setSession} AND state = $16 RETURNING ${sessionColumns}`),
+  /** `updateSession`'s values, then $20: only while the session is in that state. */
+  moveSession: statement("move_session", `${setSession} AND state = $20 RETURNING ${sessionColumns}`),
   /** One statement per combination of filters, so each plan walks the index instead of testing optional values. */
   listSessions(filter: SessionListFilter): Statement {
     const values: unknown[] = [filter.workspaceId];
@@ -160,13 +168,48 @@ export const postgresStatements = {
        ON CONFLICT (session_id) DO UPDATE SET last_sequence = c.last_sequence + 1
        RETURNING last_sequence
      )
-     INSERT INTO session_events (${eventColumns})
+     INSERT INTO session_events (${eventInsertColumns})
      SELECT $1, last_sequence, $2, $3, $4, $5::jsonb, $6, $7, $8 FROM counter
      RETURNING sequence`,
   ),
   listSessionEvents: statement(
     "list_session_events",
     `SELECT ${eventColumns} FROM session_events WHERE session_id = $1 AND sequence > $2 ORDER BY sequence`,
+  ),
+
+  /** $1 session: its state, machine and transcript length, the row locked for the transaction. */
+  lockSessionTranscript: statement(
+    "lock_session_transcript",
+    "SELECT state, machine_id, transcript_length FROM sessions WHERE session_id = $1 FOR UPDATE",
+  ),
+  /** $1 session, $2 how many sequences to take: the last one taken. */
+  takeSequences: statement(
+    "take_sequences",
+    `INSERT INTO session_event_counters AS c (session_id, last_sequence) VALUES ($1, $2)
+     ON CONFLICT (session_id) DO UPDATE SET last_sequence = c.last_sequence + $2 RETURNING last_sequence`,
+  ),
+  /** $1 session, $2 first sequence, $3 state, $4 machine, $5 now, $6 a JSON array of entries. */
+  insertTranscriptEvents: statement(
+    "insert_transcript_events",
+    `INSERT INTO session_events (${eventColumns})
+     SELECT $1, $2::bigint + e.ord - 1, 'transcript', $3, $4, NULL, NULL, '', $5, e.entry
+     FROM jsonb_array_elements($6::jsonb) WITH ORDINALITY AS e(entry, ord)`,
+  ),
+  setTranscriptLength: statement("set_transcript_length", "UPDATE sessions SET transcript_length = $2 WHERE session_id = $1"),
+  /** $1 session, $2 after, $3 before, $4 limit. */
+  transcriptForward: statement(
+    "transcript_forward",
+    `SELECT ${eventColumns} FROM session_events WHERE session_id = $1 AND type = 'transcript' AND sequence > $2 AND sequence < $3
+     ORDER BY sequence LIMIT $4`,
+  ),
+  transcriptBackward: statement(
+    "transcript_backward",
+    `SELECT ${eventColumns} FROM session_events WHERE session_id = $1 AND type = 'transcript' AND sequence > $2 AND sequence < $3
+     ORDER BY sequence DESC LIMIT $4`,
+  ),
+  lastSequence: statement(
+    "last_sequence",
+    "SELECT COALESCE((SELECT last_sequence FROM session_event_counters WHERE session_id = $1), 0) AS last_sequence",
   ),
 
   insertCommand: statement(

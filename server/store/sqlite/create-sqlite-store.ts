@@ -22,6 +22,7 @@ import {
   workspaceFromRow,
 } from "./sqlite-rows.js";
 import { prepareSqliteStatements, type SqliteStatements } from "./sqlite-statements.js";
+import { sqliteTranscriptMethods } from "./sqlite-transcript-methods.js";
 import { prepareSqliteTransactions } from "./sqlite-transactions.js";
 
 export interface SqliteStoreOptions {
@@ -84,6 +85,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     tokenFromRow(row, s.tokenWorkspaces.all(row.token_id));
 
   return {
+    ...sqliteTranscriptMethods(db, st, run),
+
     async migrate() {
       try {
         applySqliteMigrations(db);

@@ -14,6 +14,7 @@ import type {
   SessionStateName,
   TokenKind,
   TokenRecord,
+  TranscriptEntryRecord,
   WorkspaceRecord,
 } from "../store.js";
 /**
@@ -61,6 +62,9 @@ export interface SessionRow {
   error_message: string;
   metadata_json: string;
   ack_json: string;
+  initial_prompt: string;
+  settings_json: string;
+  transcript_length: number;
   created_at: number;
   updated_at: number;
 }
@@ -78,6 +82,7 @@ export interface SessionEventRow {
   exit_code: number | null;
   message: string;
   created_at: number;
+  entry_json: string;
 }
 
 export interface CommandRow {
@@ -149,6 +154,9 @@ export function sessionFromRow(row: SessionRow): SessionRecord {
     errorMessage: row.error_message,
     metadata: jsonObject(row.metadata_json) ?? {},
     acknowledgement: acknowledgementFrom(row.ack_json),
+    initialPrompt: row.initial_prompt,
+    settings: jsonObject(row.settings_json),
+    transcriptLength: row.transcript_length,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -164,6 +172,7 @@ export function sessionEventFromRow(row: SessionEventRow): SessionEventRecord {
     acknowledgement: acknowledgementFrom(row.ack_json),
     exitCode: row.exit_code ?? undefined,
     message: row.message,
+    ...(row.entry_json ? { entry: JSON.parse(row.entry_json) as TranscriptEntryRecord } : {}),
     time: row.created_at,
   };
 }
@@ -210,6 +219,9 @@ export function sessionToRow(session: SessionRecord): SessionRow {
     error_message: session.errorMessage,
     metadata_json: JSON.stringify(session.metadata),
     ack_json: acknowledgementJson(session.acknowledgement),
+    initial_prompt: session.initialPrompt ?? "",
+    settings_json: session.settings ? JSON.stringify(session.settings) : "",
+    transcript_length: session.transcriptLength ?? 0,
     created_at: session.createdAt,
     updated_at: session.updatedAt,
   };
@@ -232,6 +244,9 @@ export function patchToParams(sessionId: string, patch: SessionPatch): SessionPa
     error_message: patch.errorMessage ?? null,
     metadata_json: patch.metadata !== undefined ? JSON.stringify(patch.metadata) : null,
     ack_json: patch.acknowledgement !== undefined ? acknowledgementJson(patch.acknowledgement ?? undefined) : null,
+    initial_prompt: patch.initialPrompt ?? null,
+    settings_json: "settings" in patch ? (patch.settings ? JSON.stringify(patch.settings) : "") : null,
+    transcript_length: patch.transcriptLength ?? null,
     created_at: null,
     updated_at: patch.updatedAt,
   };

@@ -22,7 +22,7 @@ export interface SessionListParams {
 
 const sessionColumns =
   "session_id, workspace_id, machine_id, state, provider, model, agent_session_id, work_dir, branch, pid, " +
-  "exit_code, error_message, metadata_json, ack_json, created_at, updated_at";
+  "exit_code, error_message, metadata_json, ack_json, initial_prompt, settings_json, transcript_length, created_at, updated_at";
 
 /** A session patch (`patchToParams`): a NULL value keeps its column. */
 const setSession = `UPDATE sessions SET ${sessionColumns
@@ -137,6 +137,27 @@ export function prepareSqliteStatements(db: Database.Database) {
     listSessionEvents: db.prepare<[string, number], SessionEventRow>(
       "SELECT * FROM session_events WHERE session_id = ? AND sequence > ? ORDER BY sequence",
     ),
+    appendTranscriptEvent: db.prepare<
+      { session_id: string; state: string; machine_id: string; now: number; entry_json: string },
+      { sequence: number }
+    >(
+      "INSERT INTO session_events (session_id, sequence, type, state, machine_id, ack_json, exit_code, message, created_at, entry_json) " +
+        "SELECT @session_id, COALESCE(MAX(sequence), 0) + 1, 'transcript', @state, @machine_id, '', NULL, '', @now, @entry_json " +
+        "FROM session_events WHERE session_id = @session_id " +
+        "RETURNING sequence",
+    ),
+    setTranscriptLength: db.prepare<[number, string]>("UPDATE sessions SET transcript_length = ? WHERE session_id = ?"),
+    transcriptForward: db.prepare<[string, number, number, number], SessionEventRow>(
+      "SELECT * FROM session_events WHERE session_id = ? AND type = 'transcript' AND sequence > ? AND sequence < ? " +
+        "ORDER BY sequence LIMIT ?",
+    ),
+    transcriptBackward: db.prepare<[string, number, number, number], SessionEventRow>(
+      "SELECT * FROM session_events WHERE session_id = ? AND type = 'transcript' AND sequence > ? AND sequence < ? " +
+        "ORDER BY sequence DESC LIMIT ?",
+    ),
+    lastSequence: db
+      .prepare<[string], number>("SELECT COALESCE(MAX(sequence), 0) FROM session_events WHERE session_id = ?")
+      .pluck(),
 
     insertCommand: db.prepare<[string, string, string, string, Uint8Array, number | null, number]>(
       "INSERT INTO commands (command_id, machine_id, session_id, kind, command, deadline_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -8,7 +8,7 @@ import { type WsctlProcess, spawnWsctl, standInAgent } from "../../e2e/harness/s
 import { pollUntil } from "../../support/poll-until.js";
 import type { FakeDaemonService } from "./fake-daemon-service.js";
 import { type StartedDaemon, useDaemonTestBed } from "./use-daemon-test-bed.js";
-import { isAlive } from "./stand-in-agents.js";
+import { isAlive, promptOf } from "./stand-in-agents.js";
 import { serveFakeDaemonService } from "./serve-fake-daemon-service.js";
 
 // The dispatcher through runDaemon: each command id is carried out at most
@@ -29,7 +29,7 @@ async function restart(daemon: StartedDaemon, stateDir: string): Promise<Started
 }
 
 /** A launch whose prompt names it, so the stand-in's records tell which command started it. */
-function launch(commandId: string, sessionId: string, extra: { deadline?: number; workspaceId?: string } = {}) {
+function launch(commandId: string, sessionId: string, extra: { deadline?: number; workspaceId?: string; prompt?: string } = {}) {
   const workspaceId = extra.workspaceId ?? "ws1";
   return {
     commandId,
@@ -38,7 +38,7 @@ function launch(commandId: string, sessionId: string, extra: { deadline?: number
       value: {
         sessionId,
         workspaceId,
-        request: { workspaceId, initialPrompt: `prompt-${commandId}` },
+        request: { workspaceId, initialPrompt: extra.prompt ?? `prompt-${commandId}` },
         ...(extra.deadline !== undefined ? { deadline: timestampFromMs(extra.deadline) } : {}),
       },
     },
@@ -47,7 +47,7 @@ function launch(commandId: string, sessionId: string, extra: { deadline?: number
 
 /** How many agents the launch `commandId` started. */
 const spawnsOf = async (commandId: string) =>
-  (await bed.agents.records()).filter((r) => r.argv.at(-1) === `prompt-${commandId}`).length;
+  (await bed.agents.records()).filter((r) => promptOf(r) === `prompt-${commandId}`).length;
 
 const acksOf = (fake: FakeDaemonService, commandId: string) => fake.acks.filter((a) => a.commandId === commandId);
 const waitForAcks = (fake: FakeDaemonService, commandId: string, count: number) =>
@@ -193,7 +193,8 @@ describe("createCommandDispatcher in a daemon killed with SIGKILL", () => {
     const first = startWsctlDaemon();
     await first.waitFor(/command stream open|subscribing/);
     await fake.waitForSubscribes(1);
-    fake.push(launch("killed-c1", "s1"));
+    // An agent that never proves it is alive keeps the launch in its startup window.
+    fake.push(launch("killed-c1", "s1", { prompt: "silent" }));
     const [started] = await pollUntil(async () => {
       const names = await starts();
       return names.length > 0 ? names : undefined;
@@ -210,7 +211,7 @@ describe("createCommandDispatcher in a daemon killed with SIGKILL", () => {
     const second = startWsctlDaemon();
     await fake.waitForSubscribes(2);
     expect(fake.subscribeRequests[1]?.runningSessions).toMatchObject([{ sessionId: "s1", pid }]);
-    fake.push(launch("killed-c1", "s1"));
+    fake.push(launch("killed-c1", "s1", { prompt: "silent" }));
     const ack = await fake.waitForAck("killed-c1");
     expect(ack).toMatchObject({ status: "ok", payload: { pid, work_dir: bed.temp.repo, provider: "claude_code" } });
     expect(await starts()).toHaveLength(1);

@@ -11,6 +11,7 @@ import {
   type ReportSessionStateRequest,
   type SubscribeRequest,
 } from "../../../gen/workspaces/v1/daemon_service_pb.js";
+import type { TranscriptEntry } from "../../../gen/workspaces/v1/transcript_pb.js";
 import type { SessionState } from "../../../gen/workspaces/v1/session_pb.js";
 
 interface OpenStream {
@@ -29,6 +30,12 @@ export interface FakeDaemonService {
   authorizations: string[];
   acks: AcknowledgeRequest[];
   reports: ReportSessionStateRequest[];
+  /** Transcript entries stored per session, each offset once (AppendTranscript, deduplicated as the server does). */
+  transcripts: Map<string, TranscriptEntry[]>;
+  /** While true, AppendTranscript fails with `unavailable`. */
+  failTranscripts: boolean;
+  /** Waits until `sessionId`'s transcript holds an entry `until` accepts; all its entries. */
+  waitForTranscript(sessionId: string, until: (entries: TranscriptEntry[]) => boolean): Promise<TranscriptEntry[]>;
   /** While true, ReportSessionState fails with `unavailable` (the server is down for reports). */
   failReports: boolean;
   /** Sends a command on the open stream. */
@@ -50,6 +57,14 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
     acks: [],
     reports: [],
     failReports: false,
+    transcripts: new Map(),
+    failTranscripts: false,
+    waitForTranscript: (sessionId, until) =>
+      vi.waitFor(() => {
+        const entries = fake.transcripts.get(sessionId) ?? [];
+        if (!until(entries)) throw new Error(`waiting for the transcript of ${sessionId} (${entries.length} entries)`);
+        return entries;
+      }, waitOptions),
     push(command) {
       if (current === undefined || current.ended) throw new Error("no open stream");
       current.items.push(create(DaemonCommandSchema, command));
@@ -113,6 +128,15 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
         authorize(context.requestHeader);
         fake.acks.push(request);
         return {};
+      },
+      appendTranscript(request, context) {
+        authorize(context.requestHeader);
+        if (fake.failTranscripts) throw new ConnectError("the server is restarting", Code.Unavailable);
+        const stored = fake.transcripts.get(request.sessionId) ?? [];
+        fake.transcripts.set(request.sessionId, stored);
+        const from = Number(request.fromOffset);
+        if (from <= stored.length) stored.push(...request.entries.slice(stored.length - from));
+        return { nextOffset: BigInt(stored.length) };
       },
       reportSessionState(request, context) {
         authorize(context.requestHeader);

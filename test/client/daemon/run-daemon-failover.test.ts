@@ -3,6 +3,7 @@ import { SessionState } from "../../../gen/workspaces/v1/session_pb.js";
 import { pollUntil } from "../../support/poll-until.js";
 import { useDaemonTestBed } from "./use-daemon-test-bed.js";
 import { serveFakeDaemonService } from "./serve-fake-daemon-service.js";
+import { promptOf } from "./stand-in-agents.js";
 
 // A daemon given several servers (replicas behind one database) against fake
 // servers on real ports: one is killed, the daemon moves to the next.
@@ -37,7 +38,7 @@ function stop(commandId: string, sessionId: string) {
 }
 
 const spawnsOf = async (commandId: string) =>
-  (await bed.agents.records()).filter((r) => r.argv.at(-1) === `prompt-${commandId}`).length;
+  (await bed.agents.records()).filter((r) => promptOf(r) === `prompt-${commandId}`).length;
 
 describe("runDaemon with several servers", () => {
   it("moves to the next server when its stream fails, and acknowledges and reports there", async () => {

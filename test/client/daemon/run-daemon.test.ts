@@ -121,15 +121,17 @@ describe("runDaemon", () => {
         "--output-format",
         "stream-json",
         "--verbose",
+        "--input-format",
+        "stream-json",
         "--session-id",
         agentSessionId,
         "--model",
         "haiku",
-        "--",
-        "--help me",
       ],
     });
     expect(await fake.waitForReport("s1", SessionState.RUNNING)).toMatchObject({ pid });
+    // The prompt went to its stdin as a stream-json user event, and is the transcript's first entry.
+    expect((fake.transcripts.get("s1") ?? [])[0]).toMatchObject({ offset: 0n, text: "--help me" });
     expect(await fake.waitForReport("s1", SessionState.EXITED)).toMatchObject({ exitCode: 0 });
     expect(fake.reports.filter((r) => r.sessionId === "s1").map((r) => r.state)).toEqual([
       SessionState.RUNNING,
@@ -146,6 +148,8 @@ describe("runDaemon", () => {
       "--output-format",
       "stream-json",
       "--verbose",
+      "--input-format",
+      "stream-json",
       "--resume",
       agentSessionId,
     ]);

@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { processStartTime } from "../../../client/daemon/process-identity.js";
 import { type RunningAgent, type SpawnAgentOptions, spawnAgent } from "../../../client/daemon/spawn-agent.js";
-import { codexThreadId, createStandInAgents, isAlive, type StandInAgents } from "./stand-in-agents.js";
+import { claudeSessionId, codexThreadId, createStandInAgents, isAlive, type StandInAgents } from "./stand-in-agents.js";
 
 let agents: StandInAgents;
 const started: RunningAgent[] = [];
@@ -83,6 +83,33 @@ describe("spawnAgent", () => {
     const agent = await spawnAgent(spawnOptions(agents.exitZero, { startupWindowMs: 10_000 }));
     expect(await agent.exited).toEqual({ code: 0, signal: null });
     expect(await agent.stop(100)).toBe("already_exited");
+  });
+
+  it("resolves as soon as Claude Code says init, long before the window ends", async () => {
+    const began = Date.now();
+    const agent = await spawnAgent(spawnOptions(agents.claudeInit, { startupWindowMs: 20_000, proofOfLife: "claude_code" }));
+    started.push(agent);
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(agent.exitStatus()).toBeUndefined();
+    expect(agent.agentSessionId).toBe(claudeSessionId);
+  });
+
+  it("resolves at codex's first JSON event, and waits the window out for an agent that says nothing", async () => {
+    const began = Date.now();
+    const codex = await spawnAgent(spawnOptions(agents.codex, { startupWindowMs: 20_000, proofOfLife: "codex" }));
+    started.push(codex);
+    expect(Date.now() - began).toBeLessThan(10_000);
+    const quietStart = Date.now();
+    const quiet = await spawnAgent(spawnOptions(agents.sleeper, { startupWindowMs: 400, proofOfLife: "claude_code" }));
+    started.push(quiet);
+    expect(Date.now() - quietStart).toBeGreaterThanOrEqual(400);
+  });
+
+  it("fails as soon as an agent exits before proving it is alive, whatever the window", async () => {
+    const began = Date.now();
+    const failure = await spawnAgent(spawnOptions(agents.exitThree, { startupWindowMs: 20_000, proofOfLife: "claude_code" })).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: "agent_exited" });
+    expect(Date.now() - began).toBeLessThan(10_000);
   });
 
   it("picks up a codex thread id from stdout during the window", async () => {

@@ -20,6 +20,8 @@ export interface StandInAgents {
   graceful: string;
   /** Prints a codex `thread.started` event, then stays alive. */
   codex: string;
+  /** Prints Claude Code's stream-json `system`/`init` event, then stays alive. */
+  claudeInit: string;
   /** A file that is not executable. */
   notExecutable: string;
   /** Records written so far, oldest first. */
@@ -32,18 +34,54 @@ export interface AgentRunRecord {
   argv: string[];
   cwd: string;
   at: number;
+  /** The first line read from a stream-json stdin (the prompt's user event), once read. */
+  stdin?: string;
+}
+
+/** The prompt an agent was started with: after `--` on its command line, or the text of its first stream-json user event. */
+export function promptOf(run: AgentRunRecord): string | undefined {
+  const dashes = run.argv.indexOf("--");
+  if (dashes >= 0) return run.argv[dashes + 1];
+  if (run.stdin === undefined) return undefined;
+  try {
+    const event = JSON.parse(run.stdin) as { message?: { content?: { text?: string }[] } };
+    return event.message?.content?.map((block) => block.text ?? "").join("");
+  } catch {
+    return undefined;
+  }
 }
 
 export const codexThreadId = "0199a213-81c0-7800-8aa1-bbab2a035a53";
+export const claudeSessionId = "0fd08313-1251-47be-923d-675664691820";
 
 function script(recordDir: string, body: string): string {
   return `#!/usr/bin/env node
 const fs = require("node:fs");
 const path = require("node:path");
 const record = path.join(${JSON.stringify(recordDir)}, process.pid + ".json");
+const run = { pid: process.pid, argv: process.argv.slice(2), cwd: process.cwd(), at: Date.now() };
+const save = () => {
+  fs.writeFileSync(record + ".tmp", JSON.stringify(run));
+  fs.renameSync(record + ".tmp", record);
+};
 ${body}
-fs.writeFileSync(record + ".tmp", JSON.stringify({ pid: process.pid, argv: process.argv.slice(2), cwd: process.cwd(), at: Date.now() }));
-fs.renameSync(record + ".tmp", record);
+save();
+// A stream-json stdin (a FIFO): its first line, the prompt's user event, is recorded too.
+try {
+  if (fs.fstatSync(0).isFIFO()) {
+    let buffered = "";
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (chunk) => {
+      buffered += chunk;
+      const end = buffered.indexOf(String.fromCharCode(10));
+      if (end >= 0 && run.stdin === undefined) {
+        run.stdin = buffered.slice(0, end);
+        save();
+      }
+    });
+    process.stdin.unref();
+  }
+} catch {}
 `;
 }
 
@@ -79,6 +117,10 @@ export async function createStandInAgents(): Promise<StandInAgents> {
     codex: await write(
       "agent-codex",
       `process.stdout.write(JSON.stringify({ type: "thread.started", thread_id: "${codexThreadId}" }) + "\\n"); ${keepAlive}`,
+    ),
+    claudeInit: await write(
+      "agent-claude-init",
+      `process.stdout.write(JSON.stringify({ type: "system", subtype: "init", session_id: "${claudeSessionId}", model: "claude-haiku-4-5", tools: [] }) + "\\n"); ${keepAlive}`,
     ),
     notExecutable: await write("agent-not-executable", keepAlive, 0o644),
     async records() {

@@ -43,6 +43,8 @@ from google.rpc import error_details_pb2, status_pb2  # noqa: E402
 from workspaces.v1 import (  # noqa: E402
     launch_pb2,
     session_pb2,
+    transcript_pb2,
+    workspace_session_service_pb2,
     workspace_session_service_pb2_grpc,
 )
 
@@ -132,10 +134,14 @@ def launch_and_follow(stub, token):
         timeout=CALL_TIMEOUT_S,
     )
     heartbeats = 0
+    transcript = []
     for event in call:
         kind = session_pb2.SessionEventType.Name(event.type)
         if kind == "SESSION_EVENT_TYPE_HEARTBEAT":
             heartbeats += 1
+            continue
+        if kind == "SESSION_EVENT_TYPE_TRANSCRIPT":
+            transcript.append(entry_dict(event))
             continue
         entry = {
             "type": kind.removeprefix("SESSION_EVENT_TYPE_"),
@@ -155,7 +161,70 @@ def launch_and_follow(stub, token):
         if kind in ("SESSION_EVENT_TYPE_EXITED", "SESSION_EVENT_TYPE_FAILED"):
             call.cancel()
             break
-    return {"events": events, "heartbeats": heartbeats}
+    return {"events": events, "heartbeats": heartbeats, "transcript": transcript}
+
+
+def entry_dict(event):
+    entry = event.entry
+    return {
+        "sequence": event.sequence,
+        "offset": entry.offset,
+        "role": transcript_pb2.TranscriptRole.Name(entry.role).removeprefix("TRANSCRIPT_ROLE_"),
+        "kind": transcript_pb2.TranscriptEntryKind.Name(entry.kind).removeprefix("TRANSCRIPT_ENTRY_KIND_"),
+        "text": entry.text,
+        "tool_name": entry.tool_name,
+    }
+
+
+def remote_control(stub, token):
+    """Launch, read the transcript with ListSessionMessages, answer with SendSessionMessage, watch it end."""
+    import time
+
+    response = stub.LaunchWorkspaceSession(
+        seed_request(ARGS.workspace, initial_prompt="hello from python"), metadata=auth(token), timeout=CALL_TIMEOUT_S
+    )
+    session_id = struct_to_dict(response.payload)["session_id"]
+    key = {"workspace_id": ARGS.workspace, "session_id": session_id}
+    deadline = time.monotonic() + CALL_TIMEOUT_S
+    while True:
+        page = stub.ListSessionMessages(
+            workspace_session_service_pb2.ListSessionMessagesRequest(**key, page_size=100),
+            metadata=auth(token),
+            timeout=CALL_TIMEOUT_S,
+        )
+        listed = [entry_dict(m) for m in page.messages]
+        if any(e["kind"] == "RESULT" for e in listed) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    sent = stub.SendSessionMessage(
+        workspace_session_service_pb2.SendSessionMessageRequest(**key, text="exit:0:100"),
+        metadata=[*auth(token), ("idempotency-key", "python-1")],
+        timeout=CALL_TIMEOUT_S,
+    )
+    watched = []
+    for event in stub.WatchWorkspaceSession(
+        workspace_session_service_pb2.WatchWorkspaceSessionRequest(**key), metadata=auth(token), timeout=CALL_TIMEOUT_S
+    ):
+        kind = session_pb2.SessionEventType.Name(event.type).removeprefix("SESSION_EVENT_TYPE_")
+        if kind == "HEARTBEAT":
+            continue
+        watched.append(entry_dict(event) if kind == "TRANSCRIPT" else {"type": kind, "sequence": event.sequence})
+    try:
+        stub.SendSessionMessage(
+            workspace_session_service_pb2.SendSessionMessageRequest(**key, text="still there?"),
+            metadata=auth(token),
+            timeout=CALL_TIMEOUT_S,
+        )
+        late = {"unexpected_success": True}
+    except grpc.RpcError as error:
+        late = {"error": rpc_error(error)}
+    return {
+        "listed": listed,
+        "last_sequence": page.last_sequence,
+        "sent": {"offset": sent.entry.offset, "role": transcript_pb2.TranscriptRole.Name(sent.entry.role), "text": sent.entry.text},
+        "watched": watched,
+        "late": late,
+    }
 
 
 def expect_error(stub, request, token):
@@ -175,6 +244,7 @@ def main():
             "grpc_version": grpc.__version__,
             "launch": run_case(lambda: launch(stub, token)),
             "launch_and_follow": run_case(lambda: launch_and_follow(stub, token)),
+            "remote_control": run_case(lambda: remote_control(stub, token)),
             "no_token": run_case(lambda: expect_error(stub, seed_request(ARGS.workspace), None)),
             "bad_thinking": run_case(
                 lambda: expect_error(stub, seed_request(ARGS.workspace, thinking="extreme"), token)

@@ -13,7 +13,7 @@ import type { DispatchDeps } from "../../../server/launch/dispatch-launch.js";
 import { createSessionEventBus, type SessionEventBus } from "../../../server/sessions/create-session-event-bus.js";
 import { createSessionLifecycle, type SessionLifecycle } from "../../../server/sessions/create-session-lifecycle.js";
 import { createSqliteStore } from "../../../server/store/sqlite/create-sqlite-store.js";
-import type { SessionRecord, SessionStateName, Store } from "../../../server/store/store.js";
+import type { CommandKind, SessionRecord, SessionStateName, Store } from "../../../server/store/store.js";
 import { session } from "../store/store-contract-fixtures.js";
 
 /**
@@ -189,7 +189,7 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
 }
 
 /** A command row as the launch room records it before the push. */
-export function storedCommand(commandId: string, sessionId: string, kind: "launch" | "stop" = "launch", deadlineAt?: number) {
+export function storedCommand(commandId: string, sessionId: string, kind: CommandKind = "launch", deadlineAt?: number) {
   const command = create(DaemonCommandSchema, { commandId, kind: { case: kind, value: { sessionId } } as never });
   return { commandId, machineId, sessionId, kind, command, deadlineAt, now: 1 };
 }

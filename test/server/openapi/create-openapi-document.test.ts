@@ -31,7 +31,7 @@ describe("createOpenApiDocument", () => {
 
   it("has an operation for every REST binding of the services and none other", () => {
     const bindings = bindingsOf(services);
-    expect(bindings.size).toBe(7);
+    expect(bindings.size).toBe(9);
     expect(operationsOf(doc)).toEqual(bindings);
   });
 

@@ -52,7 +52,7 @@ describe("createDaemonService", () => {
     const hub = createDaemonHub({ store });
     const events = createSessionEventBus({ store });
     const lifecycle = createSessionLifecycle({ store, events });
-    const service = createDaemonService({ store, hub, lifecycle, launcher: createLauncher({ store, hub, events, lifecycle }) });
+    const service = createDaemonService({ store, hub, lifecycle, events, launcher: createLauncher({ store, hub, events, lifecycle }) });
     const api: Principal = { kind: "api", tokenId: "t", workspaceIds: new Set(["ws"]) };
     for (const principal of [api, undefined]) {
       const ctx = handlerContext(DaemonService, DaemonService.method.acknowledge, principal);

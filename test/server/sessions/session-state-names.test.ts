@@ -25,6 +25,7 @@ const eventTable: [SessionEventTypeName, SessionEventType][] = [
   ["exited", SessionEventType.EXITED],
   ["failed", SessionEventType.FAILED],
   ["unknown", SessionEventType.UNKNOWN],
+  ["transcript", SessionEventType.TRANSCRIPT],
 ];
 
 /** The numeric values of a generated enum. */

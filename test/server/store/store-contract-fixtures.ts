@@ -35,6 +35,8 @@ export function session(init: Partial<SessionRecord> & { sessionId: string }): S
     errorMessage: "",
     metadata: {},
     acknowledgement: undefined,
+    initialPrompt: "",
+    transcriptLength: 0,
     createdAt: 1000,
     updatedAt: 1000,
     ...init,

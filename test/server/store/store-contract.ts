@@ -4,6 +4,7 @@ import type { Store } from "../../../server/store/store.js";
 import { describeEventsCommandsKeys } from "./store-contract-events.js";
 import { expectCode } from "./store-contract-fixtures.js";
 import { describeSessions } from "./store-contract-sessions.js";
+import { describeTranscript } from "./store-contract-transcript.js";
 
 export { session } from "./store-contract-fixtures.js";
 
@@ -183,5 +184,6 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
 
     describeSessions(() => store);
     describeEventsCommandsKeys(() => store);
+    describeTranscript(() => store);
   });
 }

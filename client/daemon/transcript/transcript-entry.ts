@@ -1,0 +1,72 @@
+import type { JsonObject, MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { TranscriptEntryKind, type TranscriptEntrySchema, TranscriptRole } from "../../../gen/workspaces/v1/transcript_pb.js";
+
+/**
+ * One transcript entry as the daemon keeps it (in memory and in its journal):
+ * a plain JSON value, optional fields absent. Sent as a TranscriptEntry.
+ */
+export interface DaemonEntry {
+  role: "user" | "assistant" | "system" | "tool";
+  kind: "text" | "tool_call" | "tool_result" | "result" | "error" | "raw";
+  text: string;
+  toolName?: string;
+  toolInput?: JsonObject;
+  toolCallId?: string;
+  detail?: JsonObject;
+  /** Unix ms. */
+  agentTime?: number;
+  truncated?: boolean;
+  isError?: boolean;
+}
+
+const roles = { user: TranscriptRole.USER, assistant: TranscriptRole.ASSISTANT, system: TranscriptRole.SYSTEM, tool: TranscriptRole.TOOL };
+const kinds = {
+  text: TranscriptEntryKind.TEXT,
+  tool_call: TranscriptEntryKind.TOOL_CALL,
+  tool_result: TranscriptEntryKind.TOOL_RESULT,
+  result: TranscriptEntryKind.RESULT,
+  error: TranscriptEntryKind.ERROR,
+  raw: TranscriptEntryKind.RAW,
+};
+
+/** The TranscriptEntry of a daemon entry at `offset`. */
+export function entryMessage(entry: DaemonEntry, offset: number): MessageInitShape<typeof TranscriptEntrySchema> {
+  return {
+    offset: BigInt(offset),
+    role: roles[entry.role],
+    kind: kinds[entry.kind],
+    text: entry.text,
+    toolName: entry.toolName ?? "",
+    toolInput: entry.toolInput,
+    toolCallId: entry.toolCallId ?? "",
+    detail: entry.detail,
+    agentTime: entry.agentTime === undefined ? undefined : timestampFromMs(entry.agentTime),
+    truncated: entry.truncated ?? false,
+    isError: entry.isError ?? false,
+  };
+}
+
+/** A JSON object, when `value` is one. */
+export function objectOf(value: unknown): JsonObject | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined;
+}
+
+/** A string, when `value` is one. */
+export function stringOf(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+/** The Unix ms of an event's ISO `timestamp`, else `fallback`. */
+export function timeOf(event: JsonObject, fallback: number): number {
+  const at = stringOf(event.timestamp);
+  const ms = at === undefined ? Number.NaN : Date.parse(at);
+  return Number.isFinite(ms) ? ms : fallback;
+}
+
+/** Keeps only the named fields of `event` that are present. */
+export function pick(event: JsonObject, keys: readonly string[]): JsonObject | undefined {
+  const out: JsonObject = {};
+  for (const key of keys) if (event[key] !== undefined) out[key] = event[key];
+  return Object.keys(out).length > 0 ? out : undefined;
+}

@@ -1,0 +1,69 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import {
+  type TranscriptEntry,
+  TranscriptEntryKind,
+  TranscriptEntrySchema,
+  TranscriptRole,
+} from "../../gen/workspaces/v1/transcript_pb.js";
+import type { TranscriptEntryRecord, TranscriptKindName, TranscriptRoleName } from "../store/store.js";
+
+const roles: Record<TranscriptRoleName, TranscriptRole> = {
+  user: TranscriptRole.USER,
+  assistant: TranscriptRole.ASSISTANT,
+  system: TranscriptRole.SYSTEM,
+  tool: TranscriptRole.TOOL,
+};
+
+const kinds: Record<TranscriptKindName, TranscriptEntryKind> = {
+  text: TranscriptEntryKind.TEXT,
+  tool_call: TranscriptEntryKind.TOOL_CALL,
+  tool_result: TranscriptEntryKind.TOOL_RESULT,
+  result: TranscriptEntryKind.RESULT,
+  error: TranscriptEntryKind.ERROR,
+  raw: TranscriptEntryKind.RAW,
+};
+
+function nameOf<N extends string, V>(table: Record<N, V>, value: V): N | undefined {
+  for (const [name, v] of Object.entries(table) as [N, V][]) if (v === value) return name;
+  return undefined;
+}
+
+/** The API message of a stored transcript entry. */
+export function transcriptEntryMessage(record: TranscriptEntryRecord): TranscriptEntry {
+  return create(TranscriptEntrySchema, {
+    offset: BigInt(record.offset),
+    role: roles[record.role] ?? TranscriptRole.UNSPECIFIED,
+    kind: kinds[record.kind] ?? TranscriptEntryKind.UNSPECIFIED,
+    text: record.text,
+    toolName: record.toolName ?? "",
+    toolInput: record.toolInput,
+    toolCallId: record.toolCallId ?? "",
+    detail: record.detail,
+    agentTime: record.agentTime === undefined ? undefined : timestampFromMs(record.agentTime),
+    truncated: record.truncated ?? false,
+    isError: record.isError ?? false,
+  });
+}
+
+/**
+ * The record of an entry a daemon sent, at `offset`. An unset role or kind
+ * is kept as `system` / `raw`, so nothing a daemon sends is lost; empty
+ * optional fields are left out.
+ */
+export function transcriptEntryRecord(message: TranscriptEntry, offset: number): TranscriptEntryRecord {
+  const record: TranscriptEntryRecord = {
+    offset,
+    role: nameOf(roles, message.role) ?? "system",
+    kind: nameOf(kinds, message.kind) ?? "raw",
+    text: message.text,
+  };
+  if (message.toolName) record.toolName = message.toolName;
+  if (message.toolInput) record.toolInput = message.toolInput;
+  if (message.toolCallId) record.toolCallId = message.toolCallId;
+  if (message.detail) record.detail = message.detail;
+  if (message.agentTime) record.agentTime = timestampMs(message.agentTime);
+  if (message.truncated) record.truncated = true;
+  if (message.isError) record.isError = true;
+  return record;
+}
