@@ -10,7 +10,8 @@ let clients: LaunchClient[];
 let silent: { stop(): void };
 
 beforeAll(async () => {
-  stack = await startStack({ launchDeadlineMs: 1500 });
+  // A second to die in: a stand-in booting slowly under load must not pass for a live agent.
+  stack = await startStack({ launchDeadlineMs: 1500, startupWindowMs: 1_000 });
   await stack.admin("create-workspace", "ws2");
   await stack.admin("create-machine", "offline", "--workspace", stack.workspaceId);
   await stack.admin("create-machine", "silent", "--workspace", stack.workspaceId);

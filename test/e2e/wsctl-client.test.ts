@@ -8,7 +8,8 @@ import { type Stack, startStack } from "./harness/start-stack.js";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack();
+  // A second to die in: a stand-in booting slowly under load must not pass for a live agent.
+  stack = await startStack({ startupWindowMs: 1_000 });
   await stack.admin("create-machine", "offline", "--workspace", stack.workspaceId);
 }, 60_000);
 

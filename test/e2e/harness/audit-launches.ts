@@ -17,6 +17,8 @@ export interface AgentStart {
   pid: number;
   argv: string[];
   signals: string[];
+  /** Prompts and follow-ups the stand-in read as stream-json user events on stdin. */
+  messages?: string[];
 }
 
 /** What the audit counted, and each broken promise it found. */
@@ -37,8 +39,10 @@ export interface LaunchAudit {
 
 /** The tag of a stand-in start: the fourth field of its `exit:CODE:MS:TAG` prompt. */
 function tagOf(start: AgentStart): string | undefined {
+  // Claude Code reads its prompt as the first stream-json user event; Codex gets it after `--`.
   const dashes = start.argv.indexOf("--");
-  return dashes >= 0 ? start.argv[dashes + 1]?.split(":")[3] : undefined;
+  const prompt = start.messages?.[0] ?? (dashes >= 0 ? start.argv[dashes + 1] : undefined);
+  return prompt?.split(":")[3];
 }
 
 /** Every start the stand-in agents recorded in `recordDir`, by tag. */

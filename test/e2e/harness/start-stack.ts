@@ -52,6 +52,13 @@ export interface StackOptions {
   /** A CA certificate (PEM) the daemon and the harness trust, for a TLS server. */
   ca?: Buffer;
   daemonArgs?: string[];
+  /**
+   * The daemon's startup window: how long an agent that has not proved it is
+   * alive must survive to count as started (default 300 ms). A suite that
+   * checks an agent dying at once gives it more, so a slow machine booting
+   * the stand-in does not pass for a live agent.
+   */
+  startupWindowMs?: number;
 }
 
 /** GET a JSON document over http or https (trusting `ca`), without fetch's global agent. */
@@ -151,7 +158,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           "daemon",
           "--server",
           url,
-          ...standInDaemonArgs({ token: machineToken, workspaceId, repoDir, stateDir: path.join(tmp, "daemon-state"), startupWindowMs: 300 }),
+          ...standInDaemonArgs({ token: machineToken, workspaceId, repoDir, stateDir: path.join(tmp, "daemon-state"), startupWindowMs: options.startupWindowMs ?? 300 }),
           ...(options.daemonArgs ?? []),
           ...extraArgs,
         ],
