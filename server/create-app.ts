@@ -9,6 +9,7 @@ import {
   file_workspaces_v1_workspace_session_service,
   WorkspaceSessionService,
 } from "../gen/workspaces/v1/workspace_session_service_pb.js";
+import { createAuthGate } from "./auth/create-auth-gate.js";
 import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
 import { createErrorSanitizer } from "./errors/create-error-sanitizer.js";
 import { createHealthService } from "./health/create-health-service.js";
@@ -21,6 +22,7 @@ import type { Backplane } from "./hub/backplane.js";
 import { createDaemonHub, type DaemonHub } from "./hub/create-daemon-hub.js";
 import { createLocalBackplane } from "./hub/create-local-backplane.js";
 import { createLauncher } from "./launch/create-launcher.js";
+import type { RequestLimits } from "./limits/request-limits.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
 import type { NodeHandler } from "./rpc/node-handler.js";
 import { type ServiceBinding, serviceBinding } from "./rpc/service-binding.js";
@@ -55,6 +57,14 @@ export interface AppOptions {
   backplane?: Backplane;
   /** Where internal errors are logged. Default: stderr. */
   log?: (message: string, error?: unknown) => void;
+  /**
+   * Rate limits per client address and per token, and the cap on concurrent
+   * Watch streams per token; each field defaults as `defaultRequestLimits`
+   * (`server/limits/request-limits.ts`) says: 2000/s (burst 4000) per address,
+   * 1000/s (burst 2000) per token, 10/s (burst 100) failed authentications per
+   * address, 100 Watch streams per token.
+   */
+  limits?: RequestLimits;
 }
 
 export interface App {
@@ -142,11 +152,20 @@ export function createApp(options: AppOptions): App {
   const routes = (router: ConnectRouter) => {
     for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);
   };
-  const connect = connectNodeAdapter({ routes, interceptors, readMaxBytes });
+  // Tokens and rate limits are checked on the headers, before any body is read.
+  const gate = createAuthGate({
+    store,
+    protectedServices: services.map((s) => s.service.typeName),
+    readMaxBytes,
+    log,
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  const connect = gate.guard(connectNodeAdapter({ routes, interceptors, readMaxBytes, contextValues: gate.contextValues }));
   const rest = createRestHandler({
     services,
     interceptors,
     readMaxBytes,
+    admit: (req, method) => gate.admit(req, method.parent.typeName),
     onInternalError: (error, method) => log(`REST ${method.parent.typeName}.${method.name} failed`, error),
   });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });

@@ -2,6 +2,7 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { createMethodInvoker } from "../rpc/create-method-invoker.js";
 import { createNodeHandlerContext } from "../rpc/create-node-handler-context.js";
+import { discardBody } from "../rpc/discard-body.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "../rpc/node-handler.js";
 import type { ServiceBinding } from "../rpc/service-binding.js";
 import { createRouteTable, type Route } from "./create-route-table.js";
@@ -25,6 +26,13 @@ export interface RestHandlerOptions {
   shutdownSignal?: AbortSignal;
   /** Context values of a call, as Connect's `contextValues` option. Default `createContextValues()`. */
   contextValues?: (req: NodeRequest) => ContextValues;
+  /**
+   * Admits a call before its body is read (authentication, rate limits; see
+   * `createAuthGate`): resolves with the call's context values (then
+   * `contextValues` is not asked) or rejects with the error to answer. Default
+   * none: every call is admitted and the interceptors decide.
+   */
+  admit?: (req: NodeRequest, method: DescMethod) => Promise<ContextValues>;
   /**
    * Told about errors that are not `ConnectError` (the caller only sees
    * "internal error"). Default: `console.error` with the method's name.
@@ -61,10 +69,23 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
 
   async function serve(req: NodeRequest, res: NodeResponse, route: Route, values: readonly string[], target: string): Promise<void> {
     const { method } = route;
+    let contextValues: ContextValues | undefined;
+    if (options.admit) {
+      try {
+        contextValues = await options.admit(req, method);
+      } catch (error) {
+        // Refused on its headers alone: the body is never parsed, only dropped as it arrives.
+        writeRestError(res, error);
+        discardBody(req, readMaxBytes);
+        return;
+      }
+    } else {
+      contextValues = options.contextValues?.(req);
+    }
     const ctx = createNodeHandlerContext(req, {
       method,
       protocolName: "rest",
-      contextValues: options.contextValues?.(req),
+      contextValues,
       shutdownSignal: options.shutdownSignal,
     });
     const r = asResponseLike(res);
