@@ -22,7 +22,7 @@ import type { Backplane } from "./hub/backplane.js";
 import { createDaemonHub, type DaemonHub } from "./hub/create-daemon-hub.js";
 import { createLocalBackplane } from "./hub/create-local-backplane.js";
 import { createLauncher } from "./launch/create-launcher.js";
-import type { RequestLimits } from "./limits/request-limits.js";
+import { defaultRequestLimits, type RequestLimits } from "./limits/request-limits.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
 import type { NodeHandler } from "./rpc/node-handler.js";
 import { type ServiceBinding, serviceBinding } from "./rpc/service-binding.js";
@@ -126,6 +126,7 @@ export function createApp(options: AppOptions): App {
         launcher,
         sessions,
         ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+        maxWatchStreamsPerToken: options.limits?.watchStreamsPerToken ?? defaultRequestLimits.watchStreamsPerToken,
       }),
     ),
     serviceBinding(MachineService, createMachineService({ store, hub })),

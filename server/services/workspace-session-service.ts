@@ -9,6 +9,7 @@ import type { SessionReader } from "../sessions/create-session-reader.js";
 import { heartbeatEvent, sessionEventMessage, sessionMessage } from "../sessions/session-messages.js";
 import { sessionStateName } from "../sessions/session-state-names.js";
 import type { SessionEventRecord } from "../store/store.js";
+import { createStreamSlots } from "../limits/create-stream-slots.js";
 import { withHeartbeats } from "../streams/with-heartbeats.js";
 import {
   validateGetSessionRequest,
@@ -22,6 +23,8 @@ export interface WorkspaceSessionServiceOptions {
   sessions: SessionReader;
   /** Keep-alive interval of session streams. Default 15 000 ms. */
   heartbeatMs?: number;
+  /** Concurrent `WatchWorkspaceSession` streams one API token may hold; more are `resource_exhausted`. Default 100. */
+  maxWatchStreamsPerToken?: number;
 }
 
 /** Default grace of a stop when the request gives none, in seconds. */
@@ -35,6 +38,7 @@ const defaultGraceSeconds = 10;
 export function createWorkspaceSessionService(options: WorkspaceSessionServiceOptions): ServiceImpl<typeof WorkspaceSessionService> {
   const { launcher, sessions } = options;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const watchSlots = createStreamSlots({ max: options.maxWatchStreamsPerToken ?? 100, what: "Watch streams" });
 
   /** A session's event records as messages, with keep-alives while it is quiet. */
   function eventStream(sessionId: string, records: AsyncIterable<SessionEventRecord>): AsyncGenerator<SessionEvent> {
@@ -63,9 +67,14 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
 
     async *watchWorkspaceSession(req, ctx) {
       validateWatchSessionRequest(req);
-      requireWorkspaceAccess(ctx, req.workspaceId);
-      const records = await sessions.watch(req.workspaceId, req.sessionId, Number(req.afterSequence), ctx.signal);
-      yield* eventStream(req.sessionId, records);
+      const principal = requireWorkspaceAccess(ctx, req.workspaceId);
+      const release = watchSlots.acquire(principal.tokenId);
+      try {
+        const records = await sessions.watch(req.workspaceId, req.sessionId, Number(req.afterSequence), ctx.signal);
+        yield* eventStream(req.sessionId, records);
+      } finally {
+        release();
+      }
     },
 
     async getWorkspaceSession(req, ctx) {
