@@ -67,6 +67,14 @@ export interface AppOptions {
   limits?: RequestLimits;
 }
 
+/**
+ * Connect's JSON options: its default of ignoring unknown fields, and a fatal
+ * UTF-8 decoder, so a JSON body that is not UTF-8 is `invalid_argument`, not
+ * text patched with U+FFFD. connect-node's JSON serialization reads
+ * `textDecoder` from these options (its router type does not list it).
+ */
+const strictJsonOptions = { ignoreUnknownFields: true, textDecoder: new TextDecoder("utf-8", { fatal: true }) };
+
 export interface App {
   /** Serves gRPC, gRPC-Web, Connect and REST; hand it to an HTTP/1.1 or HTTP/2 server. */
   handler: NodeHandler;
@@ -161,7 +169,15 @@ export function createApp(options: AppOptions): App {
     log,
     ...(options.limits ? { limits: options.limits } : {}),
   });
-  const connect = gate.guard(connectNodeAdapter({ routes, interceptors, readMaxBytes, contextValues: gate.contextValues }));
+  const connect = gate.guard(
+    connectNodeAdapter({
+      routes,
+      interceptors,
+      readMaxBytes,
+      contextValues: gate.contextValues,
+      jsonOptions: strictJsonOptions,
+    }),
+  );
   const rest = createRestHandler({
     services,
     interceptors,

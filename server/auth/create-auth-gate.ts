@@ -68,6 +68,10 @@ export function serviceOfPath(target: string | undefined): string | undefined {
   return end > 1 ? target.slice(1, end) : undefined;
 }
 
+function isGrpcWebText(req: NodeRequest): boolean {
+  return /^application\/grpc-web-text/i.test(String(req.headers["content-type"] ?? ""));
+}
+
 /**
  * The auth gate: see `AuthGate`. Limits are kept per process (each replica
  * counts its own callers).
@@ -118,7 +122,8 @@ export function createAuthGate(options: AuthGateOptions): AuthGate {
     guard(connect) {
       return (req, res) => {
         const typeName = serviceOfPath(req.url);
-        if (typeName === undefined || !protectedServices.has(typeName)) {
+        // gRPC-Web text mode is refused 415 by Connect on its headers, before any body is read.
+        if (typeName === undefined || !protectedServices.has(typeName) || isGrpcWebText(req)) {
           connect(req, res);
           return;
         }

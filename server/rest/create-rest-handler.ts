@@ -56,6 +56,8 @@ const callCompleted = new ConnectError("the call completed", Code.Canceled);
  * after it started. A path bound only under other methods answers 405 with an
  * `unimplemented` error body and an `Allow` header (an `OPTIONS` request there
  * returns false instead, so the CORS layer in front of Connect answers it).
+ * A body sent with a `Content-Encoding` other than `identity` is refused 415
+ * (`unimplemented`, with `Accept-Encoding: identity`) before it is read.
  */
 export function createRestHandler(options: RestHandlerOptions): RestHandler {
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
@@ -81,6 +83,14 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
       }
     } else {
       contextValues = options.contextValues?.(req);
+    }
+    const encoding = route.body !== "" ? unsupportedEncoding(req) : undefined;
+    if (encoding !== undefined) {
+      const error = new ConnectError(`Content-Encoding ${encoding} is not supported: send the body uncompressed`, Code.Unimplemented);
+      asResponseLike(res).setHeader("accept-encoding", "identity");
+      writeRestError(res, error, undefined, 415);
+      discardBody(req, readMaxBytes);
+      return;
     }
     const ctx = createNodeHandlerContext(req, {
       method,
@@ -133,4 +143,12 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     });
     return true;
   };
+}
+
+/** The request's `Content-Encoding` when it is anything but `identity` (the only one REST reads), else undefined. */
+function unsupportedEncoding(req: NodeRequest): string | undefined {
+  const value = req.headers["content-encoding"];
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value.join(", ") : value;
+  return text.split(",").every((part) => part.trim().toLowerCase() === "identity" || part.trim() === "") ? undefined : text;
 }

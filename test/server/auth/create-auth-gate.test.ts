@@ -6,7 +6,7 @@ import { generateToken } from "../../../server/auth/api-token.js";
 import { serviceOfPath } from "../../../server/auth/create-auth-gate.js";
 import { allLaunchClients } from "../../e2e/harness/protocol-clients.js";
 import { createListeningApp, type ListeningApp } from "../../support/listening-app.js";
-import { unfinishedRequest } from "../../support/unfinished-request.js";
+import { type RawRequest, rawExchange } from "../../support/raw-exchange.js";
 import { h2Close, h2Connect } from "../transport/one-port-clients.js";
 
 let env: ListeningApp;
@@ -30,6 +30,10 @@ afterAll(async () => {
 const launchPath = "/workspaces.v1.WorkspaceSessionService/LaunchWorkspaceSession";
 const watchPath = "/workspaces.v1.WorkspaceSessionService/WatchWorkspaceSession";
 const restPath = "/api/v1/workspaces/ws/sessions";
+
+/** A request declaring a 1 MiB body of which only 16 bytes are ever sent. */
+const unfinishedRequest = (target: Parameters<typeof rawExchange>[0], request: RawRequest) =>
+  rawExchange(target, { body: Buffer.alloc(16, 0x7b), declaredBytes: 1024 * 1024, ...request });
 
 describe("createAuthGate", () => {
   it("refuses missing, malformed, unknown and revoked tokens with unauthenticated on every protocol", async () => {
