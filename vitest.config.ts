@@ -18,6 +18,7 @@ const processSuites = [
   "test/client/daemon/handle-launch.test.ts",
   "test/client/daemon/create-command-dispatcher.test.ts",
   "test/client/daemon/run-daemon-failover.test.ts",
+  "test/client/daemon/run-daemon-secrets.test.ts",
 ];
 
 // `npm test` runs every project; `npm run test:unit` only the fast one.

@@ -65,6 +65,13 @@ export interface AppOptions {
    * address, 100 Watch streams per token.
    */
   limits?: RequestLimits;
+  /**
+   * How long a daemon's connection has to answer an HTTP/2 PING when another
+   * daemon instance subscribes for its machine: answered, the newcomer is
+   * refused `already_exists`; not, the old stream is closed and the newcomer
+   * takes over. Default 5000 ms.
+   */
+  takeoverProbeMs?: number;
 }
 
 /**
@@ -168,6 +175,7 @@ export function createApp(options: AppOptions): App {
     readMaxBytes,
     log,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.takeoverProbeMs !== undefined ? { probeTimeoutMs: options.takeoverProbeMs } : {}),
   });
   const connect = gate.guard(
     connectNodeAdapter({

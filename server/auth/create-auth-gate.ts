@@ -5,6 +5,7 @@ import { discardBody } from "../rpc/discard-body.js";
 import type { NodeHandler, NodeRequest } from "../rpc/node-handler.js";
 import { writeProtocolError } from "../rpc/write-protocol-error.js";
 import type { Store } from "../store/store.js";
+import { connectionProbe, kConnectionProbe } from "../transport/connection-probe.js";
 import { authenticate, checkPrincipalKind } from "./create-auth-interceptor.js";
 import { kPrincipal, type Principal } from "./principal.js";
 
@@ -15,6 +16,8 @@ export interface AuthGateOptions {
   protectedServices: readonly string[];
   /** Rate limits; each field defaults as `defaultRequestLimits` says. */
   limits?: RequestLimits;
+  /** How long a daemon's connection has to answer a PING when another instance asks for its machine. Default 5000 ms. */
+  probeTimeoutMs?: number;
   /** Largest body worth draining after a refusal (see `discardBody`). Default 1 MiB. */
   readMaxBytes?: number;
   /** Told about errors that are not `ConnectError` (the caller gets `internal`). Default: stderr. */
@@ -32,7 +35,8 @@ export interface AuthGate {
    * that address has failed too often) the bearer token and its kind, then the
    * per-token limit. Resolves with the call's context values, carrying its
    * principal under `kPrincipal` (so the auth interceptor does not look the
-   * token up again); rejects with `unauthenticated`, `permission_denied` or
+   * token up again) and, for machine tokens, a probe of the connection under
+   * `kConnectionProbe` (see `DaemonHub.checkTakeover`); rejects with `unauthenticated`, `permission_denied` or
    * `resource_exhausted` (with a `retry-after` header in its metadata).
    */
   admit(req: NodeRequest, typeName: string): Promise<ContextValues>;
@@ -85,6 +89,7 @@ export function createAuthGate(options: AuthGateOptions): AuthGate {
   const perToken = limiterOf(limits.perToken, defaultRequestLimits.perToken);
   const authFailures = limiterOf(limits.authFailuresPerAddress, defaultRequestLimits.authFailuresPerAddress);
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 5_000;
   const admitted = new WeakMap<NodeRequest, ContextValues>();
 
   async function admit(req: NodeRequest, typeName: string): Promise<ContextValues> {
@@ -104,7 +109,10 @@ export function createAuthGate(options: AuthGateOptions): AuthGate {
     checkPrincipalKind(typeName, principal);
     const tokenWait = perToken?.take(principal.tokenId) ?? 0;
     if (tokenWait > 0) throw rateLimited("with this token", tokenWait);
-    return createContextValues().set(kPrincipal, principal);
+    const values = createContextValues().set(kPrincipal, principal);
+    // A daemon's Subscribe must prove its connection alive to keep the machine from another instance.
+    if (principal.kind === "machine") values.set(kConnectionProbe, connectionProbe(req, probeTimeoutMs));
+    return values;
   }
 
   function sanitized(error: unknown): ConnectError {

@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { type DaemonCommand, DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { Acknowledgement, Store } from "../store/store.js";
@@ -10,6 +11,14 @@ export type { DaemonInfo } from "./backplane.js";
 
 /** What a daemon answered to one command. */
 export type DaemonAck = Acknowledgement;
+
+/** Who holds (or asks for) a machine's stream: the daemon's instance and a probe of its connection. */
+export interface StreamHolder {
+  /** `SubscribeRequest.instance_id`; "" from daemons that predate it. */
+  instanceId: string;
+  /** Resolves true while the holder's connection answers (see `connectionProbe`); absent: taken as live. */
+  probe?: () => Promise<boolean>;
+}
 
 export interface DaemonHubOptions {
   /** Where commands pushed from another replica, and acknowledgements recorded there, are read. */
@@ -33,12 +42,21 @@ export interface DaemonHubOptions {
  * streams, and the commands waiting for an acknowledgement. A machine is
  * online exactly while its stream is open (on this replica or, through the
  * backplane, another); a second subscription for the same machine replaces
- * the first. A daemon that subscribes gets its unacknowledged commands again
+ * the first, once `checkTakeover` let it. A daemon that subscribes gets its unacknowledged commands again
  * (the daemon runs each command id at most once).
  */
 export interface DaemonHub {
   /** Opens the command stream of a machine; it ends when `signal` aborts or a newer subscription replaces it. */
-  subscribe(machineId: string, info: DaemonInfo, signal: AbortSignal): AsyncIterable<DaemonCommand>;
+  subscribe(machineId: string, info: DaemonInfo, signal: AbortSignal, holder?: StreamHolder): AsyncIterable<DaemonCommand>;
+  /**
+   * Whether `claimant` may take `machineId`'s stream on this replica. It may
+   * when no stream is open here, when it is the holder's own instance (a
+   * reconnect: the newer stream replaces the older), when either side has no
+   * instance id, or when the holder's connection fails its probe (a half-dead
+   * stream, closed here so the claimant takes over). Otherwise rejects with
+   * `already_exists` naming the holder. Refusals and takeovers are logged.
+   */
+  checkTakeover(machineId: string, claimant: StreamHolder & { hostname: string }): Promise<void>;
   isOnline(machineId: string): Promise<boolean>;
   /** Of `machineIds`, the online ones with what their daemon said. */
   presence(machineIds: readonly string[]): Promise<Map<string, DaemonInfo>>;
@@ -55,6 +73,7 @@ export interface DaemonHub {
 interface Connection {
   queue: AsyncQueue<DaemonCommand>;
   info: DaemonInfo;
+  holder: StreamHolder | undefined;
 }
 
 export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
@@ -111,12 +130,34 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
   started.catch((error: unknown) => log("starting the backplane failed", error));
 
   return {
-    async *subscribe(machineId, info, signal) {
+    async checkTakeover(machineId, claimant) {
+      const live = connections.get(machineId);
+      if (live === undefined || live.queue.closed) return;
+      const held = live.holder?.instanceId ?? "";
+      if (held === "" || claimant.instanceId === "" || held === claimant.instanceId) return;
+      const alive = live.holder?.probe === undefined ? true : await live.holder.probe();
+      if (connections.get(machineId) !== live || live.queue.closed) return;
+      if (!alive) {
+        log(`machine ${machineId}: daemon instance ${held} did not answer a ping; instance ${claimant.instanceId} (${claimant.hostname}) takes over its stream`);
+        live.queue.close();
+        return;
+      }
+      log(
+        `machine ${machineId}: refused a Subscribe from daemon instance ${claimant.instanceId} (${claimant.hostname}): ` +
+          `instance ${held} (${live.info.hostname}) holds a live stream`,
+      );
+      throw new ConnectError(
+        `machine ${machineId} already has a live daemon (instance ${held} on ${live.info.hostname}); one daemon per machine`,
+        Code.AlreadyExists,
+      );
+    },
+
+    async *subscribe(machineId, info, signal, holder) {
       // Registered when the stream is first read, so a stream that is never
       // read leaves no machine online by mistake.
       connections.get(machineId)?.queue.close();
       const queue = createAsyncQueue<DaemonCommand>(signal);
-      const conn: Connection = { queue, info };
+      const conn: Connection = { queue, info, holder };
       connections.set(machineId, conn);
       let held = false;
       try {

@@ -7,6 +7,7 @@ import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { Launcher } from "../launch/create-launcher.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import type { Store } from "../store/store.js";
+import { kConnectionProbe } from "../transport/connection-probe.js";
 
 export interface DaemonServiceOptions {
   store: Store;
@@ -31,7 +32,8 @@ const reportedStates = new Map<SessionState, "running" | "exited" | "failed">([
 
 /**
  * The daemon-facing service, for machine tokens only: `Subscribe` opens the
- * machine's command stream in the hub, `Acknowledge` hands an answer to the
+ * machine's command stream in the hub (refused `already_exists`, before
+ * anything is recorded, while another daemon instance holds a live one), `Acknowledge` hands an answer to the
  * launch room, `ReportSessionState` moves the session through its lifecycle.
  */
 export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<typeof DaemonService> {
@@ -40,8 +42,11 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
   return {
     async *subscribe(req, ctx) {
       const { machineId } = machineOf(ctx);
+      // Before anything is recorded: another live instance keeps the machine.
+      const holder = { instanceId: req.instanceId, probe: ctx.values.get(kConnectionProbe) };
+      await hub.checkTakeover(machineId, { ...holder, hostname: req.hostname });
       await store.recordMachineSeen(machineId, { daemonVersion: req.daemonVersion, hostname: req.hostname, now: now() });
-      const stream = hub.subscribe(machineId, { daemonVersion: req.daemonVersion, hostname: req.hostname }, ctx.signal);
+      const stream = hub.subscribe(machineId, { daemonVersion: req.daemonVersion, hostname: req.hostname }, ctx.signal, holder);
       await lifecycle.machineOnline(
         machineId,
         req.runningSessions.map((s) => ({ sessionId: s.sessionId, pid: s.pid, agentSessionId: s.agentSessionId })),

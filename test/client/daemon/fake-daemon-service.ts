@@ -31,6 +31,8 @@ export interface FakeDaemonService {
   reports: ReportSessionStateRequest[];
   /** While true, ReportSessionState fails with `unavailable` (the server is down for reports). */
   failReports: boolean;
+  /** Subscribes still to refuse with `already_exists` (another daemon instance holds the machine). */
+  refuseSubscribes: number;
   /** Sends a command on the open stream. */
   push(command: MessageInitShape<typeof DaemonCommandSchema>): void;
   /** Ends the open stream normally. */
@@ -50,6 +52,7 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
     acks: [],
     reports: [],
     failReports: false,
+    refuseSubscribes: 0,
     push(command) {
       if (current === undefined || current.ended) throw new Error("no open stream");
       current.items.push(create(DaemonCommandSchema, command));
@@ -93,6 +96,11 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
     router.service(DaemonService, {
       async *subscribe(request, context) {
         authorize(context.requestHeader);
+        if (fake.refuseSubscribes > 0) {
+          fake.refuseSubscribes--;
+          fake.subscribeRequests.push(request);
+          throw new ConnectError("machine m1 already has a live daemon (instance other on elsewhere)", Code.AlreadyExists);
+        }
         const stream: OpenStream = { items: [], ended: false, wake: () => undefined };
         current = stream;
         fake.subscribeRequests.push(request);

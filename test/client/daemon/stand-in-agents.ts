@@ -32,6 +32,8 @@ export interface AgentRunRecord {
   argv: string[];
   cwd: string;
   at: number;
+  /** The `WSCTL_*` variables of the agent's environment, with their values. */
+  wsctlEnv: Record<string, string>;
 }
 
 export const codexThreadId = "0199a213-81c0-7800-8aa1-bbab2a035a53";
@@ -42,7 +44,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const record = path.join(${JSON.stringify(recordDir)}, process.pid + ".json");
 ${body}
-fs.writeFileSync(record + ".tmp", JSON.stringify({ pid: process.pid, argv: process.argv.slice(2), cwd: process.cwd(), at: Date.now() }));
+fs.writeFileSync(record + ".tmp", JSON.stringify({ pid: process.pid, argv: process.argv.slice(2), cwd: process.cwd(), at: Date.now(), wsctlEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("WSCTL_"))) }));
 fs.renameSync(record + ".tmp", record);
 `;
 }
