@@ -19,6 +19,7 @@ const processSuites = [
   "test/client/daemon/create-command-dispatcher.test.ts",
   "test/client/daemon/run-daemon-failover.test.ts",
   "test/client/daemon/run-daemon-secrets.test.ts",
+  "test/client/daemon/prune-worktrees.test.ts",
 ];
 
 // `npm test` runs every project; `npm run test:unit` only the fast one.

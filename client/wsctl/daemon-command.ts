@@ -3,6 +3,8 @@ import { defaultDaemonStateDir } from "../daemon/create-agent-registry.js";
 import { resolveMachineToken } from "../daemon/resolve-machine-token.js";
 import { runDaemon } from "../daemon/run-daemon.js";
 import type { CliIo } from "./cli-output.js";
+import { parseWorkspaceRoots } from "./parse-workspace-roots.js";
+import { runPruneWorktrees } from "./prune-worktrees-command.js";
 
 const usage = `Usage: wsctl daemon --server URL [--server URL ...] [--token-file FILE] --workspace-root WORKSPACE_ID=DIR [...]
 
@@ -10,6 +12,9 @@ Runs the daemon of one machine: keeps a command stream to the server open, creat
 worktrees and starts the agents it is asked to, and reports their state. It carries out
 each command at most once, even when the server sends it again after a reconnect or a
 daemon restart: command ids and their results are kept in the state directory.
+
+\`wsctl daemon prune-worktrees --workspace-root ID=DIR ...\` removes the worktrees of finished agents
+(see \`wsctl daemon prune-worktrees --help\`).
 
 Options:
   --server URL                 the server, e.g. http://127.0.0.1:8080; repeat it for replicas
@@ -72,8 +77,9 @@ export function daemonServers(flags: readonly string[], env: string | undefined)
   return given.map((server) => server.trim()).filter((server) => server !== "");
 }
 
-/** `wsctl daemon`: runs until SIGINT or SIGTERM. */
+/** `wsctl daemon`: runs until SIGINT or SIGTERM; `wsctl daemon prune-worktrees` removes finished worktrees. */
 export async function runDaemonCommand(args: string[], io: CliIo): Promise<number> {
+  if (args[0] === "prune-worktrees") return runPruneWorktrees(args.slice(1), io);
   let values: ReturnType<typeof parseOptions>;
   try {
     values = parseOptions(args);
@@ -88,13 +94,8 @@ export async function runDaemonCommand(args: string[], io: CliIo): Promise<numbe
   const servers = daemonServers(values.server, io.env.WSCTL_SERVER);
   const problems: string[] = [];
   if (servers.length === 0) problems.push("--server (or WSCTL_SERVER) is required");
-  const roots = new Map<string, string>();
-  for (const spec of values["workspace-root"]) {
-    const eq = spec.indexOf("=");
-    if (eq <= 0 || eq === spec.length - 1) problems.push(`--workspace-root must be WORKSPACE_ID=DIR, got "${spec}"`);
-    else roots.set(spec.slice(0, eq), spec.slice(eq + 1));
-  }
-  if (roots.size === 0) problems.push("at least one --workspace-root WORKSPACE_ID=DIR is required");
+  const { roots, problems: rootProblems } = parseWorkspaceRoots(values["workspace-root"]);
+  problems.push(...rootProblems);
   if (values.protocol !== "grpc" && values.protocol !== "connect") problems.push("--protocol must be grpc or connect");
   const window = values["startup-window-ms"] !== undefined ? Number(values["startup-window-ms"]) : undefined;
   if (window !== undefined && !(Number.isInteger(window) && window >= 0)) problems.push("--startup-window-ms must be a whole number");

@@ -14,6 +14,7 @@ const usage = `wsctl — launch coding-agent sessions on remote machines
 Usage:
   wsctl serve   [--listen HOST:PORT] [--database PATH|URL] [--tls-cert F --tls-key F] [--dev]
   wsctl daemon  --server URL --token-file FILE --workspace-root WORKSPACE_ID=DIR ...
+  wsctl daemon  prune-worktrees --workspace-root WORKSPACE_ID=DIR ... [--dry-run] [--force]
   wsctl admin   create-workspace | create-machine | create-token | revoke-token | list
   wsctl launch  --workspace W [--machine M] [--prompt TEXT] [--worktree NAME] [--provider P] [--model M] [--follow]
   wsctl watch   --workspace W SESSION_ID [--after N]
