@@ -10,6 +10,7 @@ import { type AcceptedLaunch, acceptLaunch } from "./accept-launch.js";
 import { acknowledgeCommand } from "./acknowledge-command.js";
 import { createCommandSender } from "./create-command-sender.js";
 import { createIdempotencyKeys } from "./create-idempotency-keys.js";
+import { createKeyLock } from "./create-key-lock.js";
 import { dispatchLaunch } from "./dispatch-launch.js";
 import { followLaunch } from "./follow-launch.js";
 import type { LaunchResult } from "./launch-result.js";
@@ -69,7 +70,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
   const keys = createIdempotencyKeys({ store, log, now });
   const sender = createCommandSender({ store, hub });
-  const acceptDeps = { store, hub, events, keys, now };
+  const acceptDeps = { store, hub, events, keys, now, worktreeLocks: createKeyLock() };
   const dispatchDeps = { store, sender, lifecycle, keys, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
   const stopDeps = { store, hub, events, sender, settleMs: options.stopSettleMs ?? 10_000 };
 
