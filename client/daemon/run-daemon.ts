@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -139,7 +139,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     throw new Error(`daemon: cannot use the command journal ${journal.file} (${(error as Error).message})`);
   }
   const instanceId = options.instanceId ?? randomUUID();
-  log(`daemon: instance ${instanceId}`);
+  // The id proves reconnects are this run's: logged only as the fingerprint the server logs too.
+  log(`daemon: instance ${createHash("sha256").update(instanceId).digest("hex").slice(0, 8)}`);
   const callOptions = { headers, timeoutMs: 10_000 };
   const reports = createReportQueue({ client, callOptions, log, signal });
   const dispatcher = createCommandDispatcher({

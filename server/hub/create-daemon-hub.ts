@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
@@ -76,6 +77,15 @@ interface Connection {
   holder: StreamHolder | undefined;
 }
 
+/**
+ * How logs name a daemon instance: the first 8 hex digits of the SHA-256 of
+ * its id. The id itself proves a reconnect is the holder's own, so it is
+ * never logged or sent back.
+ */
+export function instanceFingerprint(instanceId: string): string {
+  return instanceId === "" ? "(none)" : createHash("sha256").update(instanceId).digest("hex").slice(0, 8);
+}
+
 export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
   const { store } = options;
   const backplane = options.backplane ?? createLocalBackplane();
@@ -138,16 +148,20 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
       const alive = live.holder?.probe === undefined ? true : await live.holder.probe();
       if (connections.get(machineId) !== live || live.queue.closed) return;
       if (!alive) {
-        log(`machine ${machineId}: daemon instance ${held} did not answer a ping; instance ${claimant.instanceId} (${claimant.hostname}) takes over its stream`);
+        log(
+          `machine ${machineId}: daemon instance ${instanceFingerprint(held)} did not answer a ping; ` +
+            `instance ${instanceFingerprint(claimant.instanceId)} (${claimant.hostname}) takes over its stream`,
+        );
         live.queue.close();
         return;
       }
       log(
-        `machine ${machineId}: refused a Subscribe from daemon instance ${claimant.instanceId} (${claimant.hostname}): ` +
-          `instance ${held} (${live.info.hostname}) holds a live stream`,
+        `machine ${machineId}: refused a Subscribe from daemon instance ${instanceFingerprint(claimant.instanceId)} (${claimant.hostname}): ` +
+          `instance ${instanceFingerprint(held)} (${live.info.hostname}) holds a live stream`,
       );
       throw new ConnectError(
-        `machine ${machineId} already has a live daemon (instance ${held} on ${live.info.hostname}); one daemon per machine`,
+        // The holder's instance id is its proof of identity: never told to anyone.
+        `machine ${machineId} already has a live daemon; one daemon per machine (it takes over once that daemon's stream ends)`,
         Code.AlreadyExists,
       );
     },

@@ -47,11 +47,13 @@ export type SubscribeRequest = Message<"workspaces.v1.SubscribeRequest"> & {
   runningSessions: RunningSession[];
 
   /**
-   * Random id the daemon picks once per process run and sends on every
-   * subscription of that run, so the server tells a reconnect of the daemon
-   * holding the machine's stream from another process holding the same
-   * machine token. Empty from daemons that predate it: such a subscription
-   * replaces any other, as before.
+   * Random id the daemon picks once per process run (a UUID: unguessable) and
+   * sends on every subscription of that run, so the server tells a reconnect
+   * of the daemon holding the machine's stream from another process holding
+   * the same machine token. It is that run's proof of identity: the server
+   * never returns or logs it (logs show the first 8 hex digits of its SHA-256)
+   * and daemons should not log it either. Empty from daemons that predate it:
+   * such a subscription replaces any other, as before.
    *
    * @generated from field: string instance_id = 4;
    */

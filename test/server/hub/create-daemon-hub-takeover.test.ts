@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DaemonCommand } from "../../../gen/workspaces/v1/daemon_service_pb.js";
-import { createDaemonHub, type DaemonHub, type StreamHolder } from "../../../server/hub/create-daemon-hub.js";
+import { createDaemonHub, type DaemonHub, instanceFingerprint, type StreamHolder } from "../../../server/hub/create-daemon-hub.js";
 import { createSqliteStore } from "../../../server/store/sqlite/create-sqlite-store.js";
 import type { Store } from "../../../server/store/store.js";
 import { pollUntil } from "../../support/poll-until.js";
@@ -55,9 +55,13 @@ describe("createDaemonHub", () => {
     });
     const error = await refusal(hub.checkTakeover("m1", claim("inst-b")));
     expect(error?.code).toBe(Code.AlreadyExists);
-    expect(error?.rawMessage).toContain("instance inst-a on host-a");
+    expect(error?.rawMessage).toBe("machine m1 already has a live daemon; one daemon per machine (it takes over once that daemon's stream ends)");
+    // The holder's id proves its reconnects: the refused one never learns it, and logs show fingerprints only.
+    expect(error?.rawMessage).not.toContain("inst-a");
     expect(probes).toBe(1);
-    expect(logged.join("\n")).toContain("refused a Subscribe from daemon instance inst-b (host-b): instance inst-a (host-a) holds a live stream");
+    const [a, b] = [instanceFingerprint("inst-a"), instanceFingerprint("inst-b")];
+    expect(logged.join("\n")).toContain(`refused a Subscribe from daemon instance ${b} (host-b): instance ${a} (host-a) holds a live stream`);
+    expect(logged.join("\n")).not.toContain("inst-a");
     expect(await hub.isOnline("m1")).toBe(true);
     first.abort.abort();
     await first.ended;
@@ -81,7 +85,9 @@ describe("createDaemonHub", () => {
     const first = await open({ instanceId: "inst-a", probe: async () => false });
     await hub.checkTakeover("m1", claim("inst-b"));
     await first.ended;
-    expect(logged.join("\n")).toContain("daemon instance inst-a did not answer a ping; instance inst-b (host-b) takes over its stream");
+    expect(logged.join("\n")).toContain(
+      `daemon instance ${instanceFingerprint("inst-a")} did not answer a ping; instance ${instanceFingerprint("inst-b")} (host-b) takes over its stream`,
+    );
     const second = await open({ instanceId: "inst-b" }, "host-b");
     expect((await hub.presence(["m1"])).get("m1")?.hostname).toBe("host-b");
     second.abort.abort();

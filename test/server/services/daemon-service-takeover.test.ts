@@ -2,6 +2,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { DaemonService } from "../../../gen/workspaces/v1/daemon_service_pb.js";
+import { instanceFingerprint } from "../../../server/hub/create-daemon-hub.js";
 import { startFreezableProxy, type FreezableProxy } from "../../support/freezable-proxy.js";
 import { createListeningApp, type ListeningApp } from "../../support/listening-app.js";
 import { pollUntil } from "../../support/poll-until.js";
@@ -52,7 +53,8 @@ describe("createDaemonService", () => {
     const refused = b.outcome() as ConnectError;
     expect(refused.code).toBe(Code.AlreadyExists);
     expect((await env.store.getMachine("m1"))?.hostname).toBe("host-a"); // nothing recorded for the refused one
-    expect(env.logged.join("\n")).toContain("refused a Subscribe from daemon instance inst-b (host-b)");
+    expect(refused.rawMessage).not.toContain("inst-a");
+    expect(env.logged.join("\n")).toContain(`refused a Subscribe from daemon instance ${instanceFingerprint("inst-b")} (host-b)`);
 
     // The same instance reconnecting replaces its own stream, as before.
     const again = subscribe(proxy.url, token, "inst-a", "host-a2");
@@ -64,7 +66,9 @@ describe("createDaemonService", () => {
     const c = subscribe(env.url, token, "inst-c", "host-c");
     await online("host-c");
     expect(c.outcome()).toBe("open");
-    expect(env.logged.join("\n")).toContain("daemon instance inst-a did not answer a ping; instance inst-c (host-c) takes over");
+    expect(env.logged.join("\n")).toContain(
+      `daemon instance ${instanceFingerprint("inst-a")} did not answer a ping; instance ${instanceFingerprint("inst-c")} (host-c) takes over`,
+    );
     console.log("createDaemonService: a second instance refused while the first answered, a reconnect accepted, a takeover after a failed ping");
     void again;
   });
