@@ -1,25 +1,18 @@
-import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { type DaemonCommand, DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { Acknowledgement, Store } from "../store/store.js";
 import type { Backplane, DaemonInfo } from "./backplane.js";
 import { type AsyncQueue, createAsyncQueue } from "./create-async-queue.js";
 import { createLocalBackplane } from "./create-local-backplane.js";
+import { createTakeoverCheck, type StreamHolder } from "./create-takeover-check.js";
 
 export type { DaemonInfo } from "./backplane.js";
+export { instanceFingerprint, instanceHash, type StreamHolder } from "./create-takeover-check.js";
 
 /** What a daemon answered to one command. */
 export type DaemonAck = Acknowledgement;
 
-/** Who holds (or asks for) a machine's stream: the daemon's instance and a probe of its connection. */
-export interface StreamHolder {
-  /** `SubscribeRequest.instance_id`; "" from daemons that predate it. */
-  instanceId: string;
-  /** Resolves true while the holder's connection answers (see `connectionProbe`); absent: taken as live. */
-  probe?: () => Promise<boolean>;
-}
 
 export interface DaemonHubOptions {
   /** Where commands pushed from another replica, and acknowledgements recorded there, are read. */
@@ -43,19 +36,23 @@ export interface DaemonHubOptions {
  * streams, and the commands waiting for an acknowledgement. A machine is
  * online exactly while its stream is open (on this replica or, through the
  * backplane, another); a second subscription for the same machine replaces
- * the first, once `checkTakeover` let it. A daemon that subscribes gets its unacknowledged commands again
- * (the daemon runs each command id at most once).
+ * the first, once `checkTakeover` let it in. A daemon that subscribes gets
+ * its unacknowledged commands again (the daemon runs each command id at most
+ * once). Each ping round also probes every stream's connection and closes
+ * the streams whose connection does not answer (half-dead ones).
  */
 export interface DaemonHub {
   /** Opens the command stream of a machine; it ends when `signal` aborts or a newer subscription replaces it. */
   subscribe(machineId: string, info: DaemonInfo, signal: AbortSignal, holder?: StreamHolder): AsyncIterable<DaemonCommand>;
   /**
-   * Whether `claimant` may take `machineId`'s stream on this replica. It may
-   * when no stream is open here, when it is the holder's own instance (a
-   * reconnect: the newer stream replaces the older), when either side has no
-   * instance id, or when the holder's connection fails its probe (a half-dead
-   * stream, closed here so the claimant takes over). Otherwise rejects with
-   * `already_exists` naming the holder. Refusals and takeovers are logged.
+   * Whether `claimant` may take `machineId`'s stream. It may when no stream is
+   * open (here, or on another replica for another `instanceHash`), when it is
+   * the holder's own instance (a reconnect: the newer stream replaces the
+   * older), when either side has no instance id, or when the holder's
+   * connection here fails its probe (a half-dead stream, closed so the
+   * claimant takes over). Otherwise rejects with `already_exists`, never
+   * naming the holder's id. Refusals and takeovers are logged with instance
+   * fingerprints only.
    */
   checkTakeover(machineId: string, claimant: StreamHolder & { hostname: string }): Promise<void>;
   isOnline(machineId: string): Promise<boolean>;
@@ -77,15 +74,6 @@ interface Connection {
   holder: StreamHolder | undefined;
 }
 
-/**
- * How logs name a daemon instance: the first 8 hex digits of the SHA-256 of
- * its id. The id itself proves a reconnect is the holder's own, so it is
- * never logged or sent back.
- */
-export function instanceFingerprint(instanceId: string): string {
-  return instanceId === "" ? "(none)" : createHash("sha256").update(instanceId).digest("hex").slice(0, 8);
-}
-
 export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
   const { store } = options;
   const backplane = options.backplane ?? createLocalBackplane();
@@ -94,11 +82,28 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
   const connections = new Map<string, Connection>();
   const waiters = new Map<string, (ack: DaemonAck) => void>();
 
-  // One ping schedule for every stream, not a timer per stream.
+  // One ping schedule for every stream, not a timer per stream. A stream whose
+  // connection does not answer its probe (a half-dead one) is closed, so its
+  // machine goes offline and its lease lapses for other replicas.
+  const takeover = createTakeoverCheck({ connections, backplane, log });
+  const probing = new Set<Connection>();
   const ping = setInterval(() => {
     if (connections.size === 0) return;
     const command = create(DaemonCommandSchema, { kind: { case: "ping", value: { time: timestampNow() } } });
-    for (const conn of connections.values()) conn.queue.push(command);
+    for (const [machineId, conn] of connections) {
+      conn.queue.push(command);
+      const probe = conn.holder?.probe;
+      if (probe === undefined || probing.has(conn)) continue;
+      probing.add(conn);
+      probe()
+        .then((alive) => {
+          if (alive || conn.queue.closed) return;
+          log(`machine ${machineId}: the daemon's connection did not answer a ping; closing its command stream`);
+          conn.queue.close();
+        })
+        .catch(() => undefined)
+        .finally(() => probing.delete(conn));
+    }
   }, options.pingIntervalMs ?? 15_000);
   ping.unref();
 
@@ -140,31 +145,7 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
   started.catch((error: unknown) => log("starting the backplane failed", error));
 
   return {
-    async checkTakeover(machineId, claimant) {
-      const live = connections.get(machineId);
-      if (live === undefined || live.queue.closed) return;
-      const held = live.holder?.instanceId ?? "";
-      if (held === "" || claimant.instanceId === "" || held === claimant.instanceId) return;
-      const alive = live.holder?.probe === undefined ? true : await live.holder.probe();
-      if (connections.get(machineId) !== live || live.queue.closed) return;
-      if (!alive) {
-        log(
-          `machine ${machineId}: daemon instance ${instanceFingerprint(held)} did not answer a ping; ` +
-            `instance ${instanceFingerprint(claimant.instanceId)} (${claimant.hostname}) takes over its stream`,
-        );
-        live.queue.close();
-        return;
-      }
-      log(
-        `machine ${machineId}: refused a Subscribe from daemon instance ${instanceFingerprint(claimant.instanceId)} (${claimant.hostname}): ` +
-          `instance ${instanceFingerprint(held)} (${live.info.hostname}) holds a live stream`,
-      );
-      throw new ConnectError(
-        // The holder's instance id is its proof of identity: never told to anyone.
-        `machine ${machineId} already has a live daemon; one daemon per machine (it takes over once that daemon's stream ends)`,
-        Code.AlreadyExists,
-      );
-    },
+    checkTakeover: takeover,
 
     async *subscribe(machineId, info, signal, holder) {
       // Registered when the stream is first read, so a stream that is never

@@ -3,7 +3,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import type { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { kPrincipal, type Principal } from "../auth/principal.js";
-import type { DaemonHub } from "../hub/create-daemon-hub.js";
+import { type DaemonHub, instanceHash } from "../hub/create-daemon-hub.js";
 import type { Launcher } from "../launch/create-launcher.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import type { Store } from "../store/store.js";
@@ -46,7 +46,12 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
       const holder = { instanceId: req.instanceId, probe: ctx.values.get(kConnectionProbe) };
       await hub.checkTakeover(machineId, { ...holder, hostname: req.hostname });
       await store.recordMachineSeen(machineId, { daemonVersion: req.daemonVersion, hostname: req.hostname, now: now() });
-      const stream = hub.subscribe(machineId, { daemonVersion: req.daemonVersion, hostname: req.hostname }, ctx.signal, holder);
+      const info = {
+        daemonVersion: req.daemonVersion,
+        hostname: req.hostname,
+        ...(req.instanceId !== "" ? { instanceHash: instanceHash(req.instanceId) } : {}),
+      };
+      const stream = hub.subscribe(machineId, info, ctx.signal, holder);
       await lifecycle.machineOnline(
         machineId,
         req.runningSessions.map((s) => ({ sessionId: s.sessionId, pid: s.pid, agentSessionId: s.agentSessionId })),

@@ -1,7 +1,15 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DaemonCommand } from "../../../gen/workspaces/v1/daemon_service_pb.js";
-import { createDaemonHub, type DaemonHub, instanceFingerprint, type StreamHolder } from "../../../server/hub/create-daemon-hub.js";
+import {
+  createDaemonHub,
+  type DaemonHub,
+  type DaemonInfo,
+  instanceFingerprint,
+  instanceHash,
+  type StreamHolder,
+} from "../../../server/hub/create-daemon-hub.js";
+import { createLocalBackplane } from "../../../server/hub/create-local-backplane.js";
 import { createSqliteStore } from "../../../server/store/sqlite/create-sqlite-store.js";
 import type { Store } from "../../../server/store/store.js";
 import { pollUntil } from "../../support/poll-until.js";
@@ -100,5 +108,37 @@ describe("createDaemonHub", () => {
     first.abort.abort();
     await first.ended;
     await hub.checkTakeover("m1", claim("inst-b"));
+  });
+});
+
+describe("createDaemonHub across replicas", () => {
+  it("refuses another instance while another replica holds the machine for a different instance hash", async () => {
+    store = createSqliteStore({ path: ":memory:" });
+    await store.migrate();
+    logged = [];
+    const remote = new Map<string, DaemonInfo>([["m1", { daemonVersion: "1", hostname: "far", instanceHash: instanceHash("inst-a") }]]);
+    const backplane = { ...createLocalBackplane(), online: async (ids: readonly string[]) => new Map(ids.flatMap((id) => (remote.has(id) ? [[id, remote.get(id)!] as const] : []))) };
+    hub = createDaemonHub({ store, backplane, log: (message) => logged.push(message) });
+    const error = await refusal(hub.checkTakeover("m1", claim("inst-b")));
+    expect(error?.code).toBe(Code.AlreadyExists);
+    expect(logged.join("\n")).toContain("holds a live stream on another replica");
+    // Its own reconnect, and a daemon without an id, get through; so does anyone once the lease is gone.
+    await hub.checkTakeover("m1", claim("inst-a"));
+    await hub.checkTakeover("m1", claim(""));
+    remote.clear();
+    await hub.checkTakeover("m1", claim("inst-b"));
+  });
+
+  it("closes a stream whose connection stops answering at the next ping round", async () => {
+    store = createSqliteStore({ path: ":memory:" });
+    await store.migrate();
+    logged = [];
+    hub = createDaemonHub({ store, pingIntervalMs: 20, log: (message) => logged.push(message) });
+    let answering = true;
+    const held = await open({ instanceId: "inst-a", probe: async () => answering });
+    answering = false;
+    await held.ended;
+    expect(await hub.isOnline("m1")).toBe(false);
+    expect(logged.join("\n")).toContain("machine m1: the daemon's connection did not answer a ping; closing its command stream");
   });
 });
