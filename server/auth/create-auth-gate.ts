@@ -142,7 +142,7 @@ export function createAuthGate(options: AuthGateOptions): AuthGate {
           },
           (error: unknown) => {
             writeProtocolError(req, res, sanitized(error));
-            discardBody(req, readMaxBytes);
+            discardBody(req, res, readMaxBytes);
           },
         ).catch((error: unknown) => log("the RPC handler failed", error));
       };

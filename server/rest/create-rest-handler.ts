@@ -78,7 +78,7 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
       } catch (error) {
         // Refused on its headers alone: the body is never parsed, only dropped as it arrives.
         writeRestError(res, error);
-        discardBody(req, readMaxBytes);
+        discardBody(req, res, readMaxBytes);
         return;
       }
     } else {
@@ -89,7 +89,7 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
       const error = new ConnectError(`Content-Encoding ${encoding} is not supported: send the body uncompressed`, Code.Unimplemented);
       asResponseLike(res).setHeader("accept-encoding", "identity");
       writeRestError(res, error, undefined, 415);
-      discardBody(req, readMaxBytes);
+      discardBody(req, res, readMaxBytes);
       return;
     }
     const ctx = createNodeHandlerContext(req, {

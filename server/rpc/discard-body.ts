@@ -1,4 +1,4 @@
-import type { NodeRequest } from "./node-handler.js";
+import type { NodeRequest, NodeResponse } from "./node-handler.js";
 
 /**
  * Drops what is left of the body of a request that was refused on its headers
@@ -9,22 +9,28 @@ import type { NodeRequest } from "./node-handler.js";
  * for: the request is destroyed (its HTTP/2 stream reset, its HTTP/1.1
  * connection closed) once its answer has gone out.
  */
-export function discardBody(req: NodeRequest, limitBytes: number): void {
+export function discardBody(req: NodeRequest, res: NodeResponse, limitBytes: number): void {
   if (req.readableEnded) return;
   const declared = Number(req.headers["content-length"]);
   let seen = 0;
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     req.off("data", onData);
-    req.destroy();
+    // Once the answer is out: destroying the request earlier could cut it off.
+    const r = res as unknown as { writableFinished: boolean; once(event: "finish" | "close", f: () => void): unknown };
+    if (r.writableFinished) req.destroy();
+    else {
+      r.once("finish", () => req.destroy());
+      r.once("close", () => req.destroy());
+    }
   };
   const onData = (chunk: Buffer) => {
     seen += chunk.length;
     if (seen > limitBytes) stop();
   };
   req.on("error", () => {});
-  if (Number.isFinite(declared) && declared > limitBytes) {
-    setImmediate(stop);
-    return;
-  }
   req.on("data", onData);
+  if (Number.isFinite(declared) && declared > limitBytes) stop();
 }
