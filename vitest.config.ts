@@ -19,6 +19,8 @@ const processSuites = [
   "test/client/daemon/create-command-dispatcher.test.ts",
   "test/client/daemon/run-daemon-failover.test.ts",
   "test/client/daemon/agent-stdin.test.ts",
+  "test/client/daemon/run-daemon-secrets.test.ts",
+  "test/client/daemon/prune-worktrees.test.ts",
 ];
 
 /** Unit suites that replace modules with `vi.mock`: they need a module cache of their own. */

@@ -9,6 +9,7 @@ import {
   file_workspaces_v1_workspace_session_service,
   WorkspaceSessionService,
 } from "../gen/workspaces/v1/workspace_session_service_pb.js";
+import { createAuthGate } from "./auth/create-auth-gate.js";
 import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
 import { createRevocationInterceptor } from "./auth/create-revocation-interceptor.js";
 import { createRevocationWatch } from "./auth/create-revocation-watch.js";
@@ -23,6 +24,7 @@ import type { Backplane } from "./hub/backplane.js";
 import { createDaemonHub, type DaemonHub } from "./hub/create-daemon-hub.js";
 import { createLocalBackplane } from "./hub/create-local-backplane.js";
 import { createLauncher } from "./launch/create-launcher.js";
+import { defaultRequestLimits, type RequestLimits } from "./limits/request-limits.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
 import type { NodeHandler } from "./rpc/node-handler.js";
 import { type ServiceBinding, serviceBinding } from "./rpc/service-binding.js";
@@ -59,7 +61,30 @@ export interface AppOptions {
   backplane?: Backplane;
   /** Where internal errors are logged. Default: stderr. */
   log?: (message: string, error?: unknown) => void;
+  /**
+   * Rate limits per client address and per token, and the cap on concurrent
+   * Watch streams per token; each field defaults as `defaultRequestLimits`
+   * (`server/limits/request-limits.ts`) says: 2000/s (burst 4000) per address,
+   * 1000/s (burst 2000) per token, 10/s (burst 100) failed authentications per
+   * address, 100 Watch streams per token.
+   */
+  limits?: RequestLimits;
+  /**
+   * How long a daemon's connection has to answer an HTTP/2 PING when another
+   * daemon instance subscribes for its machine: answered, the newcomer is
+   * refused `already_exists`; not, the old stream is closed and the newcomer
+   * takes over. Default 5000 ms.
+   */
+  takeoverProbeMs?: number;
 }
+
+/**
+ * Connect's JSON options: its default of ignoring unknown fields, and a fatal
+ * UTF-8 decoder, so a JSON body that is not UTF-8 is `invalid_argument`, not
+ * text patched with U+FFFD. connect-node's JSON serialization reads
+ * `textDecoder` from these options (its router type does not list it).
+ */
+const strictJsonOptions = { ignoreUnknownFields: true, textDecoder: new TextDecoder("utf-8", { fatal: true }) };
 
 export interface App {
   /** Serves gRPC, gRPC-Web, Connect and REST; hand it to an HTTP/1.1 or HTTP/2 server. */
@@ -131,6 +156,7 @@ export function createApp(options: AppOptions): App {
         launcher,
         sessions,
         ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+        maxWatchStreamsPerToken: options.limits?.watchStreamsPerToken ?? defaultRequestLimits.watchStreamsPerToken,
       }),
     ),
     serviceBinding(MachineService, createMachineService({ store, hub })),
@@ -170,12 +196,31 @@ export function createApp(options: AppOptions): App {
   const routes = (router: ConnectRouter) => {
     for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);
   };
-  const connect = connectNodeAdapter({ routes, interceptors, readMaxBytes, shutdownSignal: shutdown.signal });
+  // Tokens and rate limits are checked on the headers, before any body is read.
+  const gate = createAuthGate({
+    store,
+    protectedServices: services.map((s) => s.service.typeName),
+    readMaxBytes,
+    log,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.takeoverProbeMs !== undefined ? { probeTimeoutMs: options.takeoverProbeMs } : {}),
+  });
+  const connect = gate.guard(
+    connectNodeAdapter({
+      routes,
+      interceptors,
+      readMaxBytes,
+      contextValues: gate.contextValues,
+      jsonOptions: strictJsonOptions,
+      shutdownSignal: shutdown.signal,
+    }),
+  );
   const rest = createRestHandler({
     services,
     interceptors,
     readMaxBytes,
     shutdownSignal: shutdown.signal,
+    admit: (req, method) => gate.admit(req, method.parent.typeName),
     onInternalError: (error, method) => log(`REST ${method.parent.typeName}.${method.name} failed`, error),
   });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });

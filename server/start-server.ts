@@ -2,6 +2,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { type AppOptions, createApp } from "./create-app.js";
 import type { Backplane } from "./hub/backplane.js";
 import { openBackplane } from "./hub/open-backplane.js";
+import type { RateLimit } from "./limits/create-rate-limiter.js";
+import type { RequestLimits } from "./limits/request-limits.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
 import { listenOnePort, type OnePortServer } from "./transport/listen-one-port.js";
@@ -11,7 +13,7 @@ import { normalizeOrigin } from "./web/create-cors-handler.js";
 // What callers of the door need besides startServer: checking a --cors-origin
 // flag before starting, and the shapes of the options.
 export { normalizeOrigin };
-export type { TlsFilePaths };
+export type { RateLimit, RequestLimits, TlsFilePaths };
 
 /** The defaults of `startServer`, for callers that print or compose them. */
 export const serverDefaults = {
@@ -26,7 +28,8 @@ export const serverDefaults = {
  * `createApp` but the store, with their defaults: `launchDeadlineMs` (15 000),
  * `heartbeatMs` and `pingIntervalMs` (15 000 each: the keep-alive on idle
  * session and daemon streams), `readMaxBytes` (1 MiB), `corsOrigins` (none),
- * `webRoot` (`dist/web` of this checkout) and `log` (stderr).
+ * `webRoot` (`dist/web` of this checkout), `limits` (`defaultRequestLimits`)
+ * and `log` (stderr).
  */
 export interface StartServerOptions extends Omit<AppOptions, "store" | "backplane"> {
   /** Address to bind. Default "127.0.0.1"; "0.0.0.0" or "::" for every interface. */
@@ -43,6 +46,11 @@ export interface StartServerOptions extends Omit<AppOptions, "store" | "backplan
   tls?: TlsFilePaths;
   /** How long `close()` lets requests in flight finish before cutting them. Default 3000 ms. */
   closeGraceMs?: number;
+  /**
+   * Streams one HTTP/2 connection may have open at once (more are refused with
+   * REFUSED_STREAM). Default 100 (`defaultMaxConcurrentStreams`).
+   */
+  maxConcurrentStreams?: number;
   /**
    * On PostgreSQL: how long this replica's hold on a daemon's stream lasts
    * without renewal, so others take over within it when it dies. Default 6000 ms.
@@ -83,6 +91,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     tls: tlsPaths,
     closeGraceMs = serverDefaults.closeGraceMs,
     leaseMs,
+    maxConcurrentStreams,
     ...appOptions
   } = options;
   for (const origin of appOptions.corsOrigins ?? []) {
@@ -120,7 +129,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   let listener: OnePortServer;
   try {
     app = createApp({ ...appOptions, store, backplane });
-    listener = await listenOnePort({ host, port, handler: app.handler, ...(tls ? { tls } : {}) }).catch((error: unknown) => {
+    listener = await listenOnePort({
+      host,
+      port,
+      handler: app.handler,
+      ...(tls ? { tls } : {}),
+      ...(maxConcurrentStreams !== undefined ? { maxConcurrentStreams } : {}),
+    }).catch((error: unknown) => {
       throw new ConnectError(`cannot listen on ${host}:${port}: ${(error as Error).message}`, Code.Unavailable, undefined, undefined, error);
     });
   } catch (error) {

@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { DaemonError } from "./daemon-error.js";
+import { checkInsideRoot } from "./check-inside-root.js";
 import { gitOrThrow, runGit } from "./run-git.js";
 import { isErrno } from "./errno-of.js";
 
@@ -19,6 +20,13 @@ export interface EnsuredWorktree {
   branch: string;
   /** False when an existing worktree of the branch was reused. */
   created: boolean;
+  /** When this call created the branch too: the commit it started at (so a failed launch can take it back). */
+  createdBranchAt?: string;
+}
+
+/** The directory name of the worktree of `branch` under `.worktrees/`: each `/` becomes `__`. */
+export function worktreeDirName(branch: string): string {
+  return branch.replaceAll("/", "__");
 }
 
 /** Folder, inside the repo directory, holding the daemon's worktrees. */
@@ -33,13 +41,20 @@ const queues = new Map<string, Promise<unknown>>();
  * `<repoDir>/.worktrees/<branch with "/" replaced by "__">`.
  *
  * - The name is checked with `git check-ref-format --branch` first.
- * - A worktree that already has the branch checked out is reused as is.
+ * - A worktree that already has the branch checked out is reused as is, if it
+ *   lies inside the workspace directory; the repository's own checkout (the
+ *   branch checked out there, `main` say) is never used as a worktree.
+ * - Before git runs, the new worktree's path must resolve inside the
+ *   workspace directory (no symbolic link at `.worktrees` or
+ *   `.worktrees/<name>` leading out), and no other branch's worktree may
+ *   already hold that directory.
  * - An existing branch is checked out (`git worktree add <dir> <branch>`), a
  *   new one is created from HEAD (`git worktree add -b <branch> <dir>`).
  * - `/.worktrees/` is added once to `.git/info/exclude`, so the repo stays clean.
  *
  * Fails with a DaemonError: `not_a_git_repo`, `empty_repository`,
- * `invalid_branch_name`, `worktree_failed` (with git's stderr tail),
+ * `invalid_branch_name`, `branch_checked_out`, `worktree_outside_root`,
+ * `worktree_name_collision`, `worktree_failed` (with git's stderr tail),
  * `git_not_found`.
  */
 export async function ensureWorktree(options: EnsureWorktreeOptions): Promise<EnsuredWorktree> {
@@ -88,15 +103,36 @@ async function ensureWorktreeNow(repoDir: string, branch: string, signal?: Abort
   const fail = { ...git, code: "worktree_failed" };
   await gitOrThrow(["worktree", "prune"], { ...fail, what: "git worktree prune failed" });
   const listing = await gitOrThrow(["worktree", "list", "--porcelain"], { ...fail, what: "git worktree list failed" });
-  const existing = parseWorktreeList(listing).find((w) => w.branch === `refs/heads/${branch}`);
-  if (existing !== undefined) return { workDir: existing.path, branch, created: false };
+  const worktrees = parseWorktreeList(listing);
+  const existing = worktrees.find((w) => w.branch === `refs/heads/${branch}`);
+  // The first entry is the repository's own checkout.
+  if (existing !== undefined && existing === worktrees[0]) {
+    throw new DaemonError(
+      "branch_checked_out",
+      `branch "${branch}" is the one checked out in the repository itself; launch without worktree_name to work there, or name another branch`,
+    );
+  }
+  if (existing !== undefined) {
+    await checkInsideRoot(repoDir, existing.path);
+    return { workDir: existing.path, branch, created: false };
+  }
 
-  const workDir = path.join(repoDir, worktreesFolder, branch.replaceAll("/", "__"));
+  const workDir = path.join(repoDir, worktreesFolder, worktreeDirName(branch));
+  await checkInsideRoot(repoDir, workDir);
+  const holder = worktrees.find((w) => w.path === workDir);
+  if (holder !== undefined) {
+    throw new DaemonError(
+      "worktree_name_collision",
+      `the directory ${workDir} already holds the worktree of ${holder.branch?.replace(/^refs\/heads\//, "") ?? "a detached HEAD"}; name the branch differently`,
+    );
+  }
   const known = await runGit(["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], git);
   const args =
     known.exitCode === 0 ? ["worktree", "add", workDir, branch] : ["worktree", "add", "-b", branch, workDir];
   await gitOrThrow(args, { ...fail, what: `git worktree add failed for branch "${branch}"` });
-  return { workDir, branch, created: true };
+  if (known.exitCode === 0) return { workDir, branch, created: true };
+  const at = await gitOrThrow(["rev-parse", `refs/heads/${branch}`], { ...fail, what: "git rev-parse failed" });
+  return { workDir, branch, created: true, createdBranchAt: at.trim() };
 }
 
 /** Appends `pattern` to `<commonDir>/info/exclude` unless a line already holds it. */
@@ -114,13 +150,13 @@ async function excludeWorktreesFolder(commonDir: string, pattern: string): Promi
   await appendFile(file, `${separator}${pattern}\n`);
 }
 
-interface WorktreeEntry {
+export interface WorktreeEntry {
   path: string;
   branch?: string;
 }
 
-/** Parses `git worktree list --porcelain`: blank-line separated records. */
-function parseWorktreeList(text: string): WorktreeEntry[] {
+/** Parses `git worktree list --porcelain`: blank-line separated records, the repository's own checkout first. */
+export function parseWorktreeList(text: string): WorktreeEntry[] {
   const entries: WorktreeEntry[] = [];
   let current: WorktreeEntry | undefined;
   for (const line of text.split("\n")) {

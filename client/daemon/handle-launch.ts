@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { realpath } from "node:fs/promises";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { LaunchCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
@@ -6,7 +7,9 @@ import { type AgentBins, type AgentProvider, buildAgentArgv } from "./agent-argv
 import { type AgentEntry, type AgentRegistry, agentEntry } from "./create-agent-registry.js";
 import type { AgentRecord, AgentTable } from "./create-agent-table.js";
 import { DaemonError, toDaemonError } from "./daemon-error.js";
-import { ensureWorktree } from "./ensure-worktree.js";
+import { checkInsideRoot } from "./check-inside-root.js";
+import { type EnsuredWorktree, ensureWorktree } from "./ensure-worktree.js";
+import { removeWorktree } from "./remove-worktree.js";
 import { currentBranch } from "./run-git.js";
 import { createCodexConversation } from "./create-codex-conversation.js";
 import { spawnAgent } from "./spawn-agent.js";
@@ -52,7 +55,11 @@ export interface LaunchContext {
  * reuses the worktree, then attaches to a running agent (`agent_session_id`)
  * or spawns a new one, its output going to files in the registry's directory.
  * The session's registry entry is written as soon as the agent's process
- * exists, before its startup window. A launch whose `deadline` has passed, on
+ * exists, before its startup window. A worktree another running agent works
+ * in is refused (`worktree_busy`); the worktree's path is checked to resolve
+ * inside the workspace directory again right before the spawn; a worktree
+ * this launch created is removed again (with its branch, while nothing was
+ * committed on it) when the launch fails. A launch whose `deadline` has passed, on
  * arrival or right before the spawn, starts nothing (`deadline_exceeded`).
  * Never throws: every failure is an `error` result with `error: { code,
  * message }` in the payload.
@@ -60,6 +67,8 @@ export interface LaunchContext {
 export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): Promise<CommandResult> {
   const request = launch.request;
   const details = { provider: "", model: "", work_dir: "", branch: "" };
+  // A worktree this launch created, removed again if the launch fails.
+  let created: { repoDir: string; worktree: EnsuredWorktree } | undefined;
   try {
     const provider = providerOf(request?.sessionSettings?.code?.defaultProvider);
     const providers = request?.sessionSettings?.code?.providers;
@@ -99,8 +108,10 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
     const worktreeName = request?.worktreeName;
     if (worktreeName !== undefined && worktreeName !== "") {
       const worktree = await ensureWorktree({ repoDir: root, branch: worktreeName, signal: ctx.signal });
+      if (worktree.created) created = { repoDir: root, worktree };
       details.work_dir = worktree.workDir;
       details.branch = worktree.branch;
+      checkWorktreeFree(ctx, worktree.workDir);
     } else {
       details.branch = await currentBranch(root, ctx.signal);
     }
@@ -123,6 +134,8 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
     });
     const logs = ctx.registry.logPaths(launch.sessionId);
     checkDeadline(launch, "spawn", ctx.now ?? Date.now);
+    // Checked again right before the spawn: a link planted since git ran must not send the agent elsewhere.
+    if (worktreeName !== undefined && worktreeName !== "") await checkInsideRoot(await realpath(root), details.work_dir);
     const startedAt = new Date().toISOString();
     const agent = await spawnAgent({
       bin,
@@ -206,8 +219,34 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
     return okResult(record, true);
   } catch (error) {
     const failure = toDaemonError(error);
+    if (created !== undefined && !worktreeInUse(ctx, created.worktree.workDir)) {
+      const { repoDir, worktree } = created;
+      const refused = await removeWorktree({
+        repoDir,
+        workDir: worktree.workDir,
+        branch: worktree.branch,
+        ...(worktree.createdBranchAt !== undefined ? { createdBranchAt: worktree.createdBranchAt } : {}),
+        force: true,
+      });
+      if (refused !== undefined) ctx.log?.(`daemon: session ${launch.sessionId}: could not remove the worktree of its failed launch (${refused})`);
+    }
     return { status: "error", payload: { ...details, error: { code: failure.code, message: failure.message } } };
   }
+}
+
+/** Whether an agent this daemon runs works in `workDir`. */
+function worktreeInUse(ctx: LaunchContext, workDir: string): boolean {
+  return ctx.agents.records().some((r) => r.workDir === workDir && r.agent.exitStatus() === undefined);
+}
+
+/** Throws `worktree_busy`, naming the sessions, when a running agent already works in `workDir`. */
+function checkWorktreeFree(ctx: LaunchContext, workDir: string): void {
+  const holder = ctx.agents.records().find((r) => r.workDir === workDir && r.agent.exitStatus() === undefined);
+  if (holder === undefined) return;
+  throw new DaemonError(
+    "worktree_busy",
+    `the worktree ${workDir} is in use by the running agent of session ${[...holder.sessionIds].join(", ")}; stop it first`,
+  );
 }
 
 /** Writes the session's registry entry; a failure is logged, the agent runs on regardless. */

@@ -1,8 +1,10 @@
+import { createHash, randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, defaultAgentBins } from "./agent-argv.js";
+import { agentEnvironment } from "./agent-environment.js";
 import { createAgentRegistry, daemonKey, defaultDaemonStateDir } from "./create-agent-registry.js";
 import { createAgentTable } from "./create-agent-table.js";
 import { createBackoff, sleep } from "./create-backoff.js";
@@ -41,6 +43,18 @@ export interface DaemonOptions {
   version?: string;
   /** Reported in SubscribeRequest; default os.hostname(). */
   hostname?: string;
+  /**
+   * `SubscribeRequest.instance_id`: who this run of the daemon is, the same on
+   * every reconnect, so the server tells it from another process holding the
+   * same token. Default: a new random UUID per runDaemon call.
+   */
+  instanceId?: string;
+  /**
+   * Names of `WSCTL_*` variables the agents may still see; every other
+   * `WSCTL_*` variable (the machine token among them) is left out of their
+   * environment (see agentEnvironment). Default none.
+   */
+  agentEnvAllow?: readonly string[];
   /** Startup window of an agent (see spawnAgent); default 1500 ms. */
   startupWindowMs?: number;
   /**
@@ -133,6 +147,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   } catch (error) {
     throw new Error(`daemon: cannot use the command journal ${journal.file} (${(error as Error).message})`);
   }
+  const instanceId = options.instanceId ?? randomUUID();
+  // The id proves reconnects are this run's: logged only as the fingerprint the server logs too.
+  log(`daemon: instance ${createHash("sha256").update(instanceId).digest("hex").slice(0, 8)}`);
   const callOptions = { headers, timeoutMs: 10_000 };
   const reports = createReportQueue({ client, callOptions, log, signal });
   const transcripts = createTranscripts({
@@ -159,6 +176,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       agents,
       registry,
       daemonKey: key,
+      env: agentEnvironment(process.env, options.agentEnvAllow ?? []),
       startupWindowMs: options.startupWindowMs,
       signal,
       log,
@@ -184,6 +202,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         runningSessions: agents.running(),
         // Not lost: their end is reported once the stream is up (kept reports are flushed below).
         endedSessions: dispatcher.unreportedEnds(),
+        instanceId,
       };
       // Kept reports and waiting transcript entries go out as soon as the server is reachable again.
       void reports.flush();
@@ -203,6 +222,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       if (failure.code === Code.Unauthenticated || failure.code === Code.PermissionDenied) {
         log(`daemon: the server refused the machine token (${Code[failure.code]}): ${failure.rawMessage}`);
         delay = backoff.maxMs;
+      } else if (failure.code === Code.AlreadyExists) {
+        // Another process with this token holds the machine; it takes over only once that stream has died.
+        log(`daemon: the server keeps the machine for another daemon instance: ${failure.rawMessage}`);
       } else {
         log(`daemon: command stream failed (${Code[failure.code]}): ${failure.rawMessage}`);
         if (servers.length > 1 && isTransient(failure.code)) log(`daemon: failing over to ${failover.next()}`);

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { agentEnvironment } from "./agent-environment.js";
 import { daemonErrorFromSpawnError } from "./child-process-error.js";
 import { DaemonError, tail } from "./daemon-error.js";
 
@@ -36,7 +37,8 @@ export function runGit(args: readonly string[], options: RunGitOptions): Promise
         signal: options.signal,
         maxBuffer,
         encoding: "utf8",
-        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+        // Without WSCTL_*: hooks in the repository (post-checkout) see no machine token either.
+        env: { ...agentEnvironment(process.env, []), GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
       },
       (error, stdout, stderr) => {
         if (error === null) {

@@ -14,7 +14,8 @@ const usage = `wsctl — launch coding-agent sessions on remote machines
 
 Usage:
   wsctl serve   [--listen HOST:PORT] [--database PATH|URL] [--tls-cert F --tls-key F] [--dev]
-  wsctl daemon  --server URL --token MACHINE_TOKEN --workspace-root WORKSPACE_ID=DIR ...
+  wsctl daemon  --server URL --token-file FILE --workspace-root WORKSPACE_ID=DIR ...
+  wsctl daemon  prune-worktrees --workspace-root WORKSPACE_ID=DIR ... [--dry-run] [--force]
   wsctl admin   create-workspace | create-machine | create-token | revoke-token | list
   wsctl launch  --workspace W [--machine M] [--prompt TEXT] [--worktree NAME] [--provider P] [--model M] [--follow]
   wsctl watch   --workspace W SESSION_ID [--after N]
@@ -31,7 +32,7 @@ Run "wsctl <command> --help" for the options of a command.
 Examples:
   wsctl serve --dev                         # first run: workspace, machine, tokens and a local daemon
   wsctl admin create-workspace acme --database ./data/wsctl.db
-  wsctl daemon --server http://127.0.0.1:8080 --token wsm_... --workspace-root acme=$HOME/src/acme
+  wsctl daemon --server http://127.0.0.1:8080 --token-file ~/.wsctl-token --workspace-root acme=$HOME/src/acme
   export WSCTL_SERVER=http://127.0.0.1:8080 WSCTL_TOKEN=wsa_...
   wsctl launch --workspace acme --prompt "fix the failing tests" --follow
   wsctl sessions --workspace acme --state running

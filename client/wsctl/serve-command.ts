@@ -1,9 +1,16 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ConnectError } from "@connectrpc/connect";
-import { normalizeOrigin, type RunningServer, serverDefaults, startServer } from "../../server/start-server.js";
+import {
+  normalizeOrigin,
+  type RequestLimits,
+  type RunningServer,
+  serverDefaults,
+  startServer,
+} from "../../server/start-server.js";
 import type { CliIo } from "./cli-output.js";
 import { startDevMode } from "./dev-mode.js";
 import { parseListen } from "./parse-listen.js";
+import { parseRateLimit } from "./parse-rate-limit.js";
 
 const usage = `Usage: wsctl serve [options]
 
@@ -21,6 +28,13 @@ Options:
                           unrenewed (renewed every third of it), so others take over within it when
                           the replica dies (default 6000)
   --cors-origin ORIGIN    let pages from ORIGIN (e.g. https://app.example.com) call the API; repeatable
+  --max-streams N         HTTP/2 streams one connection may have open at once (default 100)
+  --rate-per-address R[:B]  API calls per second from one client address, burst B (default 2000:4000; off)
+  --rate-per-token R[:B]  API calls per second with one token, burst B (default 1000:2000; off)
+  --auth-failures-per-address R[:B]
+                          calls with a missing or bad token per second from one address before that
+                          address gets 429 without a lookup (default 10:100; off)
+  --max-watch-streams N   concurrent WatchWorkspaceSession streams of one API token (default 100)
   --dev                   first-run mode: create workspace "default", machine "local" and tokens
                           (written to data/credentials.json), and run a daemon for "local" rooted
                           at the current directory
@@ -41,6 +55,11 @@ const options = {
   "keepalive-ms": { type: "string" },
   "lease-ms": { type: "string" },
   "cors-origin": { type: "string", multiple: true, default: [] as string[] },
+  "max-streams": { type: "string" },
+  "rate-per-address": { type: "string" },
+  "rate-per-token": { type: "string" },
+  "auth-failures-per-address": { type: "string" },
+  "max-watch-streams": { type: "string" },
   dev: { type: "boolean", default: false },
   "claude-bin": { type: "string" },
   "codex-bin": { type: "string" },
@@ -96,6 +115,11 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       return 2;
     }
   }
+  const limits = limitsOf(values);
+  if (typeof limits === "string") {
+    io.stderr(`wsctl serve: ${limits}\n`);
+    return 2;
+  }
   const database = values.database ?? io.env.WSCTL_DATABASE ?? serverDefaults.database;
 
   let server: RunningServer;
@@ -109,6 +133,8 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       ...(keepalive !== undefined ? { heartbeatMs: keepalive, pingIntervalMs: keepalive } : {}),
       ...(lease !== undefined ? { leaseMs: lease } : {}),
       corsOrigins: values["cors-origin"],
+      ...(limits.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: limits.maxConcurrentStreams } : {}),
+      limits: limits.request,
       log: (message, error) => io.stderr(`wsctl serve: ${message}${error ? `: ${(error as Error)?.stack ?? String(error)}` : ""}\n`),
     });
   } catch (error) {
@@ -141,4 +167,34 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   await dev?.stopped;
   await server.close();
   return 0;
+}
+
+/** The limit flags of `wsctl serve` as startServer options, or what is wrong with them. */
+function limitsOf(values: ReturnType<typeof parseOptions>): { maxConcurrentStreams?: number; request: RequestLimits } | string {
+  const request: RequestLimits = {};
+  const rates = [
+    ["rate-per-address", "perAddress"],
+    ["rate-per-token", "perToken"],
+    ["auth-failures-per-address", "authFailuresPerAddress"],
+  ] as const;
+  for (const [flag, field] of rates) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    const limit = parseRateLimit(value);
+    if (limit === undefined) return `--${flag} must be RATE, RATE:BURST (per second) or off, got "${value}"`;
+    request[field] = limit;
+  }
+  const watch = positive(values["max-watch-streams"]);
+  if (watch === null) return "--max-watch-streams must be a positive whole number";
+  if (watch !== undefined) request.watchStreamsPerToken = watch;
+  const streams = positive(values["max-streams"]);
+  if (streams === null) return "--max-streams must be a positive whole number";
+  return streams !== undefined ? { maxConcurrentStreams: streams, request } : { request };
+}
+
+/** A positive whole number flag: undefined when absent, null when malformed. */
+function positive(value: string | undefined): number | undefined | null {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : null;
 }

@@ -29,6 +29,10 @@ function unauthenticated(): ConnectError {
  * machine tokens only and every other service API tokens only; the wrong kind
  * is `permission_denied`.
  *
+ * A principal already in the context values was put there by the auth gate
+ * in front of the body (`createAuthGate`, which only the server's own Node
+ * handler runs): it is not looked up again, only its kind is checked.
+ *
  * It reads only `service`, `header`, `signal` and `contextValues` of the
  * request, so the REST layer can run it on the request objects it builds.
  */
@@ -38,17 +42,28 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
   return (next) => async (req) => {
     const typeName = req.service.typeName;
     if (publicServices.has(typeName)) return next(req);
-    const principal = await authenticate(store, req.header.get("authorization"), req.signal);
-    const daemonCall = typeName === DaemonService.typeName;
-    if (daemonCall && principal.kind !== "machine") {
-      throw new ConnectError("API tokens cannot call DaemonService", Code.PermissionDenied);
-    }
-    if (!daemonCall && principal.kind !== "api") {
-      throw new ConnectError("machine tokens can only call DaemonService", Code.PermissionDenied);
-    }
+    // The auth gate in front of the body (createAuthGate) may have resolved it already.
+    const early = req.contextValues.get(kPrincipal);
+    const principal = early ?? (await authenticate(store, req.header.get("authorization"), req.signal));
+    checkPrincipalKind(typeName, principal);
     req.contextValues.set(kPrincipal, principal);
     return next(req);
   };
+}
+
+/**
+ * Throws `permission_denied` unless `principal` is the kind of token the
+ * service takes: machine tokens for `workspaces.v1.DaemonService`, API tokens
+ * for every other service.
+ */
+export function checkPrincipalKind(typeName: string, principal: Principal): void {
+  const daemonCall = typeName === DaemonService.typeName;
+  if (daemonCall && principal.kind !== "machine") {
+    throw new ConnectError("API tokens cannot call DaemonService", Code.PermissionDenied);
+  }
+  if (!daemonCall && principal.kind !== "api") {
+    throw new ConnectError("machine tokens can only call DaemonService", Code.PermissionDenied);
+  }
 }
 
 /**

@@ -2,6 +2,12 @@
 export interface DaemonInfo {
   daemonVersion: string;
   hostname: string;
+  /**
+   * SHA-256 (hex) of the holder's `instance_id`, so another replica tells the
+   * holder's reconnect from another daemon without learning the id. Absent
+   * for daemons that send none.
+   */
+  instanceHash?: string;
 }
 
 /** What another replica tells this one. */

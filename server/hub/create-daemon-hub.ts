@@ -6,11 +6,14 @@ import type { Acknowledgement, Store } from "../store/store.js";
 import type { Backplane, DaemonInfo } from "./backplane.js";
 import { type AsyncQueue, createAsyncQueue } from "./create-async-queue.js";
 import { createLocalBackplane } from "./create-local-backplane.js";
+import { createTakeoverCheck, type StreamHolder } from "./create-takeover-check.js";
 
 export type { DaemonInfo } from "./backplane.js";
+export { instanceFingerprint, instanceHash, type StreamHolder } from "./create-takeover-check.js";
 
 /** What a daemon answered to one command. */
 export type DaemonAck = Acknowledgement;
+
 
 export interface DaemonHubOptions {
   /** Where commands pushed from another replica, and acknowledgements recorded there, are read. */
@@ -34,12 +37,25 @@ export interface DaemonHubOptions {
  * streams, and the commands waiting for an acknowledgement. A machine is
  * online exactly while its stream is open (on this replica or, through the
  * backplane, another); a second subscription for the same machine replaces
- * the first. A daemon that subscribes gets its unacknowledged commands again
- * (the daemon runs each command id at most once).
+ * the first, once `checkTakeover` let it in. A daemon that subscribes gets
+ * its unacknowledged commands again (the daemon runs each command id at most
+ * once). Each ping round also probes every stream's connection and closes
+ * the streams whose connection does not answer (half-dead ones).
  */
 export interface DaemonHub {
   /** Opens the command stream of a machine; it ends when `signal` aborts or a newer subscription replaces it. */
-  subscribe(machineId: string, info: DaemonInfo, signal: AbortSignal): AsyncIterable<DaemonCommand>;
+  subscribe(machineId: string, info: DaemonInfo, signal: AbortSignal, holder?: StreamHolder): AsyncIterable<DaemonCommand>;
+  /**
+   * Whether `claimant` may take `machineId`'s stream. It may when no stream is
+   * open (here, or on another replica for another `instanceHash`), when it is
+   * the holder's own instance (a reconnect: the newer stream replaces the
+   * older), when either side has no instance id, or when the holder's
+   * connection here fails its probe (a half-dead stream, closed so the
+   * claimant takes over). Otherwise rejects with `already_exists`, never
+   * naming the holder's id. Refusals and takeovers are logged with instance
+   * fingerprints only.
+   */
+  checkTakeover(machineId: string, claimant: StreamHolder & { hostname: string }): Promise<void>;
   isOnline(machineId: string): Promise<boolean>;
   /** Of `machineIds`, the online ones with what their daemon said. */
   presence(machineIds: readonly string[]): Promise<Map<string, DaemonInfo>>;
@@ -60,6 +76,7 @@ export interface DaemonHub {
 interface Connection {
   queue: AsyncQueue<DaemonCommand>;
   info: DaemonInfo;
+  holder: StreamHolder | undefined;
   /** Commands pushed on this stream whose waiter is here and not answered yet. */
   inFlight: Set<string>;
 }
@@ -81,11 +98,28 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
   /** Set when closing for a shutdown: streams end without taking their machines offline. */
   let quiet = false;
 
-  // One ping schedule for every stream, not a timer per stream.
+  // One ping schedule for every stream, not a timer per stream. A stream whose
+  // connection does not answer its probe (a half-dead one) is closed, so its
+  // machine goes offline and its lease lapses for other replicas.
+  const takeover = createTakeoverCheck({ connections, backplane, log });
+  const probing = new Set<Connection>();
   const ping = setInterval(() => {
     if (connections.size === 0) return;
     const command = create(DaemonCommandSchema, { kind: { case: "ping", value: { time: timestampNow() } } });
-    for (const conn of connections.values()) conn.queue.push(command);
+    for (const [machineId, conn] of connections) {
+      conn.queue.push(command);
+      const probe = conn.holder?.probe;
+      if (probe === undefined || probing.has(conn)) continue;
+      probing.add(conn);
+      probe()
+        .then((alive) => {
+          if (alive || conn.queue.closed) return;
+          log(`machine ${machineId}: the daemon's connection did not answer a ping; closing its command stream`);
+          conn.queue.close();
+        })
+        .catch(() => undefined)
+        .finally(() => probing.delete(conn));
+    }
   }, options.pingIntervalMs ?? 15_000);
   ping.unref();
 
@@ -127,14 +161,16 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
   started.catch((error: unknown) => log("starting the backplane failed", error));
 
   return {
-    async *subscribe(machineId, info, signal) {
+    checkTakeover: takeover,
+
+    async *subscribe(machineId, info, signal, holder) {
       // Registered when the stream is first read, so a stream that is never
       // read leaves no machine online by mistake.
       connections.get(machineId)?.queue.close();
       const queue = createAsyncQueue<DaemonCommand>(signal);
       const replaced = connections.get(machineId);
       // A daemon that re-subscribes gets what was in flight again (below): its waiters stay.
-      const conn: Connection = { queue, info, inFlight: replaced?.inFlight ?? new Set() };
+      const conn: Connection = { queue, info, holder, inFlight: replaced?.inFlight ?? new Set() };
       for (const commandId of conn.inFlight) {
         const waiter = waiters.get(commandId);
         if (waiter) waiter.conn = conn;

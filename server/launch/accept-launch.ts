@@ -12,6 +12,7 @@ import type { SessionEventBus } from "../sessions/create-session-event-bus.js";
 import type { SessionRecord, Store } from "../store/store.js";
 import { validateLaunchRequest } from "../validation/validate-launch-request.js";
 import type { IdempotencyClaim, IdempotencyKeys } from "./create-idempotency-keys.js";
+import type { KeyLock } from "./create-key-lock.js";
 import type { LaunchResult } from "./launch-result.js";
 import { resolveLaunchTarget } from "./resolve-launch-target.js";
 
@@ -36,6 +37,12 @@ export interface AcceptDeps {
   events: SessionEventBus;
   keys: IdempotencyKeys;
   now: () => number;
+  /**
+   * Held from the worktree check to the committed session row, per workspace
+   * and worktree name, so two launches into one worktree on this replica
+   * cannot both pass the check. Default none.
+   */
+  worktreeLocks?: KeyLock;
 }
 
 /**
@@ -66,6 +73,10 @@ export async function acceptLaunch(
     }
     claim = found.claim;
   }
+  const release =
+    plan.worktreeName !== undefined && plan.worktreeName !== ""
+      ? await deps.worktreeLocks?.acquire(`${plan.workspaceId}\u0000${plan.worktreeName}`)
+      : undefined;
   // Until the accepted event is stored nothing has started: a failure gives the key back.
   try {
     const target = await resolveLaunchTarget({ store, hub, principal, plan, signal });
@@ -124,5 +135,7 @@ export async function acceptLaunch(
   } catch (error) {
     if (claim) await keys.release(claim);
     throw error;
+  } finally {
+    release?.();
   }
 }

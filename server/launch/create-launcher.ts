@@ -12,6 +12,7 @@ import { acknowledgeCommand } from "./acknowledge-command.js";
 import { createCommandSender } from "./create-command-sender.js";
 import { createIdempotencyKeys } from "./create-idempotency-keys.js";
 import { createLaunchReconciler, type LaunchReconciler } from "./create-launch-reconciler.js";
+import { createKeyLock } from "./create-key-lock.js";
 import { dispatchLaunch } from "./dispatch-launch.js";
 import { followLaunch } from "./follow-launch.js";
 import type { LaunchResult } from "./launch-result.js";
@@ -89,7 +90,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
   const keys = createIdempotencyKeys({ store, log, now });
   const sender = createCommandSender({ store, hub });
-  const acceptDeps = { store, hub, events, keys, now };
+  const acceptDeps = { store, hub, events, keys, now, worktreeLocks: createKeyLock() };
   const dispatchDeps = { store, sender, lifecycle, keys, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
   const stopDeps = { store, hub, events, sender, settleMs: options.stopSettleMs ?? 10_000 };
   const reconciler = createLaunchReconciler({ store, lifecycle, keys, sender, log, now, launchDeadlineMs: dispatchDeps.launchDeadlineMs });

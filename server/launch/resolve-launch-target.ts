@@ -17,7 +17,9 @@ export interface LaunchTarget {
  * a reused session must exist and have finished; the machine is the one named,
  * else the reused session's, else the workspace's default
  * (`failed_precondition` when there is none); it must be in the workspace
- * (`not_found`) and have a daemon connected (`unavailable`, at once).
+ * (`not_found`); a `worktree_name` must not be the worktree of another live
+ * session there (`failed_precondition` naming it); and the machine must have a
+ * daemon connected (`unavailable`, at once).
  */
 export async function resolveLaunchTarget(input: {
   store: Store;
@@ -45,8 +47,35 @@ export async function resolveLaunchTarget(input: {
   if (!machine || machine.workspaceId !== plan.workspaceId) {
     throw new ConnectError(`machine ${machineId} not found`, Code.NotFound);
   }
+  if (plan.worktreeName !== undefined && plan.worktreeName !== "") {
+    await assertWorktreeFree(store, { machineId, workspaceId: plan.workspaceId, worktreeName: plan.worktreeName, reused, signal });
+  }
   if (!(await hub.isOnline(machineId))) {
     throw new ConnectError(`machine ${machineId} is offline: no daemon is connected`, Code.Unavailable);
   }
   return reused ? { machineId, reused } : { machineId };
+}
+
+/** States in which a session may still have an agent working in its worktree. */
+const liveStates = ["pending", "dispatched", "running", "unknown"] as const;
+
+/**
+ * At most one live session per worktree: throws `failed_precondition` naming
+ * the session when another one of the workspace on that machine, not yet
+ * finished, was launched into the same worktree (the reused session itself
+ * does not count).
+ */
+async function assertWorktreeFree(
+  store: Store,
+  input: { machineId: string; workspaceId: string; worktreeName: string; reused: SessionRecord | undefined; signal: AbortSignal },
+): Promise<void> {
+  const live = await store.listSessionsOnMachine(input.machineId, liveStates, input.signal);
+  const holder = live.find(
+    (s) => s.workspaceId === input.workspaceId && s.branch === input.worktreeName && s.sessionId !== input.reused?.sessionId,
+  );
+  if (holder === undefined) return;
+  throw new ConnectError(
+    `worktree ${input.worktreeName} on machine ${input.machineId} is in use by session ${holder.sessionId} (${holder.state}); stop it first, or reuse that session with user_session_id once it has finished`,
+    Code.FailedPrecondition,
+  );
 }

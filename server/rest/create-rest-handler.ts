@@ -2,6 +2,7 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { createMethodInvoker } from "../rpc/create-method-invoker.js";
 import { createNodeHandlerContext } from "../rpc/create-node-handler-context.js";
+import { discardBody } from "../rpc/discard-body.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "../rpc/node-handler.js";
 import type { ServiceBinding } from "../rpc/service-binding.js";
 import { createRouteTable, type Route } from "./create-route-table.js";
@@ -26,6 +27,13 @@ export interface RestHandlerOptions {
   /** Context values of a call, as Connect's `contextValues` option. Default `createContextValues()`. */
   contextValues?: (req: NodeRequest) => ContextValues;
   /**
+   * Admits a call before its body is read (authentication, rate limits; see
+   * `createAuthGate`): resolves with the call's context values (then
+   * `contextValues` is not asked) or rejects with the error to answer. Default
+   * none: every call is admitted and the interceptors decide.
+   */
+  admit?: (req: NodeRequest, method: DescMethod) => Promise<ContextValues>;
+  /**
    * Told about errors that are not `ConnectError` (the caller only sees
    * "internal error"). Default: `console.error` with the method's name.
    */
@@ -48,6 +56,8 @@ const callCompleted = new ConnectError("the call completed", Code.Canceled);
  * after it started. A path bound only under other methods answers 405 with an
  * `unimplemented` error body and an `Allow` header (an `OPTIONS` request there
  * returns false instead, so the CORS layer in front of Connect answers it).
+ * A body sent with a `Content-Encoding` other than `identity` is refused 415
+ * (`unimplemented`, with `Accept-Encoding: identity`) before it is read.
  */
 export function createRestHandler(options: RestHandlerOptions): RestHandler {
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
@@ -61,10 +71,31 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
 
   async function serve(req: NodeRequest, res: NodeResponse, route: Route, values: readonly string[], target: string): Promise<void> {
     const { method } = route;
+    let contextValues: ContextValues | undefined;
+    if (options.admit) {
+      try {
+        contextValues = await options.admit(req, method);
+      } catch (error) {
+        // Refused on its headers alone: the body is never parsed, only dropped as it arrives.
+        writeRestError(res, error);
+        discardBody(req, res, readMaxBytes);
+        return;
+      }
+    } else {
+      contextValues = options.contextValues?.(req);
+    }
+    const encoding = route.body !== "" ? unsupportedEncoding(req) : undefined;
+    if (encoding !== undefined) {
+      const error = new ConnectError(`Content-Encoding ${encoding} is not supported: send the body uncompressed`, Code.Unimplemented);
+      asResponseLike(res).setHeader("accept-encoding", "identity");
+      writeRestError(res, error, undefined, 415);
+      discardBody(req, res, readMaxBytes);
+      return;
+    }
     const ctx = createNodeHandlerContext(req, {
       method,
       protocolName: "rest",
-      contextValues: options.contextValues?.(req),
+      contextValues,
       shutdownSignal: options.shutdownSignal,
     });
     const r = asResponseLike(res);
@@ -112,4 +143,12 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     });
     return true;
   };
+}
+
+/** The request's `Content-Encoding` when it is anything but `identity` (the only one REST reads), else undefined. */
+function unsupportedEncoding(req: NodeRequest): string | undefined {
+  const value = req.headers["content-encoding"];
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value.join(", ") : value;
+  return text.split(",").every((part) => part.trim().toLowerCase() === "identity" || part.trim() === "") ? undefined : text;
 }

@@ -8,6 +8,9 @@ import { readBody } from "./read-body.js";
 import type { Route } from "./create-route-table.js";
 import { setFieldFromString } from "./set-field-from-string.js";
 
+/** JSON text is UTF-8 (RFC 8259): a body that is not is refused, not patched with U+FFFD. */
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Build the input message of `route` from an HTTP request:
  * - `body: "*"`: the JSON body is the message (an empty body is `{}`); query
@@ -18,7 +21,8 @@ import { setFieldFromString } from "./set-field-from-string.js";
  *   unknown parameter is `invalid_argument` naming it. Any body is ignored.
  * Path variables are set last, so they win over the same field in body or query.
  * A body needs a JSON content type (`application/json`, with parameters, or
- * any `+json` type) or none at all; it is read up to `readMaxBytes`.
+ * any `+json` type) or none at all; it is read up to `readMaxBytes` and must be
+ * UTF-8 (`invalid_argument` otherwise; a leading byte-order mark is dropped).
  */
 export async function requestFromHttp(
   route: Route,
@@ -40,9 +44,15 @@ export async function requestFromHttp(
     if (bytes.length === 0) {
       message = create(input);
     } else {
+      let text: string;
+      try {
+        text = utf8.decode(bytes);
+      } catch {
+        throw new ConnectError("request body is not valid UTF-8", Code.InvalidArgument);
+      }
       let json: JsonValue;
       try {
-        json = JSON.parse(bytes.toString("utf8")) as JsonValue;
+        json = JSON.parse(text) as JsonValue;
       } catch {
         throw new ConnectError("request body is not valid JSON", Code.InvalidArgument);
       }

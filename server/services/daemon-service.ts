@@ -3,12 +3,13 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import type { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { kPrincipal, type Principal } from "../auth/principal.js";
-import type { DaemonHub } from "../hub/create-daemon-hub.js";
+import { type DaemonHub, instanceHash } from "../hub/create-daemon-hub.js";
 import type { Launcher } from "../launch/create-launcher.js";
 import type { SessionEventBus } from "../sessions/create-session-event-bus.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import { transcriptEntryRecord } from "../sessions/transcript-entries.js";
 import type { Store } from "../store/store.js";
+import { kConnectionProbe } from "../transport/connection-probe.js";
 
 export interface DaemonServiceOptions {
   store: Store;
@@ -40,9 +41,11 @@ const maxTranscriptBatchText = 4 * 1024 * 1024;
 
 /**
  * The daemon-facing service, for machine tokens only: `Subscribe` opens the
- * machine's command stream in the hub, `Acknowledge` hands an answer to the
- * launch room, `ReportSessionState` moves the session through its lifecycle,
- * `AppendTranscript` stores and publishes transcript entries.
+ * machine's command stream in the hub (refused `already_exists`, before
+ * anything is recorded, while another daemon instance holds a live one),
+ * `Acknowledge` hands an answer to the launch room, `ReportSessionState`
+ * moves the session through its lifecycle, `AppendTranscript` stores and
+ * publishes transcript entries.
  */
 export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<typeof DaemonService> {
   const { store, hub, launcher, lifecycle, events } = options;
@@ -50,8 +53,16 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
   return {
     async *subscribe(req, ctx) {
       const { machineId } = machineOf(ctx);
+      // Before anything is recorded: another live instance keeps the machine.
+      const holder = { instanceId: req.instanceId, probe: ctx.values.get(kConnectionProbe) };
+      await hub.checkTakeover(machineId, { ...holder, hostname: req.hostname });
       await store.recordMachineSeen(machineId, { daemonVersion: req.daemonVersion, hostname: req.hostname, now: now() });
-      const stream = hub.subscribe(machineId, { daemonVersion: req.daemonVersion, hostname: req.hostname }, ctx.signal);
+      const info = {
+        daemonVersion: req.daemonVersion,
+        hostname: req.hostname,
+        ...(req.instanceId !== "" ? { instanceHash: instanceHash(req.instanceId) } : {}),
+      };
+      const stream = hub.subscribe(machineId, info, ctx.signal, holder);
       await lifecycle.machineOnline(
         machineId,
         req.runningSessions.map((s) => ({ sessionId: s.sessionId, pid: s.pid, agentSessionId: s.agentSessionId })),

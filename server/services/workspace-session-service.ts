@@ -10,6 +10,7 @@ import { heartbeatEvent, sessionEventMessage, sessionMessage } from "../sessions
 import { sessionStateName } from "../sessions/session-state-names.js";
 import type { SessionEventRecord } from "../store/store.js";
 import { transcriptEntryMessage } from "../sessions/transcript-entries.js";
+import { createStreamSlots } from "../limits/create-stream-slots.js";
 import { withHeartbeats } from "../streams/with-heartbeats.js";
 import { validateListMessagesRequest, validateSendMessageRequest } from "../validation/validate-message-requests.js";
 import {
@@ -24,6 +25,8 @@ export interface WorkspaceSessionServiceOptions {
   sessions: SessionReader;
   /** Keep-alive interval of session streams. Default 15 000 ms. */
   heartbeatMs?: number;
+  /** Concurrent `WatchWorkspaceSession` streams one API token may hold; more are `resource_exhausted`. Default 100. */
+  maxWatchStreamsPerToken?: number;
 }
 
 /** Default grace of a stop when the request gives none, in seconds. */
@@ -37,6 +40,7 @@ const defaultGraceSeconds = 10;
 export function createWorkspaceSessionService(options: WorkspaceSessionServiceOptions): ServiceImpl<typeof WorkspaceSessionService> {
   const { launcher, sessions } = options;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const watchSlots = createStreamSlots({ max: options.maxWatchStreamsPerToken ?? 100, what: "Watch streams" });
 
   /** A session's event records as messages, with keep-alives while it is quiet. */
   function eventStream(sessionId: string, records: AsyncIterable<SessionEventRecord>, signal: AbortSignal): AsyncGenerator<SessionEvent> {
@@ -67,9 +71,14 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
 
     async *watchWorkspaceSession(req, ctx) {
       validateWatchSessionRequest(req);
-      requireWorkspaceAccess(ctx, req.workspaceId);
-      const records = await sessions.watch(req.workspaceId, req.sessionId, Number(req.afterSequence), ctx.signal);
-      yield* eventStream(req.sessionId, records, ctx.signal);
+      const principal = requireWorkspaceAccess(ctx, req.workspaceId);
+      const release = watchSlots.acquire(principal.tokenId);
+      try {
+        const records = await sessions.watch(req.workspaceId, req.sessionId, Number(req.afterSequence), ctx.signal);
+        yield* eventStream(req.sessionId, records, ctx.signal);
+      } finally {
+        release();
+      }
     },
 
     async getWorkspaceSession(req, ctx) {

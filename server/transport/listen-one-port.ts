@@ -2,6 +2,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { defaultMaxConcurrentStreams } from "../limits/request-limits.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "../rpc/node-handler.js";
 import { sniffHttpVersion } from "./sniff-http-version.js";
 import { trackConnections } from "./track-connections.js";
@@ -26,8 +27,14 @@ export interface ListenOptions {
    * by the client's first bytes.
    */
   tls?: TlsCredentials;
-  /** HTTP/2 SETTINGS sent to every client. Default: Node's defaults. */
+  /** HTTP/2 SETTINGS sent to every client. Default: Node's defaults, but for `maxConcurrentStreams`. */
   http2?: http2.Settings;
+  /**
+   * Streams one HTTP/2 connection may have open at once
+   * (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused with REFUSED_STREAM.
+   * Wins over `http2.maxConcurrentStreams`. Default 100.
+   */
+  maxConcurrentStreams?: number;
   /**
    * A connection with no request in flight is closed after this long: the
    * HTTP/1.1 keep-alive timeout, and for HTTP/2 a GOAWAY once no stream has been
@@ -113,7 +120,11 @@ export async function listenOnePort(options: ListenOptions): Promise<OnePortServ
   // a 400 (408, 431) answer when nothing was sent yet, then the socket is destroyed.
   http1.emit("listening");
 
-  const h2 = http2.createServer({ settings: options.http2 ?? {} });
+  const maxConcurrentStreams = options.maxConcurrentStreams ?? options.http2?.maxConcurrentStreams ?? defaultMaxConcurrentStreams;
+  if (!Number.isInteger(maxConcurrentStreams) || maxConcurrentStreams < 1) {
+    throw new RangeError("maxConcurrentStreams must be a positive integer");
+  }
+  const h2 = http2.createServer({ settings: { ...options.http2, maxConcurrentStreams } });
   h2.setTimeout(0);
 
   const front = options.tls

@@ -2,7 +2,7 @@ import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import type { LaunchWorkspaceSessionRequest } from "../../gen/workspaces/v1/launch_pb.js";
 import { badRequest } from "../errors/bad-request.js";
 import { checkBcp47 } from "./check-bcp47.js";
-import { checkBranchName } from "./check-branch-name.js";
+import { checkWorktreeName } from "./check-worktree-name.js";
 import {
   checkAgentSessionId,
   checkId,
@@ -76,7 +76,7 @@ export function validateLaunchRequest(req: LaunchWorkspaceSessionRequest): Launc
   v = checkOptional(v, "user_session_id", req.userSessionId, checkId);
   v = checkMetadata(v, req.metadata);
   v = checkPrompt(v, req.initialPrompt);
-  v = checkOptional(v, "worktree_name", req.worktreeName, checkBranchName);
+  v = checkOptional(v, "worktree_name", req.worktreeName, checkWorktreeName);
   v = checkOptional(v, MODE, code?.mode, checkMode);
   v = checkOptional(v, DEFAULT_PROVIDER, code?.defaultProvider, checkProvider);
   v = checkOptional(v, CLAUDE_CODE_MODEL, claudeCode?.model, checkModel);

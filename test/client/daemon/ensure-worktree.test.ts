@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ensureWorktree } from "../../../client/daemon/ensure-worktree.js";
@@ -25,7 +26,12 @@ afterEach(async () => {
 describe("ensureWorktree", () => {
   it("creates a worktree on a new branch under .worktrees", async () => {
     const result = await ensureWorktree({ repoDir: repo, branch: "feat/login" });
-    expect(result).toEqual({ workDir: path.join(repo, ".worktrees", "feat__login"), branch: "feat/login", created: true });
+    expect(result).toEqual({
+      workDir: path.join(repo, ".worktrees", "feat__login"),
+      branch: "feat/login",
+      created: true,
+      createdBranchAt: git(repo, "rev-parse", "main"),
+    });
     expect(git(result.workDir, "rev-parse", "--abbrev-ref", "HEAD")).toBe("feat/login");
     expect(await readFile(path.join(result.workDir, "README.md"), "utf8")).toBe("hello\n");
     // The worktrees folder does not dirty the repository.
@@ -98,5 +104,49 @@ describe("ensureWorktree", () => {
     const error = await ensureWorktree({ repoDir: repo, branch: "taken" }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "worktree_failed" });
     expect((error as Error).message).toMatch(/already exists/);
+  });
+});
+
+describe("ensureWorktree against a hostile workspace", () => {
+  it("refuses a symbolic link planted at .worktrees/<name> that leads out, before git writes anything there", async () => {
+    const outside = path.join(base, "outside");
+    await mkdir(outside);
+    await mkdir(path.join(repo, ".worktrees"), { recursive: true });
+    await symlink(outside, path.join(repo, ".worktrees", "evil"));
+    await expect(ensureWorktree({ repoDir: repo, branch: "evil" })).rejects.toMatchObject({ code: "worktree_outside_root" });
+    expect(await readdir(outside)).toEqual([]);
+    expect(git(repo, "branch", "--list", "evil")).toBe("");
+  });
+
+  it("refuses a .worktrees folder that is a link out of the workspace, and a dangling link", async () => {
+    const outside = path.join(base, "elsewhere");
+    await mkdir(outside);
+    await symlink(outside, path.join(repo, ".worktrees"));
+    await expect(ensureWorktree({ repoDir: repo, branch: "any" })).rejects.toMatchObject({ code: "worktree_outside_root" });
+    expect(await readdir(outside)).toEqual([]);
+    await rm(path.join(repo, ".worktrees"));
+    await mkdir(path.join(repo, ".worktrees"));
+    await symlink(path.join(base, "nowhere"), path.join(repo, ".worktrees", "dangling"));
+    await expect(ensureWorktree({ repoDir: repo, branch: "dangling" })).rejects.toMatchObject({ code: "worktree_outside_root" });
+    expect(existsSync(path.join(base, "nowhere"))).toBe(false);
+  });
+
+  it("refuses to reuse a worktree of the branch that lies outside the workspace", async () => {
+    git(repo, "worktree", "add", "-b", "far", path.join(base, "far-tree"));
+    await expect(ensureWorktree({ repoDir: repo, branch: "far" })).rejects.toMatchObject({ code: "worktree_outside_root" });
+  });
+
+  it("refuses the repository's checked-out branch and a name whose directory another branch holds", async () => {
+    await expect(ensureWorktree({ repoDir: repo, branch: "main" })).rejects.toMatchObject({ code: "branch_checked_out" });
+    await ensureWorktree({ repoDir: repo, branch: "a/b" });
+    // The server refuses such a name; a daemon behind an older server still must not share the directory.
+    await expect(ensureWorktree({ repoDir: repo, branch: "a__b" })).rejects.toMatchObject({ code: "worktree_name_collision" });
+  });
+
+  it("tells the commit a branch it created started at", async () => {
+    const made = await ensureWorktree({ repoDir: repo, branch: "fresh" });
+    expect(made.createdBranchAt).toBe(git(repo, "rev-parse", "main"));
+    git(repo, "branch", "older");
+    expect((await ensureWorktree({ repoDir: repo, branch: "older" })).createdBranchAt).toBeUndefined();
   });
 });

@@ -38,6 +38,8 @@ export interface FakeDaemonService {
   waitForTranscript(sessionId: string, until: (entries: TranscriptEntry[]) => boolean): Promise<TranscriptEntry[]>;
   /** While true, ReportSessionState fails with `unavailable` (the server is down for reports). */
   failReports: boolean;
+  /** Subscribes still to refuse with `already_exists` (another daemon instance holds the machine). */
+  refuseSubscribes: number;
   /** Sends a command on the open stream. */
   push(command: MessageInitShape<typeof DaemonCommandSchema>): void;
   /** Ends the open stream normally. */
@@ -65,6 +67,7 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
         if (!until(entries)) throw new Error(`waiting for the transcript of ${sessionId} (${entries.length} entries)`);
         return entries;
       }, waitOptions),
+    refuseSubscribes: 0,
     push(command) {
       if (current === undefined || current.ended) throw new Error("no open stream");
       current.items.push(create(DaemonCommandSchema, command));
@@ -108,6 +111,11 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
     router.service(DaemonService, {
       async *subscribe(request, context) {
         authorize(context.requestHeader);
+        if (fake.refuseSubscribes > 0) {
+          fake.refuseSubscribes--;
+          fake.subscribeRequests.push(request);
+          throw new ConnectError("machine m1 already has a live daemon (instance other on elsewhere)", Code.AlreadyExists);
+        }
         const stream: OpenStream = { items: [], ended: false, wake: () => undefined };
         current = stream;
         fake.subscribeRequests.push(request);

@@ -77,7 +77,9 @@ describe("handleLaunch", () => {
         error: { code: "deadline_exceeded", message: expect.stringContaining("before its agent could be started") },
       },
     });
-    expect(existsSync(worktree)).toBe(true);
+    // The worktree this failed launch made is gone again, and the branch made with it.
+    expect(existsSync(worktree)).toBe(false);
+    expect(temp.git(["branch", "--list", "slow-git"])).toBe("");
     expect(await agents.records()).toEqual([]);
     expect(await ctx.registry.load()).toEqual([]);
   });
@@ -113,5 +115,42 @@ describe("handleLaunch", () => {
     process.kill(entry!.pid, "SIGTERM");
     const done = await result;
     expect(done).toMatchObject({ status: "ok", payload: { pid: entry!.pid } });
+  });
+
+  it("removes the worktree of a launch whose agent dies at once, but keeps a branch that existed before", async () => {
+    temp.git(["branch", "kept-branch"]);
+    const ctx = await context({ bins: { claude: agents.exitThree, codex: agents.codex }, startupWindowMs: 10_000 });
+    for (const name of ["dies-new", "kept-branch"]) {
+      const result = await handleLaunch(ctx, launchCommand(`s-${name}`, undefined, name));
+      expect(result).toMatchObject({ status: "error", payload: { error: { code: "agent_exited" } } });
+      expect(existsSync(path.join(temp.repo, ".worktrees", name))).toBe(false);
+    }
+    expect(temp.git(["branch", "--list", "dies-new"])).toBe("");
+    expect(temp.git(["branch", "--list", "kept-branch"])).toContain("kept-branch");
+    expect(temp.git(["worktree", "list", "--porcelain"]).match(/^worktree /gm)).toHaveLength(1);
+  });
+
+  it("refuses a second launch into a worktree whose agent still runs, naming its session, and leaves that worktree alone", async () => {
+    const ctx = await context();
+    const first = await handleLaunch(ctx, launchCommand("s-hold", undefined, "shared-tree"));
+    expect(first.status).toBe("ok");
+    try {
+      const second = await handleLaunch(ctx, launchCommand("s-second", undefined, "shared-tree"));
+      expect(second).toMatchObject({
+        status: "error",
+        payload: { error: { code: "worktree_busy", message: expect.stringContaining("session s-hold") } },
+      });
+      expect(existsSync(path.join(temp.repo, ".worktrees", "shared-tree"))).toBe(true);
+    } finally {
+      await first.watch!.agent.stop(1_000);
+    }
+  });
+
+  it("refuses the branch checked out in the repository itself instead of running the agent there", async () => {
+    const ctx = await context();
+    const before = (await agents.records()).length;
+    const result = await handleLaunch(ctx, launchCommand("s-main", undefined, "main"));
+    expect(result).toMatchObject({ status: "error", payload: { error: { code: "branch_checked_out" } } });
+    expect(await agents.records()).toHaveLength(before);
   });
 });

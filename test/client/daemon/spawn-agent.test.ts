@@ -49,7 +49,7 @@ describe("spawnAgent", () => {
       },
       { timeout: 10_000 },
     );
-    expect(record).toEqual({ pid: agent.pid, argv: args, cwd: agents.dir, at: record.at });
+    expect(record).toEqual({ pid: agent.pid, argv: args, cwd: agents.dir, at: record.at, wsctlEnv: record.wsctlEnv });
   });
 
   it("fails with binary_not_found naming a missing binary", async () => {

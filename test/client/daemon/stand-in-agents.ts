@@ -34,6 +34,8 @@ export interface AgentRunRecord {
   argv: string[];
   cwd: string;
   at: number;
+  /** The `WSCTL_*` variables of the agent's environment, with their values. */
+  wsctlEnv: Record<string, string>;
   /** The first line read from a stream-json stdin (the prompt's user event), once read. */
   stdin?: string;
 }
@@ -59,7 +61,7 @@ function script(recordDir: string, body: string): string {
 const fs = require("node:fs");
 const path = require("node:path");
 const record = path.join(${JSON.stringify(recordDir)}, process.pid + ".json");
-const run = { pid: process.pid, argv: process.argv.slice(2), cwd: process.cwd(), at: Date.now() };
+const run = { pid: process.pid, argv: process.argv.slice(2), cwd: process.cwd(), at: Date.now(), wsctlEnv: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("WSCTL_"))) };
 const save = () => {
   fs.writeFileSync(record + ".tmp", JSON.stringify(run));
   fs.renameSync(record + ".tmp", record);

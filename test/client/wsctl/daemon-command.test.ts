@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -75,5 +75,26 @@ describe("runDaemonCommand", () => {
     const [a, b] = [await refusingUrl(), await refusingUrl()];
     const stderr = await runUntilSubscribed([], { WSCTL_SERVER: `${a},${b}` }, 2);
     expect(stderr).toContain(`daemon: failing over to ${b}\n`);
+  });
+
+  it("takes --token with a warning that every user sees it in ps", async () => {
+    const stderr = await runUntilSubscribed(["--server", await refusingUrl(), "--token", "wsm_flag"], { WSCTL_TOKEN: "" }, 1);
+    expect(stderr).toContain("warning: the machine token was given with --token: every user of this machine can read it in `ps`");
+  });
+
+  it("reads the token from --token-file and refuses a file others may read", async () => {
+    const file = path.join(stateDir, "token");
+    await writeFile(file, "wsm_file\n", { mode: 0o600 });
+    await chmod(file, 0o600);
+    const stderr = await runUntilSubscribed(["--server", await refusingUrl(), "--token-file", file], { WSCTL_TOKEN: "" }, 1);
+    expect(stderr).not.toContain("warning");
+    await chmod(file, 0o644);
+    const run = await runCli(runDaemonCommand, ["--server", "http://x", "--token-file", file, "--workspace-root", "ws1=/tmp"], { env: {} });
+    expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining(`chmod 600 ${file}`) });
+  });
+
+  it("says where a token may come from when there is none", async () => {
+    const run = await runCli(runDaemonCommand, ["--server", "http://x", "--workspace-root", "ws1=/tmp", "--state-dir", stateDir], { env: {} });
+    expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining("no machine token: pass --token-file FILE, set WSCTL_TOKEN") });
   });
 });

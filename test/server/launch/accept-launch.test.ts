@@ -31,7 +31,8 @@ describe("acceptLaunch", () => {
     expect(launch.request).toEqual(request);
     expect(launch.replay).toBeUndefined();
     expect(launch.claim).toBeUndefined();
-    expect((await room.accept(request)).commandId).not.toBe(launch.commandId);
+    // Another launch (not into feature-x, which the first still holds) gets a command id of its own.
+    expect((await room.accept(launchRequest())).commandId).not.toBe(launch.commandId);
   });
 
   it("rejects an invalid request with invalid_argument, storing nothing and leaving the key unclaimed", async () => {

@@ -93,4 +93,26 @@ describe("resolveLaunchTarget", () => {
     // An unknown machine wins over being offline.
     await expectCode(resolve(room, { machineId: "ghost" }), Code.NotFound, /machine ghost/);
   });
+
+  it("answers failed_precondition naming the live session that holds a worktree, before the daemon is asked", async () => {
+    const room = await roomWithNeighbours();
+    await room.addSession({ sessionId: "s-busy", state: "running", branch: "feat-x" });
+    await room.addSession({ sessionId: "s-done", state: "exited", branch: "feat-done" });
+    await room.addSession({ sessionId: "s-m2", machineId: "m2", state: "running", branch: "feat-m2" });
+    const error = await expectCode(resolve(room, { worktreeName: "feat-x" }), Code.FailedPrecondition);
+    expect(error.rawMessage).toBe(
+      "worktree feat-x on machine m1 is in use by session s-busy (running); stop it first, or reuse that session with user_session_id once it has finished",
+    );
+    for (const state of ["pending", "dispatched", "unknown"] as const) {
+      await room.addSession({ sessionId: `s-${state}`, state, branch: `feat-${state}` });
+      await expectCode(resolve(room, { worktreeName: `feat-${state}` }), Code.FailedPrecondition, new RegExp(`session s-${state} \\(${state}\\)`));
+    }
+    // A finished session's worktree, another machine's and another name are free.
+    expect(await resolve(room, { worktreeName: "feat-done" })).toEqual({ machineId: "m1" });
+    expect(await resolve(room, { worktreeName: "feat-m2" })).toEqual({ machineId: "m1" });
+    expect(await resolve(room, { worktreeName: "feat-y" })).toEqual({ machineId: "m1" });
+    // Reusing the finished session that held it is no conflict with itself.
+    const reused = await resolve(room, { worktreeName: "feat-done", userSessionId: "s-done" });
+    expect(reused.reused?.sessionId).toBe("s-done");
+  });
 });

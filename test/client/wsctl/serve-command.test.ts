@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { runServe } from "../../../client/wsctl/serve-command.js";
+
+/** Runs `wsctl serve` with `args`; stops it as soon as it says it serves. */
+async function serve(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const abort = new AbortController();
+  let stdout = "";
+  let stderr = "";
+  const code = await runServe(["--listen", "127.0.0.1:0", "--database", ":memory:", ...args], {
+    env: {},
+    signal: abort.signal,
+    stdout: (s) => {
+      stdout += s;
+      if (s.includes("serving")) abort.abort();
+    },
+    stderr: (s) => {
+      stderr += s;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+describe("runServe", () => {
+  it("takes the limit flags", async () => {
+    const run = await serve([
+      "--max-streams", "50",
+      "--rate-per-address", "500:1000",
+      "--rate-per-token", "off",
+      "--auth-failures-per-address", "5",
+      "--max-watch-streams", "10",
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+  });
+
+  it("refuses a malformed limit flag before starting anything", async () => {
+    for (const [flag, value, message] of [
+      ["--rate-per-token", "fast", "--rate-per-token must be RATE, RATE:BURST (per second) or off"],
+      ["--max-streams", "0", "--max-streams must be a positive whole number"],
+      ["--max-watch-streams", "x", "--max-watch-streams must be a positive whole number"],
+    ] as const) {
+      const run = await serve([flag, value]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+      expect(run.stdout).toBe("");
+    }
+  });
+});
