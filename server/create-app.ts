@@ -1,7 +1,6 @@
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
 import { DaemonService, file_workspaces_v1_daemon_service } from "../gen/workspaces/v1/daemon_service_pb.js";
 import { file_workspaces_v1_machine_service, MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
@@ -17,6 +16,7 @@ import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
 import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
 import { createReflectionServices } from "./reflection/create-reflection-services.js";
+import { packageInfo } from "./package-info.js";
 import { createDaemonHub, type DaemonHub } from "./hub/create-daemon-hub.js";
 import { createLauncher } from "./launch/create-launcher.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
@@ -32,8 +32,8 @@ import type { Store } from "./store/store.js";
 import { createCorsHandler } from "./web/create-cors-handler.js";
 import { createStaticHandler } from "./web/create-static-handler.js";
 
-/** The built browser page (`npm run build:web`, run by `npm ci`). */
-const defaultWebRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../dist/web");
+/** The built browser page (`npm run build`, run by `npm ci` in a checkout; shipped in the package). */
+const defaultWebRoot = () => path.join(packageInfo().root, "dist/web");
 
 export interface AppOptions {
   store: Store;
@@ -145,7 +145,7 @@ export function createApp(options: AppOptions): App {
   const openapi = createOpenApiHandler(
     createOpenApiDocument({ services: services.map((s) => s.service), title: "workspace-sessions", version: "v1" }),
   );
-  const page = createStaticHandler({ root: options.webRoot ?? defaultWebRoot });
+  const page = createStaticHandler({ root: options.webRoot ?? defaultWebRoot() });
 
   return {
     // CORS preflights are answered before any RPC handler; then the page and

@@ -19,8 +19,9 @@ export interface WsctlProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnWsctl(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): WsctlProcess {
-  const child = spawn(process.execPath, [wsctlBin, ...args], {
+/** `bin`: another wsctl entry point, e.g. an installed package's dist/wsctl.js. Default: the sources through tsx. */
+export function spawnWsctl(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; bin?: string } = {}): WsctlProcess {
+  const child = spawn(process.execPath, [options.bin ?? wsctlBin, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -47,6 +47,8 @@ export interface StackOptions {
   /** A CA certificate (PEM) the daemon and the harness trust, for a TLS server. */
   ca?: Buffer;
   daemonArgs?: string[];
+  /** The wsctl entry point of the server and daemon processes. Default: the sources through tsx. */
+  wsctlBin?: string;
 }
 
 /** GET a JSON document over http or https (trusting `ca`), without fetch's global agent. */
@@ -120,7 +122,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     String(options.launchDeadlineMs ?? 5000),
     ...(options.keepaliveMs !== undefined ? ["--keepalive-ms", String(options.keepaliveMs)] : []),
     ...(options.serverArgs ?? []),
-  ]);
+  ], { ...(options.wsctlBin ? { bin: options.wsctlBin } : {}) });
   const url = (await server.waitFor(/REST on (https?:\/\/\S+)/))[1]!;
   const caFile = path.join(tmp, "ca.pem");
   if (options.ca) await writeFile(caFile, options.ca);
@@ -170,7 +172,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ...(options.daemonArgs ?? []),
           ...extraArgs,
         ],
-        { env: { STANDIN_RECORD_DIR: recordDir, ...(options.ca ? { NODE_EXTRA_CA_CERTS: caFile } : {}) } },
+        {
+          env: { STANDIN_RECORD_DIR: recordDir, ...(options.ca ? { NODE_EXTRA_CA_CERTS: caFile } : {}) },
+          ...(options.wsctlBin ? { bin: options.wsctlBin } : {}),
+        },
       );
       stack.daemon = daemon;
       await stack.waitOnline(machineId, true);
