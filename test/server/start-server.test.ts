@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApiToken } from "../../server/admin/create-api-token.js";
 import { createMachine } from "../../server/admin/create-machine.js";
 import { createWorkspace } from "../../server/admin/create-workspace.js";
-import { normalizeOrigin, serverDefaults, startServer } from "../../server/start-server.js";
 import { makeSelfSigned, requireCommand } from "./transport/one-port-fixtures.js";
 
 // The real store, app and listener, each wrapped to record when it opens and closes.
@@ -67,6 +66,11 @@ vi.mock("../../server/transport/listen-one-port.js", async (importOriginal) => {
     },
   };
 });
+
+// The unit project shares one module cache between files (isolate: false), so
+// start-server may already be loaded with the real modules: load it afresh.
+vi.resetModules();
+const { normalizeOrigin, serverDefaults, startServer } = await import("../../server/start-server.js");
 
 const quiet = { host: "127.0.0.1", port: 0, log: () => {} } as const;
 
