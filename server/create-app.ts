@@ -1,4 +1,4 @@
-import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
 import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
@@ -12,6 +12,8 @@ import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
 import { createErrorSanitizer } from "./errors/create-error-sanitizer.js";
 import { createHealthService } from "./health/create-health-service.js";
 import { createHealthStatus, type HealthStatus } from "./health/create-health-status.js";
+import { createHttpHealthHandler } from "./health/create-http-health-handler.js";
+import { createReadiness, type Readiness } from "./health/create-readiness.js";
 import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
 import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
@@ -29,6 +31,13 @@ import { createSessionEventBus } from "./sessions/create-session-event-bus.js";
 import { createSessionLifecycle } from "./sessions/create-session-lifecycle.js";
 import { createSessionReader } from "./sessions/create-session-reader.js";
 import type { Store } from "./store/store.js";
+import { authenticate } from "./auth/create-auth-interceptor.js";
+import { type Logger, silentLogger } from "./telemetry/create-logger.js";
+import type { Metrics } from "./telemetry/create-metrics.js";
+import { createMetricsHandler } from "./telemetry/create-metrics-handler.js";
+import { createObservingInterceptor } from "./telemetry/create-observing-interceptor.js";
+import { observeHub } from "./telemetry/observe-hub.js";
+import { kCallInfo, requestIdOf } from "./telemetry/request-context.js";
 import { createCorsHandler } from "./web/create-cors-handler.js";
 import { createStaticHandler } from "./web/create-static-handler.js";
 
@@ -49,8 +58,22 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Directory of the built browser page served at `/`. Default: `dist/web` of this checkout. */
   webRoot?: string;
-  /** Where internal errors are logged. Default: stderr. */
+  /**
+   * Structured logs: one access line per call (see `createObservingInterceptor`)
+   * and the app's own errors. Default: none are written.
+   */
+  logger?: Logger;
+  /** Where internal errors are logged. Default: `logger.error`, or stderr without a logger. */
   log?: (message: string, error?: unknown) => void;
+  /** Prometheus metrics to record. Default: none recorded, no `/metrics`. */
+  metrics?: Metrics;
+  /**
+   * Whether this port serves `GET /metrics` (to API tokens only). Default true
+   * when `metrics` is given; false when they have a listener of their own.
+   */
+  metricsOnMainPort?: boolean;
+  /** Whether the store's migrations ran, for `/readyz`. Default: yes. */
+  migrated?: () => boolean;
 }
 
 export interface App {
@@ -67,6 +90,8 @@ export interface App {
   hub: DaemonHub;
   /** The gRPC health registry; `close()` turns every service NOT_SERVING. */
   health: HealthStatus;
+  /** What `/readyz` checks; gRPC health follows it. */
+  readiness: Readiness;
   /** Ends the daemon streams. The store is the caller's to close. */
   close(): void;
 }
@@ -78,11 +103,17 @@ export interface App {
  */
 export function createApp(options: AppOptions): App {
   const { store } = options;
-  const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
+  const logger = options.logger ?? silentLogger();
+  const log =
+    options.log ??
+    (options.logger
+      ? (message: string, error?: unknown) => logger.error(error === undefined ? {} : { err: error }, message)
+      : (message: string, error?: unknown) => console.error(message, error ?? ""));
+  const { metrics } = options;
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
   const events = createSessionEventBus(store);
   const lifecycle = createSessionLifecycle({ store, events });
-  const hub = createDaemonHub({
+  const hub = observeHub(createDaemonHub({
     ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
     onOffline(machineId) {
       store
@@ -90,7 +121,7 @@ export function createApp(options: AppOptions): App {
         .then(() => lifecycle.machineOffline(machineId))
         .catch((error: unknown) => log(`marking machine ${machineId} offline failed`, error));
     },
-  });
+  }), metrics);
   const launcher = createLauncher({
     store,
     hub,
@@ -126,7 +157,9 @@ export function createApp(options: AppOptions): App {
     serviceNames: [...services.map((s) => s.service.typeName), Health.typeName],
   });
   const publicServices = [createHealthService(health), ...reflection];
+  const readiness = createReadiness({ store, health, ...(options.migrated ? { migrated: options.migrated } : {}) });
   const interceptors = [
+    createObservingInterceptor({ logger, metrics }),
     createErrorSanitizer(log),
     createAuthInterceptor({ store, publicServices: publicServices.map((s) => s.service.typeName) }),
   ];
@@ -134,23 +167,45 @@ export function createApp(options: AppOptions): App {
   const routes = (router: ConnectRouter) => {
     for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);
   };
-  const connect = connectNodeAdapter({ routes, interceptors, readMaxBytes });
+  // What every call's interceptors read of its HTTP request: the request id and HTTP version.
+  const callValues = (protocol: string | undefined) => (req: Parameters<NodeHandler>[0]) => {
+    const values = createContextValues();
+    values.set(kCallInfo, { requestId: requestIdOf(req), httpVersion: req.httpVersion, ...(protocol ? { protocol } : {}) });
+    return values;
+  };
+  const connect = connectNodeAdapter({ routes, interceptors, readMaxBytes, contextValues: callValues(undefined) });
   const rest = createRestHandler({
     services,
     interceptors,
     readMaxBytes,
+    contextValues: callValues("rest"),
     onInternalError: (error, method) => log(`REST ${method.parent.typeName}.${method.name} failed`, error),
   });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
   const openapi = createOpenApiHandler(
     createOpenApiDocument({ services: services.map((s) => s.service), title: "workspace-sessions", version: "v1" }),
   );
+  const healthz = createHttpHealthHandler(readiness);
+  const metricsPage =
+    metrics && (options.metricsOnMainPort ?? true)
+      ? createMetricsHandler({
+          metrics,
+          async authorize(req) {
+            const principal = await authenticate(store, (req.headers.authorization as string | undefined) ?? null).catch(() => undefined);
+            if (principal === undefined) return { status: 401, message: "/metrics needs an API token (Authorization: Bearer …)" };
+            if (principal.kind !== "api") return { status: 403, message: "/metrics needs an API token, not a machine token" };
+            return undefined;
+          },
+        })
+      : () => false;
   const page = createStaticHandler({ root: options.webRoot ?? defaultWebRoot() });
 
   return {
     // CORS preflights are answered before any RPC handler; then the page and
     // the OpenAPI document, REST routes, and Connect (gRPC, gRPC-Web, Connect).
     handler(req, res) {
+      res.setHeader("x-request-id", requestIdOf(req));
+      if (healthz(req, res) || metricsPage(req, res)) return;
       if (cors(req, res) || page(req, res) || openapi(req, res) || rest(req, res)) return;
       connect(req, res);
     },
@@ -158,8 +213,9 @@ export function createApp(options: AppOptions): App {
     interceptors,
     hub,
     health,
+    readiness,
     close() {
-      health.setAll("NOT_SERVING");
+      readiness.shutDown();
       hub.close();
     },
   };

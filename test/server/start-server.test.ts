@@ -126,26 +126,28 @@ describe("startServer", () => {
   it("closes the app, then the listener, then the store, once however often it is asked", async () => {
     const database = path.join(dir, "wsctl.db");
     const server = await startServer({ ...quiet, database });
-    expect(events).toEqual(["store open", "app create", "listen"]);
+    expect(events).toEqual(["listen", "store open", "app create"]);
     const first = server.close();
     expect(server.close()).toBe(first);
     await first;
-    expect(events).toEqual(["store open", "app create", "listen", "app close", "listener close", "listener closed", "store close"]);
+    expect(events).toEqual(["listen", "store open", "app create", "app close", "listener close", "listener closed", "store close"]);
     await expect(fetch(`${server.url}/api/v1/machines`)).rejects.toThrow();
     // SQLite removes the WAL file when its last connection closes.
     expect(existsSync(database)).toBe(true);
     expect(existsSync(`${database}-wal`)).toBe(false);
   });
 
-  it("closes the store and the app again when it cannot listen", async () => {
+  it("creates nothing when it cannot listen, and says why with the errno", async () => {
     const blocker = await occupiedPort();
     const database = path.join(dir, "wsctl.db");
     try {
       const error = await rejectionOf(startServer({ ...quiet, port: blocker.port, database }));
       expect(error.code).toBe(Code.Unavailable);
-      expect(error.rawMessage).toMatch(new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${blocker.port}: .*EADDRINUSE`));
-      expect(events).toEqual(["store open", "app create", "app close", "store close"]);
-      expect(existsSync(`${database}-wal`)).toBe(false);
+      expect(error.rawMessage).toBe(
+        `cannot listen on 127.0.0.1:${blocker.port}: the address is already in use (EADDRINUSE): another process listens there`,
+      );
+      expect(events).toEqual([]);
+      expect(existsSync(database)).toBe(false);
     } finally {
       await blocker.release();
     }
@@ -173,7 +175,7 @@ describe("startServer", () => {
     const error = await rejectionOf(startServer({ ...quiet, database: "postgres://u@localhost/db" }));
     expect(error.code).toBe(Code.Unavailable);
     expect(error.rawMessage).toMatch(/^cannot open the database: PostgreSQL is not supported/);
-    expect(events).toEqual([]);
+    expect(events).toEqual(["listen", "listener close", "listener closed"]);
   });
 
   it("speaks TLS on the same port when given certificate files", async (context) => {

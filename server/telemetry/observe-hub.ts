@@ -1,0 +1,73 @@
+import { context, SpanKind, trace } from "@opentelemetry/api";
+import type { DaemonHub } from "../hub/create-daemon-hub.js";
+import type { Metrics } from "./create-metrics.js";
+import { currentRequestScope } from "./request-context.js";
+import { traceCarrier } from "./start-tracing.js";
+
+const tracer = trace.getTracer("wsctl");
+
+/**
+ * The daemon hub, observed: each pushed command carries the request id and
+ * trace context of the call that sent it (`DaemonCommand.request_id`,
+ * `trace_context`) and gets a `hub.push` span; launches are counted by result
+ * and error code, their push-to-acknowledgement time measured; machines
+ * online, and subscriptions of machines seen before (reconnects), are tracked.
+ * Behaves as `hub` in every other way.
+ */
+export function observeHub(hub: DaemonHub, metrics: Metrics | undefined): DaemonHub {
+  const launches = new Map<string, number>();
+  const streams = new Map<string, number>();
+  const seen = new Set<string>();
+  const online = () => metrics?.machinesOnline.set([...streams.values()].filter((n) => n > 0).length);
+  const settle = (commandId: string, result: string, errorCode: string): void => {
+    const sentAt = launches.get(commandId);
+    if (sentAt === undefined) return;
+    launches.delete(commandId);
+    metrics?.launches.inc({ result, error_code: errorCode });
+    if (result === "ok" || result === "error") metrics?.launchAckSeconds.observe((performance.now() - sentAt) / 1000);
+  };
+
+  return {
+    ...hub,
+    async *subscribe(machineId, info, signal) {
+      if (seen.has(machineId)) metrics?.daemonReconnects.inc();
+      seen.add(machineId);
+      streams.set(machineId, (streams.get(machineId) ?? 0) + 1);
+      online();
+      try {
+        yield* hub.subscribe(machineId, info, signal);
+      } finally {
+        const left = (streams.get(machineId) ?? 1) - 1;
+        if (left > 0) streams.set(machineId, left);
+        else streams.delete(machineId);
+        online();
+      }
+    },
+    send(machineId, command) {
+      const scope = currentRequestScope();
+      if (scope) command.requestId = scope.requestId;
+      const kind = command.kind.case ?? "unknown";
+      const span = tracer.startSpan("hub.push", { kind: SpanKind.PRODUCER, attributes: { "command.kind": kind, "machine.id": machineId } });
+      command.traceContext = traceCarrier(trace.setSpan(context.active(), span));
+      const sent = hub.send(machineId, command);
+      span.setAttribute("command.sent", sent);
+      span.end();
+      if (kind === "launch") {
+        if (sent) launches.set(command.commandId, performance.now());
+        else metrics?.launches.inc({ result: "offline", error_code: "unavailable" });
+      }
+      return sent;
+    },
+    waitForAck(commandId, signal) {
+      return hub.waitForAck(commandId, signal).catch((error: unknown) => {
+        settle(commandId, "no_ack", "");
+        throw error;
+      });
+    },
+    deliverAck(commandId, ack) {
+      const error = ack.payload.error as { code?: unknown } | undefined;
+      settle(commandId, ack.status === "ok" ? "ok" : "error", typeof error?.code === "string" ? error.code : "");
+      return hub.deliverAck(commandId, ack);
+    },
+  };
+}
