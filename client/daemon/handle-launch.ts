@@ -9,6 +9,7 @@ import { ensureWorktree } from "./ensure-worktree.js";
 import { currentBranch } from "./run-git.js";
 import { spawnAgent } from "./spawn-agent.js";
 import { errnoOrMessage } from "./errno-of.js";
+import { inSpan } from "./in-span.js";
 
 /** What a command handler acknowledges, and for a launch the agent to report on. */
 export interface CommandResult {
@@ -43,7 +44,11 @@ export interface LaunchContext {
  * Never throws: every failure is an `error` result with `error: { code,
  * message }` in the payload.
  */
-export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): Promise<CommandResult> {
+export function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): Promise<CommandResult> {
+  return inSpan("daemon.launch", { "session.id": launch.sessionId, "workspace.id": launch.workspaceId }, () => launchIn(ctx, launch));
+}
+
+async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<CommandResult> {
   const request = launch.request;
   const details = { provider: "", model: "", work_dir: "", branch: "" };
   try {
@@ -83,7 +88,9 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
 
     const worktreeName = request?.worktreeName;
     if (worktreeName !== undefined && worktreeName !== "") {
-      const worktree = await ensureWorktree({ repoDir: root, branch: worktreeName, signal: ctx.signal });
+      const worktree = await inSpan("daemon.worktree", { "git.branch": worktreeName }, () =>
+        ensureWorktree({ repoDir: root, branch: worktreeName, signal: ctx.signal }),
+      );
       details.work_dir = worktree.workDir;
       details.branch = worktree.branch;
     } else {
@@ -102,7 +109,7 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       agentSessionId: generated,
     });
     const logs = ctx.registry.logPaths(launch.sessionId);
-    const agent = await spawnAgent({
+    const agent = await inSpan("daemon.spawn", { "agent.provider": provider }, () => spawnAgent({
       bin,
       args,
       cwd: details.work_dir,
@@ -110,7 +117,7 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
       startupWindowMs: ctx.startupWindowMs,
       stdoutPath: logs.stdout,
       stderrPath: logs.stderr,
-    }).catch(async (error: unknown) => {
+    })).catch(async (error: unknown) => {
       await ctx.registry.remove(launch.sessionId, { logs: true }).catch(() => undefined);
       throw error;
     });

@@ -1,7 +1,7 @@
 import { hostname as osHostname } from "node:os";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import { type DaemonCommand, DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, defaultAgentBins } from "./agent-argv.js";
 import { createAgentRegistry, daemonKey, defaultDaemonStateDir } from "./create-agent-registry.js";
 import { createAgentTable } from "./create-agent-table.js";
@@ -61,7 +61,28 @@ export interface DaemonOptions {
   signal: AbortSignal;
   /** One line per event; default writes to stderr. */
   log?: (line: string) => void;
+  /**
+   * Told each change of the daemon's own state: `connecting` (subscribing),
+   * `connected` (the command stream delivered its first message),
+   * `reconnecting` (with the delay and the last error), `stopping`, `stopped`.
+   * Default: nothing.
+   */
+  onState?: (state: DaemonState) => void;
+  /**
+   * Runs the dispatch of each command (`run` starts it), e.g. inside the
+   * command's request id and trace context so what it does is logged and
+   * traced as part of the same launch. Default: calls `run`.
+   */
+  aroundCommand?: (command: DaemonCommand, run: () => void) => void;
 }
+
+/** What `onState` is told. */
+export type DaemonState =
+  | { state: "connecting"; server: string }
+  | { state: "connected"; server: string }
+  | { state: "reconnecting"; server: string; delayMs: number; error?: string }
+  | { state: "stopping" }
+  | { state: "stopped" };
 
 /**
  * Runs the daemon of a machine until `options.signal` aborts: keeps a
@@ -116,13 +137,17 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   for (const entry of restored.ended) dispatcher.reportEnded(entry);
   const backoff = createBackoff({ initialMs: options.backoff?.initialMs, maxMs: options.backoff?.maxMs });
   const resetAfterMs = options.backoff?.resetAfterMs ?? 10_000;
+  const onState = options.onState ?? (() => {});
+  const around = options.aroundCommand ?? ((_command: DaemonCommand, run: () => void) => run());
 
   while (!signal.aborted) {
     const openedAt = Date.now();
     let delivered = false;
     let delay: number | undefined;
+    let lastError: string | undefined;
     try {
       log(`daemon: subscribing to ${options.server || "server"}`);
+      onState({ state: "connecting", server: options.server });
       const request = {
         daemonVersion: options.version ?? "unknown",
         hostname: options.hostname ?? osHostname(),
@@ -131,16 +156,20 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       // Kept reports go out as soon as the server is reachable again.
       void reports.flush();
       for await (const command of client.subscribe(request, { headers, signal })) {
-        if (!delivered) log("daemon: command stream open");
+        if (!delivered) {
+          log("daemon: command stream open");
+          onState({ state: "connected", server: options.server });
+        }
         if (!delivered && reports.pending() > 0) void reports.flush();
         delivered = true;
-        dispatcher.dispatch(command);
+        around(command, () => dispatcher.dispatch(command));
       }
       if (signal.aborted) break;
       log("daemon: command stream ended");
     } catch (error) {
       if (signal.aborted) break;
       const failure = ConnectError.from(error);
+      lastError = `${Code[failure.code]}: ${failure.rawMessage}`;
       if (failure.code === Code.Unauthenticated || failure.code === Code.PermissionDenied) {
         log(`daemon: the server refused the machine token (${Code[failure.code]}): ${failure.rawMessage}`);
         delay = backoff.maxMs;
@@ -151,15 +180,18 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     if (delivered || Date.now() - openedAt >= resetAfterMs) backoff.reset();
     delay ??= backoff.next();
     log(`daemon: reconnecting in ${delay} ms`);
+    onState({ state: "reconnecting", server: options.server, delayMs: delay, ...(lastError ? { error: lastError } : {}) });
     await sleep(delay, signal);
   }
 
   log("daemon: shutting down");
+  onState({ state: "stopping" });
   await dispatcher.drain();
   if (options.keepAgentsOnExit) {
     dispatcher.abandon();
     for (const record of agents.records()) record.agent.release();
     log(`daemon: leaving ${agents.records().length} agent(s) running (state in ${stateDir})`);
+    onState({ state: "stopped" });
     return;
   }
   const graceMs = options.shutdownGraceMs ?? 3000;
@@ -171,6 +203,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   );
   await dispatcher.drainReports();
   log("daemon: stopped");
+  onState({ state: "stopped" });
 }
 
 /** The HTTP/2 transport to the server for `protocol`. */

@@ -1,17 +1,32 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { defaultDaemonStateDir } from "../daemon/create-agent-registry.js";
 import { runDaemon } from "../daemon/run-daemon.js";
+import { packageInfo } from "../../server/package-info.js";
+import { startTracing } from "../../server/telemetry/start-tracing.js";
 import type { CliIo } from "./cli-output.js";
+import { createCommandLogger } from "./create-command-logger.js";
+import { createDaemonReporter } from "./create-daemon-reporter.js";
+import { daemonSettings } from "./daemon-settings.js";
+import { runDaemonStatus } from "./daemon-status-command.js";
+import { loadCommandConfig } from "./load-command-config.js";
+import { settingOptions } from "./resolve-settings.js";
 
 const usage = `Usage: wsctl daemon --server URL --token MACHINE_TOKEN --workspace-root WORKSPACE_ID=DIR [...]
+       wsctl daemon status [--state-dir DIR] [--json]
 
 Runs the daemon of one machine: keeps a command stream to the server open, creates git
-worktrees and starts the agents it is asked to, and reports their state.
+worktrees and starts the agents it is asked to, and reports their state. It logs its own state
+(JSON lines on stderr, pretty on a terminal) and writes it to daemon-status.json in its state
+directory, which "wsctl daemon status" reads.
 
-Options:
+Options (each also a key of the config file's "daemon" section, and an environment variable):
+  --config FILE                settings from a JSON or YAML file (env WSCTL_CONFIG); flags win over
+                               the environment, the environment over the file, the file over defaults
+  --print-config               print the effective settings (the token masked) and exit
   --server URL                 the server (env WSCTL_SERVER), e.g. http://127.0.0.1:8080
   --token TOKEN                machine token from "wsctl admin create-token --machine ID" (env WSCTL_TOKEN)
   --workspace-root ID=DIR      directory (a git repository) of a workspace's agents; repeat per workspace
+                               (env WSCTL_WORKSPACE_ROOTS as ID=DIR,ID=DIR)
   --claude-bin PATH            claude executable (env WSCTL_CLAUDE_BIN; default claude)
   --codex-bin PATH             codex executable (env WSCTL_CODEX_BIN; default codex)
   --protocol grpc|connect      wire protocol over HTTP/2 (default grpc)
@@ -20,80 +35,84 @@ Options:
                                finds them (env WSCTL_DAEMON_STATE_DIR; default $XDG_STATE_HOME/wsctl/daemon
                                or ~/.local/state/wsctl/daemon)
   --keep-agents                leave the agents running when the daemon stops; the next daemon adopts them
+  --log-level LEVEL            trace, debug, info, warn, error, fatal or silent (default info)
+  --log-format FORMAT          json, pretty or auto (default auto: pretty on a terminal)
+
+Traces are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set; a launch's spans
+join the trace of the call that asked for it.
 
 Example:
   wsctl daemon --server http://127.0.0.1:8080 --token wsm_... --workspace-root acme=$HOME/src/acme
 `;
 
 const options = {
-  server: { type: "string" },
-  token: { type: "string" },
-  "workspace-root": { type: "string", multiple: true, default: [] as string[] },
-  "claude-bin": { type: "string" },
-  "codex-bin": { type: "string" },
-  protocol: { type: "string", default: "grpc" },
-  "startup-window-ms": { type: "string" },
-  "state-dir": { type: "string" },
-  "keep-agents": { type: "boolean", default: false },
+  ...settingOptions(daemonSettings),
+  config: { type: "string" },
+  "print-config": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
-  } satisfies ParseArgsConfig["options"];
+} satisfies ParseArgsConfig["options"];
 
-function parseOptions(args: string[]) {
-  return parseArgs({ args, options, strict: true }).values;
-}
-
-/** `wsctl daemon`: runs until SIGINT or SIGTERM. */
+/** `wsctl daemon`: runs until SIGINT or SIGTERM; `wsctl daemon status` reports on a running one. */
 export async function runDaemonCommand(args: string[], io: CliIo): Promise<number> {
-  let values: ReturnType<typeof parseOptions>;
+  if (args[0] === "status") return runDaemonStatus(args.slice(1), io);
+  let flags: Record<string, unknown>;
   try {
-    values = parseOptions(args);
+    flags = parseArgs({ args, options, strict: true }).values;
   } catch (error) {
     io.stderr(`wsctl daemon: ${(error as Error).message}\n${usage}`);
     return 2;
   }
-  if (values.help) {
+  if (flags.help) {
     io.stdout(usage);
     return 0;
   }
-  const server = values.server ?? io.env.WSCTL_SERVER;
-  const token = values.token ?? io.env.WSCTL_TOKEN;
-  const problems: string[] = [];
-  if (!server) problems.push("--server (or WSCTL_SERVER) is required");
-  if (!token) problems.push("--token (or WSCTL_TOKEN) is required");
-  const roots = new Map<string, string>();
-  for (const spec of values["workspace-root"]) {
-    const eq = spec.indexOf("=");
-    if (eq <= 0 || eq === spec.length - 1) problems.push(`--workspace-root must be WORKSPACE_ID=DIR, got "${spec}"`);
-    else roots.set(spec.slice(0, eq), spec.slice(eq + 1));
+  let values: Record<string, unknown>;
+  try {
+    const resolved = await loadCommandConfig("daemon", daemonSettings, flags, io);
+    if (!resolved) return 0;
+    values = resolved.values;
+  } catch (error) {
+    io.stderr(`wsctl daemon: ${(error as Error).message}\n`);
+    return 2;
   }
+  const problems: string[] = [];
+  if (!values.server) problems.push("--server (or WSCTL_SERVER) is required");
+  if (!values.token) problems.push("--token (or WSCTL_TOKEN) is required");
+  const roots = new Map(Object.entries((values["workspace-root"] as Record<string, string> | undefined) ?? {}));
   if (roots.size === 0) problems.push("at least one --workspace-root WORKSPACE_ID=DIR is required");
-  if (values.protocol !== "grpc" && values.protocol !== "connect") problems.push("--protocol must be grpc or connect");
-  const window = values["startup-window-ms"] !== undefined ? Number(values["startup-window-ms"]) : undefined;
-  if (window !== undefined && !(Number.isInteger(window) && window >= 0)) problems.push("--startup-window-ms must be a whole number");
   if (problems.length > 0) {
     io.stderr(`wsctl daemon: ${problems.join("; ")}\n`);
     return 2;
   }
+  const server = values.server as string;
+  const stateDir = (values["state-dir"] as string | undefined) || defaultDaemonStateDir(io.env);
+  const logger = createCommandLogger(values, "daemon", io);
+  const version = packageInfo().version;
+  const reporter = createDaemonReporter({ logger, stateDir, server, version, workspaces: [...roots.keys()] });
+  const tracing = await startTracing("wsctl-daemon", io.env);
+  const window = values["startup-window-ms"] as number | undefined;
   try {
     await runDaemon({
-      server: server!,
-      token: token!,
+      server,
+      token: values.token as string,
       workspaceRoots: roots,
-      bins: {
-        claude: values["claude-bin"] ?? io.env.WSCTL_CLAUDE_BIN ?? "claude",
-        codex: values["codex-bin"] ?? io.env.WSCTL_CODEX_BIN ?? "codex",
-      },
+      bins: { claude: values["claude-bin"] as string, codex: values["codex-bin"] as string },
       protocol: values.protocol as "grpc" | "connect",
-      version: "0.1.0",
+      version,
       ...(window !== undefined ? { startupWindowMs: window } : {}),
-      stateDir: values["state-dir"] || defaultDaemonStateDir(io.env),
-      keepAgentsOnExit: values["keep-agents"],
+      stateDir,
+      keepAgentsOnExit: values["keep-agents"] as boolean,
       signal: io.signal ?? new AbortController().signal,
-      log: (line) => io.stderr(`${line}\n`),
+      log: reporter.log,
+      onState: reporter.onState,
+      aroundCommand: reporter.aroundCommand,
     });
   } catch (error) {
     io.stderr(`wsctl ${(error as Error).message}\n`);
     return 1;
+  } finally {
+    await reporter.flushed();
+    await tracing?.shutdown();
   }
   return 0;
 }

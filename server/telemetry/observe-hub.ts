@@ -1,4 +1,7 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { context, SpanKind, trace } from "@opentelemetry/api";
+import { DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { Metrics } from "./create-metrics.js";
 import { currentRequestScope } from "./request-context.js";
@@ -12,6 +15,7 @@ const tracer = trace.getTracer("wsctl");
  * `trace_context`) and gets a `hub.push` span; launches are counted by result
  * and error code, their push-to-acknowledgement time measured; machines
  * online, and subscriptions of machines seen before (reconnects), are tracked.
+ * Every command stream starts with a ping, so a daemon knows at once it is open.
  * Behaves as `hub` in every other way.
  */
 export function observeHub(hub: DaemonHub, metrics: Metrics | undefined): DaemonHub {
@@ -35,6 +39,9 @@ export function observeHub(hub: DaemonHub, metrics: Metrics | undefined): Daemon
       streams.set(machineId, (streams.get(machineId) ?? 0) + 1);
       online();
       try {
+        // A first ping at once: a daemon sees no event for the response
+        // headers, so without it it cannot tell an open stream from a slow one.
+        yield create(DaemonCommandSchema, { kind: { case: "ping", value: { time: timestampNow() } } });
         yield* hub.subscribe(machineId, info, signal);
       } finally {
         const left = (streams.get(machineId) ?? 1) - 1;

@@ -1,0 +1,24 @@
+import type { Setting } from "./resolve-settings.js";
+import { logSettings } from "./serve-settings.js";
+
+const protocols = (v: string) => (v === "grpc" || v === "connect" ? undefined : "must be grpc or connect");
+const url = (v: string) => (/^https?:\/\/[^/\s]+/.test(v) ? undefined : "must be an http:// or https:// URL, e.g. http://127.0.0.1:8080");
+
+/**
+ * Every setting of `wsctl daemon`: the flag `--<key>`, the key `<key>` in the
+ * config file's `daemon:` section (`workspace-root` there is an object of
+ * workspace id to directory), the environment variable, the default. The
+ * state directory's default is the daemon's own (XDG state home).
+ */
+export const daemonSettings: Setting[] = [
+  { key: "server", type: "string", env: "WSCTL_SERVER", check: url },
+  { key: "token", type: "string", env: "WSCTL_TOKEN", secret: true },
+  { key: "workspace-root", type: "map", env: "WSCTL_WORKSPACE_ROOTS" },
+  { key: "claude-bin", type: "string", env: "WSCTL_CLAUDE_BIN", default: "claude" },
+  { key: "codex-bin", type: "string", env: "WSCTL_CODEX_BIN", default: "codex" },
+  { key: "protocol", type: "string", env: "WSCTL_DAEMON_PROTOCOL", default: "grpc", check: protocols },
+  { key: "startup-window-ms", type: "integer", env: "WSCTL_STARTUP_WINDOW_MS" },
+  { key: "state-dir", type: "string", env: "WSCTL_DAEMON_STATE_DIR" },
+  { key: "keep-agents", type: "boolean", env: "WSCTL_KEEP_AGENTS", default: false },
+  ...logSettings,
+];
