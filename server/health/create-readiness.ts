@@ -24,12 +24,14 @@ export interface ReadinessOptions {
   cacheMs?: number;
   /** A store probe slower than this fails. Default 2 000 ms. */
   probeTimeoutMs?: number;
+  /** Checks on its own this often, so gRPC health follows without a /readyz caller. Default 5 000 ms; 0 = never. */
+  intervalMs?: number;
 }
 
 export interface Readiness {
   /** Runs the checks (or returns the last result, if recent) and updates gRPC health. */
   check(): Promise<ReadinessReport>;
-  /** From now on not ready, for good: the server is shutting down. */
+  /** From now on not ready, for good: the server is shutting down. Stops the periodic check. */
   shutDown(): void;
 }
 
@@ -64,14 +66,19 @@ export function createReadiness(options: ReadinessOptions): Readiness {
     return report;
   }
 
+  function check(): Promise<ReadinessReport> {
+    const now = Date.now();
+    if (last === undefined || now - last.at >= cacheMs || closing) last = { at: now, report: run() };
+    return last.report;
+  }
+  const intervalMs = options.intervalMs ?? 5_000;
+  const timer = intervalMs > 0 ? setInterval(() => void check(), intervalMs) : undefined;
+  timer?.unref();
   return {
-    check() {
-      const now = Date.now();
-      if (last === undefined || now - last.at >= cacheMs || closing) last = { at: now, report: run() };
-      return last.report;
-    },
+    check,
     shutDown() {
       closing = true;
+      clearInterval(timer);
       health.setAll("NOT_SERVING");
     },
   };

@@ -6,8 +6,9 @@ const tracer = trace.getTracer("wsctl");
 
 /**
  * The store, observed, whatever its engine: every method call is timed into
- * `wsctl_store_duration_seconds{operation, outcome}` and runs in a
- * `store.<operation>` span (a child of the call's span when tracing is on).
+ * `wsctl_store_duration_seconds{operation, outcome}`, and a call made inside
+ * a span (an RPC's, when tracing is on) runs in a `store.<operation>` child
+ * span; background calls (readiness probes, sweeps) start no trace of their own.
  * Arguments and results pass through untouched; nothing is logged.
  */
 export function observeStore(store: Store, metrics: Metrics | undefined): Store {
@@ -21,6 +22,19 @@ export function observeStore(store: Store, metrics: Metrics | undefined): Store 
         const original = value as (...args: unknown[]) => unknown;
         fn = (...args: unknown[]) => {
           const start = performance.now();
+          if (trace.getActiveSpan() === undefined) {
+            const done = (outcome: string) => metrics?.storeSeconds.observe({ operation: key, outcome }, (performance.now() - start) / 1000);
+            return (original.apply(target, args) as Promise<unknown>).then(
+              (value) => {
+                done("ok");
+                return value;
+              },
+              (error: unknown) => {
+                done("error");
+                throw error;
+              },
+            );
+          }
           return tracer.startActiveSpan(`store.${key}`, async (span) => {
             let outcome = "ok";
             try {
