@@ -31,11 +31,11 @@ export interface DispatchDeps {
 export async function dispatchLaunch(
   deps: DispatchDeps,
   launch: AcceptedLaunch,
-  options: { signal: AbortSignal; timeoutMs?: number | undefined },
+  options: { signal: AbortSignal; timeoutMs?: number | undefined; requestId?: string | undefined },
 ): Promise<LaunchResult> {
   if (launch.replay) return launch.replay;
   const wait = Math.max(0, Math.min(deps.launchDeadlineMs, options.timeoutMs ?? deps.launchDeadlineMs));
-  const outcome = runLaunch(deps, launch, wait);
+  const outcome = runLaunch(deps, launch, wait, options.requestId ?? "");
   const { claim } = launch;
   // Stored when the launch settles, even if this caller has gone; a caller
   // still here gets its answer once a retry would find it.
@@ -62,12 +62,13 @@ export async function dispatchLaunch(
 }
 
 /** The launch itself: push, wait, record. Any failure moves the session to `failed` before it is thrown. */
-async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: number): Promise<LaunchResult> {
+async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: number, requestId: string): Promise<LaunchResult> {
   const { session, commandId } = launch;
   const { machineId } = session;
   try {
     const command = create(DaemonCommandSchema, {
       commandId,
+      requestId,
       kind: { case: "launch", value: { sessionId: session.sessionId, workspaceId: session.workspaceId, request: launch.request } },
     });
     const sent = await deps.sender.send(machineId, command, {

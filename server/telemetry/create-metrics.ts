@@ -19,6 +19,10 @@ export interface Metrics {
   daemonReconnects: Counter;
   /** Store calls by operation (the Store method) and outcome (ok, error). */
   storeSeconds: Histogram<"operation" | "outcome">;
+  /** Counts and times one finished call: `rpcs` and `rpcSeconds`, through cached label children. */
+  observeRpc(method: string, protocol: string, code: string, seconds: number): void;
+  /** Times one store call: `storeSeconds`, through cached label children. */
+  observeStore(operation: string, outcome: string, seconds: number): void;
   /** Stops the default collectors' timers. */
   close(): void;
 }
@@ -34,8 +38,30 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
-  return {
+  // prom-client hashes a label object on every call; a child per label set, looked up by one string, does not.
+  const rpcChildren = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+  const storeChildren = new Map<string, { observe(v: number): void }>();
+  const metrics: Metrics = {
     registry,
+    observeRpc(method, protocol, code, seconds) {
+      const key = `${method} ${protocol} ${code}`;
+      let child = rpcChildren.get(key);
+      if (child === undefined) {
+        child = { count: metrics.rpcs.labels(method, protocol, code), time: metrics.rpcSeconds.labels(method, protocol, code) };
+        rpcChildren.set(key, child);
+      }
+      child.count.inc();
+      child.time.observe(seconds);
+    },
+    observeStore(operation, outcome, seconds) {
+      const key = `${operation} ${outcome}`;
+      let child = storeChildren.get(key);
+      if (child === undefined) {
+        child = metrics.storeSeconds.labels(operation, outcome);
+        storeChildren.set(key, child);
+      }
+      child.observe(seconds);
+    },
     rpcs: new Counter({ name: "wsctl_rpc_requests_total", help: "RPCs handled, by method, protocol and code.", labelNames: ["method", "protocol", "code"], registers }),
     rpcSeconds: new Histogram({
       name: "wsctl_rpc_duration_seconds",
@@ -74,4 +100,5 @@ export function createMetrics(): Metrics {
       registry.clear();
     },
   };
+  return metrics;
 }

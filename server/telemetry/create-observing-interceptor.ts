@@ -5,7 +5,8 @@ import { randomUUID } from "node:crypto";
 import { kPrincipal } from "../auth/principal.js";
 import type { Logger } from "./create-logger.js";
 import type { Metrics } from "./create-metrics.js";
-import { kCallInfo, runInRequestScope } from "./request-context.js";
+import { kCallInfo } from "./request-context.js";
+import { isTracingOn } from "./start-tracing.js";
 
 export interface ObservingInterceptorOptions {
   logger: Logger;
@@ -25,6 +26,7 @@ const headerGetter: TextMapGetter<Headers> = {
   keys: (headers) => [...headers.keys()],
 };
 const tracer = trace.getTracer("wsctl");
+const methodNames = new WeakMap<object, string>();
 /** Codes that say the server is at fault; the others are the caller's business. */
 const serverFaults = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
 
@@ -34,8 +36,11 @@ const serverFaults = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
  * duration, request id, the principal's token id, and the workspace, session
  * and machine ids the request or response names), the RPC count and latency
  * metrics, a gauge of open streams, and a server span continuing the caller's
- * `traceparent`. The call runs in a request scope (its request id) and in its
- * span's context, so the store and the daemon hub can see both. A stream the
+ * `traceparent` (while tracing is on; no span work at all otherwise). The
+ * call runs in its span's context, so the store's and the daemon hub's spans
+ * are its children; there is no AsyncLocalStorage of our own, which on Node
+ * 20 would slow every promise of the process. The request id travels in the call's
+ * context values (`kCallInfo`), which the services hand on. A stream the
  * client left early is `canceled`, at `info` like any caller's code; only
  * internal, unknown and data_loss are logged as errors.
  */
@@ -46,29 +51,38 @@ export function createObservingInterceptor(options: ObservingInterceptorOptions)
     const info = req.contextValues.get(kCallInfo);
     const requestId = info?.requestId ?? randomUUID();
     const protocol = info?.protocol ?? protocolOf(req.header.get("content-type"));
-    const method = `${req.service.typeName}/${req.method.name}`;
+    let method = methodNames.get(req.method);
+    if (method === undefined) {
+      method = `${req.service.typeName}/${req.method.name}`;
+      methodNames.set(req.method, method);
+    }
     const ids: CallIds = {};
-    const span = tracer.startSpan(
-      method,
-      { kind: SpanKind.SERVER, attributes: { "rpc.system": protocol === "grpc" ? "grpc" : "connect_rpc", "rpc.method": method, "request.id": requestId } },
-      propagation.extract(ROOT_CONTEXT, req.header, headerGetter),
-    );
-    const spanContext = trace.setSpan(context.active(), span);
-    const scope = { requestId };
-    const within = <T>(fn: () => T): T => context.with(spanContext, () => runInRequestScope(scope, fn));
+    // Span work only while tracing is on: a no-op span still costs allocations per call.
+    const span = isTracingOn()
+      ? tracer.startSpan(
+          method,
+          { kind: SpanKind.SERVER, attributes: { "rpc.system": protocol === "grpc" ? "grpc" : "connect_rpc", "rpc.method": method, "request.id": requestId } },
+          propagation.extract(ROOT_CONTEXT, req.header, headerGetter),
+        )
+      : undefined;
+    const spanContext = span ? trace.setSpan(context.active(), span) : undefined;
+    const within = spanContext ? <T>(fn: () => T): T => context.with(spanContext, fn) : <T>(fn: () => T): T => fn();
 
     const finish = (error: unknown): void => {
       const code = error === undefined ? "ok" : codeToString(ConnectError.from(error).code);
       const seconds = (performance.now() - start) / 1000;
-      metrics?.rpcs.inc({ method, protocol, code });
-      metrics?.rpcSeconds.observe({ method, protocol, code }, seconds);
+      metrics?.observeRpc(method, protocol, code, seconds);
       const principal = req.contextValues.get(kPrincipal);
       if (principal?.kind === "machine") ids.machine_id ??= principal.machineId;
       const fault = error !== undefined && serverFaults.has(ConnectError.from(error).code);
-      span.setAttribute("rpc.connect_rpc.error_code", code);
-      if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: code });
-      span.end();
-      logger[fault ? "error" : "info"](
+      if (span) {
+        span.setAttribute("rpc.connect_rpc.error_code", code);
+        if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+        span.end();
+      }
+      const level = fault ? "error" : "info";
+      if (!logger.isLevelEnabled(level)) return;
+      logger[level](
         {
           request_id: requestId,
           method,

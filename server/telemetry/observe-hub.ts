@@ -4,15 +4,14 @@ import { context, SpanKind, trace } from "@opentelemetry/api";
 import { DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { Metrics } from "./create-metrics.js";
-import { currentRequestScope } from "./request-context.js";
 import { traceCarrier } from "./start-tracing.js";
 
 const tracer = trace.getTracer("wsctl");
 
 /**
- * The daemon hub, observed: each pushed command carries the request id and
- * trace context of the call that sent it (`DaemonCommand.request_id`,
- * `trace_context`) and gets a `hub.push` span; launches are counted by result
+ * The daemon hub, observed: each pushed command carries the trace context of
+ * the span that sent it (`DaemonCommand.trace_context`, when tracing is on)
+ * and gets a `hub.push` span; launches are counted by result
  * and error code, their push-to-acknowledgement time measured; machines
  * online, and subscriptions of machines seen before (reconnects), are tracked.
  * Every command stream starts with a ping, so a daemon knows at once it is open.
@@ -51,8 +50,6 @@ export function observeHub(hub: DaemonHub, metrics: Metrics | undefined): Daemon
       }
     },
     send(machineId, command) {
-      const scope = currentRequestScope();
-      if (scope) command.requestId = scope.requestId;
       const kind = command.kind.case ?? "unknown";
       const span = tracer.startSpan("hub.push", { kind: SpanKind.PRODUCER, attributes: { "command.kind": kind, "machine.id": machineId } });
       command.traceContext = traceCarrier(trace.setSpan(context.active(), span));

@@ -12,46 +12,46 @@ const tracer = trace.getTracer("wsctl");
  * Arguments and results pass through untouched; nothing is logged.
  */
 export function observeStore(store: Store, metrics: Metrics | undefined): Store {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(store, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (typeof value !== "function" || typeof key !== "string") return value;
-      let fn = wrapped.get(key);
-      if (fn === undefined) {
-        const original = value as (...args: unknown[]) => unknown;
-        fn = (...args: unknown[]) => {
-          const start = performance.now();
-          if (trace.getActiveSpan() === undefined) {
-            const done = (outcome: string) => metrics?.storeSeconds.observe({ operation: key, outcome }, (performance.now() - start) / 1000);
-            return (original.apply(target, args) as Promise<unknown>).then(
-              (value) => {
-                done("ok");
-                return value;
-              },
-              (error: unknown) => {
-                done("error");
-                throw error;
-              },
-            );
-          }
-          return tracer.startActiveSpan(`store.${key}`, async (span) => {
-            let outcome = "ok";
-            try {
-              return await original.apply(target, args);
-            } catch (error) {
-              outcome = "error";
-              span.setStatus({ code: SpanStatusCode.ERROR });
-              throw error;
-            } finally {
-              span.end();
-              metrics?.storeSeconds.observe({ operation: key, outcome }, (performance.now() - start) / 1000);
-            }
-          });
-        };
-        wrapped.set(key, fn);
+  // A plain object with one wrapper per method, made once: no Proxy trap per call.
+  const observed = Object.create(store) as Record<string, unknown>;
+  const keys = new Set<string>();
+  for (let o: object | null = store; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const key of Object.getOwnPropertyNames(o)) keys.add(key);
+  }
+  for (const key of keys) {
+    const value = (store as unknown as Record<string, unknown>)[key];
+    if (key === "constructor" || typeof value !== "function") continue;
+    const original = value as (...args: unknown[]) => Promise<unknown>;
+    const ok = (start: number) => metrics?.observeStore(key, "ok", (performance.now() - start) / 1000);
+    const failed = (start: number) => metrics?.observeStore(key, "error", (performance.now() - start) / 1000);
+    observed[key] = function observedCall(...args: unknown[]) {
+      const start = performance.now();
+      if (trace.getActiveSpan() === undefined) {
+        return original.apply(store, args).then(
+          (result) => {
+            ok(start);
+            return result;
+          },
+          (error: unknown) => {
+            failed(start);
+            throw error;
+          },
+        );
       }
-      return fn;
-    },
-  });
+      return tracer.startActiveSpan(`store.${key}`, async (span) => {
+        try {
+          const result = await original.apply(store, args);
+          ok(start);
+          return result;
+        } catch (error) {
+          failed(start);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw error;
+        } finally {
+          span.end();
+        }
+      });
+    };
+  }
+  return observed as unknown as Store;
 }

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { createContextKey } from "@connectrpc/connect";
 import type { NodeRequest } from "../rpc/node-handler.js";
@@ -32,21 +31,4 @@ export function requestIdOf(req: NodeRequest): string {
     byRequest.set(req, id);
   }
   return id;
-}
-
-/** What the code run by a call can read without being handed it: the daemon hub stamps launches with it. */
-export interface RequestScope {
-  requestId: string;
-}
-
-const storage = new AsyncLocalStorage<RequestScope>();
-
-/** Runs `fn` with `scope` as the current request scope. */
-export function runInRequestScope<T>(scope: RequestScope, fn: () => T): T {
-  return storage.run(scope, fn);
-}
-
-/** The request scope of the running call, if any. */
-export function currentRequestScope(): RequestScope | undefined {
-  return storage.getStore();
 }

@@ -1,5 +1,12 @@
 import { context, propagation, trace, type Context } from "@opentelemetry/api";
 
+let tracingOn = false;
+
+/** Whether `startTracing` registered a provider: while it has not, callers may skip span work. */
+export function isTracingOn(): boolean {
+  return tracingOn;
+}
+
 /** A tracer provider that exports spans over OTLP/HTTP; `shutdown()` flushes what is pending. */
 export interface Tracing {
   shutdown(): Promise<void>;
@@ -26,8 +33,10 @@ export async function startTracing(serviceName: string, env: NodeJS.ProcessEnv =
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())],
   });
   provider.register();
+  tracingOn = true;
   return {
     async shutdown() {
+      tracingOn = false;
       await provider.shutdown();
       trace.disable();
       propagation.disable();
