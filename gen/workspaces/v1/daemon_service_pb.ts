@@ -134,9 +134,9 @@ export type DaemonCommand = Message<"workspaces.v1.DaemonCommand"> & {
   } | { case: undefined; value?: undefined };
 
   /**
-   * Request id of the API call the command serves (its `x-request-id`, or the
-   * one the server made), for the daemon's logs of the same launch or stop.
-   * Empty when no call caused it (a stop the server decided on, a ping).
+   * Request id of the API call that asked for the launch (its `x-request-id`,
+   * or the one the server made), for the daemon's logs of the same launch.
+   * Empty on other commands (stops, pings) for now.
    *
    * @generated from field: string request_id = 10;
    */
