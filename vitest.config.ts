@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 /**
  * Suites that start real processes: servers, daemons, stand-in agents, git,
@@ -15,9 +15,15 @@ const processSuites = [
   "test/client/daemon/run-daemon-http2.test.ts",
   "test/client/daemon/ensure-worktree.test.ts",
   "test/client/daemon/run-git.test.ts",
+  "test/client/daemon/handle-launch.test.ts",
+  "test/client/daemon/create-command-dispatcher.test.ts",
+  "test/client/daemon/run-daemon-failover.test.ts",
 ];
 
-// `npm test` runs both projects; `npm run test:unit` only the fast one.
+/** Unit suites that replace modules with `vi.mock`: they need a module cache of their own. */
+const mockingSuites = ["test/server/start-server.test.ts"];
+
+// `npm test` runs every project; `npm run test:unit` only the fast one.
 export default defineConfig({
   test: {
     projects: [
@@ -26,12 +32,31 @@ export default defineConfig({
         test: {
           name: "unit",
           // Worker threads start faster than processes; nothing here spawns or forks.
+          // Files share a worker's module cache, so a suite that mocks modules runs isolated below.
           pool: "threads",
           isolate: false,
           include: ["test/**/*.test.ts"],
-          exclude: processSuites,
+          exclude: [...processSuites, ...mockingSuites],
           testTimeout: 5_000,
           hookTimeout: 5_000,
+        },
+      },
+      {
+        extends: true,
+        test: { name: "unit-isolated", pool: "threads", include: mockingSuites, testTimeout: 5_000, hookTimeout: 5_000 },
+      },
+      {
+        // The same end-to-end suites on the other store engine: every stack gets a fresh PostgreSQL schema.
+        extends: true,
+        test: {
+          name: "e2e-postgres",
+          pool: "forks",
+          include: ["test/e2e/**/*.test.ts"],
+          // Runs on PostgreSQL in any project: once, under e2e, is enough.
+          exclude: [...configDefaults.exclude, "test/e2e/replicas.test.ts"],
+          env: { WSCTL_TEST_ENGINE: "postgres" },
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {

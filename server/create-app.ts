@@ -1,4 +1,4 @@
-import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
 import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
@@ -9,6 +9,8 @@ import {
   WorkspaceSessionService,
 } from "../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
+import { createRevocationInterceptor } from "./auth/create-revocation-interceptor.js";
+import { createRevocationWatch } from "./auth/create-revocation-watch.js";
 import { createErrorSanitizer } from "./errors/create-error-sanitizer.js";
 import { createHealthService } from "./health/create-health-service.js";
 import { createHealthStatus, type HealthStatus } from "./health/create-health-status.js";
@@ -19,7 +21,9 @@ import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
 import { createReflectionServices } from "./reflection/create-reflection-services.js";
 import { packageInfo } from "./package-info.js";
+import type { Backplane } from "./hub/backplane.js";
 import { createDaemonHub, type DaemonHub } from "./hub/create-daemon-hub.js";
+import { createLocalBackplane } from "./hub/create-local-backplane.js";
 import { createLauncher } from "./launch/create-launcher.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
 import type { NodeHandler } from "./rpc/node-handler.js";
@@ -58,6 +62,10 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Directory of the built browser page served at `/`. Default: `dist/web` of this checkout. */
   webRoot?: string;
+  /** How often the tokens of open streams are checked for revocation (their streams then end `unauthenticated`). Default 1 000 ms. */
+  revocationCheckMs?: number;
+  /** How replicas share daemon streams, acks and events. Default: this process only. */
+  backplane?: Backplane;
   /**
    * Structured logs: one access line per call (see `createObservingInterceptor`)
    * and the app's own errors. Default: none are written.
@@ -87,12 +95,22 @@ export interface App {
   routes: (router: ConnectRouter) => void;
   /** The interceptor chain every protocol runs (error sanitizing, then auth), outermost first. */
   interceptors: Interceptor[];
+  /** What a Connect router serving `routes` needs besides: the interceptors, the body limit and the shutdown signal. */
+  routerOptions: ConnectRouterOptions;
   hub: DaemonHub;
   /** The gRPC health registry; `close()` turns every service NOT_SERVING. */
   health: HealthStatus;
   /** What `/readyz` checks; gRPC health follows it. */
   readiness: Readiness;
-  /** Ends the daemon streams. The store is the caller's to close. */
+  /**
+   * Shuts down gracefully: health and readiness turn NOT_SERVING, launches in
+   * flight get up to `graceMs` to settle, then every stream (daemons,
+   * watchers) ends with `unavailable` so clients reconnect elsewhere; machines
+   * are not marked offline for it (their daemons come back). Default grace
+   * 3 000 ms. The store and backplane are the caller's to close.
+   */
+  shutdown(options?: { graceMs?: number }): Promise<void>;
+  /** `shutdown` at once: no grace for launches in flight. */
   close(): void;
 }
 
@@ -111,9 +129,14 @@ export function createApp(options: AppOptions): App {
       : (message: string, error?: unknown) => console.error(message, error ?? ""));
   const { metrics } = options;
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
-  const events = createSessionEventBus(store);
+  const backplane = options.backplane ?? createLocalBackplane();
+  const events = createSessionEventBus({ store, backplane, log });
   const lifecycle = createSessionLifecycle({ store, events });
-  const hub = observeHub(createDaemonHub({
+  const hub = observeHub(
+    createDaemonHub({
+    store,
+    backplane,
+    log,
     ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}),
     onOffline(machineId) {
       store
@@ -121,7 +144,9 @@ export function createApp(options: AppOptions): App {
         .then(() => lifecycle.machineOffline(machineId))
         .catch((error: unknown) => log(`marking machine ${machineId} offline failed`, error));
     },
-  }), metrics);
+    }),
+    metrics,
+  );
   const launcher = createLauncher({
     store,
     hub,
@@ -131,6 +156,7 @@ export function createApp(options: AppOptions): App {
     ...(options.launchDeadlineMs !== undefined ? { launchDeadlineMs: options.launchDeadlineMs } : {}),
   });
   const sessions = createSessionReader({ store, events });
+  launcher.reconciler.start();
 
   const services: ServiceBinding[] = [
     serviceBinding(
@@ -157,11 +183,24 @@ export function createApp(options: AppOptions): App {
     serviceNames: [...services.map((s) => s.service.typeName), Health.typeName],
   });
   const publicServices = [createHealthService(health), ...reflection];
+  const revocations = createRevocationWatch({
+    store,
+    log,
+    ...(options.revocationCheckMs !== undefined ? { intervalMs: options.revocationCheckMs } : {}),
+  });
+  // Aborted at shutdown: every handler's signal follows it, so streams end with its code.
+  const shutdown = new AbortController();
   const readiness = createReadiness({ store, health, ...(options.migrated ? { migrated: options.migrated } : {}) });
-  const interceptors = [
+  const interceptors: Interceptor[] = [
     createObservingInterceptor({ logger, metrics }),
     createErrorSanitizer(log),
+    // Once shut down, a call that still arrives (on a kept-alive connection) is refused, not served.
+    (next) => async (req) => {
+      if (shutdown.signal.aborted) throw shutdown.signal.reason;
+      return next(req);
+    },
     createAuthInterceptor({ store, publicServices: publicServices.map((s) => s.service.typeName) }),
+    createRevocationInterceptor(revocations),
   ];
 
   const routes = (router: ConnectRouter) => {
@@ -173,11 +212,12 @@ export function createApp(options: AppOptions): App {
     values.set(kCallInfo, { requestId: requestIdOf(req), httpVersion: req.httpVersion, ...(protocol ? { protocol } : {}) });
     return values;
   };
-  const connect = connectNodeAdapter({ routes, interceptors, readMaxBytes, contextValues: callValues(undefined) });
+  const connect = connectNodeAdapter({ routes, interceptors, readMaxBytes, shutdownSignal: shutdown.signal, contextValues: callValues(undefined) });
   const rest = createRestHandler({
     services,
     interceptors,
     readMaxBytes,
+    shutdownSignal: shutdown.signal,
     contextValues: callValues("rest"),
     onInternalError: (error, method) => log(`REST ${method.parent.typeName}.${method.name} failed`, error),
   });
@@ -200,6 +240,26 @@ export function createApp(options: AppOptions): App {
       : () => false;
   const page = createStaticHandler({ root: options.webRoot ?? defaultWebRoot() });
 
+  let shuttingDown: Promise<void> | undefined;
+  function stopTaking(): void {
+    readiness.shutDown();
+    revocations.close();
+    launcher.reconciler.close();
+  }
+  function endStreams(): void {
+    // The signal first: streams then end with its code, not as if the server had nothing more to say.
+    shutdown.abort(new ConnectError("the server is shutting down; reconnect or retry", Code.Unavailable));
+    hub.close({ offline: false });
+  }
+  function shutdownApp(shutdownOptions: { graceMs?: number } = {}): Promise<void> {
+    shuttingDown ??= (async () => {
+      stopTaking();
+      await launcher.drain(shutdownOptions.graceMs ?? 3_000);
+      endStreams();
+    })();
+    return shuttingDown;
+  }
+
   return {
     // CORS preflights are answered before any RPC handler; then the page and
     // the OpenAPI document, REST routes, and Connect (gRPC, gRPC-Web, Connect).
@@ -211,12 +271,14 @@ export function createApp(options: AppOptions): App {
     },
     routes,
     interceptors,
+    routerOptions: { interceptors, readMaxBytes, shutdownSignal: shutdown.signal },
     hub,
     health,
     readiness,
+    shutdown: shutdownApp,
     close() {
-      readiness.shutDown();
-      hub.close();
+      stopTaking();
+      endStreams();
     },
   };
 }

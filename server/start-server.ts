@@ -1,6 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type AppOptions, createApp } from "./create-app.js";
 import { describeOpenError } from "./errors/describe-open-error.js";
+import type { Backplane } from "./hub/backplane.js";
+import { openBackplane } from "./hub/open-backplane.js";
 import type { NodeHandler } from "./rpc/node-handler.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
@@ -32,7 +34,7 @@ export const serverDefaults = {
  * session and daemon streams), `readMaxBytes` (1 MiB), `corsOrigins` (none),
  * `webRoot` (`dist/web` of this checkout) and `log` (stderr).
  */
-export interface StartServerOptions extends Omit<AppOptions, "store" | "metrics" | "metricsOnMainPort" | "migrated"> {
+export interface StartServerOptions extends Omit<AppOptions, "store" | "backplane" | "metrics" | "metricsOnMainPort" | "migrated"> {
   /** Address to bind. Default "127.0.0.1"; "0.0.0.0" or "::" for every interface. */
   host?: string;
   /** TCP port. Default 8080; 0 picks a free port (read it from `RunningServer.port`). */
@@ -54,6 +56,11 @@ export interface StartServerOptions extends Omit<AppOptions, "store" | "metrics"
    * on the main port. Default: on the main port, to API tokens only.
    */
   metricsListen?: { host: string; port: number };
+  /**
+   * On PostgreSQL: how long this replica's hold on a daemon's stream lasts
+   * without renewal, so others take over within it when it dies. Default 6000 ms.
+   */
+  leaseMs?: number;
 }
 
 /** A server that is listening. */
@@ -67,9 +74,11 @@ export interface RunningServer {
   /** Base URL of the metrics listener, when `metricsListen` was given. */
   metricsUrl?: string;
   /**
-   * Stops in reverse order of starting: the app (daemon streams end, health
-   * turns NOT_SERVING), then the listener (GOAWAY, requests in flight get
-   * `closeGraceMs`), then the store. Calling it again returns the same promise.
+   * Stops in reverse order of starting: the app (health turns NOT_SERVING,
+   * launches in flight get `closeGraceMs`, then every stream ends with
+   * `unavailable`), then the listeners (GOAWAY, requests in flight get
+   * `closeGraceMs`), then the backplane (leases given up), then the store.
+   * Calling it again returns the same promise.
    */
   close(): Promise<void>;
 }
@@ -94,6 +103,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     closeGraceMs = serverDefaults.closeGraceMs,
     metrics: withMetrics = true,
     metricsListen,
+    leaseMs,
     ...appOptions
   } = options;
   for (const origin of appOptions.corsOrigins ?? []) {
@@ -123,13 +133,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   let metricsListener: OnePortServer | undefined;
   let metrics: Metrics | undefined;
   let store: Store | undefined;
+  let backplane: Backplane | undefined;
   let app: ReturnType<typeof createApp> | undefined;
-  // In reverse order of starting: the app (daemon streams end, health turns
-  // NOT_SERVING), the listeners (requests in flight finish), then the store.
-  const stop = async () => {
-    app?.close();
+  // In reverse order of starting: the app (health turns NOT_SERVING, launches
+  // in flight get the grace when `graceful`, streams end), the listeners
+  // (requests in flight finish), the backplane (leases given up), the store.
+  const stop = async (graceful: boolean) => {
+    if (graceful) await app?.shutdown({ graceMs: closeGraceMs });
+    else app?.close();
     await metricsListener?.close({ graceMs: 0 });
     await listener.close({ graceMs: closeGraceMs });
+    await backplane?.close();
     await store?.close();
     metrics?.close();
   };
@@ -153,14 +167,27 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     } catch (error) {
       throw new ConnectError(`cannot open the database: ${describeOpenError(error, database)}`, Code.Unavailable, undefined, undefined, error);
     }
+    try {
+      backplane = await openBackplane(database, {
+        ...(leaseMs !== undefined ? { leaseMs } : {}),
+        ...(appOptions.log
+          ? { log: appOptions.log }
+          : appOptions.logger
+            ? { log: (message: string, error?: unknown) => appOptions.logger?.error(error === undefined ? {} : { err: error }, message) }
+            : {}),
+      });
+    } catch (error) {
+      throw new ConnectError(`cannot open the database: ${describeOpenError(error, database)}`, Code.Unavailable, undefined, undefined, error);
+    }
     app = createApp({
       ...appOptions,
       store: metrics ? observeStore(store, metrics) : store,
+      backplane,
       ...(metrics ? { metrics, metricsOnMainPort: metricsListen === undefined } : {}),
     });
     serve = app.handler;
   } catch (error) {
-    await stop();
+    await stop(false);
     throw error;
   }
 
@@ -171,7 +198,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     store,
     ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
     close() {
-      closed ??= stop();
+      closed ??= stop(true);
       return closed;
     },
   };

@@ -22,6 +22,11 @@ const transient = new Set<Code>([
   Code.Canceled,
 ]);
 
+/** Whether a call failing with `code` may succeed when tried again: the server was unreachable, restarting or overloaded. */
+export function isTransient(code: Code): boolean {
+  return transient.has(code);
+}
+
 /**
  * Runs a unary call, retrying while it fails with a transient code (the server
  * is unreachable, restarting or overloaded). Other failures and the last

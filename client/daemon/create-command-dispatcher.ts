@@ -5,9 +5,11 @@ import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { type AgentEntry, type AgentRegistry, agentEntry, type RecordedExit } from "./create-agent-registry.js";
 import type { AgentRecord, AgentTable } from "./create-agent-table.js";
 import { callWithRetry } from "./call-with-retry.js";
+import type { CommandJournal } from "./create-command-journal.js";
 import { tail, toDaemonError } from "./daemon-error.js";
 import { type CommandResult, handleLaunch, type LaunchContext } from "./handle-launch.js";
 import { handleStop } from "./handle-stop.js";
+import { interruptedResult } from "./interrupted-result.js";
 import type { ReportQueue, StateReport } from "./create-report-queue.js";
 import type { AgentExit } from "./spawn-agent.js";
 
@@ -21,6 +23,8 @@ export interface CommandDispatcherOptions {
   registry: AgentRegistry;
   /** Delivers state reports, keeping them while the server is unreachable. */
   reports: ReportQueue;
+  /** The commands received and their results, already open: each command is carried out at most once. */
+  journal: CommandJournal;
   launch: LaunchContext;
   log: (line: string) => void;
   /** The daemon's shutdown: stops retries (a running call is not cut short). */
@@ -29,9 +33,16 @@ export interface CommandDispatcherOptions {
   callTimeoutMs?: number;
 }
 
-/** Runs commands concurrently, acknowledges each, and reports agent states. */
+/**
+ * Runs commands concurrently, acknowledges each, and reports agent states.
+ * A command is carried out at most once per command id, across reconnects
+ * and restarts: it is recorded in the journal before it is carried out, and
+ * its result before it is acknowledged. A redelivered command is answered
+ * with its first acknowledgement (once it has one); one an earlier run
+ * received but never finished is not carried out again (interruptedResult).
+ */
 export interface CommandDispatcher {
-  /** Starts carrying out one command; never throws. */
+  /** Starts carrying out one command, or answers a redelivered one; never throws. */
   dispatch(command: DaemonCommand): void;
   /** Waits for commands in progress (up to their acknowledgement). */
   drain(): Promise<void>;
@@ -43,6 +54,8 @@ export interface CommandDispatcher {
   reportEnded(entry: AgentEntry): void;
   /** Stops watching: later exits are neither reported nor recorded (the daemon leaves its agents running). */
   abandon(): void;
+  /** Sessions whose agent ended and whose end the server has not yet taken: SubscribeRequest.ended_sessions. */
+  unreportedEnds(): string[];
 }
 
 /** Message of an agent that ended while no daemon was watching it. */
@@ -50,16 +63,19 @@ export const endedUnwatchedMessage = "the agent exited while no daemon was watch
 /** Message of an adopted agent's exit. */
 export const adoptedExitMessage = "exit status unknown (the agent was adopted after a daemon restart)";
 
-/** Results kept to answer a re-sent command without running it twice. */
-const rememberedCommands = 1000;
-
 export function createCommandDispatcher(options: CommandDispatcherOptions): CommandDispatcher {
-  const { client, headers, agents, registry, reports, log, signal } = options;
+  const { client, headers, agents, registry, reports, journal, log, signal } = options;
   const key = options.launch.daemonKey;
   const callOptions = { headers, timeoutMs: options.callTimeoutMs ?? 10_000 };
   const inflight = new Set<Promise<void>>();
   const watchers = new Set<Promise<void>>();
-  const results = new Map<string, Promise<CommandResult>>();
+  // Commands of this run still being carried out; the finished ones are in the journal.
+  const inProgress = new Map<string, Promise<CommandResult>>();
+  // The agents an earlier run left, adopted or ended, to answer the launches it never finished.
+  const adoptedAgents = new Map<string, AgentRecord>();
+  const endedAgents = new Map<string, AgentEntry>();
+  // Ends recorded but not yet delivered (the report is retrying, or kept for the next subscription).
+  const unreported = new Set<string>();
   let abandoned = false;
 
   const track = (set: Set<Promise<void>>, task: Promise<void>) => {
@@ -79,6 +95,8 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
   }
 
   async function watch(sessionId: string, record: AgentRecord, reportRunning: boolean): Promise<void> {
+    // From the moment the agent leaves the table (even while `running` is still being reported) until the server has its end.
+    const delivered = record.agent.exited.then(() => reported(sessionId));
     if (reportRunning) await reports.send({ sessionId, state: SessionState.RUNNING, pid: record.agent.pid });
     const exit = await record.agent.exited;
     if (abandoned) return;
@@ -90,7 +108,16 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
     } catch (error) {
       log(`daemon: session ${sessionId}: could not record the agent's end: ${(error as Error).message}`);
     }
-    await reports.send(toReport(sessionId, end), () => registry.remove(sessionId, { logs: true }));
+    await reports.send(toReport(sessionId, end), await delivered);
+  }
+
+  /** Marks the end of `sessionId` as on its way; the returned callback, run once the server took it, removes it and its entry. */
+  function reported(sessionId: string): () => Promise<void> {
+    unreported.add(sessionId);
+    return async () => {
+      unreported.delete(sessionId);
+      await registry.remove(sessionId, { logs: true });
+    };
   }
 
   async function run(command: DaemonCommand): Promise<CommandResult> {
@@ -109,11 +136,32 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
     }
   }
 
-  async function carryOut(command: DaemonCommand): Promise<void> {
+  /** Records "received" durably, then carries the command out; a command that cannot be recorded is not carried out. */
+  async function receiveAndRun(command: DaemonCommand): Promise<CommandResult> {
+    const kind = command.kind;
+    const sessionId = kind.case === "launch" || kind.case === "stop" ? kind.value.sessionId : "";
+    try {
+      await journal.received({ commandId: command.commandId, kind: kind.case ?? "", sessionId });
+    } catch (error) {
+      const reason = (error as Error).message;
+      log(`daemon: ${describe(command)}: could not record it in ${journal.file}: ${reason}`);
+      return errorResult("journal_failed", "the daemon could not record the command in its state directory, so it did not carry it out");
+    }
+    return run(command);
+  }
+
+  /** Records the result, then acknowledges it (and watches a launched agent). */
+  async function settle(command: DaemonCommand, result: Promise<CommandResult>): Promise<void> {
     const { commandId } = command;
-    const result = run(command);
-    remember(commandId, result);
+    inProgress.set(commandId, result);
     const outcome = await result;
+    try {
+      await journal.finished(commandId, { status: outcome.status, payload: outcome.payload });
+    } catch (error) {
+      log(`daemon: ${describe(command)}: could not record its result in ${journal.file}: ${(error as Error).message}`);
+    } finally {
+      inProgress.delete(commandId);
+    }
     log(`daemon: ${describe(command)} -> ${summary(outcome)}`);
     await acknowledge(commandId, outcome);
     if (outcome.watch !== undefined && command.kind.case === "launch") {
@@ -121,27 +169,35 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
     }
   }
 
-  function remember(commandId: string, result: Promise<CommandResult>): void {
-    results.set(commandId, result);
-    if (results.size > rememberedCommands) {
-      const oldest = results.keys().next().value;
-      if (oldest !== undefined) results.delete(oldest);
+  /** Answers a command this daemon has seen before, without carrying it out again; false for a new one. */
+  function answerAgain(command: DaemonCommand): boolean {
+    const { commandId } = command;
+    const running = inProgress.get(commandId);
+    if (running !== undefined) {
+      log(`daemon: ${describe(command)} was received again while in progress; acknowledging it once done`);
+      track(inflight, running.then((result) => acknowledge(commandId, result)));
+      return true;
     }
+    const known = journal.get(commandId);
+    if (known === undefined) return false;
+    if (known.result !== undefined) {
+      log(`daemon: ${describe(command)} was carried out before; acknowledging it again`);
+      track(inflight, acknowledge(commandId, known.result));
+      return true;
+    }
+    // Received by an earlier run that never recorded its result: it is not carried out again.
+    const adopted = adoptedAgents.get(known.sessionId);
+    const result = interruptedResult(known, { adopted, ended: endedAgents.get(known.sessionId) });
+    log(`daemon: ${describe(command)} was interrupted by a daemon restart; not carrying it out again`);
+    track(inflight, settle(command, Promise.resolve(result)));
+    return true;
   }
 
   return {
     dispatch(command) {
       if (command.kind.case === "ping") return;
-      const earlier = results.get(command.commandId);
-      if (earlier !== undefined) {
-        log(`daemon: ${describe(command)} was received before; acknowledging it again`);
-        track(
-          inflight,
-          earlier.then((result) => acknowledge(command.commandId, result)),
-        );
-        return;
-      }
-      track(inflight, carryOut(command));
+      if (answerAgain(command)) return;
+      track(inflight, settle(command, receiveAndRun(command)));
     },
     async drain() {
       while (inflight.size > 0) await Promise.allSettled([...inflight]);
@@ -150,16 +206,19 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
       while (watchers.size > 0) await Promise.allSettled([...watchers]);
     },
     adopt(sessionId, record) {
+      adoptedAgents.set(sessionId, record);
       track(watchers, watch(sessionId, record, false));
     },
     reportEnded(entry) {
+      endedAgents.set(entry.session_id, entry);
       const end: RecordedExit = entry.exit ?? { state: "exited", message: endedUnwatchedMessage };
       log(`daemon: session ${entry.session_id}: ${end.message || `agent exited with code ${end.exit_code}`}`);
-      reports.keep(toReport(entry.session_id, end), () => registry.remove(entry.session_id, { logs: true }));
+      reports.keep(toReport(entry.session_id, end), reported(entry.session_id));
     },
     abandon() {
       abandoned = true;
     },
+    unreportedEnds: () => [...unreported],
   };
 }
 

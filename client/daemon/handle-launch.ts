@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { JsonObject } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { LaunchCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, type AgentProvider, buildAgentArgv } from "./agent-argv.js";
-import { type AgentRegistry, agentEntry } from "./create-agent-registry.js";
+import { type AgentEntry, type AgentRegistry, agentEntry } from "./create-agent-registry.js";
 import type { AgentRecord, AgentTable } from "./create-agent-table.js";
 import { DaemonError, toDaemonError } from "./daemon-error.js";
 import { ensureWorktree } from "./ensure-worktree.js";
@@ -31,6 +32,8 @@ export interface LaunchContext {
   startupWindowMs?: number;
   /** Environment of the agents; default the daemon's. */
   env?: NodeJS.ProcessEnv;
+  /** Clock the launch deadline is checked against; default Date.now. */
+  now?: () => number;
   signal?: AbortSignal;
   /** Default: nothing is logged. */
   log?: (line: string) => void;
@@ -40,7 +43,9 @@ export interface LaunchContext {
  * Carries out a launch command: resolves the workspace directory, creates or
  * reuses the worktree, then attaches to a running agent (`agent_session_id`)
  * or spawns a new one, its output going to files in the registry's directory.
- * The session's registry entry is written before the result is returned.
+ * The session's registry entry is written as soon as the agent's process
+ * exists, before its startup window. A launch whose `deadline` has passed, on
+ * arrival or right before the spawn, starts nothing (`deadline_exceeded`).
  * Never throws: every failure is an `error` result with `error: { code,
  * message }` in the payload.
  */
@@ -61,6 +66,7 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
 
     const again = ctx.agents.bySession(launch.sessionId);
     if (again !== undefined && again.agent.exitStatus() === undefined) return okResult(again, false);
+    checkDeadline(launch, "arrival", ctx.now ?? Date.now);
 
     const workspaceId = launch.workspaceId || request?.workspaceId || "";
     const root = ctx.workspaceRoots.get(workspaceId);
@@ -109,6 +115,8 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
       agentSessionId: generated,
     });
     const logs = ctx.registry.logPaths(launch.sessionId);
+    checkDeadline(launch, "spawn", ctx.now ?? Date.now);
+    const startedAt = new Date().toISOString();
     const agent = await inSpan("daemon.spawn", { "agent.provider": provider }, () => spawnAgent({
       bin,
       args,
@@ -117,6 +125,27 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
       startupWindowMs: ctx.startupWindowMs,
       stdoutPath: logs.stdout,
       stderrPath: logs.stderr,
+      // Recorded at once, so a daemon that dies during the startup window leaves the agent findable.
+      onSpawned: (pid, startTime) => {
+        const entry: AgentEntry = {
+          session_id: launch.sessionId,
+          workspace_id: workspaceId,
+          agent_session_id: generated,
+          pid,
+          start_time: startTime,
+          provider,
+          model,
+          work_dir: details.work_dir,
+          branch: details.branch,
+          started_at: startedAt,
+          stdout_path: logs.stdout,
+          stderr_path: logs.stderr,
+          daemon_key: ctx.daemonKey,
+        };
+        ctx.registry.write(entry).catch((error: unknown) => {
+          ctx.log?.(`daemon: session ${launch.sessionId}: could not record its agent (${(error as Error).message})`);
+        });
+      },
     })).catch(async (error: unknown) => {
       await ctx.registry.remove(launch.sessionId, { logs: true }).catch(() => undefined);
       throw error;
@@ -131,7 +160,7 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
       agentSessionId: provider === "claude_code" ? generated : (agent.agentSessionId ?? resume ?? ""),
       sessionIds: new Set(),
       stopRequested: false,
-      startedAt: new Date().toISOString(),
+      startedAt,
       adopted: false,
     };
     ctx.agents.add(launch.sessionId, record);
@@ -158,7 +187,27 @@ function providerOf(value: string | undefined): AgentProvider {
   throw new DaemonError("unknown_provider", `provider "${value}" is not supported: use claude_code or codex`);
 }
 
-function okResult(record: AgentRecord, watch: boolean): CommandResult {
+/**
+ * Throws `deadline_exceeded` once the launch's deadline has passed, checked on
+ * its arrival and right before the spawn; a launch without a deadline (from
+ * servers that predate it) has none. The server has answered the caller by
+ * then, so the agent must not start.
+ */
+function checkDeadline(launch: LaunchCommand, step: "arrival" | "spawn", now: () => number): void {
+  if (launch.deadline === undefined) return;
+  const deadline = timestampMs(launch.deadline);
+  const late = now() - deadline;
+  if (late < 0) return;
+  const at = new Date(deadline).toISOString();
+  const what =
+    step === "arrival"
+      ? `the launch command arrived ${late} ms after its deadline (${at})`
+      : `the launch's deadline (${at}) passed ${late} ms before its agent could be started`;
+  throw new DaemonError("deadline_exceeded", `${what}; no agent was started`);
+}
+
+/** The acknowledgement of a launch served by `record`; `watch` when its state is to be reported. */
+export function okResult(record: AgentRecord, watch: boolean): CommandResult {
   return {
     status: "ok",
     payload: {

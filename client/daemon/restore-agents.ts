@@ -6,8 +6,11 @@ import { isSameProcess } from "./process-identity.js";
 /** Options of restoreAgents. */
 export interface RestoreAgentsOptions {
   registry: AgentRegistry;
-  /** daemonKey() of this daemon: entries of other daemons are left alone. */
-  daemonKey: string;
+  /**
+   * daemonKey() of this daemon with each of its servers: entries of other
+   * daemons are left alone.
+   */
+  daemonKeys: readonly string[];
   /** The adopted agents are added to it. */
   agents: AgentTable;
   log: (line: string) => void;
@@ -32,7 +35,7 @@ export interface RestoredAgents {
 export async function restoreAgents(options: RestoreAgentsOptions): Promise<RestoredAgents> {
   const { registry, agents, log } = options;
   const entries = await registry.load();
-  const mine = entries.filter((entry) => entry.daemon_key === options.daemonKey);
+  const mine = entries.filter((entry) => options.daemonKeys.includes(entry.daemon_key));
   if (mine.length < entries.length) {
     log(`daemon: leaving ${entries.length - mine.length} agent entry(ies) of other daemons in ${registry.dir} alone`);
   }

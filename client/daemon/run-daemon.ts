@@ -6,15 +6,25 @@ import { type AgentBins, defaultAgentBins } from "./agent-argv.js";
 import { createAgentRegistry, daemonKey, defaultDaemonStateDir } from "./create-agent-registry.js";
 import { createAgentTable } from "./create-agent-table.js";
 import { createBackoff, sleep } from "./create-backoff.js";
+import { isTransient } from "./call-with-retry.js";
 import { createCommandDispatcher } from "./create-command-dispatcher.js";
+import { commandJournalFile, createCommandJournal } from "./create-command-journal.js";
+import { createFailoverTransport } from "./create-failover-transport.js";
 import { createReportQueue } from "./create-report-queue.js";
 import { restoreAgents } from "./restore-agents.js";
 import { errnoOrMessage } from "./errno-of.js";
 
 /** Options of runDaemon. */
 export interface DaemonOptions {
-  /** Base URL of the server, for example `https://ws.example.com:8443`. */
-  server: string;
+  /**
+   * Base URL of the server, for example `https://ws.example.com:8443`, or
+   * several (replicas sharing one database), tried in order: the daemon
+   * starts with the first and, when its command stream fails (connection
+   * refused or reset, `unavailable`, …), moves to the next one after the
+   * usual backoff, wrapping around after the last. Acknowledgements and state
+   * reports go to the server the daemon is on.
+   */
+  server: string | readonly string[];
   /** Machine token, sent as `Authorization: Bearer <token>`. */
   token: string;
   /** Workspace id -> directory the workspace's agents run in. */
@@ -23,7 +33,7 @@ export interface DaemonOptions {
   bins?: AgentBins;
   /** Wire protocol, over HTTP/2; default "grpc". */
   protocol?: "grpc" | "connect";
-  /** Transport to use instead of one built from `server` and `protocol` (tests). */
+  /** Transport to use for every server instead of one built from `server` and `protocol` (tests). */
   transport?: Transport;
   /** Reported in SubscribeRequest; default "unknown". */
   version?: string;
@@ -40,12 +50,17 @@ export interface DaemonOptions {
   /**
    * Directory of the daemon's state: `agents/<session_id>.json` per running
    * agent and the agents' `.stdout.log` / `.stderr.log`, so a restarted daemon
-   * finds the agents still running. Default defaultDaemonStateDir():
+   * finds the agents still running, and `commands/<hash of the token>.jsonl`,
+   * the command journal (see createCommandJournal), so a command is carried
+   * out at most once. Default defaultDaemonStateDir():
    * `$WSCTL_DAEMON_STATE_DIR`, else `$XDG_STATE_HOME/wsctl/daemon`, else
-   * `~/.local/state/wsctl/daemon`. Entries are tagged with a hash of `server`
-   * and `token`, so daemons of other machines sharing it are left alone.
+   * `~/.local/state/wsctl/daemon`. Entries are tagged with a hash of the
+   * first `server` and `token` (entries tagged with any of the servers are
+   * adopted), so daemons of other machines sharing it are left alone.
    */
   stateDir?: string;
+  /** Bounds of the command journal; default the newest 10 000 command ids, none older than 7 days. */
+  journal?: { maxEntries?: number; maxAgeMs?: number };
   /** Liveness poll of agents adopted from an earlier run; default 500 ms. */
   adoptedPollMs?: number;
   /**
@@ -94,13 +109,21 @@ export type DaemonState =
  * state directory), lists them in `SubscribeRequest.running_sessions` and
  * reports their exit; entries whose agent ended meanwhile are reported once.
  * Reports the server could not take are kept and sent on every subscription
- * until delivered. Rejects only when the state directory cannot be created.
+ * until delivered. Every command is carried out at most once per command id,
+ * across reconnects and restarts (see createCommandDispatcher). With several
+ * servers it fails over between them (see DaemonOptions.server). Rejects only
+ * when the state directory or the command journal in it cannot be used.
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const { signal } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const transport = options.transport ?? createDaemonTransport(options.server, options.protocol ?? "grpc");
-  const client = createClient(DaemonService, transport);
+  const servers = typeof options.server === "string" ? [options.server] : [...options.server];
+  if (servers.length === 0) throw new Error("daemon: no server given");
+  const failover = createFailoverTransport({
+    servers,
+    connect: (server) => options.transport ?? createDaemonTransport(server, options.protocol ?? "grpc"),
+  });
+  const client = createClient(DaemonService, failover.transport);
   const headers = { Authorization: `Bearer ${options.token}` };
   const agents = createAgentTable();
   const stateDir = options.stateDir ?? defaultDaemonStateDir();
@@ -110,7 +133,18 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   } catch (error) {
     throw new Error(`daemon: cannot use the state directory ${stateDir} (${errnoOrMessage(error)})`);
   }
-  const key = daemonKey(options.server, options.token);
+  const key = daemonKey(servers[0]!, options.token);
+  const journal = createCommandJournal({
+    file: commandJournalFile(stateDir, options.token),
+    maxEntries: options.journal?.maxEntries,
+    maxAgeMs: options.journal?.maxAgeMs,
+    log,
+  });
+  try {
+    await journal.open();
+  } catch (error) {
+    throw new Error(`daemon: cannot use the command journal ${journal.file} (${(error as Error).message})`);
+  }
   const callOptions = { headers, timeoutMs: 10_000 };
   const reports = createReportQueue({ client, callOptions, log, signal });
   const dispatcher = createCommandDispatcher({
@@ -119,6 +153,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     agents,
     registry,
     reports,
+    journal,
     log,
     signal,
     launch: {
@@ -132,7 +167,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       log,
     },
   });
-  const restored = await restoreAgents({ registry, daemonKey: key, agents, log, pollMs: options.adoptedPollMs });
+  const daemonKeys = servers.map((server) => daemonKey(server, options.token));
+  const restored = await restoreAgents({ registry, daemonKeys, agents, log, pollMs: options.adoptedPollMs });
   for (const { sessionId, record } of restored.adopted) dispatcher.adopt(sessionId, record);
   for (const entry of restored.ended) dispatcher.reportEnded(entry);
   const backoff = createBackoff({ initialMs: options.backoff?.initialMs, maxMs: options.backoff?.maxMs });
@@ -146,19 +182,21 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     let delay: number | undefined;
     let lastError: string | undefined;
     try {
-      log(`daemon: subscribing to ${options.server || "server"}`);
-      onState({ state: "connecting", server: options.server });
+      log(`daemon: subscribing to ${failover.current() || "server"}`);
+      onState({ state: "connecting", server: failover.current() });
       const request = {
         daemonVersion: options.version ?? "unknown",
         hostname: options.hostname ?? osHostname(),
         runningSessions: agents.running(),
+        // Not lost: their end is reported once the stream is up (kept reports are flushed below).
+        endedSessions: dispatcher.unreportedEnds(),
       };
       // Kept reports go out as soon as the server is reachable again.
       void reports.flush();
       for await (const command of client.subscribe(request, { headers, signal })) {
         if (!delivered) {
           log("daemon: command stream open");
-          onState({ state: "connected", server: options.server });
+          onState({ state: "connected", server: failover.current() });
         }
         if (!delivered && reports.pending() > 0) void reports.flush();
         delivered = true;
@@ -175,18 +213,20 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         delay = backoff.maxMs;
       } else {
         log(`daemon: command stream failed (${Code[failure.code]}): ${failure.rawMessage}`);
+        if (servers.length > 1 && isTransient(failure.code)) log(`daemon: failing over to ${failover.next()}`);
       }
     }
     if (delivered || Date.now() - openedAt >= resetAfterMs) backoff.reset();
     delay ??= backoff.next();
     log(`daemon: reconnecting in ${delay} ms`);
-    onState({ state: "reconnecting", server: options.server, delayMs: delay, ...(lastError ? { error: lastError } : {}) });
+    onState({ state: "reconnecting", server: failover.current(), delayMs: delay, ...(lastError ? { error: lastError } : {}) });
     await sleep(delay, signal);
   }
 
   log("daemon: shutting down");
   onState({ state: "stopping" });
   await dispatcher.drain();
+  await journal.close();
   if (options.keepAgentsOnExit) {
     dispatcher.abandon();
     for (const record of agents.records()) record.agent.release();

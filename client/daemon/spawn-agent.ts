@@ -25,6 +25,12 @@ export interface SpawnAgentOptions {
    */
   stdoutPath: string;
   stderrPath: string;
+  /**
+   * Called once the process exists, before its startup window: the moment to
+   * record it, so a daemon that dies during the window leaves it findable.
+   * Gets its pid and processStartTime(pid).
+   */
+  onSpawned?: (pid: number, startTime: string) => void;
 }
 
 /** How an agent process ended; both null when unknown (an adopted agent). */
@@ -102,6 +108,7 @@ export async function spawnAgent(options: SpawnAgentOptions): Promise<RunningAge
     // The child has its own copies.
     for (const fd of fds) closeSync(fd);
   }
+  if (child.pid !== undefined) options.onSpawned?.(child.pid, processStartTime(child.pid));
 
   const scanner = createSessionIdScanner(stdoutPath);
   let exit: AgentExit | undefined;

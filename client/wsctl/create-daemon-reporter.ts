@@ -65,6 +65,7 @@ export function createDaemonReporter(options: DaemonReporterOptions): DaemonRepo
       if (state === "connected") connectedOnce = true;
       status.state = state;
       status.since = now();
+      if ("server" in next) status.server = next.server;
       if (next.state === "reconnecting") status.last_error = next.error;
       else if (next.state === "connected") delete status.last_error;
       logger[state === "reconnecting" ? "warn" : "info"]({ state, ...details, reconnects: status.reconnects }, "daemon state");

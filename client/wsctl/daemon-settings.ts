@@ -2,7 +2,8 @@ import type { Setting } from "./resolve-settings.js";
 import { logSettings } from "./serve-settings.js";
 
 const protocols = (v: string) => (v === "grpc" || v === "connect" ? undefined : "must be grpc or connect");
-const url = (v: string) => (/^https?:\/\/[^/\s]+/.test(v) ? undefined : "must be an http:// or https:// URL, e.g. http://127.0.0.1:8080");
+const urls = (vs: string[]) =>
+  vs.find((v) => !/^https?:\/\/[^/\s]+/.test(v)) === undefined ? undefined : "must be http:// or https:// URLs, e.g. http://127.0.0.1:8080";
 
 /**
  * Every setting of `wsctl daemon`: the flag `--<key>`, the key `<key>` in the
@@ -11,7 +12,8 @@ const url = (v: string) => (/^https?:\/\/[^/\s]+/.test(v) ? undefined : "must be
  * state directory's default is the daemon's own (XDG state home).
  */
 export const daemonSettings: Setting[] = [
-  { key: "server", type: "string", env: "WSCTL_SERVER", check: url },
+  // Several: replicas of one server, in failover order (comma-separated in WSCTL_SERVER).
+  { key: "server", type: "list", env: "WSCTL_SERVER", default: [], check: urls },
   { key: "token", type: "string", env: "WSCTL_TOKEN", secret: true },
   { key: "workspace-root", type: "map", env: "WSCTL_WORKSPACE_ROOTS" },
   { key: "claude-bin", type: "string", env: "WSCTL_CLAUDE_BIN", default: "claude" },
@@ -19,6 +21,8 @@ export const daemonSettings: Setting[] = [
   { key: "protocol", type: "string", env: "WSCTL_DAEMON_PROTOCOL", default: "grpc", check: protocols },
   { key: "startup-window-ms", type: "integer", env: "WSCTL_STARTUP_WINDOW_MS" },
   { key: "state-dir", type: "string", env: "WSCTL_DAEMON_STATE_DIR" },
-  { key: "keep-agents", type: "boolean", env: "WSCTL_KEEP_AGENTS", default: false },
+  { key: "stop-agents", type: "boolean", env: "WSCTL_STOP_AGENTS", default: false },
+  // The default since agents outlive a daemon restart; accepted for older scripts and files.
+  { key: "keep-agents", type: "boolean", default: true },
   ...logSettings,
 ];

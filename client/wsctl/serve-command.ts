@@ -21,12 +21,15 @@ Options (each also a key of the config file's "serve" section, and an environmen
                           the environment, the environment over the file, the file over defaults
   --print-config          print the effective settings (secrets masked) and exit
   --listen HOST:PORT      address to listen on (env WSCTL_LISTEN; default 127.0.0.1:8080; port 0 = any)
-  --database PATH|URL     SQLite file (env WSCTL_DATABASE; default ./data/wsctl.db)
+  --database PATH|URL     SQLite file or postgres:// URL (env WSCTL_DATABASE; default ./data/wsctl.db)
   --tls-cert FILE         PEM certificate; with --tls-key serves TLS with ALPN h2 and http/1.1
   --tls-key FILE          PEM private key
   --launch-deadline-ms N  how long a launch waits for the daemon's acknowledgement (default 15000)
   --keepalive-ms N        keep-alive interval on idle session and daemon streams (default 15000)
-  --close-grace-ms N      on SIGTERM, how long requests in flight may finish (default 3000)
+  --lease-ms N            on PostgreSQL: how long this replica's hold on a daemon's stream lasts
+                          unrenewed (renewed every third of it), so others take over within it when
+                          the replica dies (default 6000)
+  --close-grace-ms N      on SIGTERM, how long launches and requests in flight may finish (default 3000)
   --cors-origin ORIGIN    let pages from ORIGIN (e.g. https://app.example.com) call the API; repeatable
   --metrics-listen H:P    serve /metrics on this address, without a token (default: on the main
                           port, for API tokens only)
@@ -100,6 +103,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       heartbeatMs: values["keepalive-ms"] as number,
       pingIntervalMs: values["keepalive-ms"] as number,
       closeGraceMs: values["close-grace-ms"] as number,
+      ...(values["lease-ms"] !== undefined ? { leaseMs: values["lease-ms"] as number } : {}),
       corsOrigins: values["cors-origin"] as string[],
       ...(metricsListen ? { metricsListen } : {}),
       logger,

@@ -25,6 +25,7 @@ export const serveSettings: Setting[] = [
   { key: "launch-deadline-ms", type: "integer", env: "WSCTL_LAUNCH_DEADLINE_MS", default: 15_000, check: positive },
   { key: "keepalive-ms", type: "integer", env: "WSCTL_KEEPALIVE_MS", default: 15_000, check: positive },
   { key: "close-grace-ms", type: "integer", env: "WSCTL_CLOSE_GRACE_MS", default: 3_000 },
+  { key: "lease-ms", type: "integer", env: "WSCTL_LEASE_MS", check: positive },
   { key: "cors-origin", type: "list", env: "WSCTL_CORS_ORIGIN", default: [] },
   { key: "metrics-listen", type: "string", env: "WSCTL_METRICS_LISTEN", check: hostPort },
   ...logSettings,

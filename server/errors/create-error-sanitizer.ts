@@ -15,6 +15,8 @@ export function createErrorSanitizer(log: (message: string, error: unknown) => v
   function sanitize(error: unknown, signal: AbortSignal): unknown {
     if (error instanceof ConnectError) return error;
     const code = (error as { code?: unknown } | undefined)?.code;
+    // Aborted by the server (its shutdown): the abort's own reason says why.
+    if (signal.aborted && signal.reason instanceof ConnectError) return signal.reason;
     if (signal.aborted || (typeof code === "string" && goneCodes.has(code)) || (error as Error | undefined)?.name === "AbortError") {
       return new ConnectError("the client went away", Code.Canceled, undefined, undefined, error);
     }

@@ -7,7 +7,7 @@
  *   "… run `npm rebuild better-sqlite3`"
  * - permission denied or a read-only file system: "permission denied on …"
  * - a file SQLite cannot open: "cannot open …: does its directory exist and is it writable?"
- * - otherwise: the innermost message.
+ * - otherwise: the store's own message, with its innermost cause in parentheses.
  */
 export function describeOpenError(error: unknown, database: string): string {
   const chain = causes(error);
@@ -26,7 +26,13 @@ export function describeOpenError(error: unknown, database: string): string {
   }
   if (codes.has("SQLITE_READONLY")) return `permission denied on ${where}: the file is read-only`;
   if (codes.has("SQLITE_CANTOPEN")) return `cannot open ${where}: does its directory exist and may the server's user write there?`;
-  return chain.at(-1)?.message ?? String(error);
+  const outer = chain[0];
+  if (outer === undefined) return String(error);
+  const outerText = (outer as { rawMessage?: string }).rawMessage ?? outer.message;
+  const inner = chain.length > 1 ? chain.at(-1)!.message : undefined;
+  // The SQLite adapter's catch-all says nothing the cause does not.
+  if (inner !== undefined && outerText.startsWith("database error")) return inner;
+  return inner !== undefined && inner !== outerText ? `${outerText} (${inner})` : outerText;
 }
 
 function causes(error: unknown): Error[] {

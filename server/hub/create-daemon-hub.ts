@@ -1,58 +1,130 @@
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { type DaemonCommand, DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
-import type { Acknowledgement } from "../store/store.js";
-import { createAsyncQueue, type AsyncQueue } from "./create-async-queue.js";
+import type { Acknowledgement, Store } from "../store/store.js";
+import type { Backplane, DaemonInfo } from "./backplane.js";
+import { type AsyncQueue, createAsyncQueue } from "./create-async-queue.js";
+import { createLocalBackplane } from "./create-local-backplane.js";
+
+export type { DaemonInfo } from "./backplane.js";
 
 /** What a daemon answered to one command. */
 export type DaemonAck = Acknowledgement;
 
-/** What a daemon said about itself when it subscribed. */
-export interface DaemonInfo {
-  daemonVersion: string;
-  hostname: string;
-}
-
 export interface DaemonHubOptions {
-  /** Interval of pings on an idle command stream, so proxies keep it open. Default 15 000 ms. */
+  /** Where commands pushed from another replica, and acknowledgements recorded there, are read. */
+  store: Store;
+  /** How replicas tell each other about streams, commands and acks. Default: one process (`createLocalBackplane`). */
+  backplane?: Backplane;
+  /** Interval of pings on idle command streams, so proxies keep them open: one schedule for all streams. Default 15 000 ms. */
   pingIntervalMs?: number;
   /** Called when a machine's stream opens. */
   onOnline?: (machineId: string, info: DaemonInfo) => void;
-  /** Called when a machine's stream closes and no newer one replaced it. */
+  /** Called when a machine goes offline: its stream closed and no newer one replaced it, or its holder's lease expired. */
   onOffline?: (machineId: string) => void;
+  /** Told about failures in the background (a command another replica routed here that could not be read). */
+  log?: (message: string, error?: unknown) => void;
+  /** Clock, in Unix milliseconds. Default `Date.now`. */
+  now?: () => number;
 }
 
 /**
  * The daemon hub: which machines have a daemon connected, their command
- * streams, and the launches waiting for an acknowledgement. A machine is online
- * exactly while its stream is open; a second subscription for the same machine
- * replaces the first.
+ * streams, and the commands waiting for an acknowledgement. A machine is
+ * online exactly while its stream is open (on this replica or, through the
+ * backplane, another); a second subscription for the same machine replaces
+ * the first. A daemon that subscribes gets its unacknowledged commands again
+ * (the daemon runs each command id at most once).
  */
 export interface DaemonHub {
   /** Opens the command stream of a machine; it ends when `signal` aborts or a newer subscription replaces it. */
   subscribe(machineId: string, info: DaemonInfo, signal: AbortSignal): AsyncIterable<DaemonCommand>;
-  isOnline(machineId: string): boolean;
-  /** Daemon info of an online machine. */
-  info(machineId: string): DaemonInfo | undefined;
-  /** Pushes a command; false when the machine is offline. */
-  send(machineId: string, command: DaemonCommand): boolean;
+  isOnline(machineId: string): Promise<boolean>;
+  /** Of `machineIds`, the online ones with what their daemon said. */
+  presence(machineIds: readonly string[]): Promise<Map<string, DaemonInfo>>;
+  /** Pushes a recorded command to its machine's stream, wherever it is; false when the machine is offline. */
+  send(machineId: string, command: DaemonCommand): Promise<boolean>;
   /** Resolves with the command's acknowledgement, or rejects with the signal's reason. */
   waitForAck(commandId: string, signal: AbortSignal): Promise<DaemonAck>;
-  /** Hands an acknowledgement to whoever waits for it; false when nobody does. */
-  deliverAck(commandId: string, ack: DaemonAck): boolean;
-  /** Ends every stream. */
-  close(): void;
+  /** Hands a recorded acknowledgement to whoever waits for it, on this replica or another. */
+  deliverAck(commandId: string, ack: DaemonAck): Promise<void>;
+  /**
+   * Ends every stream and stops the ping schedule. With `offline: false` (a
+   * server shutting down) machines are not reported offline: their daemons
+   * come back, here or on another replica. Default `offline: true`.
+   */
+  close(options?: { offline?: boolean }): void;
 }
 
 interface Connection {
   queue: AsyncQueue<DaemonCommand>;
   info: DaemonInfo;
+  /** Commands pushed on this stream whose waiter is here and not answered yet. */
+  inFlight: Set<string>;
 }
 
-export function createDaemonHub(options: DaemonHubOptions = {}): DaemonHub {
-  const pingIntervalMs = options.pingIntervalMs ?? 15_000;
+interface Waiter {
+  resolve(ack: DaemonAck): void;
+  reject(reason: unknown): void;
+  /** The stream the command went down, once pushed here. */
+  conn?: Connection;
+}
+
+export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
+  const { store } = options;
+  const backplane = options.backplane ?? createLocalBackplane();
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
   const connections = new Map<string, Connection>();
-  const waiters = new Map<string, (ack: DaemonAck) => void>();
+  const waiters = new Map<string, Waiter>();
+  /** Set when closing for a shutdown: streams end without taking their machines offline. */
+  let quiet = false;
+
+  // One ping schedule for every stream, not a timer per stream.
+  const ping = setInterval(() => {
+    if (connections.size === 0) return;
+    const command = create(DaemonCommandSchema, { kind: { case: "ping", value: { time: timestampNow() } } });
+    for (const conn of connections.values()) conn.queue.push(command);
+  }, options.pingIntervalMs ?? 15_000);
+  ping.unref();
+
+  /** Resolves the waiter of `commandId` with its acknowledgement, if the store has one. */
+  function readAck(commandId: string): void {
+    const waiter = waiters.get(commandId);
+    if (waiter === undefined) return;
+    store
+      .getCommand(commandId)
+      .then((stored) => {
+        if (stored?.ackPayload !== undefined) waiter.resolve({ status: stored.ackStatus, payload: stored.ackPayload });
+      })
+      .catch((error: unknown) => log(`reading the acknowledgement of command ${commandId} failed`, error));
+  }
+
+  backplane.on({
+    command(machineId, commandId) {
+      const conn = connections.get(machineId);
+      if (conn === undefined) return;
+      store
+        .getCommand(commandId)
+        .then((stored) => {
+          if (stored && stored.ackStatus === "") conn.queue.push(stored.command);
+        })
+        .catch((error: unknown) => log(`pushing command ${commandId} routed to machine ${machineId} failed`, error));
+    },
+    ack: readAck,
+    resync() {
+      for (const commandId of waiters.keys()) readAck(commandId);
+    },
+    lost(machineId) {
+      connections.get(machineId)?.queue.close();
+    },
+    expired(machineId) {
+      if (!connections.has(machineId)) options.onOffline?.(machineId);
+    },
+  });
+  const started = backplane.start();
+  started.catch((error: unknown) => log("starting the backplane failed", error));
 
   return {
     async *subscribe(machineId, info, signal) {
@@ -60,61 +132,108 @@ export function createDaemonHub(options: DaemonHubOptions = {}): DaemonHub {
       // read leaves no machine online by mistake.
       connections.get(machineId)?.queue.close();
       const queue = createAsyncQueue<DaemonCommand>(signal);
-      const conn: Connection = { queue, info };
+      const replaced = connections.get(machineId);
+      // A daemon that re-subscribes gets what was in flight again (below): its waiters stay.
+      const conn: Connection = { queue, info, inFlight: replaced?.inFlight ?? new Set() };
+      for (const commandId of conn.inFlight) {
+        const waiter = waiters.get(commandId);
+        if (waiter) waiter.conn = conn;
+      }
       connections.set(machineId, conn);
-      const ping = setInterval(() => {
-        queue.push(create(DaemonCommandSchema, { kind: { case: "ping", value: { time: timestampNow() } } }));
-      }, pingIntervalMs);
-      ping.unref();
+      let held = false;
       try {
+        await started;
+        await backplane.hold(machineId, info);
+        held = true;
         options.onOnline?.(machineId, info);
+        for (const pending of await store.listPendingCommands(machineId, now())) {
+          queue.push(pending.command);
+          const waiter = waiters.get(pending.commandId);
+          if (waiter) {
+            waiter.conn = conn;
+            conn.inFlight.add(pending.commandId);
+          }
+        }
         yield* queue;
       } finally {
-        clearInterval(ping);
         queue.close();
         if (connections.get(machineId) === conn) {
           connections.delete(machineId);
-          options.onOffline?.(machineId);
+          // No blind waits: a launch whose command went down a stream that is gone fails now.
+          const gone = new ConnectError(`machine ${machineId}'s daemon disconnected before acknowledging`, Code.Unavailable);
+          for (const commandId of conn.inFlight) waiters.get(commandId)?.reject(gone);
+          if (held && (await backplane.release(machineId)) && !quiet) options.onOffline?.(machineId);
         }
       }
     },
-    isOnline(machineId) {
-      return connections.has(machineId);
+
+    async isOnline(machineId) {
+      if (connections.has(machineId)) return true;
+      return (await backplane.online([machineId])).has(machineId);
     },
-    info(machineId) {
-      return connections.get(machineId)?.info;
+
+    async presence(machineIds) {
+      const remote = machineIds.some((id) => !connections.has(id)) ? await backplane.online(machineIds) : new Map<string, DaemonInfo>();
+      const out = new Map<string, DaemonInfo>();
+      for (const id of machineIds) {
+        const info = connections.get(id)?.info ?? remote.get(id);
+        if (info !== undefined) out.set(id, info);
+      }
+      return out;
     },
-    send(machineId, command) {
+
+    async send(machineId, command) {
       const conn = connections.get(machineId);
-      if (!conn || conn.queue.closed) return false;
-      conn.queue.push(command);
+      if (conn !== undefined && !conn.queue.closed) {
+        conn.queue.push(command);
+        const waiter = waiters.get(command.commandId);
+        if (waiter) {
+          waiter.conn = conn;
+          conn.inFlight.add(command.commandId);
+        }
+        return true;
+      }
+      if (!(await backplane.online([machineId])).has(machineId)) return false;
+      await backplane.route(machineId, command.commandId);
       return true;
     },
+
     waitForAck(commandId, signal) {
       return new Promise<DaemonAck>((resolve, reject) => {
         if (signal.aborted) {
           reject(signal.reason);
           return;
         }
-        const onAbort = () => {
-          waiters.delete(commandId);
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        waiters.set(commandId, (ack) => {
+        const settle = () => {
           signal.removeEventListener("abort", onAbort);
+          waiter.conn?.inFlight.delete(commandId);
           waiters.delete(commandId);
-          resolve(ack);
-        });
+        };
+        const waiter: Waiter = {
+          resolve(ack) {
+            settle();
+            resolve(ack);
+          },
+          reject(reason) {
+            settle();
+            reject(reason);
+          },
+        };
+        const onAbort = () => waiter.reject(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        waiters.set(commandId, waiter);
       });
     },
-    deliverAck(commandId, ack) {
+
+    async deliverAck(commandId, ack) {
       const waiter = waiters.get(commandId);
-      if (!waiter) return false;
-      waiter(ack);
-      return true;
+      if (waiter !== undefined) waiter.resolve(ack);
+      else await backplane.acked(commandId);
     },
-    close() {
+
+    close(closeOptions = {}) {
+      quiet = closeOptions.offline === false;
+      clearInterval(ping);
       for (const conn of connections.values()) conn.queue.close();
     },
   };

@@ -12,7 +12,7 @@ import type { SessionRecord, Store } from "../store/store.js";
 import { validateLaunchRequest } from "../validation/validate-launch-request.js";
 import type { IdempotencyClaim, IdempotencyKeys } from "./create-idempotency-keys.js";
 import type { LaunchResult } from "./launch-result.js";
-import { type LaunchTarget, resolveLaunchTarget } from "./resolve-launch-target.js";
+import { resolveLaunchTarget } from "./resolve-launch-target.js";
 
 /** A launch that passed every check and whose session row is committed. */
 export interface AcceptedLaunch {
@@ -42,8 +42,9 @@ export interface AcceptDeps {
  * an Idempotency-Key's first outcome before anything else is looked at (the
  * machine may be offline by now, or the reused session running), resolves the
  * machine and the reused session, and commits the session row and its
- * `accepted` event. Throws before anything is stored when a check fails, and
- * gives a claimed key back then, so a retry runs again.
+ * `accepted` event. Throws before anything is stored when a check fails; gives
+ * a claimed key back whenever it throws (a check, or the store failing before
+ * the launch was accepted), so a retry runs again.
  */
 export async function acceptLaunch(
   deps: AcceptDeps,
@@ -64,57 +65,59 @@ export async function acceptLaunch(
     }
     claim = found.claim;
   }
-  let target: LaunchTarget;
+  // Until the accepted event is stored nothing has started: a failure gives the key back.
   try {
-    target = await resolveLaunchTarget({ store, hub, principal, plan, signal });
+    const target = await resolveLaunchTarget({ store, hub, principal, plan, signal });
+    const launchRequest = create(LaunchWorkspaceSessionRequestSchema, request);
+    if (target.reused && launchRequest.resumeSessionId === undefined && target.reused.agentSessionId) {
+      // Resume must not depend on daemon memory: the server stored the agent session id.
+      launchRequest.resumeSessionId = target.reused.agentSessionId;
+    }
+    const time = deps.now();
+    const fields = {
+      machineId: target.machineId,
+      state: "pending" as const,
+      provider: plan.provider,
+      model: plan.model ?? "",
+      agentSessionId: "",
+      workDir: "",
+      branch: plan.worktreeName ?? "",
+      pid: 0,
+      exitCode: undefined,
+      errorMessage: "",
+      metadata: plan.metadata,
+      acknowledgement: undefined,
+      updatedAt: time,
+    };
+    let session: SessionRecord;
+    if (target.reused) {
+      // A reuse starts the session over: the stored acknowledgement goes too.
+      session = (await store.updateSession(target.reused.sessionId, { ...fields, acknowledgement: null }, signal)) ?? target.reused;
+    } else {
+      session = { sessionId: randomUUID(), workspaceId: plan.workspaceId, createdAt: time, ...fields };
+      await store.createSession(session, signal);
+    }
+    // A key whose call never settles (a crash) is settled later from its session.
+    if (claim) await store.bindIdempotencyKey(claim.tokenId, claim.key, session.sessionId);
+    const accepted = await deps.events.append({
+      sessionId: session.sessionId,
+      type: "accepted",
+      state: "pending",
+      machineId: target.machineId,
+      acknowledgement: undefined,
+      exitCode: undefined,
+      message: target.reused ? "reusing the session" : "",
+      now: time,
+    });
+    return {
+      session,
+      commandId: randomUUID(),
+      request: launchRequest,
+      acceptedSequence: accepted.sequence,
+      ...(claim ? { claim } : {}),
+    };
   } catch (error) {
     if (claim) await keys.release(claim);
     throw error;
   }
-  const launchRequest = create(LaunchWorkspaceSessionRequestSchema, request);
-  if (target.reused && launchRequest.resumeSessionId === undefined && target.reused.agentSessionId) {
-    // Resume must not depend on daemon memory: the server stored the agent session id.
-    launchRequest.resumeSessionId = target.reused.agentSessionId;
-  }
-  const time = deps.now();
-  const fields = {
-    machineId: target.machineId,
-    state: "pending" as const,
-    provider: plan.provider,
-    model: plan.model ?? "",
-    agentSessionId: "",
-    workDir: "",
-    branch: plan.worktreeName ?? "",
-    pid: 0,
-    exitCode: undefined,
-    errorMessage: "",
-    metadata: plan.metadata,
-    acknowledgement: undefined,
-    updatedAt: time,
-  };
-  let session: SessionRecord;
-  if (target.reused) {
-    // A reuse starts the session over: the stored acknowledgement goes too.
-    session = (await store.updateSession(target.reused.sessionId, { ...fields, acknowledgement: null }, signal)) ?? target.reused;
-  } else {
-    session = { sessionId: randomUUID(), workspaceId: plan.workspaceId, createdAt: time, ...fields };
-    await store.createSession(session, signal);
-  }
-  const accepted = await deps.events.append({
-    sessionId: session.sessionId,
-    type: "accepted",
-    state: "pending",
-    machineId: target.machineId,
-    acknowledgement: undefined,
-    exitCode: undefined,
-    message: target.reused ? "reusing the session" : "",
-    now: time,
-  });
-  return {
-    session,
-    commandId: randomUUID(),
-    request: launchRequest,
-    acceptedSequence: accepted.sequence,
-    ...(claim ? { claim } : {}),
-  };
 }

@@ -3,23 +3,30 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import type { Store } from "../store/store.js";
+import type { CommandSender } from "./create-command-sender.js";
 import { launchResult } from "./launch-result.js";
+import { stopOrphan } from "./stop-orphan.js";
 
 export interface AcknowledgeDeps {
   store: Store;
   hub: DaemonHub;
   lifecycle: SessionLifecycle;
+  sender: CommandSender;
+  log: (message: string, error?: unknown) => void;
   /** Clock, in Unix milliseconds. */
   now: () => number;
 }
 
 /**
- * Takes a daemon's acknowledgement of one of its machine's commands: records
- * it (the first one wins; a repeat is harmless and changes nothing), then
- * hands it to the launch or stop that waits for it. When nobody waits any more
- * (the launch deadline passed, or the server restarted), a launch's
- * acknowledgement is still applied to its session: a late acknowledgement is
- * never lost. Throws `not_found` for a command that is not this machine's.
+ * Takes a daemon's acknowledgement of one of its machine's commands. The
+ * command's row decides: the first acknowledgement wins (a repeat is harmless
+ * and changes nothing), unless the server gave up on the command first
+ * (`expireCommand`, at the launch deadline). A winning launch acknowledgement
+ * is applied to its session here — on whichever replica the daemon called —
+ * and then handed to the launch that waits for it. An `ok` that comes after
+ * the caller was told `deadline_exceeded` is recorded on the (failed)
+ * session and its agent is stopped at once: no agent runs behind an error
+ * answer. Throws `not_found` for a command that is not this machine's.
  */
 export async function acknowledgeCommand(
   deps: AcknowledgeDeps,
@@ -29,10 +36,21 @@ export async function acknowledgeCommand(
 ): Promise<void> {
   const recorded = await deps.store.recordAck({ ...ack, machineId, now: deps.now() });
   if (!recorded) throw new ConnectError(`command ${ack.commandId} not found`, Code.NotFound);
-  if (!recorded.first) return;
-  const acknowledgement = { status: ack.status, payload: ack.payload };
-  if (deps.hub.deliverAck(ack.commandId, acknowledgement)) return;
-  if (recorded.command.kind !== "launch") return;
-  const session = await deps.store.getSessionById(recorded.command.sessionId, signal);
-  if (session) await deps.lifecycle.acknowledged(session, launchResult(session, acknowledgement));
+  const { command } = recorded;
+  if (command.kind !== "launch") {
+    if (recorded.first) await deps.hub.deliverAck(ack.commandId, { status: ack.status, payload: ack.payload });
+    return;
+  }
+  const session = await deps.store.getSessionById(command.sessionId, signal);
+  if (!session) return;
+  const result = launchResult(session, { status: ack.status, payload: ack.payload });
+  if (recorded.first) {
+    await deps.lifecycle.acknowledged(session, result);
+    await deps.hub.deliverAck(ack.commandId, result);
+    return;
+  }
+  if (command.ackStatus === "expired" && ack.status === "ok") {
+    await deps.lifecycle.acknowledgedLate(session, result);
+    await stopOrphan(deps, session, "acknowledged after its launch deadline");
+  }
 }

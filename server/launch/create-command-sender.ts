@@ -8,7 +8,9 @@ export interface SentCommand {
   /**
    * The daemon's acknowledgement. Rejects with `deadline_exceeded` (carrying
    * `timeoutMessage`) when none came within `timeoutMs`, or with the signal's
-   * reason when the caller's signal aborted first.
+   * reason when the caller's signal aborted first. A timeout only means the
+   * wait ended: call `store.expireCommand` to learn whether an acknowledgement
+   * was recorded after all.
    */
   readonly ack: Promise<Acknowledgement>;
 }
@@ -17,7 +19,7 @@ export interface SendOptions {
   /** The session the command is about. */
   sessionId: string;
   kind: CommandKind;
-  /** How long to wait for the acknowledgement. */
+  /** How long to wait for the acknowledgement; the command's deadline is now + this. */
   timeoutMs: number;
   /** The message of the `deadline_exceeded` error when no acknowledgement came in time. */
   timeoutMessage: string;
@@ -43,8 +45,9 @@ export function createCommandSender(options: { store: Store; hub: DaemonHub }): 
   return {
     async send(machineId, command, send) {
       const { commandId } = command;
+      const time = send.now ?? Date.now();
       await store.createCommand(
-        { commandId, machineId, sessionId: send.sessionId, kind: send.kind, now: send.now ?? Date.now() },
+        { commandId, machineId, sessionId: send.sessionId, kind: send.kind, command, deadlineAt: time + send.timeoutMs, now: time },
         send.signal,
       );
       const timeout = AbortSignal.timeout(Math.max(0, send.timeoutMs));
@@ -52,7 +55,7 @@ export function createCommandSender(options: { store: Store; hub: DaemonHub }): 
       const wait = AbortSignal.any(send.signal ? [send.signal, timeout, offline.signal] : [timeout, offline.signal]);
       // Registered before the push, so an acknowledgement that comes at once is not missed.
       const waiting = hub.waitForAck(commandId, wait);
-      if (!hub.send(machineId, command)) {
+      if (!(await hub.send(machineId, command))) {
         waiting.catch(() => {});
         offline.abort();
         return undefined;

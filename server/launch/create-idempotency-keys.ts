@@ -6,7 +6,7 @@ import {
   LaunchWorkspaceSessionRequestSchema,
 } from "../../gen/workspaces/v1/launch_pb.js";
 import type { IdempotentOutcome, Store } from "../store/store.js";
-import type { LaunchResult } from "./launch-result.js";
+import { type LaunchResult, orderedLaunchResult } from "./launch-result.js";
 
 /** A key this call claimed: its outcome is stored under it once the launch settles. */
 export interface IdempotencyClaim {
@@ -67,7 +67,9 @@ export function createIdempotencyKeys(options: IdempotencyKeysOptions): Idempote
       const outcome = earlier.outcome;
       if (!outcome) throw new ConnectError("a request with this Idempotency-Key is still in progress", Code.Aborted);
       if (outcome.error) throw new ConnectError(outcome.error.message, outcome.error.code);
-      return { kind: "replay", sessionId: String(outcome.result.payload.session_id), result: outcome.result };
+      // A replay has the first answer's field order, whatever order the store kept.
+      const result = orderedLaunchResult(outcome.result);
+      return { kind: "replay", sessionId: String(result.payload.session_id), result };
     },
 
     async complete(claim, outcome) {

@@ -1,4 +1,5 @@
 import type { JsonObject } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { LaunchWorkspaceSessionRequest } from "../../gen/workspaces/v1/launch_pb.js";
 import type { StopResult } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import type { Principal } from "../auth/principal.js";
@@ -10,6 +11,7 @@ import { type AcceptedLaunch, acceptLaunch } from "./accept-launch.js";
 import { acknowledgeCommand } from "./acknowledge-command.js";
 import { createCommandSender } from "./create-command-sender.js";
 import { createIdempotencyKeys } from "./create-idempotency-keys.js";
+import { createLaunchReconciler, type LaunchReconciler } from "./create-launch-reconciler.js";
 import { dispatchLaunch } from "./dispatch-launch.js";
 import { followLaunch } from "./follow-launch.js";
 import type { LaunchResult } from "./launch-result.js";
@@ -22,6 +24,12 @@ export interface LauncherOptions {
   lifecycle: SessionLifecycle;
   /** How long a launch waits for the daemon's acknowledgement, never past the caller's deadline. Default 15 000 ms. */
   launchDeadlineMs?: number;
+  /**
+   * The shortest caller deadline a launch accepts: one that cannot cover the
+   * round trip to the daemon is refused with `deadline_exceeded` before
+   * anything is stored or pushed. Default 100 ms.
+   */
+  minLaunchMs?: number;
   /** How long a stop waits, past its grace, for the daemon's answer and then the final state. Default 10 000 ms. */
   stopSettleMs?: number;
   /** Where failures nobody else hears of are reported (a key that could not be released). Default: stderr. */
@@ -63,6 +71,10 @@ export interface Launcher {
   ): Promise<{ session: SessionRecord; events: AsyncIterable<SessionEventRecord> }>;
   stop(session: SessionRecord, options: { graceMs: number; signal: AbortSignal }): Promise<{ result: StopResult; session: SessionRecord }>;
   acknowledge(machineId: string, ack: { commandId: string; status: string; payload: JsonObject }, signal: AbortSignal): Promise<void>;
+  /** Waits until the launches in flight have settled, or `graceMs` has passed. */
+  drain(graceMs: number): Promise<void>;
+  /** Settles what crashed servers left unsettled, and stops orphaned agents of reconnecting daemons. */
+  reconciler: LaunchReconciler;
 }
 
 export function createLauncher(options: LauncherOptions): Launcher {
@@ -72,10 +84,30 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const keys = createIdempotencyKeys({ store, log, now });
   const sender = createCommandSender({ store, hub });
   const acceptDeps = { store, hub, events, keys, now };
-  const dispatchDeps = { store, sender, lifecycle, keys, log, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
+  const dispatchDeps = { store, sender, lifecycle, keys, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
   const stopDeps = { store, hub, events, sender, settleMs: options.stopSettleMs ?? 10_000 };
+  const reconciler = createLaunchReconciler({ store, lifecycle, keys, sender, log, now, launchDeadlineMs: dispatchDeps.launchDeadlineMs });
+
+  const minLaunchMs = options.minLaunchMs ?? 100;
+  const inflight = new Set<Promise<unknown>>();
+  function tracked<T>(promise: Promise<T>): Promise<T> {
+    const settled = promise.then(
+      () => undefined,
+      () => undefined,
+    );
+    inflight.add(settled);
+    void settled.finally(() => inflight.delete(settled));
+    return promise;
+  }
 
   function accept(principal: Principal & { kind: "api" }, request: LaunchWorkspaceSessionRequest, call: LaunchCallOptions) {
+    if (call.timeoutMs !== undefined && call.timeoutMs < minLaunchMs) {
+      const left = Math.max(0, Math.floor(call.timeoutMs));
+      throw new ConnectError(
+        `the caller's deadline (${left} ms left) cannot cover a launch's round trip to the daemon (at least ${minLaunchMs} ms)`,
+        Code.DeadlineExceeded,
+      );
+    }
     return acceptLaunch(acceptDeps, principal, request, {
       signal: call.signal,
       ...(call.idempotencyKey !== undefined ? { idempotencyKey: call.idempotencyKey } : {}),
@@ -85,19 +117,29 @@ export function createLauncher(options: LauncherOptions): Launcher {
   return {
     async launch(principal, request, call) {
       const launch = await accept(principal, request, call);
-      return dispatchLaunch(dispatchDeps, launch, call);
+      return tracked(dispatchLaunch(dispatchDeps, launch, call));
     },
     async launchAndFollow(principal, request, call) {
       const launch: AcceptedLaunch = await accept(principal, request, call);
-      const dispatched = dispatchLaunch(dispatchDeps, launch, call);
+      const dispatched = tracked(dispatchLaunch(dispatchDeps, launch, call));
       dispatched.catch(() => {}); // followLaunch reports it
       return { session: launch.session, events: followLaunch({ store, events }, launch, dispatched, call.signal) };
     },
     stop(session, call) {
       return stopSession(stopDeps, session, call);
     },
+    reconciler,
+    async drain(graceMs) {
+      if (inflight.size === 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([Promise.allSettled([...inflight]), grace]);
+      clearTimeout(timer);
+    },
     acknowledge(machineId, ack, signal) {
-      return acknowledgeCommand({ store, hub, lifecycle, now }, machineId, ack, signal);
+      return acknowledgeCommand({ store, hub, lifecycle, sender, log, now }, machineId, ack, signal);
     },
   };
 }

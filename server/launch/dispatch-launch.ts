@@ -1,5 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import type { IdempotentOutcome, Store } from "../store/store.js";
@@ -16,6 +18,8 @@ export interface DispatchDeps {
   /** How long a launch waits for the daemon's acknowledgement, never past the caller's deadline. */
   launchDeadlineMs: number;
   log: (message: string, error?: unknown) => void;
+  /** Clock, in Unix milliseconds. */
+  now: () => number;
 }
 
 /**
@@ -61,45 +65,75 @@ export async function dispatchLaunch(
   }
 }
 
-/** The launch itself: push, wait, record. Any failure moves the session to `failed` before it is thrown. */
+/**
+ * The launch itself: push, wait, settle. The Acknowledge call applies an
+ * acknowledgement to the session; this side only fails it, when the push or
+ * the wait did not work out, and every failure moves the session to `failed`
+ * before it is thrown.
+ */
 async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: number, requestId: string): Promise<LaunchResult> {
   const { session, commandId } = launch;
-  const { machineId } = session;
+  const { machineId, sessionId } = session;
   try {
+    const now = deps.now();
     const command = create(DaemonCommandSchema, {
       commandId,
       requestId,
-      kind: { case: "launch", value: { sessionId: session.sessionId, workspaceId: session.workspaceId, request: launch.request } },
+      kind: {
+        case: "launch",
+        value: { sessionId, workspaceId: session.workspaceId, request: launch.request, deadline: timestampFromMs(now + wait) },
+      },
     });
     const sent = await deps.sender.send(machineId, command, {
-      sessionId: session.sessionId,
+      sessionId,
       kind: "launch",
       timeoutMs: wait,
       timeoutMessage: `machine ${machineId} did not acknowledge the launch within ${wait} ms`,
+      now,
     });
-    if (!sent) throw new ConnectError(`machine ${machineId} is offline: no daemon is connected`, Code.Unavailable);
-    await deps.lifecycle.dispatched(session);
-    let result: LaunchResult;
-    try {
-      result = launchResult(session, await sent.ack);
-    } catch (error) {
-      // An acknowledgement that came right at the deadline is not lost: it was
-      // recorded (and applied to the session) by the Acknowledge call.
-      const late = await deps.store.getCommand(commandId);
-      if (late?.ackStatus) return launchResult(session, { status: late.ackStatus, payload: late.ackPayload ?? {} });
-      throw error;
+    if (!sent) {
+      // The command is stored: a daemon subscribing before its deadline would get it.
+      // Expire it first, so `unavailable` stays true (unless an acknowledgement already won).
+      return await settle(deps, launch, new ConnectError(`machine ${machineId} is offline: no daemon is connected`, Code.Unavailable));
     }
-    await deps.lifecycle.acknowledged(session, result);
-    return result;
+    await deps.lifecycle.dispatched(session);
+    try {
+      return launchResult(session, await sent.ack);
+    } catch (error) {
+      return await settle(deps, launch, withSessionDetails(ConnectError.from(error), session));
+    }
   } catch (error) {
     const e = ConnectError.from(error);
     try {
       await deps.lifecycle.failed(session, e.rawMessage);
     } catch (storeError) {
-      deps.log(`recording the failure of session ${session.sessionId} failed`, storeError);
+      deps.log(`recording the failure of session ${sessionId} failed`, storeError);
     }
     throw e;
   }
+}
+
+/**
+ * No acknowledgement in time, or no daemon at the push: the command's row decides
+ * whether one came first after all (then it is the answer) or the server
+ * gives up on it now (then `error` is thrown, and a daemon that gets the
+ * command later answers it too late to start anything that is kept).
+ */
+async function settle(deps: DispatchDeps, launch: AcceptedLaunch, error: ConnectError): Promise<LaunchResult> {
+  const settled = await deps.store.expireCommand(launch.commandId, deps.now());
+  const ack = settled?.command;
+  if (!settled?.expired && ack?.ackPayload !== undefined) return launchResult(launch.session, { status: ack.ackStatus, payload: ack.ackPayload });
+  throw error;
+}
+
+/** The error with a `google.rpc.ErrorInfo` naming the session, so a caller told 504 can still find it. */
+function withSessionDetails(error: ConnectError, session: AcceptedLaunch["session"]): ConnectError {
+  const info = create(ErrorInfoSchema, {
+    reason: error.code === Code.DeadlineExceeded ? "LAUNCH_DEADLINE_EXCEEDED" : "LAUNCH_FAILED",
+    domain: "workspaces.v1",
+    metadata: { session_id: session.sessionId, workspace_id: session.workspaceId, machine_id: session.machineId },
+  });
+  return new ConnectError(error.rawMessage, error.code, error.metadata, [{ desc: ErrorInfoSchema, value: info }], error.cause);
 }
 
 /** `promise`, or a rejection with the signal's reason as soon as it aborts; `promise` runs on either way. */

@@ -4,16 +4,36 @@ import type { Acknowledgement, SessionRecord } from "../store/store.js";
 /** The `{status, payload}` a launch returns. */
 export type LaunchResult = Acknowledgement;
 
-/** Builds the launch response: our ids first, then what the daemon reported (our ids are never overwritten). */
+/** The payload's fields in the order the API documents them: our ids, then the daemon's; others follow in the order given. */
+const documentedOrder = ["session_id", "workspace_id", "machine_id", "agent_session_id", "provider", "model", "work_dir", "branch", "pid", "error"];
+
+/**
+ * Builds the launch response: our ids first, then what the daemon reported,
+ * its documented fields in their documented order, then any others. Our ids
+ * are never overwritten.
+ */
 export function launchResult(session: Pick<SessionRecord, "sessionId" | "workspaceId" | "machineId">, ack: Acknowledgement): LaunchResult {
-  const payload: JsonObject = {
-    session_id: session.sessionId,
-    workspace_id: session.workspaceId,
-    machine_id: session.machineId,
-  };
-  for (const [key, value] of Object.entries(ack.payload)) {
-    if (key in payload) continue;
-    payload[key] = value as JsonValue;
+  const payload: JsonObject = { ...ack.payload, session_id: session.sessionId, workspace_id: session.workspaceId, machine_id: session.machineId };
+  return { status: ack.status, payload: inDocumentedOrder(payload) };
+}
+
+/**
+ * A stored launch result with its payload back in the documented order: a
+ * store may not keep the order of an object's keys (PostgreSQL's jsonb does
+ * not), and callers see the same bytes on every engine.
+ */
+export function orderedLaunchResult(result: LaunchResult): LaunchResult;
+export function orderedLaunchResult(result: LaunchResult | undefined): LaunchResult | undefined;
+export function orderedLaunchResult(result: LaunchResult | undefined): LaunchResult | undefined {
+  return result && { status: result.status, payload: inDocumentedOrder(result.payload) };
+}
+
+function inDocumentedOrder(payload: JsonObject): JsonObject {
+  const out: JsonObject = {};
+  for (const key of documentedOrder) {
+    const value = payload[key];
+    if (value !== undefined) out[key] = value as JsonValue;
   }
-  return { status: ack.status, payload };
+  for (const [key, value] of Object.entries(payload)) if (!(key in out)) out[key] = value as JsonValue;
+  return out;
 }

@@ -45,7 +45,7 @@ export async function resolveLaunchTarget(input: {
   if (!machine || machine.workspaceId !== plan.workspaceId) {
     throw new ConnectError(`machine ${machineId} not found`, Code.NotFound);
   }
-  if (!hub.isOnline(machineId)) {
+  if (!(await hub.isOnline(machineId))) {
     throw new ConnectError(`machine ${machineId} is offline: no daemon is connected`, Code.Unavailable);
   }
   return reused ? { machineId, reused } : { machineId };

@@ -33,7 +33,7 @@ export async function stopSession(
   const { store, events } = deps;
   const { graceMs, signal } = options;
   if (isTerminalState(session.state)) return { result: StopResult.ALREADY_EXITED, session };
-  if (!deps.hub.isOnline(session.machineId)) return { result: StopResult.MACHINE_OFFLINE, session };
+  if (!(await deps.hub.isOnline(session.machineId))) return { result: StopResult.MACHINE_OFFLINE, session };
 
   const seconds = BigInt(Math.floor(graceMs / 1000));
   const command = create(DaemonCommandSchema, {
@@ -54,11 +54,15 @@ export async function stopSession(
   }
   const result = ack.payload.result === "already_exited" ? StopResult.ALREADY_EXITED : StopResult.STOPPED;
   // The daemon reports the agent's exit on its own call; wait for it to land.
+  // Only an event after the history as it stands counts: a reused session's
+  // history holds the end of its earlier run too. Read before the state, so an
+  // exit that lands in between is in the state (the row is written first).
   const settled = AbortSignal.any([signal, AbortSignal.timeout(deps.settleMs)]);
+  const last = (await store.listSessionEvents(session.sessionId, 0, signal)).at(-1)?.sequence ?? 0;
   const current = await store.getSessionById(session.sessionId, signal);
   if (current && !isTerminalState(current.state)) {
     try {
-      for await (const event of events.follow(session.sessionId, 0, settled)) if (isTerminalEvent(event)) break;
+      for await (const event of events.follow(session.sessionId, last, settled)) if (isTerminalEvent(event)) break;
     } catch {
       // Timed out waiting: answer with what is stored.
     }

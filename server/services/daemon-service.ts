@@ -45,8 +45,14 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
       await lifecycle.machineOnline(
         machineId,
         req.runningSessions.map((s) => ({ sessionId: s.sessionId, pid: s.pid, agentSessionId: s.agentSessionId })),
+        req.endedSessions,
       );
+      // Agents the daemon still runs for sessions that ended here (answered with an error, say) are stopped:
+      // the stops are recorded now and delivered on this stream as soon as it opens.
+      await launcher.reconciler.reconcileMachine(machineId, req.runningSessions);
       yield* stream;
+      // Cut short by the server (a shutdown): the daemon learns it must reconnect, possibly elsewhere.
+      if (ctx.signal.aborted) throw ctx.signal.reason;
     },
 
     async acknowledge(req, ctx) {

@@ -3,9 +3,9 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { type Machine, type MachineService, MachineSchema } from "../../gen/workspaces/v1/machine_service_pb.js";
 import { requirePrincipal } from "../auth/require-workspace-access.js";
-import type { DaemonHub } from "../hub/create-daemon-hub.js";
+import type { DaemonHub, DaemonInfo } from "../hub/create-daemon-hub.js";
 import type { MachineRecord, Store } from "../store/store.js";
-import { validateMachineId } from "../validation/validate-session-requests.js";
+import { validateListMachinesRequest, validateMachineId } from "../validation/validate-session-requests.js";
 
 export interface MachineServiceOptions {
   store: Store;
@@ -16,8 +16,8 @@ export interface MachineServiceOptions {
 export function createMachineService(options: MachineServiceOptions): ServiceImpl<typeof MachineService> {
   const { store, hub } = options;
 
-  async function machineMessage(record: MachineRecord, defaults: Map<string, string | undefined>): Promise<Machine> {
-    const info = hub.info(record.machineId);
+  function machineMessage(record: MachineRecord, defaults: Map<string, string | undefined>, online: Map<string, DaemonInfo>): Machine {
+    const info = online.get(record.machineId);
     return create(MachineSchema, {
       machineId: record.machineId,
       workspaceId: record.workspaceId,
@@ -37,6 +37,7 @@ export function createMachineService(options: MachineServiceOptions): ServiceImp
 
   return {
     async listMachines(req, ctx) {
+      validateListMachinesRequest(req);
       const principal = requirePrincipal(ctx);
       if (principal.kind !== "api") throw new ConnectError("an API token is required", Code.PermissionDenied);
       let ids = [...principal.workspaceIds];
@@ -46,7 +47,8 @@ export function createMachineService(options: MachineServiceOptions): ServiceImp
       }
       const records = await store.listMachines(ids, ctx.signal);
       const defaults = await defaultsOf(ids, ctx.signal);
-      return { machines: await Promise.all(records.map((r) => machineMessage(r, defaults))) };
+      const online = await hub.presence(records.map((r) => r.machineId));
+      return { machines: records.map((r) => machineMessage(r, defaults, online)) };
     },
 
     async getMachine(req, ctx) {
@@ -57,7 +59,8 @@ export function createMachineService(options: MachineServiceOptions): ServiceImp
       if (!record || !principal.workspaceIds.has(record.workspaceId)) {
         throw new ConnectError(`machine ${req.machineId} not found`, Code.NotFound);
       }
-      return { machine: await machineMessage(record, await defaultsOf([record.workspaceId], ctx.signal)) };
+      const online = await hub.presence([record.machineId]);
+      return { machine: machineMessage(record, await defaultsOf([record.workspaceId], ctx.signal), online) };
     },
   };
 }

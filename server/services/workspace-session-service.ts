@@ -38,9 +38,11 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
   const heartbeatMs = options.heartbeatMs ?? 15_000;
 
   /** A session's event records as messages, with keep-alives while it is quiet. */
-  function eventStream(sessionId: string, records: AsyncIterable<SessionEventRecord>): AsyncGenerator<SessionEvent> {
+  function eventStream(sessionId: string, records: AsyncIterable<SessionEventRecord>, signal: AbortSignal): AsyncGenerator<SessionEvent> {
     const messages = (async function* () {
       for await (const record of records) yield sessionEventMessage(record);
+      // A stream cut short by the server (a shutdown) ends with its code, so the client reconnects.
+      if (signal.aborted) throw signal.reason;
     })();
     return withHeartbeats(messages, heartbeatMs, () => heartbeatEvent(sessionId));
   }
@@ -60,14 +62,14 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
     async *launchWorkspaceSessionStream(req, ctx) {
       const principal = requireWorkspaceAccess(ctx, req.workspaceId);
       const launch = await launcher.launchAndFollow(principal, req, { signal: ctx.signal, requestId: ctx.values.get(kCallInfo)?.requestId });
-      yield* eventStream(launch.session.sessionId, launch.events);
+      yield* eventStream(launch.session.sessionId, launch.events, ctx.signal);
     },
 
     async *watchWorkspaceSession(req, ctx) {
       validateWatchSessionRequest(req);
       requireWorkspaceAccess(ctx, req.workspaceId);
       const records = await sessions.watch(req.workspaceId, req.sessionId, Number(req.afterSequence), ctx.signal);
-      yield* eventStream(req.sessionId, records);
+      yield* eventStream(req.sessionId, records, ctx.signal);
     },
 
     async getWorkspaceSession(req, ctx) {

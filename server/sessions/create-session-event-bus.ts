@@ -1,39 +1,76 @@
-import type { NewSessionEvent, SessionEventRecord, Store } from "../store/store.js";
+import type { Backplane } from "../hub/backplane.js";
 import { createAsyncQueue } from "../hub/create-async-queue.js";
+import { createLocalBackplane } from "../hub/create-local-backplane.js";
+import type { NewSessionEvent, SessionEventRecord, Store } from "../store/store.js";
 
 /**
  * A session's history: every state change is appended to the store (which
- * assigns the sequence) and published to the followers in this process.
+ * assigns the sequence) and published to its followers, on this replica
+ * directly and on others through the backplane.
  */
 export interface SessionEventBus {
   /** Stores the event and publishes it; resolves with its sequence and time. */
   append(event: NewSessionEvent, signal?: AbortSignal): Promise<SessionEventRecord>;
+  /** Publishes an event already stored (by `store.moveSession`, with the row it goes with). */
+  publish(record: SessionEventRecord): void;
   /**
    * The session's events after `afterSequence`: first those stored, then live
-   * ones, with no gap and no duplicate. Ends when `signal` aborts; the caller
-   * decides when a terminal event ends its interest.
+   * ones, in order, with no gap and no duplicate. Ends when `signal` aborts;
+   * the caller decides when a terminal event ends its interest.
    */
   follow(sessionId: string, afterSequence: number, signal: AbortSignal): AsyncIterable<SessionEventRecord>;
 }
 
-export function createSessionEventBus(store: Store): SessionEventBus {
-  const followers = new Map<string, Set<(event: SessionEventRecord) => void>>();
+export interface SessionEventBusOptions {
+  store: Store;
+  /** Where events appended on other replicas are announced. Default: one process. */
+  backplane?: Backplane;
+  /** Told about a failed announcement (followers elsewhere catch up on the next one). Default: stderr. */
+  log?: (message: string, error?: unknown) => void;
+}
+
+/** A follower's inbox: an event published here, or word that the store holds newer ones. */
+type Delivery = SessionEventRecord | "catch-up";
+
+export function createSessionEventBus(options: SessionEventBusOptions): SessionEventBus {
+  const { store } = options;
+  const backplane = options.backplane ?? createLocalBackplane();
+  const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
+  const followers = new Map<string, Set<(delivery: Delivery) => void>>();
+
+  backplane.on({
+    event(sessionId) {
+      const set = followers.get(sessionId);
+      if (set) for (const deliver of set) deliver("catch-up");
+    },
+    resync() {
+      for (const set of followers.values()) for (const deliver of set) deliver("catch-up");
+    },
+  });
+
+  function publish(record: SessionEventRecord): void {
+    const set = followers.get(record.sessionId);
+    if (set) for (const deliver of set) deliver(record);
+    backplane.appended(record.sessionId, record.sequence).catch((error: unknown) => log(`announcing an event of session ${record.sessionId} failed`, error));
+  }
 
   return {
     async append(event, signal) {
       const record = await store.appendSessionEvent(event, signal);
-      const set = followers.get(event.sessionId);
-      if (set) for (const deliver of set) deliver(record);
+      publish(record);
       return record;
     },
+
+    publish,
+
     async *follow(sessionId, afterSequence, signal) {
-      const live = createAsyncQueue<SessionEventRecord>(signal);
+      const live = createAsyncQueue<Delivery>(signal);
       let set = followers.get(sessionId);
       if (!set) {
         set = new Set();
         followers.set(sessionId, set);
       }
-      const deliver = (event: SessionEventRecord) => live.push(event);
+      const deliver = (delivery: Delivery) => live.push(delivery);
       set.add(deliver);
       try {
         // Subscribed before reading the history, so nothing falls between the two.
@@ -42,10 +79,18 @@ export function createSessionEventBus(store: Store): SessionEventBus {
           last = event.sequence;
           yield event;
         }
-        for await (const event of live) {
-          if (event.sequence <= last) continue;
-          last = event.sequence;
-          yield event;
+        for await (const delivery of live) {
+          if (delivery !== "catch-up" && delivery.sequence === last + 1) {
+            last = delivery.sequence;
+            yield delivery;
+            continue;
+          }
+          if (delivery !== "catch-up" && delivery.sequence <= last) continue;
+          // Announced from elsewhere, or a gap: the store has the events in order.
+          for (const event of await store.listSessionEvents(sessionId, last, signal)) {
+            last = event.sequence;
+            yield event;
+          }
         }
       } finally {
         live.close();

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Acknowledgement, SessionPatch, SessionRecord, Store } from "../store/store.js";
 import type { SessionEventBus } from "./create-session-event-bus.js";
 import { nextState, type SessionMove } from "./session-transitions.js";
@@ -15,6 +16,8 @@ export interface SessionLifecycle {
   dispatched(session: SessionRecord): Promise<SessionRecord | undefined>;
   /** The daemon acknowledged the launch (in time or late); `result` is the launch response built from it. */
   acknowledged(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
+  /** An `ok` acknowledgement that came after the caller was told `deadline_exceeded`: recorded, the session stays failed. */
+  acknowledgedLate(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
   /** The server gave up on the launch (offline at push, no answer in time, a store error). */
   failed(session: SessionRecord, message: string): Promise<SessionRecord | undefined>;
   /** The daemon reported the agent's state. */
@@ -24,8 +27,18 @@ export interface SessionLifecycle {
   ): Promise<SessionRecord | undefined>;
   /** The machine's daemon disconnected: its live sessions become unknown. */
   machineOffline(machineId: string): Promise<void>;
-  /** The machine's daemon (re)subscribed reporting the sessions it still runs. */
-  machineOnline(machineId: string, running: readonly { sessionId: string; pid: number; agentSessionId: string }[]): Promise<void>;
+  /**
+   * The machine's daemon (re)subscribed reporting the sessions it still runs,
+   * and those whose agent ended with the report still on its way (`ended`):
+   * its other acknowledged live sessions are gone; those wait for their
+   * report, and one whose launch is still waiting for its acknowledgement
+   * (its stream went down with a replica) for that or its deadline.
+   */
+  machineOnline(
+    machineId: string,
+    running: readonly { sessionId: string; pid: number; agentSessionId: string }[],
+    ended?: readonly string[],
+  ): Promise<void>;
 }
 
 export interface SessionLifecycleOptions {
@@ -58,41 +71,82 @@ export function errorMessageOf(payload: JsonObject): string {
   return "the daemon reported an error";
 }
 
+/** Reads and guarded writes of one move before it gives up: each failed write means another replica moved the session. */
+const maxMoveAttempts = 8;
+
 const reportMoves = { running: "report_running", exited: "report_exited", failed: "report_failed" } as const;
 
 export function createSessionLifecycle(options: SessionLifecycleOptions): SessionLifecycle {
   const { store, events } = options;
   const now = options.now ?? Date.now;
+  /** Per session, the end of its last move: moves of one session run one after another. */
+  const tails = new Map<string, Promise<unknown>>();
 
   /**
    * The one guard: reads the session's current state, asks the table, and
-   * only then writes the row and the events. Undefined when refused.
+   * only then writes the row and the events, in one transaction that holds
+   * only while the state is still the one read (`store.moveSession`): two
+   * moves never both pass the guard on the same stored state (an exit and a
+   * late ack landing together would leave the session running), on one
+   * replica or several, and a replica that dies mid-move leaves no row
+   * without its event. Undefined when refused. Moves of one session are
+   * queued in this process, so they rarely have to be decided again.
    */
-  async function transition(
+  function transition(
     sessionId: string,
     move: SessionMove,
     patch: Omit<SessionPatch, "state" | "updatedAt">,
     moveEvents: (from: SessionRecord) => MoveEvent[],
   ): Promise<SessionRecord | undefined> {
-    const current = await store.getSessionById(sessionId);
-    if (current === undefined) return undefined;
-    const state = nextState(current.state, move);
-    if (state === undefined) return undefined;
-    const time = now();
-    const updated = (await store.updateSession(sessionId, { ...patch, state, updatedAt: time })) ?? { ...current, state };
-    for (const e of moveEvents(current)) {
-      await events.append({
+    const apply = () => applyTransition(sessionId, move, patch, moveEvents);
+    const run = (tails.get(sessionId) ?? Promise.resolve()).then(apply, apply);
+    const tail = run.then(
+      () => {},
+      () => {},
+    );
+    tails.set(sessionId, tail);
+    void tail.then(() => {
+      if (tails.get(sessionId) === tail) tails.delete(sessionId);
+    });
+    return run;
+  }
+
+  async function applyTransition(
+    sessionId: string,
+    move: SessionMove,
+    patch: Omit<SessionPatch, "state" | "updatedAt">,
+    moveEvents: (from: SessionRecord) => MoveEvent[],
+  ): Promise<SessionRecord | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await store.getSessionById(sessionId);
+      if (current === undefined) return undefined;
+      const state = nextState(current.state, move);
+      if (state === undefined) return undefined;
+      const time = now();
+      const moved = await store.moveSession({
         sessionId,
-        type: e.type,
-        state,
-        machineId: current.machineId,
-        acknowledgement: e.acknowledgement,
-        exitCode: e.exitCode,
-        message: e.message ?? "",
-        now: time,
+        from: current.state,
+        patch: { ...patch, state, updatedAt: time },
+        events: moveEvents(current).map((e) => ({
+          sessionId,
+          type: e.type,
+          state,
+          machineId: current.machineId,
+          acknowledgement: e.acknowledgement,
+          exitCode: e.exitCode,
+          message: e.message ?? "",
+          now: time,
+        })),
       });
+      if (moved !== undefined) {
+        for (const record of moved.events) events.publish(record);
+        return moved.session;
+      }
+      // Another replica moved the session between our read and our write: decide again on what it did.
+      if (attempt >= maxMoveAttempts) {
+        throw new ConnectError(`session ${sessionId} kept changing while it was being moved (${move})`, Code.Aborted);
+      }
     }
-    return updated;
   }
 
   return {
@@ -123,6 +177,12 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
       });
     },
 
+    acknowledgedLate(session, result) {
+      const pid = typeof result.payload.pid === "number" ? { pid: result.payload.pid } : {};
+      const message = "acknowledged after the launch deadline; stopping the agent";
+      return transition(session.sessionId, "ack_late", pid, () => [{ type: "acknowledged", acknowledgement: result, message }]);
+    },
+
     failed(session, message) {
       return transition(session.sessionId, "fail", { errorMessage: message }, () => [{ type: "failed", message }]);
     },
@@ -151,11 +211,14 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
       }
     },
 
-    async machineOnline(machineId, running) {
+    async machineOnline(machineId, running, ended = []) {
       const alive = new Map(running.map((r) => [r.sessionId, r]));
+      const reporting = new Set(ended);
       const gone = "the agent was gone when the daemon reconnected";
       for (const session of await store.listSessionsOnMachine(machineId, ["unknown", "running"])) {
         const r = alive.get(session.sessionId);
+        // Not lost: its end is on its way, or its launch is not yet acknowledged (the ack or the deadline settles it).
+        if (r === undefined && (reporting.has(session.sessionId) || session.acknowledgement === undefined)) continue;
         if (r === undefined) {
           await transition(session.sessionId, "vanish", { errorMessage: gone }, () => [{ type: "failed", message: gone }]);
         } else if (session.state !== "running") {

@@ -46,7 +46,10 @@ export function createSessionReader(options: { store: Store; events: SessionEven
   async function* followUntilTerminal(sessionId: string, after: number, signal: AbortSignal): AsyncGenerator<SessionEventRecord> {
     for await (const record of events.follow(sessionId, after, signal)) {
       yield record;
-      if (isTerminalEvent(record)) return;
+      if (!isTerminalEvent(record) || signal.aborted) continue;
+      // The end of an earlier run of a reused session: the new run's `accepted` event comes after it.
+      const later = await store.listSessionEvents(sessionId, record.sequence, signal);
+      if (!later.some((e) => e.type === "accepted")) return;
     }
   }
 

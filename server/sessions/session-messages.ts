@@ -8,6 +8,7 @@ import {
   SessionEventType,
   SessionState,
 } from "../../gen/workspaces/v1/session_pb.js";
+import { orderedLaunchResult } from "../launch/launch-result.js";
 import type { SessionEventRecord, SessionRecord } from "../store/store.js";
 import { sessionEventTypeFromName, sessionStateFromName } from "./session-state-names.js";
 
@@ -29,7 +30,7 @@ export function sessionMessage(record: SessionRecord): Session {
     metadata: record.metadata,
     createTime: timestampFromMs(record.createdAt),
     updateTime: timestampFromMs(record.updatedAt),
-    acknowledgement: record.acknowledgement,
+    acknowledgement: orderedLaunchResult(record.acknowledgement),
   });
 }
 
@@ -42,7 +43,7 @@ export function sessionEventMessage(record: SessionEventRecord): SessionEvent {
     type: sessionEventTypeFromName(record.type),
     state: sessionStateFromName(record.state),
     machineId: record.machineId,
-    acknowledgement: record.acknowledgement,
+    acknowledgement: orderedLaunchResult(record.acknowledgement),
     exitCode: record.exitCode,
     message: record.message,
   });

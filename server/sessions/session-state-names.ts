@@ -34,7 +34,8 @@ const eventTypes: Record<SessionEventTypeName, SessionEventType> = {
   unknown: SessionEventType.UNKNOWN,
 };
 
-/** The proto enum of a stored event type name. */
+/** The proto enum of a stored event type name; UNSPECIFIED for any other name. */
 export function sessionEventTypeFromName(name: string): SessionEventType {
-  return eventTypes[name as SessionEventTypeName] ?? SessionEventType.UNSPECIFIED;
+  // Own keys only: "toString" or "__proto__" must not reach Object.prototype.
+  return Object.hasOwn(eventTypes, name) ? eventTypes[name as SessionEventTypeName] : SessionEventType.UNSPECIFIED;
 }

@@ -6,7 +6,8 @@ import type { SessionEventRecord, SessionStateName } from "../store/store.js";
  *
  * - `reuse`: a launch with `user_session_id` takes a finished session again.
  * - `dispatch`: the launch command is on the daemon's stream.
- * - `ack_ok` / `ack_error`: the daemon acknowledged the launch (in time or late).
+ * - `ack_ok` / `ack_error`: the daemon acknowledged the launch before the server gave up on it.
+ * - `ack_late`: an acknowledgement that came after the caller was told `deadline_exceeded`.
  * - `report_running` / `report_exited` / `report_failed`: the daemon reported the agent.
  * - `fail`: the server gave up on the launch (offline at push, no ack in time, a store error).
  * - `lose`: the machine's daemon disconnected.
@@ -17,6 +18,7 @@ export type SessionMove =
   | "dispatch"
   | "ack_ok"
   | "ack_error"
+  | "ack_late"
   | "report_running"
   | "report_exited"
   | "report_failed"
@@ -40,15 +42,18 @@ export interface SessionTransition {
 export const sessionTransitions: readonly SessionTransition[] = [
   { move: "reuse", from: ["exited", "failed"], to: "pending" },
   { move: "dispatch", from: ["pending"], to: "dispatched" },
-  // A late `ok` after the deadline failed the launch still records the agent as running.
+  // `failed` too: the daemon came back without the agent (vanish), then ran the redelivered command.
   { move: "ack_ok", from: ["pending", "dispatched", "unknown", "failed"], to: "running" },
   // An acknowledgement after the agent's own report never moves it back.
   { move: "ack_ok", from: ["running", "exited"], to: "same" },
   { move: "ack_error", from: ["pending", "dispatched", "unknown"], to: "failed" },
   { move: "ack_error", from: ["running", "exited", "failed"], to: "same" },
+  // The caller was told the launch failed: it stays failed (and its agent is stopped).
+  { move: "ack_late", from: ["failed"], to: "same" },
   { move: "report_running", from: ["pending", "dispatched", "running", "unknown"], to: "running" },
-  // An exit after the server gave up (deadline, daemon gone) is still the agent's real end.
-  { move: "report_exited", from: ["pending", "dispatched", "running", "unknown", "failed"], to: "exited" },
+  // Not from `failed`: a session whose launch was answered with an error (or whose agent the
+  // daemon lost) ends there, with one terminal event, even when a stopped agent later exits 0.
+  { move: "report_exited", from: ["pending", "dispatched", "running", "unknown"], to: "exited" },
   { move: "report_failed", from: ["pending", "dispatched", "running", "unknown"], to: "failed" },
   { move: "fail", from: ["pending", "dispatched", "running", "unknown"], to: "failed" },
   { move: "lose", from: ["dispatched", "running"], to: "unknown" },

@@ -1,15 +1,16 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Code } from "@connectrpc/connect";
+import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 
 /**
  * The store: everything the server keeps. One interface, implemented for SQLite
- * (the embedded default) and later PostgreSQL, so every method is async and
+ * (the embedded default) and PostgreSQL, so every method is async and
  * takes the request's AbortSignal where a request drives it. Times are Unix
  * milliseconds. Records carry domain values (objects, not JSON text): each
  * engine serialises them in its own row mapper.
  *
  * Implementations map their engine's errors to ConnectError in one adapter file
- * (for SQLite: `sqlite/sqlite-errors.ts`): a unique-key clash is
+ * (`sqlite/sqlite-errors.ts`, `postgres/postgres-errors.ts`): a unique-key clash is
  * `already_exists`, a missing parent row `failed_precondition`, anything else
  * `internal` with no SQL or path in the message.
  */
@@ -41,6 +42,8 @@ export interface Store {
   /** Revokes a token by id; false when no live token had that id. */
   revokeToken(tokenId: string, now: number): Promise<boolean>;
   listTokens(): Promise<TokenRecord[]>;
+  /** Of `tokenIds`, those revoked: what ends the open streams of a revoked token. */
+  listRevokedTokens(tokenIds: readonly string[]): Promise<string[]>;
 
   /** Inserts a session; committed when the promise resolves. */
   createSession(session: SessionRecord, signal?: AbortSignal): Promise<void>;
@@ -50,17 +53,41 @@ export interface Store {
   updateSession(sessionId: string, patch: SessionPatch, signal?: AbortSignal): Promise<SessionRecord | undefined>;
   /** Sessions of a workspace, newest first (create time, then id), after the cursor. */
   listSessions(query: SessionQuery, signal?: AbortSignal): Promise<SessionRecord[]>;
+  /** Sessions in one of `states` not updated since `updatedBefore`, oldest first, at most `limit`: what the reconciler settles. */
+  listStaleSessions(states: readonly SessionStateName[], updatedBefore: number, limit: number): Promise<SessionRecord[]>;
   /** Sessions on a machine whose state is one of `states`. */
   listSessionsOnMachine(machineId: string, states: readonly SessionStateName[], signal?: AbortSignal): Promise<SessionRecord[]>;
 
   /** Appends an event to a session's history; assigns and returns the next sequence (1, 2, …). */
   appendSessionEvent(event: NewSessionEvent, signal?: AbortSignal): Promise<SessionEventRecord>;
+  /**
+   * Moves a session in one transaction: applies `patch` only while its stored
+   * state is still `from`, and appends `events` to its history. So two
+   * processes that read the same state cannot both move the session, and a
+   * crash leaves the row and its events both written or neither. Undefined,
+   * with nothing written, when the session is gone or no longer in `from`.
+   */
+  moveSession(move: SessionMoveWrite, signal?: AbortSignal): Promise<{ session: SessionRecord; events: SessionEventRecord[] } | undefined>;
   /** A session's events with sequence > afterSequence, in order. */
   listSessionEvents(sessionId: string, afterSequence: number, signal?: AbortSignal): Promise<SessionEventRecord[]>;
 
-  /** Records a command sent to a daemon. */
+  /** Records a command sent to a daemon, before it is pushed. */
   createCommand(command: NewCommand, signal?: AbortSignal): Promise<void>;
   getCommand(commandId: string, signal?: AbortSignal): Promise<CommandRecord | undefined>;
+  /**
+   * Gives up waiting for a command's acknowledgement: marks it `expired` unless
+   * an acknowledgement was recorded first. The first of `recordAck` and
+   * `expireCommand` wins; returns the command as stored, with `expired`
+   * telling whether this call won. Undefined when there is no such command.
+   */
+  expireCommand(commandId: string, now: number): Promise<{ command: CommandRecord; expired: boolean } | undefined>;
+  /**
+   * A machine's commands still waiting for an acknowledgement and not past
+   * their deadline, oldest first: what a reconnecting daemon gets again.
+   */
+  listPendingCommands(machineId: string, now: number, signal?: AbortSignal): Promise<CommandRecord[]>;
+  /** Commands of every machine still unacknowledged past their deadline, oldest first, at most `limit`. */
+  listOverdueCommands(now: number, limit: number): Promise<CommandRecord[]>;
   /**
    * Records the acknowledgement of a command. The first one wins; a repeat is
    * harmless. Returns the command as stored, with `first` telling whether this
@@ -76,6 +103,10 @@ export interface Store {
    */
   claimIdempotencyKey(init: { tokenId: string; key: string; sessionId: string; requestHash: string; now: number }):
     Promise<IdempotencyRecord | undefined>;
+  /** Records which session a claimed key launched, so a key whose call never settled can be settled from it. */
+  bindIdempotencyKey(tokenId: string, key: string, sessionId: string): Promise<void>;
+  /** Keys claimed before `createdBefore` whose call never stored an outcome, oldest first, at most `limit`. */
+  listUnfinishedIdempotencyKeys(createdBefore: number, limit: number): Promise<IdempotencyRecord[]>;
   /** Stores the final outcome of an idempotent call. */
   completeIdempotencyKey(tokenId: string, key: string, outcome: IdempotentOutcome): Promise<void>;
   /**
@@ -168,6 +199,16 @@ export type SessionPatch = Partial<Omit<SessionRecord, "sessionId" | "workspaceI
   updatedAt: number;
 };
 
+/** One move of a session, as `moveSession` writes it. */
+export interface SessionMoveWrite {
+  sessionId: string;
+  /** The state the move was decided on: nothing is written unless the session is still in it. */
+  from: SessionStateName;
+  patch: SessionPatch;
+  /** Appended in order, after the row is updated. */
+  events: readonly NewSessionEvent[];
+}
+
 export interface SessionQuery {
   workspaceId: string;
   state?: SessionStateName;
@@ -202,12 +243,16 @@ export interface NewCommand {
   machineId: string;
   sessionId: string;
   kind: CommandKind;
+  /** The command as pushed, kept so another replica or a reconnect can push it again. */
+  command: DaemonCommand;
+  /** When the server stops waiting for the acknowledgement; undefined for no deadline. */
+  deadlineAt: number | undefined;
   now: number;
 }
 
 export interface CommandRecord extends Omit<NewCommand, "now"> {
   createdAt: number;
-  /** "" until acknowledged. */
+  /** "" until acknowledged; `expired` when the server gave up first (see `expireCommand`). */
   ackStatus: string;
   /** The acknowledged payload; undefined until acknowledged. */
   ackPayload: JsonObject | undefined;

@@ -49,29 +49,37 @@ export function observeHub(hub: DaemonHub, metrics: Metrics | undefined): Daemon
         online();
       }
     },
-    send(machineId, command) {
+    async send(machineId, command) {
       const kind = command.kind.case ?? "unknown";
       const span = tracer.startSpan("hub.push", { kind: SpanKind.PRODUCER, attributes: { "command.kind": kind, "machine.id": machineId } });
       command.traceContext = traceCarrier(trace.setSpan(context.active(), span));
-      const sent = hub.send(machineId, command);
-      span.setAttribute("command.sent", sent);
-      span.end();
-      if (kind === "launch") {
-        if (sent) launches.set(command.commandId, performance.now());
-        else metrics?.launches.inc({ result: "offline", error_code: "unavailable" });
+      // Timed from before the push: the acknowledgement may come before it resolves.
+      if (kind === "launch") launches.set(command.commandId, performance.now());
+      try {
+        const sent = await hub.send(machineId, command);
+        span.setAttribute("command.sent", sent);
+        if (kind === "launch" && !sent) {
+          launches.delete(command.commandId);
+          metrics?.launches.inc({ result: "offline", error_code: "unavailable" });
+        }
+        return sent;
+      } finally {
+        span.end();
       }
-      return sent;
     },
+    // Settled where the launch waits (with replicas, the acknowledgement may arrive at another one).
     waitForAck(commandId, signal) {
-      return hub.waitForAck(commandId, signal).catch((error: unknown) => {
-        settle(commandId, "no_ack", "");
-        throw error;
-      });
-    },
-    deliverAck(commandId, ack) {
-      const error = ack.payload.error as { code?: unknown } | undefined;
-      settle(commandId, ack.status === "ok" ? "ok" : "error", typeof error?.code === "string" ? error.code : "");
-      return hub.deliverAck(commandId, ack);
+      return hub.waitForAck(commandId, signal).then(
+        (ack) => {
+          const error = ack.payload.error as { code?: unknown } | undefined;
+          settle(commandId, ack.status === "ok" ? "ok" : "error", typeof error?.code === "string" ? error.code : "");
+          return ack;
+        },
+        (error: unknown) => {
+          settle(commandId, "no_ack", "");
+          throw error;
+        },
+      );
     },
   };
 }

@@ -8,6 +8,7 @@ import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { openAdminStore } from "../../server/admin/open-admin-store.js";
 import { session } from "../server/store/store-contract-fixtures.js";
+import { pollUntil } from "../support/poll-until.js";
 import { startFakeDaemon } from "./harness/fake-daemon.js";
 import { seedRequest } from "./harness/seed-request.js";
 import { type Stack, startStack } from "./harness/start-stack.js";
@@ -166,7 +167,7 @@ async function machineToken(machineId: string): Promise<string> {
 }
 
 describe("late acknowledgements", () => {
-  it("records an acknowledgement that arrives after the launch deadline", async () => {
+  it("keeps a session failed when its ok arrives after deadline_exceeded, and stops that agent", async () => {
     const daemon = startFakeDaemon(stack.url, await machineToken("late"));
     await stack.waitOnline("late", true);
     try {
@@ -178,12 +179,13 @@ describe("late acknowledgements", () => {
       const sessionId = launch.kind.case === "launch" ? launch.kind.value.sessionId : "";
       await waitForState(sessionId, SessionState.FAILED);
       await daemon.acknowledge(launch.commandId, "ok", { agent_session_id: "late-agent", pid: 4242, provider: "claude_code" });
-      // A repeat of the same acknowledgement is harmless.
-      await daemon.acknowledge(launch.commandId, "ok", {});
-      const session = await waitForState(sessionId, SessionState.RUNNING);
-      expect(session.agentSessionId).toBe("late-agent");
+      // What the caller was told is what happened: the agent that started late is stopped.
+      await pollUntil(() => daemon.stops.find((s) => s.kind.case === "stop" && s.kind.value.sessionId === sessionId), {
+        what: "a stop for the late agent",
+      });
+      const session = await waitForState(sessionId, SessionState.FAILED);
       expect(session.pid).toBe(4242);
-      expect(session.acknowledgement?.payload).toMatchObject({ session_id: sessionId, machine_id: "late", agent_session_id: "late-agent" });
+      expect(session.errorMessage).toContain("did not acknowledge the launch");
     } finally {
       daemon.stop();
     }

@@ -1,6 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { SessionEventType, SessionState } from "../../gen/workspaces/v1/session_pb.js";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StopResult } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createInProcessApp, type InProcessApp } from "../support/in-process-app.js";
 import { pollUntil } from "../support/poll-until.js";
@@ -43,18 +45,24 @@ describe("createApp", () => {
     expect(await env.store.listSessions({ workspaceId: "ws", limit: 10 })).toEqual([]);
   });
 
-  it("answers deadline_exceeded when the daemon stays silent, marks the session failed, and records a late ack", async () => {
+  it("answers deadline_exceeded naming the session, keeps it failed on a late ok, and stops that agent", async () => {
     env = await createInProcessApp({ launchDeadlineMs: 50 });
     const daemon = await env.daemon();
     const error = await errorOf(env.sessions.launchWorkspaceSession(request(), { headers: env.headers() }));
     expect(error.code).toBe(Code.DeadlineExceeded);
     const command = await daemon.nextCommand();
     const sessionId = command.kind.case === "launch" ? command.kind.value.sessionId : "";
+    expect(error.findDetails(ErrorInfoSchema)[0]?.metadata).toMatchObject({ session_id: sessionId, machine_id: "m1" });
+    const deadline = command.kind.case === "launch" ? command.kind.value.deadline : undefined;
+    expect(deadline && timestampMs(deadline)).toBeGreaterThan(Date.now() - 5_000);
     expect((await env.store.getSessionById(sessionId))?.state).toBe("failed");
     await daemon.acknowledge(command.commandId, "ok", { pid: 7 });
+    const stop = await daemon.nextCommand();
+    expect(stop.kind.case === "stop" && stop.kind.value.sessionId).toBe(sessionId);
     const late = await env.store.getSessionById(sessionId);
-    expect(late).toMatchObject({ state: "running", pid: 7 });
-    expect(late?.acknowledgement?.payload).toMatchObject({ session_id: sessionId, pid: 7 });
+    expect(late).toMatchObject({ state: "failed", pid: 7 });
+    const events = await env.store.listSessionEvents(sessionId, 0);
+    expect(events.at(-1)).toMatchObject({ type: "acknowledged", state: "failed", message: expect.stringContaining("stopping the agent") });
   });
 
   it("replays the first result for a retry with the same Idempotency-Key and launches nothing new", async () => {
@@ -120,6 +128,7 @@ describe("createApp", () => {
     // The launch is accepted, then every write of the dispatch fails.
     env.store.createCommand = broken;
     env.store.updateSession = broken;
+    env.store.moveSession = broken;
     env.store.appendSessionEvent = (event, signal) => (event.type === "accepted" ? append(event, signal) : broken());
     const events: { type: SessionEventType; sequence: bigint }[] = [];
     const error = await errorOf(
@@ -133,5 +142,73 @@ describe("createApp", () => {
     ]);
     expect(error.code).toBe(Code.Internal);
     expect(env.logged.length).toBeGreaterThan(0);
+  });
+
+  it("fails a launch with unavailable at once when its daemon's stream drops before the ack, and never pushes it again", async () => {
+    env = await createInProcessApp({ launchDeadlineMs: 10_000 });
+    const daemon = await env.daemon();
+    const started = Date.now();
+    const launching = errorOf(env.sessions.launchWorkspaceSession(request(), { headers: env.headers() }));
+    const command = await daemon.nextCommand();
+    await daemon.stop();
+    const error = await launching;
+    expect(error.code).toBe(Code.Unavailable);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const sessionId = command.kind.case === "launch" ? command.kind.value.sessionId : "";
+    expect((await env.store.getSessionById(sessionId))?.state).toBe("failed");
+    expect(await env.store.listPendingCommands("m1", Date.now())).toEqual([]);
+  });
+
+  it("refuses with deadline_exceeded, storing nothing, a launch whose caller deadline cannot cover the round trip", async () => {
+    env = await createInProcessApp();
+    await env.daemon({ autoAck: () => ({ status: "ok", payload: {} }) });
+    for (const timeoutMs of [1, 50]) {
+      const error = await errorOf(env.sessions.launchWorkspaceSession(request(), { headers: env.headers(), timeoutMs }));
+      expect(error.code).toBe(Code.DeadlineExceeded);
+    }
+    expect(await env.store.listSessions({ workspaceId: "ws", limit: 10 })).toEqual([]);
+  });
+
+  it("ends a revoked machine token's Subscribe and a revoked API token's Watch at once with unauthenticated", async () => {
+    env = await createInProcessApp({ revocationCheckMs: 20 });
+    const daemon = await env.daemon({ autoAck: () => ({ status: "ok", payload: { pid: 3 } }) });
+    const launched = await env.sessions.launchWorkspaceSession(request(), { headers: env.headers() });
+    const sessionId = String(launched.payload?.session_id);
+    const watching = errorOf(
+      (async () => {
+        for await (const _ of env.sessions.watchWorkspaceSession({ workspaceId: "ws", sessionId }, { headers: env.headers() })) {
+          // follows until the token is revoked
+        }
+      })(),
+    );
+    const tokens = await env.store.listTokens();
+    for (const token of tokens) await env.store.revokeToken(token.tokenId, Date.now());
+    expect((await watching).code).toBe(Code.Unauthenticated);
+    await pollUntil(async () => !(await env.app.hub.isOnline("m1")), { what: "the revoked daemon's stream to end" });
+    expect(daemon.commands).toHaveLength(1);
+  });
+
+  it("shuts down gracefully: a launch in flight settles, then streams end with unavailable and no machine is marked offline", async () => {
+    env = await createInProcessApp();
+    const daemon = await env.daemon();
+    const launching = env.sessions.launchWorkspaceSession(request(), { headers: env.headers() });
+    const command = await daemon.nextCommand();
+    const sessionId = command.kind.case === "launch" ? command.kind.value.sessionId : "";
+    const seen: SessionEventType[] = [];
+    const watching = errorOf(
+      (async () => {
+        for await (const e of env.sessions.watchWorkspaceSession({ workspaceId: "ws", sessionId }, { headers: env.headers() })) seen.push(e.type);
+      })(),
+    );
+    await pollUntil(() => seen.length >= 2, { what: "the watch to be open" });
+    const down = env.app.shutdown({ graceMs: 5_000 });
+    await daemon.acknowledge(command.commandId, "ok", { pid: 9 });
+    expect((await launching).status).toBe("ok");
+    await down;
+    expect((await watching).code).toBe(Code.Unavailable);
+    expect(seen).toContain(SessionEventType.ACKNOWLEDGED);
+    expect((await env.store.getSessionById(sessionId))?.state).toBe("running");
+    const late = await errorOf(env.sessions.getWorkspaceSession({ workspaceId: "ws", sessionId }, { headers: env.headers() }));
+    expect(late.code).toBe(Code.Unavailable);
   });
 });

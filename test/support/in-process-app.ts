@@ -74,7 +74,7 @@ export async function createInProcessApp(options: InProcessAppOptions = {}): Pro
     webRoot: "/nonexistent",
     ...options,
   });
-  const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
+  const transport = createRouterTransport(app.routes, { router: app.routerOptions });
   const api = generateToken("api");
   await store.createToken({ tokenId: api.tokenId, kind: "api", hashHex: api.hashHex, workspaceIds: [workspaceId], machineId: undefined, now: 1 });
   const daemons: TestDaemon[] = [];
@@ -141,7 +141,7 @@ async function startTestDaemon(
     },
     async stop() {
       controller.abort();
-      await pollUntil(() => !app.hub.isOnline(machineId), { what: `machine ${machineId} to go offline` });
+      await pollUntil(async () => !(await app.hub.isOnline(machineId)), { what: `machine ${machineId} to go offline`, intervalMs: 1 });
     },
   };
   const stream = client.subscribe(
@@ -157,6 +157,6 @@ async function startTestDaemon(
       if (ack) await daemon.acknowledge(command.commandId, ack.status, ack.payload);
     }
   })().catch(() => {});
-  await pollUntil(() => app.hub.isOnline(machineId), { what: `machine ${machineId} to come online` });
+  await pollUntil(() => app.hub.isOnline(machineId), { what: `machine ${machineId} to come online`, intervalMs: 1 });
   return daemon;
 }

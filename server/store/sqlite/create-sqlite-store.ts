@@ -5,8 +5,11 @@ import type { Store, TokenRecord } from "../store.js";
 import { sqliteError, throwIfAborted } from "./sqlite-errors.js";
 import { applySqliteMigrations } from "./sqlite-migrations.js";
 import {
-  acknowledgementJson,
+  appendedEvent,
+  commandBytes,
   commandFromRow,
+  eventParams,
+  idempotencyFromRow,
   machineFromRow,
   outcomeJson,
   patchToParams,
@@ -35,6 +38,11 @@ export interface SqliteStoreOptions {
  * `canceled` when the given signal was already aborted. Call `migrate()`
  * before anything else (`openStore` does).
  */
+/** `map(row)`, or undefined when there is no row. */
+function maybe<R, T>(row: R | undefined, map: (row: R) => T): T | undefined {
+  return row === undefined ? undefined : map(row);
+}
+
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   const memory = options.path === ":memory:" || options.path === "";
   if (!memory) mkdirSync(dirname(options.path), { recursive: true });
@@ -93,10 +101,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async getWorkspace(workspaceId, signal) {
-      return run("workspace", signal, (s) => {
-        const row = s.getWorkspace.get(workspaceId);
-        return row && workspaceFromRow(row);
-      });
+      return run("workspace", signal, (s) => maybe(s.getWorkspace.get(workspaceId), workspaceFromRow));
     },
 
     async listWorkspaces() {
@@ -110,10 +115,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async getMachine(machineId, signal) {
-      return run("machine", signal, (s) => {
-        const row = s.getMachine.get(machineId);
-        return row && machineFromRow(row);
-      });
+      return run("machine", signal, (s) => maybe(s.getMachine.get(machineId), machineFromRow));
     },
 
     async listMachines(workspaceIds, signal) {
@@ -162,6 +164,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       });
     },
 
+    async listRevokedTokens(tokenIds) {
+      return tokenIds.length === 0 ? [] : run("token", undefined, (s) => s.listRevokedTokens.all(JSON.stringify(tokenIds)));
+    },
+
     async createSession(session, signal) {
       run("session", signal, (s) => {
         s.insertSession.run(sessionToRow(session));
@@ -169,24 +175,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async getSession(workspaceId, sessionId, signal) {
-      return run("session", signal, (s) => {
-        const row = s.getSession.get(sessionId, workspaceId);
-        return row && sessionFromRow(row);
-      });
+      return run("session", signal, (s) => maybe(s.getSession.get(sessionId, workspaceId), sessionFromRow));
     },
 
     async getSessionById(sessionId, signal) {
-      return run("session", signal, (s) => {
-        const row = s.getSessionById.get(sessionId);
-        return row && sessionFromRow(row);
-      });
+      return run("session", signal, (s) => maybe(s.getSessionById.get(sessionId), sessionFromRow));
     },
 
     async updateSession(sessionId, patch, signal) {
-      return run("session", signal, (s) => {
-        const row = s.updateSession.get(patchToParams(sessionId, patch));
-        return row && sessionFromRow(row);
-      });
+      return run("session", signal, (s) => maybe(s.updateSession.get(patchToParams(sessionId, patch)), sessionFromRow));
     },
 
     async listSessions(query, signal) {
@@ -215,30 +212,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     async appendSessionEvent(event, signal) {
-      return run("session event", signal, (s) => {
-        const inserted = s.appendSessionEvent.get(
-          event.sessionId,
-          event.type,
-          event.state,
-          event.machineId,
-          acknowledgementJson(event.acknowledgement),
-          event.exitCode ?? null,
-          event.message,
-          event.now,
-          event.sessionId,
-        )!;
-        return {
-          sessionId: event.sessionId,
-          sequence: inserted.sequence,
-          type: event.type,
-          state: event.state,
-          machineId: event.machineId,
-          acknowledgement: event.acknowledgement,
-          exitCode: event.exitCode,
-          message: event.message,
-          time: event.now,
-        };
-      });
+      return run("session event", signal, (s) => appendedEvent(event, s.appendSessionEvent.get(...eventParams(event))!.sequence));
+    },
+
+    async moveSession(move, signal) {
+      return run("session", signal, () => tx.moveSession.immediate(move));
     },
 
     async listSessionEvents(sessionId, afterSequence, signal) {
@@ -247,15 +225,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     async createCommand(command, signal) {
       run("command", signal, (s) => {
-        s.insertCommand.run(command.commandId, command.machineId, command.sessionId, command.kind, command.now);
+        const { commandId, machineId, sessionId, kind, deadlineAt, now } = command;
+        s.insertCommand.run(commandId, machineId, sessionId, kind, commandBytes(command.command), deadlineAt ?? null, now);
       });
     },
 
     async getCommand(commandId, signal) {
-      return run("command", signal, (s) => {
-        const row = s.getCommand.get(commandId);
-        return row && commandFromRow(row);
-      });
+      return run("command", signal, (s) => maybe(s.getCommand.get(commandId), commandFromRow));
+    },
+
+    async expireCommand(commandId, now) {
+      return run("command", undefined, () => tx.expireCommand.immediate(commandId, now));
+    },
+
+    async listPendingCommands(machineId, now, signal) {
+      return run("command", signal, (s) => s.listPendingCommands.all(machineId, now).map(commandFromRow));
     },
 
     async recordAck(ack) {
@@ -274,6 +258,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       run("idempotency key", undefined, (s) => {
         s.completeIdempotencyKey.run(outcomeJson(outcome), tokenId, key);
       });
+    },
+
+    async bindIdempotencyKey(tokenId, key, sessionId) {
+      run("idempotency key", undefined, (s) => void s.bindIdempotencyKey.run(sessionId, tokenId, key));
+    },
+
+    async listUnfinishedIdempotencyKeys(createdBefore, limit) {
+      return run("idempotency key", undefined, (s) => s.listUnfinishedIdempotencyKeys.all(createdBefore, limit).map(idempotencyFromRow));
+    },
+
+    async listOverdueCommands(now, limit) {
+      return run("command", undefined, (s) => s.listOverdueCommands.all(now, limit).map(commandFromRow));
+    },
+
+    async listStaleSessions(states, updatedBefore, limit) {
+      return run("session", undefined, (s) => s.listStaleSessions.all(JSON.stringify(states), updatedBefore, limit).map(sessionFromRow));
     },
 
     async releaseIdempotencyKey(tokenId, key) {

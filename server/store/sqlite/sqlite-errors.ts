@@ -1,11 +1,15 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import Database from "better-sqlite3";
+import { storeErrors } from "../store-errors.js";
+
+export { throwIfAborted } from "../store-errors.js";
 
 /**
- * The one adapter from better-sqlite3 errors to ConnectError. `noun` names the
- * record the call was about ("workspace", "session event"), so the message can
- * say what clashed without SQL, table internals or file paths. The original
- * error is kept as `cause` for logs.
+ * The one adapter from better-sqlite3 errors to ConnectError (worded by
+ * `store-errors.ts`). `noun` names the record the call was about
+ * ("workspace", "session event"), so the message can say what clashed
+ * without SQL, table internals or file paths. The original error is kept as
+ * `cause` for logs.
  *
  * - unique or primary-key clash: `already_exists` ("workspace already exists")
  * - missing parent row (foreign key): `failed_precondition`
@@ -20,23 +24,10 @@ export function sqliteError(err: unknown, noun: string): ConnectError {
   switch (sqliteCode) {
     case "SQLITE_CONSTRAINT_PRIMARYKEY":
     case "SQLITE_CONSTRAINT_UNIQUE":
-      return new ConnectError(`${noun} already exists`, Code.AlreadyExists, undefined, undefined, err);
+      return storeErrors.alreadyExists(noun, err);
     case "SQLITE_CONSTRAINT_FOREIGNKEY":
-      return new ConnectError(
-        `${noun} refers to a record that does not exist`,
-        Code.FailedPrecondition,
-        undefined,
-        undefined,
-        err,
-      );
+      return storeErrors.missingReference(noun, err);
   }
-  if (sqliteCode.startsWith("SQLITE_BUSY") || sqliteCode.startsWith("SQLITE_LOCKED")) {
-    return new ConnectError("database is busy, try again", Code.Unavailable, undefined, undefined, err);
-  }
-  return new ConnectError(`database error (${noun})`, Code.Internal, undefined, undefined, err);
-}
-
-/** Rejects a call whose request was already canceled: `canceled`. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new ConnectError("request canceled", Code.Canceled);
+  if (sqliteCode.startsWith("SQLITE_BUSY") || sqliteCode.startsWith("SQLITE_LOCKED")) return storeErrors.busy(err);
+  return storeErrors.internal(noun, err);
 }

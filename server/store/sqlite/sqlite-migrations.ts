@@ -111,6 +111,16 @@ CREATE TABLE idempotency_keys (
     version: 2,
     sql: "ALTER TABLE sessions DROP COLUMN request_json;",
   },
+  {
+    // A command keeps what was pushed and its deadline: a reconnecting daemon
+    // gets its unacknowledged commands again, and an expired one is never run.
+    version: 3,
+    sql: `
+ALTER TABLE commands ADD COLUMN command BLOB NULL;
+ALTER TABLE commands ADD COLUMN deadline_at BIGINT NULL;
+CREATE INDEX commands_pending ON commands (machine_id, created_at) WHERE ack_status = '';
+`,
+  },
 ];
 
 /**

@@ -1,4 +1,5 @@
-import type { JsonObject } from "@bufbuild/protobuf";
+import { fromBinary, type JsonObject, toBinary } from "@bufbuild/protobuf";
+import { type DaemonCommand, DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
 import type {
   Acknowledgement,
   CommandKind,
@@ -6,6 +7,7 @@ import type {
   IdempotencyRecord,
   IdempotentOutcome,
   MachineRecord,
+  NewSessionEvent,
   SessionPatch,
   SessionEventRecord,
   SessionRecord,
@@ -83,6 +85,8 @@ export interface CommandRow {
   machine_id: string;
   session_id: string;
   kind: string;
+  command: Uint8Array | null;
+  deadline_at: number | null;
   created_at: number;
   ack_status: string;
   ack_payload_json: string;
@@ -170,6 +174,8 @@ export function commandFromRow(row: CommandRow): CommandRecord {
     machineId: row.machine_id,
     sessionId: row.session_id,
     kind: row.kind as CommandKind,
+    command: fromBinary(DaemonCommandSchema, row.command ?? new Uint8Array()),
+    deadlineAt: row.deadline_at ?? undefined,
     createdAt: row.created_at,
     ackStatus: row.ack_status,
     ackPayload: jsonObject(row.ack_payload_json),
@@ -250,7 +256,24 @@ export function outcomeJson(outcome: IdempotentOutcome): string {
   return JSON.stringify(outcome);
 }
 
+/** The command column: the command as pushed, in the protobuf binary format. */
+export function commandBytes(command: DaemonCommand): Uint8Array {
+  return toBinary(DaemonCommandSchema, command);
+}
+
 /** The payload column of an acknowledged command. */
 export function payloadJson(payload: JsonObject): string {
   return JSON.stringify(payload);
+}
+
+/** The bind values of `appendSessionEvent` (the session id twice: the row's, and whose sequence is counted). */
+export function eventParams(event: NewSessionEvent): [string, string, string, string, string, number | null, string, number, string] {
+  const { sessionId } = event;
+  return [sessionId, event.type, event.state, event.machineId, acknowledgementJson(event.acknowledgement), event.exitCode ?? null, event.message, event.now, sessionId];
+}
+
+/** The record of an appended event, from what was asked and the sequence it got. */
+export function appendedEvent(event: NewSessionEvent, sequence: number): SessionEventRecord {
+  const { now, ...rest } = event;
+  return { ...rest, sequence, time: now };
 }

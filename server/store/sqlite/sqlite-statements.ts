@@ -24,6 +24,13 @@ const sessionColumns =
   "session_id, workspace_id, machine_id, state, provider, model, agent_session_id, work_dir, branch, pid, " +
   "exit_code, error_message, metadata_json, ack_json, created_at, updated_at";
 
+/** A session patch (`patchToParams`): a NULL value keeps its column. */
+const setSession = `UPDATE sessions SET ${sessionColumns
+  .split(", ")
+  .filter((c) => !["session_id", "workspace_id", "created_at", "updated_at"].includes(c))
+  .map((c) => `${c} = COALESCE(@${c}, ${c})`)
+  .join(", ")}, updated_at = @updated_at WHERE session_id = @session_id`;
+
 /**
  * Every statement the SQLite store runs, prepared once per connection (after
  * migrations, since preparing needs the tables). The `listSessions` variants
@@ -75,6 +82,11 @@ export function prepareSqliteStatements(db: Database.Database) {
     revokeToken: db.prepare<[number, string]>(
       "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
     ),
+    listRevokedTokens: db
+      .prepare<[string], string>(
+        "SELECT token_id FROM tokens WHERE token_id IN (SELECT value FROM json_each(?)) AND revoked_at IS NOT NULL ORDER BY token_id",
+      )
+      .pluck(),
     listTokens: db.prepare<[], TokenRow>("SELECT * FROM tokens ORDER BY created_at, token_id"),
 
     insertSession: db.prepare<SessionRow>(
@@ -87,13 +99,9 @@ export function prepareSqliteStatements(db: Database.Database) {
       "SELECT * FROM sessions WHERE session_id = ? AND workspace_id = ?",
     ),
     getSessionById: db.prepare<[string], SessionRow>("SELECT * FROM sessions WHERE session_id = ?"),
-    updateSession: db.prepare<SessionPatchParams, SessionRow>(
-      `UPDATE sessions SET ${sessionColumns
-        .split(", ")
-        .filter((c) => !["session_id", "workspace_id", "created_at", "updated_at"].includes(c))
-        .map((c) => `${c} = COALESCE(@${c}, ${c})`)
-        .join(", ")}, updated_at = @updated_at WHERE session_id = @session_id RETURNING *`,
-    ),
+    updateSession: db.prepare<SessionPatchParams, SessionRow>(`${setSession} RETURNING *`),
+    /** `updateSession` only while the session is in `@from_state`. */
+    moveSession: db.prepare<SessionPatchParams & { from_state: string }, SessionRow>(`${setSession} AND state = @from_state RETURNING *`),
     listSessionsOnMachine: db.prepare<[string, string], SessionRow>(
       "SELECT * FROM sessions WHERE machine_id = ? AND state IN (SELECT value FROM json_each(?)) " +
         "ORDER BY created_at, session_id",
@@ -130,8 +138,15 @@ export function prepareSqliteStatements(db: Database.Database) {
       "SELECT * FROM session_events WHERE session_id = ? AND sequence > ? ORDER BY sequence",
     ),
 
-    insertCommand: db.prepare<[string, string, string, string, number]>(
-      "INSERT INTO commands (command_id, machine_id, session_id, kind, created_at) VALUES (?, ?, ?, ?, ?)",
+    insertCommand: db.prepare<[string, string, string, string, Uint8Array, number | null, number]>(
+      "INSERT INTO commands (command_id, machine_id, session_id, kind, command, deadline_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    expireCommand: db.prepare<[number, string]>(
+      "UPDATE commands SET ack_status = 'expired', acked_at = ? WHERE command_id = ? AND ack_status = ''",
+    ),
+    listPendingCommands: db.prepare<[string, number], CommandRow>(
+      "SELECT * FROM commands WHERE machine_id = ? AND ack_status = '' AND (deadline_at IS NULL OR deadline_at > ?) " +
+        "ORDER BY created_at, command_id",
     ),
     getCommand: db.prepare<[string], CommandRow>("SELECT * FROM commands WHERE command_id = ?"),
     getMachineCommand: db.prepare<[string, string], CommandRow>(
@@ -151,6 +166,18 @@ export function prepareSqliteStatements(db: Database.Database) {
     ),
     completeIdempotencyKey: db.prepare<[string, string, string]>(
       "UPDATE idempotency_keys SET response_json = ? WHERE token_id = ? AND key = ?",
+    ),
+    bindIdempotencyKey: db.prepare<[string, string, string]>(
+      "UPDATE idempotency_keys SET session_id = ? WHERE token_id = ? AND key = ?",
+    ),
+    listUnfinishedIdempotencyKeys: db.prepare<[number, number], IdempotencyRow>(
+      "SELECT * FROM idempotency_keys WHERE response_json = '' AND created_at < ? ORDER BY created_at, token_id, key LIMIT ?",
+    ),
+    listOverdueCommands: db.prepare<[number, number], CommandRow>(
+      "SELECT * FROM commands WHERE ack_status = '' AND deadline_at IS NOT NULL AND deadline_at < ? ORDER BY created_at, command_id LIMIT ?",
+    ),
+    listStaleSessions: db.prepare<[string, number, number], SessionRow>(
+      "SELECT * FROM sessions WHERE state IN (SELECT value FROM json_each(?)) AND updated_at < ? ORDER BY updated_at, session_id LIMIT ?",
     ),
     releaseIdempotencyKey: db.prepare<[string, string]>(
       "DELETE FROM idempotency_keys WHERE token_id = ? AND key = ? AND response_json = ''",

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import { commandFromRow, idempotencyFromRow } from "./sqlite-rows.js";
+import type { SessionMoveWrite } from "../store.js";
+import { appendedEvent, commandFromRow, eventParams, idempotencyFromRow, patchToParams, sessionFromRow } from "./sqlite-rows.js";
 import type { SqliteStatements } from "./sqlite-statements.js";
 
 /**
@@ -31,6 +32,21 @@ export function prepareSqliteTransactions(db: Database.Database, st: () => Sqlit
       const changes = s.ackCommand.run(status, payload, now, commandId, machineId).changes;
       const row = s.getMachineCommand.get(commandId, machineId);
       return row === undefined ? undefined : { command: commandFromRow(row), first: changes > 0 };
+    }),
+
+    expireCommand: db.transaction((commandId: string, now: number) => {
+      const s = st();
+      const changes = s.expireCommand.run(now, commandId).changes;
+      const row = s.getCommand.get(commandId);
+      return row === undefined ? undefined : { command: commandFromRow(row), expired: changes > 0 };
+    }),
+
+    moveSession: db.transaction((move: SessionMoveWrite) => {
+      const s = st();
+      const row = s.moveSession.get({ ...patchToParams(move.sessionId, move.patch), from_state: move.from });
+      if (row === undefined) return undefined;
+      const events = move.events.map((event) => appendedEvent(event, s.appendSessionEvent.get(...eventParams(event))!.sequence));
+      return { session: sessionFromRow(row), events };
     }),
 
     claimIdempotencyKey: db.transaction((tokenId: string, key: string, sessionId: string, requestHash: string, now: number) => {

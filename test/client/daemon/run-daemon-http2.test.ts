@@ -1,11 +1,8 @@
-import http2 from "node:http2";
 import path from "node:path";
-import type { AddressInfo } from "node:net";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDaemon } from "../../../client/daemon/run-daemon.js";
 import { SessionState } from "../../../gen/workspaces/v1/session_pb.js";
-import { createFakeDaemonService } from "./fake-daemon-service.js";
+import { serveFakeDaemonService } from "./serve-fake-daemon-service.js";
 import { createStandInAgents, type StandInAgents } from "./stand-in-agents.js";
 import { createTempGitRepo, type TempGitRepo } from "./temp-git-repo.js";
 
@@ -37,18 +34,11 @@ function launch(commandId: string, sessionId: string) {
 
 describe("runDaemon over HTTP/2", () => {
   it.each(["grpc", "connect"] as const)("launches through a real server with the %s protocol", async (protocol) => {
-    const fake = createFakeDaemonService({ token });
-    const server = http2.createServer(connectNodeAdapter({ routes: fake.routes }));
-    const sessions = new Set<http2.ServerHttp2Session>();
-    server.on("session", (session) => {
-      sessions.add(session);
-      session.on("close", () => sessions.delete(session));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
+    const server = await serveFakeDaemonService({ token });
+    const { fake } = server;
     const abort = new AbortController();
     const done = runDaemon({
-      server: `http://127.0.0.1:${port}`,
+      server: server.url,
       token,
       protocol,
       workspaceRoots: new Map([["ws1", repo]]),
@@ -70,8 +60,7 @@ describe("runDaemon over HTTP/2", () => {
     } finally {
       abort.abort();
       await done;
-      for (const session of sessions) session.destroy();
-      await new Promise((resolve) => server.close(resolve));
+      await server.kill();
     }
     expect(fake.reports.map((r) => r.state)).toEqual([SessionState.RUNNING, SessionState.FAILED]);
   });

@@ -1,15 +1,13 @@
-import { access, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { access, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { AgentBins } from "../../../client/daemon/agent-argv.js";
+import { describe, expect, it } from "vitest";
 import { type AgentEntry, daemonKey } from "../../../client/daemon/create-agent-registry.js";
 import { adoptedExitMessage, endedUnwatchedMessage } from "../../../client/daemon/create-command-dispatcher.js";
 import { processStartTime } from "../../../client/daemon/process-identity.js";
-import { type DaemonOptions, runDaemon } from "../../../client/daemon/run-daemon.js";
+import type { DaemonOptions } from "../../../client/daemon/run-daemon.js";
 import { SessionState } from "../../../gen/workspaces/v1/session_pb.js";
-import { createFakeDaemonService, type FakeDaemonService } from "./fake-daemon-service.js";
-import { createStandInAgents, isAlive, type StandInAgents } from "./stand-in-agents.js";
-import { createTempGitRepo, type TempGitRepo } from "./temp-git-repo.js";
+import { type StartedDaemon, useDaemonTestBed } from "./use-daemon-test-bed.js";
+import { isAlive } from "./stand-in-agents.js";
 
 // A daemon that dies (simulated in-process: aborted with keepAgentsOnExit, so
 // it neither stops nor reports its agents) and a new daemon started with the
@@ -17,62 +15,10 @@ import { createTempGitRepo, type TempGitRepo } from "./temp-git-repo.js";
 
 const token = "machine-token-1";
 const server = "http://fake";
-let agents: StandInAgents;
-let temp: TempGitRepo;
-const running: { abort: AbortController; done: Promise<void> }[] = [];
-const leftPids: number[] = [];
+const bed = useDaemonTestBed(token);
+const startDaemon = (stateDir: string, options: Partial<DaemonOptions> = {}) => bed.startDaemon({ stateDir, ...options });
 
-beforeAll(async () => {
-  agents = await createStandInAgents();
-  temp = await createTempGitRepo();
-});
-
-afterEach(async () => {
-  for (const daemon of running.splice(0)) {
-    daemon.abort.abort();
-    await daemon.done;
-  }
-  for (const pid of leftPids.splice(0)) {
-    if (isAlive(pid)) process.kill(pid, "SIGKILL");
-  }
-});
-
-afterAll(async () => {
-  await agents.cleanup();
-  await temp.cleanup();
-});
-
-interface StartedDaemon {
-  fake: FakeDaemonService;
-  logs: string[];
-  abort: AbortController;
-  done: Promise<void>;
-}
-
-async function startDaemon(stateDir: string, options: Partial<DaemonOptions> = {}, fake = createFakeDaemonService({ token })) {
-  const logs: string[] = [];
-  const abort = new AbortController();
-  const done = runDaemon({
-    server,
-    token,
-    stateDir,
-    workspaceRoots: new Map([["ws1", temp.repo]]),
-    bins: { claude: agents.graceful, codex: agents.codex } satisfies AgentBins,
-    transport: fake.transport,
-    startupWindowMs: 200,
-    backoff: { initialMs: 10, maxMs: 50 },
-    shutdownGraceMs: 200,
-    adoptedPollMs: 50,
-    ...options,
-    signal: abort.signal,
-    log: (line) => logs.push(line),
-  });
-  running.push({ abort, done });
-  await fake.waitForSubscribes(1);
-  return { fake, logs, abort, done } satisfies StartedDaemon;
-}
-
-/** Simulates the daemon dying: it stops without touching its agents. */
+/** Simulates the daemon dying: it stops without touching its bed.agents. */
 async function crash(daemon: StartedDaemon): Promise<void> {
   daemon.abort.abort();
   await daemon.done;
@@ -90,7 +36,7 @@ function stop(commandId: string, sessionId: string, graceMs: number) {
   return { commandId, kind: { case: "stop" as const, value: { sessionId, grace } } };
 }
 
-const newStateDir = () => mkdtemp(path.join(temp.base, "state-"));
+const newStateDir = () => bed.newStateDir();
 const entryFile = (stateDir: string, sessionId: string) => path.join(stateDir, "agents", `${sessionId}.json`);
 const readEntry = async (stateDir: string, sessionId: string) =>
   JSON.parse(await readFile(entryFile(stateDir, sessionId), "utf8")) as AgentEntry;
@@ -105,9 +51,9 @@ async function launchAgent(daemon: StartedDaemon, sessionId: string): Promise<{ 
   const ack = await daemon.fake.waitForAck(`launch-${sessionId}`);
   expect(ack.status).toBe("ok");
   const pid = ack.payload?.pid as number;
-  leftPids.push(pid);
+  bed.leave(pid);
   // The stand-in writes its record once its SIGTERM handler is installed.
-  await expect.poll(() => exists(path.join(agents.recordDir, `${pid}.json`)), { timeout: 10_000 }).toBe(true);
+  await expect.poll(() => exists(path.join(bed.agents.recordDir, `${pid}.json`)), { timeout: 10_000 }).toBe(true);
   return { pid, agentSessionId: ack.payload?.agent_session_id as string };
 }
 
@@ -125,7 +71,7 @@ describe("runDaemon after a restart", () => {
       start_time: processStartTime(pid),
       provider: "claude_code",
       model: "",
-      work_dir: temp.repo,
+      work_dir: bed.temp.repo,
       branch: "main",
       stdout_path: path.join(stateDir, "agents", "s1.stdout.log"),
       stderr_path: path.join(stateDir, "agents", "s1.stderr.log"),
@@ -157,7 +103,7 @@ describe("runDaemon after a restart", () => {
 
     second.fake.push(stop("c2", "s1", 5_000));
     expect((await second.fake.waitForAck("c2")).payload).toEqual({ result: "stopped" });
-    expect(await exists(path.join(agents.recordDir, `${pid}.json.sigterm`))).toBe(true);
+    expect(await exists(path.join(bed.agents.recordDir, `${pid}.json.sigterm`))).toBe(true);
     expect(isAlive(pid)).toBe(false);
     const exited = await second.fake.waitForReport("s1", SessionState.EXITED);
     expect(exited.exitCode).toBeUndefined();
@@ -192,7 +138,7 @@ describe("runDaemon after a restart", () => {
     await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
 
     const second = await startDaemon(stateDir);
-    expect(second.fake.subscribeRequests[0]?.runningSessions).toEqual([]);
+    expect(second.fake.subscribeRequests[0]).toMatchObject({ runningSessions: [], endedSessions: ["s1"] });
     const exited = await second.fake.waitForReport("s1", SessionState.EXITED);
     expect(exited.message).toBe(endedUnwatchedMessage);
     expect(exited.exitCode).toBeUndefined();
@@ -219,7 +165,7 @@ describe("runDaemon after a restart", () => {
       start_time: String(Number(ownStart) + 1),
       provider: "claude_code",
       model: "",
-      work_dir: temp.repo,
+      work_dir: bed.temp.repo,
       branch: "",
       started_at: new Date().toISOString(),
       stdout_path: path.join(stateDir, "agents", "s-reused.stdout.log"),
@@ -239,9 +185,9 @@ describe("runDaemon after a restart", () => {
     expect(daemon.fake.reports.some((r) => r.sessionId === "s-foreign")).toBe(false);
   });
 
-  it("keeps reports the server could not take and delivers them after reconnecting", async () => {
+  it("keeps reports the server could not take, lists their sessions as ended when subscribing, and delivers them", async () => {
     const stateDir = await newStateDir();
-    const daemon = await startDaemon(stateDir, { bins: { claude: agents.exitZero, codex: agents.codex }, startupWindowMs: 10_000 });
+    const daemon = await startDaemon(stateDir, { bins: { claude: bed.agents.exitZero, codex: bed.agents.codex }, startupWindowMs: 10_000 });
     daemon.fake.failReports = true;
     daemon.fake.push(launch("c1", "s1"));
     expect((await daemon.fake.waitForAck("c1")).status).toBe("ok");
@@ -256,6 +202,8 @@ describe("runDaemon after a restart", () => {
     daemon.fake.failReports = false;
     daemon.fake.endStream();
     await daemon.fake.waitForSubscribes(2);
+    // Not running, and not lost either: its end is on its way.
+    expect(daemon.fake.subscribeRequests[1]).toMatchObject({ runningSessions: [], endedSessions: ["s1"] });
     await daemon.fake.waitForReport("s1", SessionState.EXITED);
     expect(daemon.fake.reports.map((r) => [r.sessionId, r.state, r.exitCode])).toEqual([
       ["s1", SessionState.RUNNING, undefined],
@@ -264,13 +212,15 @@ describe("runDaemon after a restart", () => {
     await expect.poll(() => exists(entryFile(stateDir, "s1")), { timeout: 10_000 }).toBe(false);
   });
 
-  it("reports a recorded but undelivered exit, with its code, after a restart", async () => {
+  it("lists a recorded but undelivered exit as ended after a restart, and reports it with its code", async () => {
     const stateDir = await newStateDir();
     const first = await startDaemon(stateDir, { keepAgentsOnExit: true });
     first.fake.failReports = true;
     first.fake.push(launch("c1", "s1"));
     expect((await first.fake.waitForAck("c1")).status).toBe("ok");
     const pid = (await first.fake.waitForAck("c1")).payload?.pid as number;
+    // The stand-in exits 0 on SIGTERM once its handler is installed, which it records.
+    await expect.poll(() => exists(path.join(bed.agents.recordDir, `${pid}.json`)), { timeout: 10_000 }).toBe(true);
     process.kill(pid, "SIGTERM");
     await expect.poll(async () => (await readEntry(stateDir, "s1").catch(() => undefined))?.exit?.state, { timeout: 15_000 }).toBe(
       "exited",

@@ -50,7 +50,7 @@ describe("loadCommandConfig", () => {
     const io = { stdout: (s: string) => (out += s), stderr: () => {}, env: {} };
     expect(await loadCommandConfig("daemon", daemonSettings, { config: file, "print-config": true }, io)).toBeUndefined();
     const printed = JSON.parse(out) as { daemon: Record<string, unknown> };
-    expect(printed.daemon).toMatchObject({ server: "http://127.0.0.1:8080", token: "***", "workspace-root": { acme: "/src/acme" }, protocol: "grpc" });
+    expect(printed.daemon).toMatchObject({ server: ["http://127.0.0.1:8080"], token: "***", "workspace-root": { acme: "/src/acme" }, protocol: "grpc" });
     expect(out).not.toContain("wsm_secret");
   });
 

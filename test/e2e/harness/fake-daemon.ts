@@ -7,6 +7,8 @@ import { type DaemonCommand, DaemonService } from "../../../gen/workspaces/v1/da
 export interface FakeDaemon {
   /** Launch commands received so far. */
   launches: DaemonCommand[];
+  /** Stop commands received so far. */
+  stops: DaemonCommand[];
   /** Resolves with the next launch command (or the first one not yet taken). */
   nextLaunch(): Promise<DaemonCommand>;
   acknowledge(commandId: string, status: string, payload: JsonObject): Promise<void>;
@@ -24,10 +26,12 @@ export function startFakeDaemon(url: string, machineToken: string, options: { au
   const headers = { Authorization: `Bearer ${machineToken}` };
   const client = createClient(DaemonService, createGrpcTransport({ baseUrl: url }));
   const launches: DaemonCommand[] = [];
+  const stops: DaemonCommand[] = [];
   let taken = 0;
   const waiters: (() => void)[] = [];
   const daemon: FakeDaemon = {
     launches,
+    stops,
     async nextLaunch() {
       while (launches.length <= taken) await new Promise<void>((resolve) => waiters.push(resolve));
       return launches[taken++]!;
@@ -39,6 +43,7 @@ export function startFakeDaemon(url: string, machineToken: string, options: { au
   };
   (async () => {
     for await (const command of client.subscribe({ daemonVersion: "fake", hostname: "fake-host" }, { headers, signal: controller.signal })) {
+      if (command.kind.case === "stop") stops.push(command);
       if (command.kind.case !== "launch") continue;
       launches.push(command);
       for (const wake of waiters.splice(0)) wake();

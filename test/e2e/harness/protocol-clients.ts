@@ -47,7 +47,7 @@ function connectClient(name: string, transport: Transport): LaunchClient {
   };
 }
 
-function grpcJsClient(url: string): LaunchClient {
+export function grpcJsClient(url: string): LaunchClient {
   const path = "/workspaces.v1.WorkspaceSessionService/LaunchWorkspaceSession";
   const client = new grpc.Client(new URL(url).host, grpc.credentials.createInsecure());
   return {
@@ -85,7 +85,7 @@ function restOutcome(httpStatus: number, body: RestBody): LaunchOutcome {
   return { kind: "error", code: body.code ?? "", message: body.message ?? "", httpStatus };
 }
 
-function restHttp1Client(url: string): LaunchClient {
+export function restHttp1Client(url: string): LaunchClient {
   return {
     name: "REST over HTTP/1.1",
     async launch(workspaceId, body, token) {

@@ -80,3 +80,43 @@ export function spawnWsctl(args: string[], options: { env?: NodeJS.ProcessEnv; c
     },
   };
 }
+
+/** Starts `wsctl serve` on a free port of 127.0.0.1 with `database` and more `args`; resolves once it prints its URL. */
+export async function spawnServe(
+  database: string,
+  args: string[] = [],
+  options: { bin?: string } = {},
+): Promise<{ server: WsctlProcess; url: string }> {
+  const server = spawnWsctl(["serve", "--listen", "127.0.0.1:0", "--database", database, ...args], options);
+  return { server, url: (await server.waitFor(/REST on (https?:\/\/\S+)/))[1]! };
+}
+
+/** What a test daemon is started with besides its servers. */
+export interface StandInDaemonArgs {
+  token: string;
+  workspaceId: string;
+  /** The workspace's root on the machine. */
+  repoDir: string;
+  stateDir: string;
+  startupWindowMs: number;
+}
+
+/** `wsctl daemon` arguments after its `--server` flags: the machine token, one workspace root, stand-in agents for both providers. */
+export function standInDaemonArgs(args: StandInDaemonArgs): string[] {
+  return [
+    "--token",
+    args.token,
+    "--workspace-root",
+    `${args.workspaceId}=${args.repoDir}`,
+    "--claude-bin",
+    standInAgent,
+    "--codex-bin",
+    standInAgent,
+    "--startup-window-ms",
+    String(args.startupWindowMs),
+    "--state-dir",
+    args.stateDir,
+    // Agents outlive a stopped daemon by default; a test's own must not outlive the test.
+    "--stop-agents",
+  ];
+}

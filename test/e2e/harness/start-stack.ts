@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
@@ -10,9 +9,15 @@ import { createMachine } from "../../../server/admin/create-machine.js";
 import { createMachineToken } from "../../../server/admin/create-machine-token.js";
 import { createWorkspace } from "../../../server/admin/create-workspace.js";
 import { openAdminStore } from "../../../server/admin/open-admin-store.js";
-import { spawnWsctl, standInAgent, type WsctlProcess } from "./spawn-wsctl.js";
+import { createGitRepo } from "./create-git-repo.js";
+import { pollUntil } from "../../support/poll-until.js";
+import { createTestSchema } from "../../support/postgres-test-database.js";
+import { spawnServe, spawnWsctl, standInDaemonArgs, type WsctlProcess } from "./spawn-wsctl.js";
 
-/** A real server process, and optionally a real daemon process, on a fresh SQLite file. */
+/** Which store engine the e2e suites run on: `sqlite` (a fresh file per stack) or `postgres` (a fresh schema per stack). */
+export const testEngine: "sqlite" | "postgres" = process.env.WSCTL_TEST_ENGINE === "postgres" ? "postgres" : "sqlite";
+
+/** A real server process, and optionally a real daemon process, on a fresh SQLite file or PostgreSQL schema. */
 export interface Stack {
   url: string;
   tmp: string;
@@ -82,16 +87,13 @@ async function seedDatabase(database: string, workspaceId: string, machineId: st
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const tmp = await mkdtemp(path.join(tmpdir(), "wsctl-e2e-"));
-  const database = path.join(tmp, "wsctl.db");
+  // The same suites run on each store engine: the e2e-postgres project sets WSCTL_TEST_ENGINE.
+  const schema = testEngine === "postgres" ? await createTestSchema("e2e") : undefined;
+  const database = schema?.url ?? path.join(tmp, "wsctl.db");
   const repoDir = path.join(tmp, "repo");
   const recordDir = path.join(tmp, "records");
   await mkdir(recordDir);
-  await mkdir(repoDir);
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: repoDir, stdio: "pipe" });
-  git("init", "-q", "-b", "main");
-  await writeFile(path.join(repoDir, "README.md"), "# project\n");
-  git("add", ".");
-  git("-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "initial");
+  await createGitRepo(repoDir);
 
   async function admin(...args: string[]): Promise<string> {
     let out = "";
@@ -112,18 +114,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const machineId = "m1";
   const { apiToken, machineToken } = await seedDatabase(database, workspaceId, machineId);
 
-  const server = spawnWsctl([
-    "serve",
-    "--listen",
-    "127.0.0.1:0",
-    "--database",
-    database,
+  const { server, url } = await spawnServe(database, [
     "--launch-deadline-ms",
     String(options.launchDeadlineMs ?? 5000),
     ...(options.keepaliveMs !== undefined ? ["--keepalive-ms", String(options.keepaliveMs)] : []),
     ...(options.serverArgs ?? []),
   ], { ...(options.wsctlBin ? { bin: options.wsctlBin } : {}) });
-  const url = (await server.waitFor(/REST on (https?:\/\/\S+)/))[1]!;
   const caFile = path.join(tmp, "ca.pem");
   if (options.ca) await writeFile(caFile, options.ca);
 
@@ -141,15 +137,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     daemon: undefined,
     admin,
     async waitOnline(id, online) {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const body = (await getJson(`${url}/api/v1/machines/${id}`, { Authorization: `Bearer ${apiToken}` }, options.ca)) as {
-          machine?: { online?: boolean };
-        };
-        if ((body.machine?.online ?? false) === online) return;
-        if (Date.now() > deadline) throw new Error(`machine ${id} did not become ${online ? "online" : "offline"}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await pollUntil(
+        async () => {
+          const body = (await getJson(`${url}/api/v1/machines/${id}`, { Authorization: `Bearer ${apiToken}` }, options.ca)) as {
+            machine?: { online?: boolean };
+          };
+          return (body.machine?.online ?? false) === online;
+        },
+        { timeoutMs: 20_000, intervalMs: 50, what: `machine ${id} to be ${online ? "online" : "offline"}` },
+      );
     },
     async startDaemon(extraArgs = []) {
       const daemon = spawnWsctl(
@@ -157,18 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           "daemon",
           "--server",
           url,
-          "--token",
-          machineToken,
-          "--workspace-root",
-          `${workspaceId}=${repoDir}`,
-          "--claude-bin",
-          standInAgent,
-          "--codex-bin",
-          standInAgent,
-          "--startup-window-ms",
-          "300",
-          "--state-dir",
-          path.join(tmp, "daemon-state"),
+          ...standInDaemonArgs({ token: machineToken, workspaceId, repoDir, stateDir: path.join(tmp, "daemon-state"), startupWindowMs: 300 }),
           ...(options.daemonArgs ?? []),
           ...extraArgs,
         ],
@@ -185,6 +170,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await stack.daemon?.stop();
       await server.stop();
       await rm(tmp, { recursive: true, force: true });
+      await schema?.drop();
     },
   };
   if (options.daemon ?? true) await stack.startDaemon();

@@ -41,7 +41,10 @@ describe("describeOpenError", () => {
     expect(describeOpenError(wrapped, "/var/lib/wsctl/wsctl.db")).toMatch(/^permission denied on \/var\/lib\/wsctl \(EACCES\)/);
   });
 
-  it("keeps the innermost message of anything else", () => {
-    expect(describeOpenError(new Error("outer", { cause: new Error("disk I/O error") }), "db")).toBe("disk I/O error");
+  it("keeps the store's message and its innermost cause for anything else", () => {
+    expect(describeOpenError(new Error("database is unavailable", { cause: new Error("connect ECONNREFUSED") }), "db")).toBe(
+      "database is unavailable (connect ECONNREFUSED)",
+    );
+    expect(describeOpenError(new Error("database error (database)", { cause: new Error("disk I/O error") }), "db")).toBe("disk I/O error");
   });
 });

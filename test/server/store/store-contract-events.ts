@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import type { Store } from "../../../server/store/store.js";
-import { event, expectCode, session } from "./store-contract-fixtures.js";
+import { command, event, expectCode, launchCommand, session } from "./store-contract-fixtures.js";
 
 /** Contract cases for session events, commands and their acknowledgements, and idempotency keys. */
 export function describeEventsCommandsKeys(getStore: () => Store): void {
@@ -54,12 +54,14 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
     it("records the first acknowledgement and treats a repeat as harmless", async () => {
       const store = getStore();
       await store.createSession(session({ sessionId: "s-1" }));
-      await store.createCommand({ commandId: "c-1", machineId: "m-1", sessionId: "s-1", kind: "launch", now: 10 });
+      await store.createCommand(command("c-1", { deadlineAt: 15_010 }));
       expect(await store.getCommand("c-1")).toEqual({
         commandId: "c-1",
         machineId: "m-1",
         sessionId: "s-1",
         kind: "launch",
+        command: launchCommand("c-1"),
+        deadlineAt: 15_010,
         createdAt: 10,
         ackStatus: "",
         ackPayload: undefined,
@@ -77,7 +79,7 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
       const store = getStore();
       await store.createMachine({ machineId: "m-2", workspaceId: "ws-1", makeDefault: false, now: 1 });
       await store.createSession(session({ sessionId: "s-1" }));
-      await store.createCommand({ commandId: "c-1", machineId: "m-1", sessionId: "s-1", kind: "stop", now: 10 });
+      await store.createCommand(command("c-1", { kind: "stop" }));
       expect(await store.recordAck({ commandId: "c-1", machineId: "m-2", status: "ok", payload: {}, now: 1 })).toBeUndefined();
       expect(await store.recordAck({ commandId: "ghost", machineId: "m-1", status: "ok", payload: {}, now: 1 })).toBeUndefined();
       expect((await store.getCommand("c-1"))?.ackStatus).toBe("");
@@ -87,9 +89,77 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
     it("maps a duplicate command id to already_exists", async () => {
       const store = getStore();
       await store.createSession(session({ sessionId: "s-1" }));
-      const c = { commandId: "c-1", machineId: "m-1", sessionId: "s-1", kind: "launch" as const, now: 10 };
+      const c = command("c-1");
       await store.createCommand(c);
       await expectCode(store.createCommand(c), Code.AlreadyExists, /command already exists/);
+    });
+
+    it("lets the first of an acknowledgement and an expiry win, either way round", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      await store.createCommand(command("acked"));
+      await store.createCommand(command("expired"));
+      await store.recordAck({ commandId: "acked", machineId: "m-1", status: "ok", payload: { pid: 1 }, now: 20 });
+      const late = await store.expireCommand("acked", 30);
+      expect(late).toMatchObject({ expired: false, command: { ackStatus: "ok", ackPayload: { pid: 1 } } });
+      const expired = await store.expireCommand("expired", 30);
+      expect(expired).toMatchObject({ expired: true, command: { ackStatus: "expired", ackPayload: undefined, ackedAt: 30 } });
+      const after = await store.recordAck({ commandId: "expired", machineId: "m-1", status: "ok", payload: { pid: 2 }, now: 40 });
+      expect(after).toMatchObject({ first: false, command: { ackStatus: "expired" } });
+      expect(await store.expireCommand("ghost", 1)).toBeUndefined();
+    });
+
+    it("lists a machine's unacknowledged commands before their deadline, oldest first", async () => {
+      const store = getStore();
+      await store.createMachine({ machineId: "m-2", workspaceId: "ws-1", makeDefault: false, now: 1 });
+      await store.createSession(session({ sessionId: "s-1" }));
+      await store.createCommand(command("late", { now: 30, deadlineAt: 1_000 }));
+      await store.createCommand(command("early", { now: 20, deadlineAt: 1_000 }));
+      await store.createCommand(command("no-deadline", { now: 40, deadlineAt: undefined }));
+      await store.createCommand(command("past", { now: 10, deadlineAt: 100 }));
+      await store.createCommand(command("acked", { now: 10 }));
+      await store.createCommand(command("elsewhere", { now: 10, machineId: "m-2" }));
+      await store.recordAck({ commandId: "acked", machineId: "m-1", status: "ok", payload: {}, now: 50 });
+      const pending = await store.listPendingCommands("m-1", 500);
+      expect(pending.map((c) => c.commandId)).toEqual(["early", "late", "no-deadline"]);
+      expect(pending[0]?.command).toEqual(launchCommand("early"));
+    });
+  });
+
+  describe("what the reconciler reads", () => {
+    it("lists commands unacknowledged past their deadline, oldest first, up to the limit", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      await store.createCommand(command("late-2", { now: 20, deadlineAt: 100 }));
+      await store.createCommand(command("late-1", { now: 10, deadlineAt: 100 }));
+      await store.createCommand(command("in-time", { now: 10, deadlineAt: 1_000 }));
+      await store.createCommand(command("no-deadline", { now: 10, deadlineAt: undefined }));
+      await store.createCommand(command("acked", { now: 10, deadlineAt: 100 }));
+      await store.recordAck({ commandId: "acked", machineId: "m-1", status: "ok", payload: {}, now: 50 });
+      expect((await store.listOverdueCommands(500, 10)).map((c) => c.commandId)).toEqual(["late-1", "late-2"]);
+      expect((await store.listOverdueCommands(500, 1)).map((c) => c.commandId)).toEqual(["late-1"]);
+    });
+
+    it("lists sessions in given states not updated since a time, oldest first", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "old", state: "dispatched", updatedAt: 10 }));
+      await store.createSession(session({ sessionId: "older", state: "pending", updatedAt: 5 }));
+      await store.createSession(session({ sessionId: "recent", state: "pending", updatedAt: 900 }));
+      await store.createSession(session({ sessionId: "done", state: "exited", updatedAt: 1 }));
+      const stale = await store.listStaleSessions(["pending", "dispatched"], 100, 10);
+      expect(stale.map((s) => s.sessionId)).toEqual(["older", "old"]);
+      expect(await store.listStaleSessions([], 100, 10)).toEqual([]);
+    });
+
+    it("binds a key to its session and lists keys whose call never stored an outcome", async () => {
+      const store = getStore();
+      for (const [key, now] of [["a", 10], ["b", 20], ["new", 900]] as const) {
+        await store.claimIdempotencyKey({ tokenId: "t-1", key, sessionId: "", requestHash: "h", now });
+      }
+      await store.bindIdempotencyKey("t-1", "a", "s-1");
+      await store.completeIdempotencyKey("t-1", "b", { error: { code: Code.Unavailable, message: "offline" } });
+      const unfinished = await store.listUnfinishedIdempotencyKeys(100, 10);
+      expect(unfinished).toEqual([{ tokenId: "t-1", key: "a", sessionId: "s-1", requestHash: "h", outcome: undefined, createdAt: 10 }]);
     });
   });
 

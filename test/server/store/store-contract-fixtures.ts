@@ -1,6 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { expect } from "vitest";
-import type { NewSessionEvent, SessionRecord } from "../../../server/store/store.js";
+import { create } from "@bufbuild/protobuf";
+import { type DaemonCommand, DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
+import type { NewCommand, NewSessionEvent, SessionRecord } from "../../../server/store/store.js";
 
 /** Shared fixtures of the Store contract suite. */
 
@@ -49,6 +51,27 @@ export function event(sessionId: string, init: Partial<NewSessionEvent> = {}): N
     exitCode: undefined,
     message: "",
     now: 2000,
+    ...init,
+  };
+}
+
+/** A launch command as the server pushes it. */
+export function launchCommand(commandId: string): DaemonCommand {
+  return create(DaemonCommandSchema, {
+    commandId,
+    kind: { case: "launch", value: { sessionId: "s-1", workspaceId: "ws-1", request: { workspaceId: "ws-1", initialPrompt: "hi" } } },
+  });
+}
+
+export function command(commandId: string, init: Partial<NewCommand> = {}): NewCommand {
+  return {
+    commandId,
+    machineId: "m-1",
+    sessionId: "s-1",
+    kind: "launch",
+    command: launchCommand(commandId),
+    deadlineAt: 15_010,
+    now: 10,
     ...init,
   };
 }

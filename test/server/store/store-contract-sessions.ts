@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import type { SessionRecord, SessionStateName, Store } from "../../../server/store/store.js";
-import { expectCode, session } from "./store-contract-fixtures.js";
+import { event, expectCode, session } from "./store-contract-fixtures.js";
 
 /** Contract cases for sessions: create, read, patch, paging and filters. */
 export function describeSessions(getStore: () => Store): void {
@@ -42,6 +42,43 @@ export function describeSessions(getStore: () => Store): void {
       expect((await store.getSessionById("s-1"))?.acknowledgement).toEqual(acknowledgement);
       await store.updateSession("s-1", { state: "pending", acknowledgement: null, updatedAt: 4 });
       expect((await store.getSessionById("s-1"))?.acknowledgement).toBeUndefined();
+    });
+
+    it("moves a session with its events only from the state the move was decided on", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      const move = {
+        sessionId: "s-1",
+        from: "pending" as const,
+        patch: { state: "failed" as const, errorMessage: "gone", updatedAt: 10 },
+        events: [event("s-1", { type: "acknowledged", state: "failed" }), event("s-1", { type: "failed", state: "failed" })],
+      };
+      const moved = await store.moveSession(move);
+      const expected = session({ sessionId: "s-1", state: "failed", errorMessage: "gone", updatedAt: 10 });
+      expect(moved?.session).toEqual(expected);
+      expect(moved?.events.map((e) => [e.sequence, e.type])).toEqual([
+        [1, "acknowledged"],
+        [2, "failed"],
+      ]);
+      expect(await store.listSessionEvents("s-1", 0)).toEqual(moved?.events);
+      // Decided on a state the session has left: nothing is written.
+      expect(await store.moveSession({ ...move, patch: { state: "running", updatedAt: 20 } })).toBeUndefined();
+      expect(await store.getSessionById("s-1")).toEqual(expected);
+      expect(await store.listSessionEvents("s-1", 0)).toHaveLength(2);
+      expect(await store.moveSession({ ...move, sessionId: "ghost", events: [] })).toBeUndefined();
+    });
+
+    it("writes neither the row nor any event of a move whose event cannot be stored", async () => {
+      const store = getStore();
+      const s = session({ sessionId: "s-1" });
+      await store.createSession(s);
+      const events = [event("s-1", { type: "dispatched", state: "dispatched" }), event("ghost", { type: "dispatched" })];
+      await expectCode(
+        store.moveSession({ sessionId: "s-1", from: "pending", patch: { state: "dispatched", updatedAt: 10 }, events }),
+        Code.FailedPrecondition,
+      );
+      expect(await store.getSessionById("s-1")).toEqual(s);
+      expect(await store.listSessionEvents("s-1", 0)).toEqual([]);
     });
 
     it("pages 250 sessions newest first, each exactly once", async () => {

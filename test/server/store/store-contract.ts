@@ -145,6 +145,16 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         ]);
       });
 
+      it("tells which of some tokens are revoked", async () => {
+        for (const id of ["t-1", "t-2", "t-3"]) {
+          await store.createToken({ tokenId: id, kind: "api", hashHex: id, workspaceIds: ["ws-1"], machineId: undefined, now: 1 });
+        }
+        await store.revokeToken("t-1", 5);
+        await store.revokeToken("t-3", 6);
+        expect(await store.listRevokedTokens(["t-3", "t-2", "t-1", "ghost"])).toEqual(["t-1", "t-3"]);
+        expect(await store.listRevokedTokens([])).toEqual([]);
+      });
+
       it("lists every token with its workspaces", async () => {
         await store.createToken({ tokenId: "t-2", kind: "api", hashHex: "b", workspaceIds: ["ws-2"], machineId: undefined, now: 2 });
         await store.createToken({ tokenId: "t-1", kind: "api", hashHex: "a", workspaceIds: ["ws-1", "ws-2"], machineId: undefined, now: 1 });

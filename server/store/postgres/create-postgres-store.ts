@@ -1,0 +1,280 @@
+import { toBinary } from "@bufbuild/protobuf";
+import type pg from "pg";
+import { DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
+import type { SessionEventRecord, Store } from "../store.js";
+import { createPostgresPool, type PostgresPoolOptions } from "./create-postgres-pool.js";
+import { createPostgresRunner, maxAttempts } from "./create-postgres-runner.js";
+import { throwIfAborted } from "../store-errors.js";
+import { postgresError } from "./postgres-errors.js";
+import { applyPostgresMigrations } from "./postgres-migrations.js";
+import {
+  appendedEvent,
+  type CommandRow,
+  commandFromRow,
+  eventToParams,
+  type IdempotencyRow,
+  idempotencyFromRow,
+  jsonb,
+  type MachineRow,
+  machineFromRow,
+  patchToParams,
+  type SessionEventRow,
+  type SessionRow,
+  sessionEventFromRow,
+  sessionFromRow,
+  sessionToParams,
+  type TokenRow,
+  text,
+  tokenFromRow,
+  type WorkspaceRow,
+  workspaceFromRow,
+} from "./postgres-rows.js";
+import { postgresStatements as sql } from "./postgres-statements.js";
+
+export type PostgresStoreOptions =
+  /** The store opens its own pool (see `createPostgresPool` for the URL's `?schema=` and `?pool_size=`) and ends it on close. */
+  | (PostgresPoolOptions & { pool?: undefined })
+  | {
+      /** A pool shared with other parts of the server; the store never ends it. */
+      pool: pg.Pool;
+      /** The schema the pool's search_path names, if any, for `migrate()` to create when missing. */
+      schema?: string;
+      url?: undefined;
+    };
+
+/** The Store on PostgreSQL, with the pool it runs on, for the parts of the server that share it. */
+export interface PostgresStore extends Store {
+  readonly pool: pg.Pool;
+  readonly schema: string | undefined;
+}
+
+/**
+ * The Store on PostgreSQL through `pg`: a pool of `poolSize` connections
+ * (default 10, or `?pool_size=` in the URL), tables in `?schema=` when given.
+ * Behaves as the SQLite store does (one contract suite judges both): objects
+ * are `jsonb`, times BIGINT milliseconds, errors mapped by
+ * `postgres-errors.ts`, serialization failures and deadlocks retried (see
+ * `create-postgres-runner.ts`, which also describes cancellation: a signal
+ * aborted before or during a call rejects it with `canceled`, canceling the
+ * statement on the server). Call `migrate()` before anything else
+ * (`openStore` does); `close()` ends the pool only when the store opened it.
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  const { pool, schema } = options.pool === undefined ? createPostgresPool(options) : options;
+  const ownsPool = options.pool === undefined;
+  const run = createPostgresRunner(pool);
+
+  return {
+    pool,
+    schema,
+
+    async migrate() {
+      try {
+        await applyPostgresMigrations(pool, schema);
+      } catch (err) {
+        throw postgresError(err, "schema migration");
+      }
+    },
+
+    async close() {
+      run.close();
+      if (ownsPool && !pool.ended && !pool.ending) await pool.end();
+    },
+
+    async createWorkspace(workspaceId, now) {
+      const [row] = await run.rows<WorkspaceRow>("workspace", undefined, sql.insertWorkspace(workspaceId, now));
+      return workspaceFromRow(row!);
+    },
+
+    async getWorkspace(workspaceId, signal) {
+      const [row] = await run.rows<WorkspaceRow>("workspace", signal, sql.getWorkspace(workspaceId));
+      return row && workspaceFromRow(row);
+    },
+
+    async listWorkspaces() {
+      return (await run.rows<WorkspaceRow>("workspace", undefined, sql.listWorkspaces())).map(workspaceFromRow);
+    },
+
+    async createMachine(init) {
+      const statement = sql.createMachine(init.machineId, init.workspaceId, init.makeDefault, init.now);
+      const [row] = await run.rows<MachineRow>("machine", undefined, statement);
+      return machineFromRow(row!);
+    },
+
+    async getMachine(machineId, signal) {
+      const [row] = await run.rows<MachineRow>("machine", signal, sql.getMachine(machineId));
+      return row && machineFromRow(row);
+    },
+
+    async listMachines(workspaceIds, signal) {
+      if (workspaceIds?.length === 0) return none(signal);
+      const statement = workspaceIds === undefined ? sql.listAllMachines() : sql.listMachinesIn([...workspaceIds]);
+      return (await run.rows<MachineRow>("machine", signal, statement)).map(machineFromRow);
+    },
+
+    async recordMachineSeen(machineId, seen) {
+      const version = seen.daemonVersion === undefined ? null : text(seen.daemonVersion);
+      const hostname = seen.hostname === undefined ? null : text(seen.hostname);
+      await run.rows("machine", undefined, sql.machineSeen(version, hostname, seen.now, machineId));
+    },
+
+    async createToken(init) {
+      const statement = sql.createToken(init.tokenId, init.kind, init.hashHex, init.machineId ?? null, init.now, [
+        ...init.workspaceIds,
+      ]);
+      const [row] = await run.rows<TokenRow>("token", undefined, statement);
+      return tokenFromRow(row!);
+    },
+
+    async findTokenByHash(hashHex, signal) {
+      const [row] = await run.rows<TokenRow>("token", signal, sql.findLiveToken(hashHex));
+      return row && tokenFromRow(row);
+    },
+
+    async revokeToken(tokenId, now) {
+      return (await run.rows("token", undefined, sql.revokeToken(now, tokenId))).length > 0;
+    },
+
+    async listRevokedTokens(tokenIds) {
+      if (tokenIds.length === 0) return [];
+      const rows = await run.rows<{ token_id: string }>("token", undefined, sql.listRevokedTokens([...tokenIds]));
+      return rows.map((r) => r.token_id);
+    },
+
+    async listTokens() {
+      return (await run.rows<TokenRow>("token", undefined, sql.listTokens())).map(tokenFromRow);
+    },
+
+    async createSession(session, signal) {
+      await run.rows("session", signal, sql.insertSession(...sessionToParams(session)));
+    },
+
+    async getSession(workspaceId, sessionId, signal) {
+      const [row] = await run.rows<SessionRow>("session", signal, sql.getSession(sessionId, workspaceId));
+      return row && sessionFromRow(row);
+    },
+
+    async getSessionById(sessionId, signal) {
+      const [row] = await run.rows<SessionRow>("session", signal, sql.getSessionById(sessionId));
+      return row && sessionFromRow(row);
+    },
+
+    async updateSession(sessionId, patch, signal) {
+      const [row] = await run.rows<SessionRow>("session", signal, sql.updateSession(...patchToParams(sessionId, patch)));
+      return row && sessionFromRow(row);
+    },
+
+    async listSessions(query, signal) {
+      return (await run.rows<SessionRow>("session", signal, sql.listSessions(query))).map(sessionFromRow);
+    },
+
+    async listSessionsOnMachine(machineId, states, signal) {
+      if (states.length === 0) return none(signal);
+      const statement = sql.listSessionsOnMachine(machineId, [...states]);
+      return (await run.rows<SessionRow>("session", signal, statement)).map(sessionFromRow);
+    },
+
+    async appendSessionEvent(event, signal) {
+      const [row] = await run.rows<{ sequence: string }>(
+        "session event",
+        signal,
+        sql.appendSessionEvent(...eventToParams(event)),
+      );
+      return appendedEvent(event, row!.sequence);
+    },
+
+    async moveSession(move, signal) {
+      return run.transaction("session", signal, async (query) => {
+        const [row] = await query<SessionRow>(sql.moveSession(...patchToParams(move.sessionId, move.patch), move.from));
+        if (!row) return undefined;
+        const events: SessionEventRecord[] = [];
+        for (const event of move.events) {
+          const [appended] = await query<{ sequence: string }>(sql.appendSessionEvent(...eventToParams(event)));
+          events.push(appendedEvent(event, appended!.sequence));
+        }
+        return { session: sessionFromRow(row), events };
+      });
+    },
+
+    async listSessionEvents(sessionId, afterSequence, signal) {
+      const rows = await run.rows<SessionEventRow>("session event", signal, sql.listSessionEvents(sessionId, afterSequence));
+      return rows.map(sessionEventFromRow);
+    },
+
+    async createCommand(command, signal) {
+      const { commandId, machineId, sessionId, kind, now } = command;
+      const bytes = Buffer.from(toBinary(DaemonCommandSchema, command.command));
+      await run.rows("command", signal, sql.insertCommand(commandId, machineId, sessionId, kind, bytes, command.deadlineAt ?? null, now));
+    },
+
+    async expireCommand(commandId, now) {
+      const [expired] = await run.rows<CommandRow>("command", undefined, sql.expireCommand(now, commandId));
+      if (expired) return { command: commandFromRow(expired), expired: true };
+      const [row] = await run.rows<CommandRow>("command", undefined, sql.getCommand(commandId));
+      return row && { command: commandFromRow(row), expired: false };
+    },
+
+    async listPendingCommands(machineId, now, signal) {
+      const rows = await run.rows<CommandRow>("command", signal, sql.listPendingCommands(machineId, now));
+      return rows.map(commandFromRow);
+    },
+
+    async getCommand(commandId, signal) {
+      const [row] = await run.rows<CommandRow>("command", signal, sql.getCommand(commandId));
+      return row && commandFromRow(row);
+    },
+
+    async recordAck(ack) {
+      const statement = sql.ackCommand(ack.status, jsonb(ack.payload), ack.now, ack.commandId, ack.machineId);
+      const [acked] = await run.rows<CommandRow>("command", undefined, statement);
+      if (acked) return { command: commandFromRow(acked), first: true };
+      // Not the first (or no such command): a new statement sees the acknowledgement that won.
+      const [row] = await run.rows<CommandRow>("command", undefined, sql.getMachineCommand(ack.commandId, ack.machineId));
+      return row && { command: commandFromRow(row), first: false };
+    },
+
+    async claimIdempotencyKey(init) {
+      const { tokenId, key } = init;
+      // A claim released between our insert and our read leaves nothing to read: claim again.
+      for (let tries = 1; ; tries++) {
+        const claim = sql.claimIdempotencyKey(tokenId, key, init.sessionId, init.requestHash, init.now);
+        if ((await run.rows("idempotency key", undefined, claim)).length > 0) return undefined;
+        const [row] = await run.rows<IdempotencyRow>("idempotency key", undefined, sql.getIdempotencyKey(tokenId, key));
+        if (row) return idempotencyFromRow(row);
+        if (tries >= maxAttempts) throw postgresError(new Error("idempotency key keeps changing"), "idempotency key");
+      }
+    },
+
+    async completeIdempotencyKey(tokenId, key, outcome) {
+      await run.rows("idempotency key", undefined, sql.completeIdempotencyKey(jsonb(outcome), tokenId, key));
+    },
+
+    async bindIdempotencyKey(tokenId, key, sessionId) {
+      await run.rows("idempotency key", undefined, sql.bindIdempotencyKey(sessionId, tokenId, key));
+    },
+
+    async listUnfinishedIdempotencyKeys(createdBefore, limit) {
+      const rows = await run.rows<IdempotencyRow>("idempotency key", undefined, sql.listUnfinishedIdempotencyKeys(createdBefore, limit));
+      return rows.map(idempotencyFromRow);
+    },
+
+    async listOverdueCommands(now, limit) {
+      return (await run.rows<CommandRow>("command", undefined, sql.listOverdueCommands(now, limit))).map(commandFromRow);
+    },
+
+    async listStaleSessions(states, updatedBefore, limit) {
+      const rows = await run.rows<SessionRow>("session", undefined, sql.listStaleSessions([...states], updatedBefore, limit));
+      return rows.map(sessionFromRow);
+    },
+
+    async releaseIdempotencyKey(tokenId, key) {
+      await run.rows("idempotency key", undefined, sql.releaseIdempotencyKey(tokenId, key));
+    },
+  };
+}
+
+/** The answer of a list asked for nothing: empty, or `canceled` as any call with an aborted signal. */
+async function none(signal: AbortSignal | undefined): Promise<never[]> {
+  throwIfAborted(signal);
+  return [];
+}
