@@ -1,7 +1,6 @@
-import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
 import { DaemonService, file_workspaces_v1_daemon_service } from "../gen/workspaces/v1/daemon_service_pb.js";
 import { file_workspaces_v1_machine_service, MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
@@ -16,10 +15,13 @@ import { createRevocationWatch } from "./auth/create-revocation-watch.js";
 import { createErrorSanitizer } from "./errors/create-error-sanitizer.js";
 import { createHealthService } from "./health/create-health-service.js";
 import { createHealthStatus, type HealthStatus } from "./health/create-health-status.js";
+import { createHttpHealthHandler } from "./health/create-http-health-handler.js";
+import { createReadiness, type Readiness } from "./health/create-readiness.js";
 import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
 import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
 import { createReflectionServices } from "./reflection/create-reflection-services.js";
+import { packageInfo } from "./package-info.js";
 import type { Backplane } from "./hub/backplane.js";
 import { createDaemonHub, type DaemonHub } from "./hub/create-daemon-hub.js";
 import { createLocalBackplane } from "./hub/create-local-backplane.js";
@@ -35,11 +37,18 @@ import { createSessionEventBus } from "./sessions/create-session-event-bus.js";
 import { createSessionLifecycle } from "./sessions/create-session-lifecycle.js";
 import { createSessionReader } from "./sessions/create-session-reader.js";
 import type { Store } from "./store/store.js";
+import { authenticate } from "./auth/create-auth-interceptor.js";
+import { type Logger, silentLogger } from "./telemetry/create-logger.js";
+import type { Metrics } from "./telemetry/create-metrics.js";
+import { createMetricsHandler } from "./telemetry/create-metrics-handler.js";
+import { createObservingInterceptor } from "./telemetry/create-observing-interceptor.js";
+import { observeHub } from "./telemetry/observe-hub.js";
+import { kCallInfo, requestIdOf } from "./telemetry/request-context.js";
 import { createCorsHandler } from "./web/create-cors-handler.js";
 import { createStaticHandler } from "./web/create-static-handler.js";
 
-/** The built browser page (`npm run build:web`, run by `npm ci`). */
-const defaultWebRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../dist/web");
+/** The built browser page (`npm run build`, run by `npm ci` in a checkout; shipped in the package). */
+const defaultWebRoot = () => path.join(packageInfo().root, "dist/web");
 
 export interface AppOptions {
   store: Store;
@@ -59,7 +68,12 @@ export interface AppOptions {
   revocationCheckMs?: number;
   /** How replicas share daemon streams, acks and events. Default: this process only. */
   backplane?: Backplane;
-  /** Where internal errors are logged. Default: stderr. */
+  /**
+   * Structured logs: one access line per call (see `createObservingInterceptor`)
+   * and the app's own errors. Default: none are written.
+   */
+  logger?: Logger;
+  /** Where internal errors are logged. Default: `logger.error`, or stderr without a logger. */
   log?: (message: string, error?: unknown) => void;
   /**
    * Rate limits per client address and per token, and the cap on concurrent
@@ -76,6 +90,15 @@ export interface AppOptions {
    * takes over. Default 5000 ms.
    */
   takeoverProbeMs?: number;
+  /** Prometheus metrics to record. Default: none recorded, no `/metrics`. */
+  metrics?: Metrics;
+  /**
+   * Whether this port serves `GET /metrics` (to API tokens only). Default true
+   * when `metrics` is given; false when they have a listener of their own.
+   */
+  metricsOnMainPort?: boolean;
+  /** Whether the store's migrations ran, for `/readyz`. Default: yes. */
+  migrated?: () => boolean;
 }
 
 /**
@@ -102,6 +125,8 @@ export interface App {
   hub: DaemonHub;
   /** The gRPC health registry; `close()` turns every service NOT_SERVING. */
   health: HealthStatus;
+  /** What `/readyz` checks; gRPC health follows it. */
+  readiness: Readiness;
   /**
    * Shuts down gracefully: health and readiness turn NOT_SERVING, launches in
    * flight get up to `graceMs` to settle, then every stream (daemons,
@@ -121,12 +146,19 @@ export interface App {
  */
 export function createApp(options: AppOptions): App {
   const { store } = options;
-  const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
+  const logger = options.logger ?? silentLogger();
+  const log =
+    options.log ??
+    (options.logger
+      ? (message: string, error?: unknown) => logger.error(error === undefined ? {} : { err: error }, message)
+      : (message: string, error?: unknown) => console.error(message, error ?? ""));
+  const { metrics } = options;
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
   const backplane = options.backplane ?? createLocalBackplane();
   const events = createSessionEventBus({ store, backplane, log });
   const lifecycle = createSessionLifecycle({ store, events });
-  const hub = createDaemonHub({
+  const hub = observeHub(
+    createDaemonHub({
     store,
     backplane,
     log,
@@ -137,7 +169,9 @@ export function createApp(options: AppOptions): App {
         .then(() => lifecycle.machineOffline(machineId))
         .catch((error: unknown) => log(`marking machine ${machineId} offline failed`, error));
     },
-  });
+    }),
+    metrics,
+  );
   const launcher = createLauncher({
     store,
     hub,
@@ -182,7 +216,9 @@ export function createApp(options: AppOptions): App {
   });
   // Aborted at shutdown: every handler's signal follows it, so streams end with its code.
   const shutdown = new AbortController();
+  const readiness = createReadiness({ store, health, ...(options.migrated ? { migrated: options.migrated } : {}) });
   const interceptors: Interceptor[] = [
+    createObservingInterceptor({ logger, metrics }),
     createErrorSanitizer(log),
     // Once shut down, a call that still arrives (on a kept-alive connection) is refused, not served.
     (next) => async (req) => {
@@ -195,6 +231,12 @@ export function createApp(options: AppOptions): App {
 
   const routes = (router: ConnectRouter) => {
     for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);
+  };
+  // What every call's interceptors read of its HTTP request: the gate's principal, the request id and HTTP version.
+  const callValues = (protocol: string | undefined) => (req: Parameters<NodeHandler>[0]) => {
+    const values = gate.contextValues(req);
+    values.set(kCallInfo, { requestId: requestIdOf(req), httpVersion: req.httpVersion, ...(protocol ? { protocol } : {}) });
+    return values;
   };
   // Tokens and rate limits are checked on the headers, before any body is read.
   const gate = createAuthGate({
@@ -210,7 +252,7 @@ export function createApp(options: AppOptions): App {
       routes,
       interceptors,
       readMaxBytes,
-      contextValues: gate.contextValues,
+      contextValues: callValues(undefined),
       jsonOptions: strictJsonOptions,
       shutdownSignal: shutdown.signal,
     }),
@@ -221,17 +263,31 @@ export function createApp(options: AppOptions): App {
     readMaxBytes,
     shutdownSignal: shutdown.signal,
     admit: (req, method) => gate.admit(req, method.parent.typeName),
+    contextValues: callValues("rest"),
     onInternalError: (error, method) => log(`REST ${method.parent.typeName}.${method.name} failed`, error),
   });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
   const openapi = createOpenApiHandler(
     createOpenApiDocument({ services: services.map((s) => s.service), title: "workspace-sessions", version: "v1" }),
   );
-  const page = createStaticHandler({ root: options.webRoot ?? defaultWebRoot });
+  const healthz = createHttpHealthHandler(readiness);
+  const metricsPage =
+    metrics && (options.metricsOnMainPort ?? true)
+      ? createMetricsHandler({
+          metrics,
+          async authorize(req) {
+            const principal = await authenticate(store, (req.headers.authorization as string | undefined) ?? null).catch(() => undefined);
+            if (principal === undefined) return { status: 401, message: "/metrics needs an API token (Authorization: Bearer …)" };
+            if (principal.kind !== "api") return { status: 403, message: "/metrics needs an API token, not a machine token" };
+            return undefined;
+          },
+        })
+      : () => false;
+  const page = createStaticHandler({ root: options.webRoot ?? defaultWebRoot() });
 
   let shuttingDown: Promise<void> | undefined;
   function stopTaking(): void {
-    health.setAll("NOT_SERVING");
+    readiness.shutDown();
     revocations.close();
     launcher.reconciler.close();
   }
@@ -253,6 +309,8 @@ export function createApp(options: AppOptions): App {
     // CORS preflights are answered before any RPC handler; then the page and
     // the OpenAPI document, REST routes, and Connect (gRPC, gRPC-Web, Connect).
     handler(req, res) {
+      res.setHeader("x-request-id", requestIdOf(req));
+      if (healthz(req, res) || metricsPage(req, res)) return;
       if (cors(req, res) || page(req, res) || openapi(req, res) || rest(req, res)) return;
       connect(req, res);
     },
@@ -261,6 +319,7 @@ export function createApp(options: AppOptions): App {
     routerOptions: { interceptors, readMaxBytes, shutdownSignal: shutdown.signal },
     hub,
     health,
+    readiness,
     shutdown: shutdownApp,
     close() {
       stopTaking();

@@ -1,11 +1,17 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type AppOptions, createApp } from "./create-app.js";
+import { describeOpenError } from "./errors/describe-open-error.js";
 import type { Backplane } from "./hub/backplane.js";
 import { openBackplane } from "./hub/open-backplane.js";
 import type { RateLimit } from "./limits/create-rate-limiter.js";
 import type { RequestLimits } from "./limits/request-limits.js";
+import type { NodeHandler } from "./rpc/node-handler.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
+import { createMetrics, type Metrics } from "./telemetry/create-metrics.js";
+import { createMetricsHandler } from "./telemetry/create-metrics-handler.js";
+import { observeStore } from "./telemetry/observe-store.js";
+import { describeListenError } from "./transport/describe-listen-error.js";
 import { listenOnePort, type OnePortServer } from "./transport/listen-one-port.js";
 import { readTlsFiles, type TlsFilePaths } from "./transport/read-tls-files.js";
 import { normalizeOrigin } from "./web/create-cors-handler.js";
@@ -31,7 +37,7 @@ export const serverDefaults = {
  * `webRoot` (`dist/web` of this checkout), `limits` (`defaultRequestLimits`)
  * and `log` (stderr).
  */
-export interface StartServerOptions extends Omit<AppOptions, "store" | "backplane"> {
+export interface StartServerOptions extends Omit<AppOptions, "store" | "backplane" | "metrics" | "metricsOnMainPort" | "migrated"> {
   /** Address to bind. Default "127.0.0.1"; "0.0.0.0" or "::" for every interface. */
   host?: string;
   /** TCP port. Default 8080; 0 picks a free port (read it from `RunningServer.port`). */
@@ -46,6 +52,13 @@ export interface StartServerOptions extends Omit<AppOptions, "store" | "backplan
   tls?: TlsFilePaths;
   /** How long `close()` lets requests in flight finish before cutting them. Default 3000 ms. */
   closeGraceMs?: number;
+  /** Record Prometheus metrics (`wsctl_*` and the process's). Default true. */
+  metrics?: boolean;
+  /**
+   * Serve `GET /metrics` on this address of its own, without a token, and not
+   * on the main port. Default: on the main port, to API tokens only.
+   */
+  metricsListen?: { host: string; port: number };
   /**
    * Streams one HTTP/2 connection may have open at once (more are refused with
    * REFUSED_STREAM). Default 100 (`defaultMaxConcurrentStreams`).
@@ -66,22 +79,28 @@ export interface RunningServer {
   port: number;
   /** The open store, for the functions of `server/admin/` (the dev bootstrap). `close()` closes it. */
   store: Store;
+  /** Base URL of the metrics listener, when `metricsListen` was given. */
+  metricsUrl?: string;
   /**
-   * Stops in reverse order of starting: the app (daemon streams end, health
-   * turns NOT_SERVING), then the listener (GOAWAY, requests in flight get
-   * `closeGraceMs`), then the backplane (leases given up), then the store. Calling it again returns the same promise.
+   * Stops in reverse order of starting: the app (health turns NOT_SERVING,
+   * launches in flight get `closeGraceMs`, then every stream ends with
+   * `unavailable`), then the listeners (GOAWAY, requests in flight get
+   * `closeGraceMs`), then the backplane (leases given up), then the store.
+   * Calling it again returns the same promise.
    */
   close(): Promise<void>;
 }
 
 /**
  * The one front door for running a server: reads the TLS files (when given),
- * opens and migrates the store, builds the app and listens on one port for
- * gRPC, gRPC-Web, Connect and REST. Rejects with a ConnectError whose message
- * says which step failed: `invalid_argument` for a bad CORS origin or an
- * unreadable TLS file (before the store is opened), `unavailable` for "cannot
- * open the database: …" and "cannot listen on HOST:PORT: …". Whatever was
- * opened before a failure is closed again.
+ * binds the port (before anything is created, so a taken port leaves no
+ * database behind), opens and migrates the store, builds the app and serves
+ * gRPC, gRPC-Web, Connect and REST on that one port (answering 503 until the
+ * app is built). Rejects with a ConnectError whose message says which step
+ * failed: `invalid_argument` for a bad CORS origin or an unreadable TLS file,
+ * `unavailable` for "cannot listen on HOST:PORT: <why>" and "cannot open the
+ * database: <why>" (see `describeOpenError`). Whatever was opened before a
+ * failure is closed again.
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const {
@@ -90,6 +109,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     database = serverDefaults.database,
     tls: tlsPaths,
     closeGraceMs = serverDefaults.closeGraceMs,
+    metrics: withMetrics = true,
+    metricsListen,
     leaseMs,
     maxConcurrentStreams,
     ...appOptions
@@ -107,58 +128,91 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   } catch (error) {
     throw new ConnectError((error as Error).message, Code.InvalidArgument, undefined, undefined, error);
   }
-  let store: Store;
-  try {
-    store = await openStore(database);
-  } catch (error) {
-    throw new ConnectError(`cannot open the database: ${(error as Error).message}`, Code.Unavailable, undefined, undefined, error);
-  }
 
-  let backplane: Backplane;
-  try {
-    backplane = await openBackplane(database, {
-      ...(leaseMs !== undefined ? { leaseMs } : {}),
-      ...(appOptions.log ? { log: appOptions.log } : {}),
+  const bind = (h: string, p: number, handler: NodeHandler, withTls: boolean) =>
+    listenOnePort({ host: h, port: p, handler, ...(withTls && tls ? { tls } : {}), ...(maxConcurrentStreams !== undefined ? { maxConcurrentStreams } : {}) }).catch((error: unknown) => {
+      throw new ConnectError(`cannot listen on ${hostPort(h, p)}: ${describeListenError(error)}`, Code.Unavailable, undefined, undefined, error);
     });
-  } catch (error) {
-    await store.close();
-    throw new ConnectError(`cannot open the database: ${(error as Error).message}`, Code.Unavailable, undefined, undefined, error);
-  }
-
+  // Until the app is built, the port answers 503.
+  let serve: NodeHandler = (_req, res) => {
+    res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
+    res.end(`${JSON.stringify({ code: "unavailable", message: "the server is starting", detail: "the server is starting" })}\n`);
+  };
+  const listener: OnePortServer = await bind(host, port, (req, res) => serve(req, res), true);
+  let metricsListener: OnePortServer | undefined;
+  let metrics: Metrics | undefined;
+  let store: Store | undefined;
+  let backplane: Backplane | undefined;
   let app: ReturnType<typeof createApp> | undefined;
-  let listener: OnePortServer;
+  // In reverse order of starting: the app (health turns NOT_SERVING, launches
+  // in flight get the grace when `graceful`, streams end), the listeners
+  // (requests in flight finish), the backplane (leases given up), the store.
+  const stop = async (graceful: boolean) => {
+    if (graceful) await app?.shutdown({ graceMs: closeGraceMs });
+    else app?.close();
+    await metricsListener?.close({ graceMs: 0 });
+    await listener.close({ graceMs: closeGraceMs });
+    await backplane?.close();
+    await store?.close();
+    metrics?.close();
+  };
   try {
-    app = createApp({ ...appOptions, store, backplane });
-    listener = await listenOnePort({
-      host,
-      port,
-      handler: app.handler,
-      ...(tls ? { tls } : {}),
-      ...(maxConcurrentStreams !== undefined ? { maxConcurrentStreams } : {}),
-    }).catch((error: unknown) => {
-      throw new ConnectError(`cannot listen on ${host}:${port}: ${(error as Error).message}`, Code.Unavailable, undefined, undefined, error);
+    metrics = withMetrics ? createMetrics() : undefined;
+    if (metricsListen) {
+      const page = metrics ? createMetricsHandler({ metrics }) : () => false;
+      metricsListener = await bind(
+        metricsListen.host,
+        metricsListen.port,
+        (req, res) => {
+          if (page(req, res)) return;
+          res.writeHead(404, { "content-type": "text/plain" });
+          res.end("only /metrics is served here\n");
+        },
+        false,
+      );
+    }
+    try {
+      store = await openStore(database);
+    } catch (error) {
+      throw new ConnectError(`cannot open the database: ${describeOpenError(error, database)}`, Code.Unavailable, undefined, undefined, error);
+    }
+    try {
+      backplane = await openBackplane(database, {
+        ...(leaseMs !== undefined ? { leaseMs } : {}),
+        ...(appOptions.log
+          ? { log: appOptions.log }
+          : appOptions.logger
+            ? { log: (message: string, error?: unknown) => appOptions.logger?.error(error === undefined ? {} : { err: error }, message) }
+            : {}),
+      });
+    } catch (error) {
+      throw new ConnectError(`cannot open the database: ${describeOpenError(error, database)}`, Code.Unavailable, undefined, undefined, error);
+    }
+    app = createApp({
+      ...appOptions,
+      store: metrics ? observeStore(store, metrics) : store,
+      backplane,
+      ...(metrics ? { metrics, metricsOnMainPort: metricsListen === undefined } : {}),
     });
+    serve = app.handler;
   } catch (error) {
-    app?.close();
-    await backplane.close();
-    await store.close();
+    await stop(false);
     throw error;
   }
 
   let closed: Promise<void> | undefined;
-  const startedApp = app;
   return {
     url: listener.url,
     port: listener.port,
     store,
+    ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
     close() {
-      closed ??= (async () => {
-        await startedApp.shutdown({ graceMs: closeGraceMs });
-        await listener.close({ graceMs: closeGraceMs });
-        await backplane.close();
-        await store.close();
-      })();
+      closed ??= stop(true);
       return closed;
     },
   };
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
 }

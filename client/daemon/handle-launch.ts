@@ -16,6 +16,7 @@ import { spawnAgent } from "./spawn-agent.js";
 import { errnoOrMessage } from "./errno-of.js";
 import { createStdinFifo, writeUserEvent } from "./agent-stdin.js";
 import type { Transcripts } from "./transcript/create-transcripts.js";
+import { inSpan } from "./in-span.js";
 
 /** What a command handler acknowledges, and for a launch the agent to report on. */
 export interface CommandResult {
@@ -64,7 +65,11 @@ export interface LaunchContext {
  * Never throws: every failure is an `error` result with `error: { code,
  * message }` in the payload.
  */
-export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): Promise<CommandResult> {
+export function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): Promise<CommandResult> {
+  return inSpan("daemon.launch", { "session.id": launch.sessionId, "workspace.id": launch.workspaceId }, () => launchIn(ctx, launch));
+}
+
+async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<CommandResult> {
   const request = launch.request;
   const details = { provider: "", model: "", work_dir: "", branch: "" };
   // A worktree this launch created, removed again if the launch fails.
@@ -107,7 +112,9 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
 
     const worktreeName = request?.worktreeName;
     if (worktreeName !== undefined && worktreeName !== "") {
-      const worktree = await ensureWorktree({ repoDir: root, branch: worktreeName, signal: ctx.signal });
+      const worktree = await inSpan("daemon.worktree", { "git.branch": worktreeName }, () =>
+        ensureWorktree({ repoDir: root, branch: worktreeName, signal: ctx.signal }),
+      );
       if (worktree.created) created = { repoDir: root, worktree };
       details.work_dir = worktree.workDir;
       details.branch = worktree.branch;
@@ -137,7 +144,7 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
     // Checked again right before the spawn: a link planted since git ran must not send the agent elsewhere.
     if (worktreeName !== undefined && worktreeName !== "") await checkInsideRoot(await realpath(root), details.work_dir);
     const startedAt = new Date().toISOString();
-    const agent = await spawnAgent({
+    const agent = await inSpan("daemon.spawn", { "agent.provider": provider }, () => spawnAgent({
       bin,
       args,
       cwd: details.work_dir,
@@ -175,7 +182,7 @@ export async function handleLaunch(ctx: LaunchContext, launch: LaunchCommand): P
           });
         }
       },
-    }).catch(async (error: unknown) => {
+    })).catch(async (error: unknown) => {
       await ctx.registry.remove(launch.sessionId, { logs: true }).catch(() => undefined);
       throw error;
     });

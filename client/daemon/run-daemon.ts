@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import { type DaemonCommand, DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, defaultAgentBins } from "./agent-argv.js";
 import { agentEnvironment } from "./agent-environment.js";
 import { createAgentRegistry, daemonKey, defaultDaemonStateDir } from "./create-agent-registry.js";
@@ -99,7 +99,28 @@ export interface DaemonOptions {
   signal: AbortSignal;
   /** One line per event; default writes to stderr. */
   log?: (line: string) => void;
+  /**
+   * Told each change of the daemon's own state: `connecting` (subscribing),
+   * `connected` (the command stream delivered its first message),
+   * `reconnecting` (with the delay and the last error), `stopping`, `stopped`.
+   * Default: nothing.
+   */
+  onState?: (state: DaemonState) => void;
+  /**
+   * Runs the dispatch of each command (`run` starts it), e.g. inside the
+   * command's request id and trace context so what it does is logged and
+   * traced as part of the same launch. Default: calls `run`.
+   */
+  aroundCommand?: (command: DaemonCommand, run: () => void) => void;
 }
+
+/** What `onState` is told. */
+export type DaemonState =
+  | { state: "connecting"; server: string }
+  | { state: "connected"; server: string }
+  | { state: "reconnecting"; server: string; delayMs: number; error?: string }
+  | { state: "stopping" }
+  | { state: "stopped" };
 
 /**
  * Runs the daemon of a machine until `options.signal` aborts: keeps a
@@ -189,13 +210,17 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   for (const entry of restored.ended) dispatcher.reportEnded(entry);
   const backoff = createBackoff({ initialMs: options.backoff?.initialMs, maxMs: options.backoff?.maxMs });
   const resetAfterMs = options.backoff?.resetAfterMs ?? 10_000;
+  const onState = options.onState ?? (() => {});
+  const around = options.aroundCommand ?? ((_command: DaemonCommand, run: () => void) => run());
 
   while (!signal.aborted) {
     const openedAt = Date.now();
     let delivered = false;
     let delay: number | undefined;
+    let lastError: string | undefined;
     try {
       log(`daemon: subscribing to ${failover.current() || "server"}`);
+      onState({ state: "connecting", server: failover.current() });
       const request = {
         daemonVersion: options.version ?? "unknown",
         hostname: options.hostname ?? osHostname(),
@@ -208,17 +233,21 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       void reports.flush();
       transcripts.kickAll();
       for await (const command of client.subscribe(request, { headers, signal })) {
-        if (!delivered) log("daemon: command stream open");
+        if (!delivered) {
+          log("daemon: command stream open");
+          onState({ state: "connected", server: failover.current() });
+        }
         if (!delivered && reports.pending() > 0) void reports.flush();
         if (!delivered) transcripts.kickAll();
         delivered = true;
-        dispatcher.dispatch(command);
+        around(command, () => dispatcher.dispatch(command));
       }
       if (signal.aborted) break;
       log("daemon: command stream ended");
     } catch (error) {
       if (signal.aborted) break;
       const failure = ConnectError.from(error);
+      lastError = `${Code[failure.code]}: ${failure.rawMessage}`;
       if (failure.code === Code.Unauthenticated || failure.code === Code.PermissionDenied) {
         log(`daemon: the server refused the machine token (${Code[failure.code]}): ${failure.rawMessage}`);
         delay = backoff.maxMs;
@@ -233,16 +262,19 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     if (delivered || Date.now() - openedAt >= resetAfterMs) backoff.reset();
     delay ??= backoff.next();
     log(`daemon: reconnecting in ${delay} ms`);
+    onState({ state: "reconnecting", server: failover.current(), delayMs: delay, ...(lastError ? { error: lastError } : {}) });
     await sleep(delay, signal);
   }
 
   log("daemon: shutting down");
+  onState({ state: "stopping" });
   await dispatcher.drain();
   await journal.close();
   if (options.keepAgentsOnExit) {
     dispatcher.abandon();
     for (const record of agents.records()) record.agent.release();
     log(`daemon: leaving ${agents.records().length} agent(s) running (state in ${stateDir})`);
+    onState({ state: "stopped" });
     return;
   }
   const graceMs = options.shutdownGraceMs ?? 3000;
@@ -254,6 +286,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   );
   await dispatcher.drainReports();
   log("daemon: stopped");
+  onState({ state: "stopped" });
 }
 
 /** The HTTP/2 transport to the server for `protocol`. */

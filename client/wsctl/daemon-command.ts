@@ -2,11 +2,19 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { defaultDaemonStateDir } from "../daemon/create-agent-registry.js";
 import { resolveMachineToken } from "../daemon/resolve-machine-token.js";
 import { runDaemon } from "../daemon/run-daemon.js";
+import { packageInfo } from "../../server/package-info.js";
+import { startTracing } from "../../server/telemetry/start-tracing.js";
 import type { CliIo } from "./cli-output.js";
-import { parseWorkspaceRoots } from "./parse-workspace-roots.js";
+import { createCommandLogger } from "./create-command-logger.js";
+import { createDaemonReporter } from "./create-daemon-reporter.js";
+import { daemonSettings } from "./daemon-settings.js";
+import { runDaemonStatus } from "./daemon-status-command.js";
+import { loadCommandConfig } from "./load-command-config.js";
 import { runPruneWorktrees } from "./prune-worktrees-command.js";
+import { settingOptions } from "./resolve-settings.js";
 
 const usage = `Usage: wsctl daemon --server URL [--server URL ...] [--token-file FILE] --workspace-root WORKSPACE_ID=DIR [...]
+       wsctl daemon status [--state-dir DIR] [--json]
 
 Runs the daemon of one machine: keeps a command stream to the server open, creates git
 worktrees and starts the agents it is asked to, and reports their state. It carries out
@@ -14,9 +22,13 @@ each command at most once, even when the server sends it again after a reconnect
 daemon restart: command ids and their results are kept in the state directory.
 
 \`wsctl daemon prune-worktrees --workspace-root ID=DIR ...\` removes the worktrees of finished agents
-(see \`wsctl daemon prune-worktrees --help\`).
+(see \`wsctl daemon prune-worktrees --help\`). It logs its own state (JSON lines on stderr, pretty on
+a terminal) and writes it to daemon-status.json in its state directory, which "wsctl daemon status" reads.
 
-Options:
+Options (each also a key of the config file's "daemon" section, and an environment variable):
+  --config FILE                settings from a JSON or YAML file (env WSCTL_CONFIG); flags win over
+                               the environment, the environment over the file, the file over defaults
+  --print-config               print the effective settings (the token masked) and exit
   --server URL                 the server, e.g. http://127.0.0.1:8080; repeat it for replicas
                                of one server (env WSCTL_SERVER, comma-separated): the daemon
                                connects to the first and, when its stream fails (connection
@@ -48,6 +60,11 @@ Options:
   --stop-agents                stop the agents (SIGTERM, then SIGKILL) when the daemon stops; by default
                                they keep running (what systemctl restart needs) and the next daemon adopts them
   --keep-agents                the default; accepted for older scripts
+  --log-level LEVEL            trace, debug, info, warn, error, fatal or silent (default info)
+  --log-format FORMAT          json, pretty or auto (default auto: pretty on a terminal)
+
+Traces are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set; a launch's spans
+join the trace of the call that asked for it.
 
 Examples:
   install -m 600 /dev/null ~/.wsctl-token && echo wsm_... > ~/.wsctl-token
@@ -57,26 +74,11 @@ Examples:
 `;
 
 const options = {
-  server: { type: "string", multiple: true, default: [] as string[] },
-  token: { type: "string" },
-  "token-file": { type: "string" },
-  "agent-env-allow": { type: "string", multiple: true, default: [] as string[] },
-  "workspace-root": { type: "string", multiple: true, default: [] as string[] },
-  "claude-bin": { type: "string" },
-  "codex-bin": { type: "string" },
-  protocol: { type: "string", default: "grpc" },
-  "startup-window-ms": { type: "string" },
-  "transcript-entry-bytes": { type: "string" },
-  "transcript-session-bytes": { type: "string" },
-  "state-dir": { type: "string" },
-  "keep-agents": { type: "boolean", default: false },
-  "stop-agents": { type: "boolean", default: false },
+  ...settingOptions(daemonSettings),
+  config: { type: "string" },
+  "print-config": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
-  } satisfies ParseArgsConfig["options"];
-
-function parseOptions(args: string[]) {
-  return parseArgs({ args, options, strict: true }).values;
-}
+} satisfies ParseArgsConfig["options"];
 
 /**
  * The servers of `wsctl daemon`, in order: every `--server` flag, else
@@ -87,49 +89,45 @@ export function daemonServers(flags: readonly string[], env: string | undefined)
   return given.map((server) => server.trim()).filter((server) => server !== "");
 }
 
-/** `wsctl daemon`: runs until SIGINT or SIGTERM; `wsctl daemon prune-worktrees` removes finished worktrees. */
+/** `wsctl daemon`: runs until SIGINT or SIGTERM; `wsctl daemon status` reports on a running one. */
 export async function runDaemonCommand(args: string[], io: CliIo): Promise<number> {
+  if (args[0] === "status") return runDaemonStatus(args.slice(1), io);
   if (args[0] === "prune-worktrees") return runPruneWorktrees(args.slice(1), io);
-  let values: ReturnType<typeof parseOptions>;
+  let flags: Record<string, unknown>;
   try {
-    values = parseOptions(args);
+    flags = parseArgs({ args, options, strict: true }).values;
   } catch (error) {
     io.stderr(`wsctl daemon: ${(error as Error).message}\n${usage}`);
     return 2;
   }
-  if (values.help) {
+  if (flags.help) {
     io.stdout(usage);
     return 0;
   }
-  const servers = daemonServers(values.server, io.env.WSCTL_SERVER);
-  const problems: string[] = [];
-  if (servers.length === 0) problems.push("--server (or WSCTL_SERVER) is required");
-  const { roots, problems: rootProblems } = parseWorkspaceRoots(values["workspace-root"]);
-  problems.push(...rootProblems);
-  if (values.protocol !== "grpc" && values.protocol !== "connect") problems.push("--protocol must be grpc or connect");
-  const window = values["startup-window-ms"] !== undefined ? Number(values["startup-window-ms"]) : undefined;
-  if (window !== undefined && !(Number.isInteger(window) && window >= 0)) problems.push("--startup-window-ms must be a whole number");
-  const limits: { maxEntryBytes?: number; maxSessionBytes?: number } = {};
-  for (const [flag, key] of [
-    ["transcript-entry-bytes", "maxEntryBytes"],
-    ["transcript-session-bytes", "maxSessionBytes"],
-  ] as const) {
-    const given = values[flag];
-    if (given === undefined) continue;
-    const n = Number(given);
-    if (!Number.isInteger(n) || n < 1024) problems.push(`--${flag} must be a whole number of at least 1024`);
-    else limits[key] = n;
+  let values: Record<string, unknown>;
+  try {
+    const resolved = await loadCommandConfig("daemon", daemonSettings, flags, io);
+    if (!resolved) return 0;
+    values = resolved.values;
+  } catch (error) {
+    io.stderr(`wsctl daemon: ${(error as Error).message}\n`);
+    return 2;
   }
+  const problems: string[] = [];
+  const servers = values.server as string[];
+  if (servers.length === 0) problems.push("--server (or WSCTL_SERVER) is required");
+  const roots = new Map(Object.entries((values["workspace-root"] as Record<string, string> | undefined) ?? {}));
+  if (roots.size === 0) problems.push("at least one --workspace-root WORKSPACE_ID=DIR is required");
   if (problems.length > 0) {
     io.stderr(`wsctl daemon: ${problems.join("; ")}\n`);
     return 2;
   }
-  const stateDir = values["state-dir"] || defaultDaemonStateDir(io.env);
+  const stateDir = (values["state-dir"] as string | undefined) || defaultDaemonStateDir(io.env);
   let token: string;
   try {
     const resolved = await resolveMachineToken({
-      file: values["token-file"] ?? io.env.WSCTL_TOKEN_FILE,
-      flag: values.token,
+      file: values["token-file"] as string | undefined,
+      flag: flags.token as string | undefined,
       env: io.env.WSCTL_TOKEN,
       stateDir,
     });
@@ -139,29 +137,39 @@ export async function runDaemonCommand(args: string[], io: CliIo): Promise<numbe
     io.stderr(`wsctl daemon: ${(error as Error).message}\n`);
     return 2;
   }
-  const envAllow = (io.env.WSCTL_AGENT_ENV_ALLOW ?? "").split(",").map((name) => name.trim()).filter((name) => name !== "");
+  const transcriptLimits = {
+    ...(values["transcript-entry-bytes"] !== undefined ? { maxEntryBytes: values["transcript-entry-bytes"] as number } : {}),
+    ...(values["transcript-session-bytes"] !== undefined ? { maxSessionBytes: values["transcript-session-bytes"] as number } : {}),
+  };
+  const logger = createCommandLogger(values, "daemon", io);
+  const version = packageInfo().version;
+  const reporter = createDaemonReporter({ logger, stateDir, server: servers.join(","), version, workspaces: [...roots.keys()] });
+  const tracing = await startTracing("wsctl-daemon", io.env);
+  const window = values["startup-window-ms"] as number | undefined;
   try {
     await runDaemon({
       server: servers,
       token,
-      agentEnvAllow: [...values["agent-env-allow"], ...envAllow],
+      agentEnvAllow: values["agent-env-allow"] as string[],
       workspaceRoots: roots,
-      bins: {
-        claude: values["claude-bin"] ?? io.env.WSCTL_CLAUDE_BIN ?? "claude",
-        codex: values["codex-bin"] ?? io.env.WSCTL_CODEX_BIN ?? "codex",
-      },
+      bins: { claude: values["claude-bin"] as string, codex: values["codex-bin"] as string },
       protocol: values.protocol as "grpc" | "connect",
-      version: "0.1.0",
+      version,
       ...(window !== undefined ? { startupWindowMs: window } : {}),
-      transcriptLimits: limits,
+      transcriptLimits,
       stateDir,
       keepAgentsOnExit: !values["stop-agents"],
       signal: io.signal ?? new AbortController().signal,
-      log: (line) => io.stderr(`${line}\n`),
+      log: reporter.log,
+      onState: reporter.onState,
+      aroundCommand: reporter.aroundCommand,
     });
   } catch (error) {
     io.stderr(`wsctl ${(error as Error).message}\n`);
     return 1;
+  } finally {
+    await reporter.flushed();
+    await tracing?.shutdown();
   }
   return 0;
 }

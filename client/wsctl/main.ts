@@ -1,14 +1,20 @@
-import { runAdmin } from "./admin-command.js";
-import { runDaemonCommand } from "./daemon-command.js";
-import { runLaunch } from "./launch-command.js";
-import { runMachines } from "./machines-command.js";
-import { runSend } from "./send-command.js";
-import { runSessions } from "./sessions-command.js";
-import { runStop } from "./stop-command.js";
-import { runWatch } from "./watch-command.js";
-import { runServe } from "./serve-command.js";
 import type { CliIo } from "./cli-output.js";
 import { processIo } from "./process-io.js";
+import { packageInfo } from "../../server/package-info.js";
+
+// Each verb's module is loaded when it runs, so `wsctl --version` and
+// `wsctl launch` do not pay for the server's code, nor `serve` for the client's.
+const commands: Record<string, () => Promise<(args: string[], io: CliIo) => Promise<number>>> = {
+  serve: async () => (await import("./serve-command.js")).runServe,
+  daemon: async () => (await import("./daemon-command.js")).runDaemonCommand,
+  admin: async () => (await import("./admin-command.js")).runAdmin,
+  launch: async () => (await import("./launch-command.js")).runLaunch,
+  watch: async () => (await import("./watch-command.js")).runWatch,
+  sessions: async () => (await import("./sessions-command.js")).runSessions,
+  machines: async () => (await import("./machines-command.js")).runMachines,
+  stop: async () => (await import("./stop-command.js")).runStop,
+  send: async () => (await import("./send-command.js")).runSend,
+};
 
 const usage = `wsctl — launch coding-agent sessions on remote machines
 
@@ -27,7 +33,7 @@ Usage:
 Client commands take --server URL and --token TOKEN (or WSCTL_SERVER, WSCTL_TOKEN),
 --protocol connect|grpc|grpc-web and --json.
 
-Run "wsctl <command> --help" for the options of a command.
+Run "wsctl <command> --help" for the options of a command; "wsctl --version" prints the version.
 
 Examples:
   wsctl serve --dev                         # first run: workspace, machine, tokens and a local daemon
@@ -42,25 +48,14 @@ Examples:
 /** Runs one wsctl command line; resolves with the process exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = argv;
+  // `--version` anywhere, as `wsctl --version` and `wsctl serve --version`, before any module loads.
+  if (command === "--version" || command === "-V" || (command !== undefined && command in commands && rest.includes("--version"))) {
+    io.stdout(`wsctl ${packageInfo().version}\n`);
+    return 0;
+  }
+  const load = command !== undefined && Object.hasOwn(commands, command) ? commands[command] : undefined;
+  if (load) return (await load())(rest, io);
   switch (command) {
-    case "serve":
-      return runServe(rest, io);
-    case "daemon":
-      return runDaemonCommand(rest, io);
-    case "admin":
-      return runAdmin(rest, io);
-    case "launch":
-      return runLaunch(rest, io);
-    case "watch":
-      return runWatch(rest, io);
-    case "sessions":
-      return runSessions(rest, io);
-    case "machines":
-      return runMachines(rest, io);
-    case "stop":
-      return runStop(rest, io);
-    case "send":
-      return runSend(rest, io);
     case undefined:
     case "help":
     case "--help":

@@ -1,23 +1,26 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ConnectError } from "@connectrpc/connect";
-import {
-  normalizeOrigin,
-  type RequestLimits,
-  type RunningServer,
-  serverDefaults,
-  startServer,
-} from "../../server/start-server.js";
+import { normalizeOrigin, type RequestLimits, type RunningServer, startServer } from "../../server/start-server.js";
+import { startTracing } from "../../server/telemetry/start-tracing.js";
 import type { CliIo } from "./cli-output.js";
+import { createCommandLogger } from "./create-command-logger.js";
 import { startDevMode } from "./dev-mode.js";
+import { loadCommandConfig } from "./load-command-config.js";
 import { parseListen } from "./parse-listen.js";
 import { parseRateLimit } from "./parse-rate-limit.js";
+import { settingOptions } from "./resolve-settings.js";
+import { maskDatabase, serveSettings } from "./serve-settings.js";
 
 const usage = `Usage: wsctl serve [options]
 
 Serves gRPC, gRPC-Web, Connect and REST (POST /api/v1/workspaces/{id}/sessions) on one port,
-with gRPC health and reflection, the OpenAPI document at /openapi.json and the browser page at /.
+with gRPC health and reflection, /healthz and /readyz, /metrics, the OpenAPI document at
+/openapi.json and the browser page at /.
 
-Options:
+Options (each also a key of the config file's "serve" section, and an environment variable):
+  --config FILE           settings from a JSON or YAML file (env WSCTL_CONFIG); flags win over
+                          the environment, the environment over the file, the file over defaults
+  --print-config          print the effective settings (secrets masked) and exit
   --listen HOST:PORT      address to listen on (env WSCTL_LISTEN; default 127.0.0.1:8080; port 0 = any)
   --database PATH|URL     SQLite file or postgres:// URL (env WSCTL_DATABASE; default ./data/wsctl.db)
   --tls-cert FILE         PEM certificate; with --tls-key serves TLS with ALPN h2 and http/1.1
@@ -27,6 +30,7 @@ Options:
   --lease-ms N            on PostgreSQL: how long this replica's hold on a daemon's stream lasts
                           unrenewed (renewed every third of it), so others take over within it when
                           the replica dies (default 6000)
+  --close-grace-ms N      on SIGTERM, how long launches and requests in flight may finish (default 3000)
   --cors-origin ORIGIN    let pages from ORIGIN (e.g. https://app.example.com) call the API; repeatable
   --max-streams N         HTTP/2 streams one connection may have open at once (default 100)
   --rate-per-address R[:B]  API calls per second from one client address, burst B (default 2000:4000; off)
@@ -35,92 +39,71 @@ Options:
                           calls with a missing or bad token per second from one address before that
                           address gets 429 without a lookup (default 10:100; off)
   --max-watch-streams N   concurrent WatchWorkspaceSession streams of one API token (default 100)
+  --metrics-listen H:P    serve /metrics on this address, without a token (default: on the main
+                          port, for API tokens only)
+  --log-level LEVEL       trace, debug, info, warn, error, fatal or silent (env WSCTL_LOG_LEVEL; default info)
+  --log-format FORMAT     json, pretty or auto: pretty on a terminal, JSON lines otherwise (default auto)
   --dev                   first-run mode: create workspace "default", machine "local" and tokens
                           (written to data/credentials.json), and run a daemon for "local" rooted
                           at the current directory
   --claude-bin PATH       with --dev: the claude binary (env WSCTL_CLAUDE_BIN; default claude)
   --codex-bin PATH        with --dev: the codex binary (env WSCTL_CODEX_BIN; default codex)
 
+Logs go to stderr. Traces are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+
 Examples:
   wsctl serve --dev
   wsctl serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --database /var/lib/wsctl/wsctl.db
+  wsctl serve --config /etc/wsctl/config.yaml --print-config
 `;
 
 const options = {
-  listen: { type: "string" },
-  database: { type: "string" },
-  "tls-cert": { type: "string" },
-  "tls-key": { type: "string" },
-  "launch-deadline-ms": { type: "string" },
-  "keepalive-ms": { type: "string" },
-  "lease-ms": { type: "string" },
-  "cors-origin": { type: "string", multiple: true, default: [] as string[] },
-  "max-streams": { type: "string" },
-  "rate-per-address": { type: "string" },
-  "rate-per-token": { type: "string" },
-  "auth-failures-per-address": { type: "string" },
-  "max-watch-streams": { type: "string" },
-  dev: { type: "boolean", default: false },
-  "claude-bin": { type: "string" },
-  "codex-bin": { type: "string" },
+  ...settingOptions(serveSettings),
+  config: { type: "string" },
+  "print-config": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
-  } satisfies ParseArgsConfig["options"];
-
-function parseOptions(args: string[]) {
-  return parseArgs({ args, options, strict: true }).values;
-}
+} satisfies ParseArgsConfig["options"];
 
 /** `wsctl serve`: runs the server until SIGINT or SIGTERM. */
 export async function runServe(args: string[], io: CliIo): Promise<number> {
-  let values: ReturnType<typeof parseOptions>;
+  let flags: Record<string, unknown>;
   try {
-    values = parseOptions(args);
+    flags = parseArgs({ args, options, strict: true }).values;
   } catch (error) {
     io.stderr(`wsctl serve: ${(error as Error).message}\n${usage}`);
     return 2;
   }
-  if (values.help) {
+  if (flags.help) {
     io.stdout(usage);
     return 0;
   }
-  const listen = parseListen(values.listen ?? io.env.WSCTL_LISTEN ?? `${serverDefaults.host}:${serverDefaults.port}`);
-  if (!listen) {
-    io.stderr("wsctl serve: --listen must be HOST:PORT, for example 127.0.0.1:8080\n");
-    return 2;
-  }
-  if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) {
-    io.stderr("wsctl serve: --tls-cert and --tls-key go together\n");
-    return 2;
-  }
-  const deadline = values["launch-deadline-ms"] !== undefined ? Number(values["launch-deadline-ms"]) : undefined;
-  if (deadline !== undefined && !(Number.isInteger(deadline) && deadline > 0)) {
-    io.stderr("wsctl serve: --launch-deadline-ms must be a positive whole number\n");
-    return 2;
-  }
-  const keepalive = values["keepalive-ms"] !== undefined ? Number(values["keepalive-ms"]) : undefined;
-  if (keepalive !== undefined && !(Number.isInteger(keepalive) && keepalive > 0)) {
-    io.stderr("wsctl serve: --keepalive-ms must be a positive whole number\n");
-    return 2;
-  }
-  const lease = values["lease-ms"] !== undefined ? Number(values["lease-ms"]) : undefined;
-  if (lease !== undefined && !(Number.isInteger(lease) && lease > 0)) {
-    io.stderr("wsctl serve: --lease-ms must be a positive whole number\n");
-    return 2;
-  }
-  for (const origin of values["cors-origin"]) {
-    try {
-      normalizeOrigin(origin);
-    } catch (error) {
-      io.stderr(`wsctl serve: --cors-origin: ${(error as Error).message}\n`);
-      return 2;
+  let values: Record<string, unknown>;
+  try {
+    const resolved = await loadCommandConfig("serve", serveSettings, flags, io);
+    if (!resolved) return 0;
+    values = resolved.values;
+    for (const origin of values["cors-origin"] as string[]) {
+      try {
+        normalizeOrigin(origin);
+      } catch (error) {
+        throw new Error(`--cors-origin: ${(error as Error).message}`);
+      }
     }
+    if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) throw new Error("--tls-cert and --tls-key go together");
+  } catch (error) {
+    io.stderr(`wsctl serve: ${(error as Error).message}\n`);
+    return 2;
   }
   const limits = limitsOf(values);
   if (typeof limits === "string") {
     io.stderr(`wsctl serve: ${limits}\n`);
     return 2;
   }
-  const database = values.database ?? io.env.WSCTL_DATABASE ?? serverDefaults.database;
+  const listen = parseListen(values.listen as string)!;
+  const metricsListen = values["metrics-listen"] ? parseListen(values["metrics-listen"] as string) : undefined;
+  const database = values.database as string;
+  const logger = createCommandLogger(values, "server", io);
+  const tracing = await startTracing("wsctl-serve", io.env);
 
   let server: RunningServer;
   try {
@@ -128,21 +111,33 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       host: listen.host,
       port: listen.port,
       database,
-      ...(values["tls-cert"] && values["tls-key"] ? { tls: { certPath: values["tls-cert"], keyPath: values["tls-key"] } } : {}),
-      ...(deadline !== undefined ? { launchDeadlineMs: deadline } : {}),
-      ...(keepalive !== undefined ? { heartbeatMs: keepalive, pingIntervalMs: keepalive } : {}),
-      ...(lease !== undefined ? { leaseMs: lease } : {}),
-      corsOrigins: values["cors-origin"],
+      ...(values["tls-cert"] ? { tls: { certPath: values["tls-cert"] as string, keyPath: values["tls-key"] as string } } : {}),
+      launchDeadlineMs: values["launch-deadline-ms"] as number,
+      heartbeatMs: values["keepalive-ms"] as number,
+      pingIntervalMs: values["keepalive-ms"] as number,
+      closeGraceMs: values["close-grace-ms"] as number,
+      ...(values["lease-ms"] !== undefined ? { leaseMs: values["lease-ms"] as number } : {}),
+      corsOrigins: values["cors-origin"] as string[],
+      ...(metricsListen ? { metricsListen } : {}),
       ...(limits.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: limits.maxConcurrentStreams } : {}),
       limits: limits.request,
-      log: (message, error) => io.stderr(`wsctl serve: ${message}${error ? `: ${(error as Error)?.stack ?? String(error)}` : ""}\n`),
+      logger,
     });
   } catch (error) {
     // The door's message names the step: a TLS file, "cannot open the database: …", "cannot listen on …".
-    io.stderr(`wsctl serve: ${ConnectError.from(error).rawMessage}\n`);
+    const message = ConnectError.from(error).rawMessage;
+    io.stderr(`wsctl serve: ${message}\n`);
+    if (message.startsWith("cannot listen on") && /EADDRINUSE|EACCES|EADDRNOTAVAIL/.test(message)) {
+      io.stderr("wsctl serve: hint: choose another --listen HOST:PORT, or --listen 127.0.0.1:0 for any free port\n");
+    }
+    await tracing?.shutdown();
     return 1;
   }
   io.stdout(`wsctl: serving gRPC, gRPC-Web, Connect and REST on ${server.url}\n`);
+  logger.info(
+    { url: server.url, database: maskDatabase(database), metrics_url: server.metricsUrl, tracing: tracing !== undefined },
+    "serving",
+  );
 
   const stopped = io.signal ?? new AbortController().signal;
   const dev = values.dev
@@ -152,10 +147,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
         serverUrl: server.url,
         io,
         signal: stopped,
-        bins: {
-          claude: values["claude-bin"] ?? io.env.WSCTL_CLAUDE_BIN ?? "claude",
-          codex: values["codex-bin"] ?? io.env.WSCTL_CODEX_BIN ?? "codex",
-        },
+        bins: { claude: values["claude-bin"] as string, codex: values["codex-bin"] as string },
       })
     : undefined;
 
@@ -164,13 +156,16 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     else stopped.addEventListener("abort", () => resolve(), { once: true });
   });
   io.stdout("wsctl: shutting down\n");
+  logger.info("shutting down");
   await dev?.stopped;
   await server.close();
+  await tracing?.shutdown();
+  logger.info("stopped");
   return 0;
 }
 
-/** The limit flags of `wsctl serve` as startServer options, or what is wrong with them. */
-function limitsOf(values: ReturnType<typeof parseOptions>): { maxConcurrentStreams?: number; request: RequestLimits } | string {
+/** The limits flags as `startServer` takes them, or what is wrong with one. */
+function limitsOf(values: Record<string, unknown>): { maxConcurrentStreams?: number; request: RequestLimits } | string {
   const request: RequestLimits = {};
   const rates = [
     ["rate-per-address", "perAddress"],
@@ -178,22 +173,22 @@ function limitsOf(values: ReturnType<typeof parseOptions>): { maxConcurrentStrea
     ["auth-failures-per-address", "authFailuresPerAddress"],
   ] as const;
   for (const [flag, field] of rates) {
-    const value = values[flag];
+    const value = values[flag] as string | undefined;
     if (value === undefined) continue;
     const limit = parseRateLimit(value);
     if (limit === undefined) return `--${flag} must be RATE, RATE:BURST (per second) or off, got "${value}"`;
     request[field] = limit;
   }
-  const watch = positive(values["max-watch-streams"]);
+  const watch = positive(values["max-watch-streams"] as string | number | undefined);
   if (watch === null) return "--max-watch-streams must be a positive whole number";
   if (watch !== undefined) request.watchStreamsPerToken = watch;
-  const streams = positive(values["max-streams"]);
+  const streams = positive(values["max-streams"] as string | number | undefined);
   if (streams === null) return "--max-streams must be a positive whole number";
   return streams !== undefined ? { maxConcurrentStreams: streams, request } : { request };
 }
 
 /** A positive whole number flag: undefined when absent, null when malformed. */
-function positive(value: string | undefined): number | undefined | null {
+function positive(value: string | number | undefined): number | undefined | null {
   if (value === undefined) return undefined;
   const n = Number(value);
   return Number.isInteger(n) && n > 0 ? n : null;

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Entry point of the `wsctl` command. The sources are TypeScript; tsx compiles
-// them on load (with a cache), so `npm ci` is the only build step.
+// Development entry point: runs the TypeScript sources through tsx (a dev
+// dependency), for `npm start` and the tests. The package's bin is the
+// compiled dist/wsctl.js (`npm run build`).
 import { register } from "tsx/esm/api";
 
 register();
-const { main } = await import("./main.ts");
-process.exitCode = await main(process.argv.slice(2));
+await import("./wsctl.ts");

@@ -47,6 +47,8 @@ export interface LaunchCallOptions {
   signal: AbortSignal;
   /** The caller's own deadline, in ms; the launch never waits past it. */
   timeoutMs?: number | undefined;
+  /** The call's request id, carried in the launch command for the daemon's logs. Default none. */
+  requestId?: string | undefined;
 }
 
 /**

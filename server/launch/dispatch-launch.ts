@@ -35,11 +35,11 @@ export interface DispatchDeps {
 export async function dispatchLaunch(
   deps: DispatchDeps,
   launch: AcceptedLaunch,
-  options: { signal: AbortSignal; timeoutMs?: number | undefined },
+  options: { signal: AbortSignal; timeoutMs?: number | undefined; requestId?: string | undefined },
 ): Promise<LaunchResult> {
   if (launch.replay) return launch.replay;
   const wait = Math.max(0, Math.min(deps.launchDeadlineMs, options.timeoutMs ?? deps.launchDeadlineMs));
-  const outcome = runLaunch(deps, launch, wait);
+  const outcome = runLaunch(deps, launch, wait, options.requestId ?? "");
   const { claim } = launch;
   // Stored when the launch settles, even if this caller has gone; a caller
   // still here gets its answer once a retry would find it.
@@ -71,13 +71,14 @@ export async function dispatchLaunch(
  * the wait did not work out, and every failure moves the session to `failed`
  * before it is thrown.
  */
-async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: number): Promise<LaunchResult> {
+async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: number, requestId: string): Promise<LaunchResult> {
   const { session, commandId } = launch;
   const { machineId, sessionId } = session;
   try {
     const now = deps.now();
     const command = create(DaemonCommandSchema, {
       commandId,
+      requestId,
       kind: {
         case: "launch",
         value: { sessionId, workspaceId: session.workspaceId, request: launch.request, deadline: timestampFromMs(now + wait) },

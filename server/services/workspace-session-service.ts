@@ -5,6 +5,7 @@ import type { SessionEvent } from "../../gen/workspaces/v1/session_pb.js";
 import type { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { requireWorkspaceAccess } from "../auth/require-workspace-access.js";
 import type { Launcher } from "../launch/create-launcher.js";
+import { kCallInfo } from "../telemetry/request-context.js";
 import type { SessionReader } from "../sessions/create-session-reader.js";
 import { heartbeatEvent, sessionEventMessage, sessionMessage } from "../sessions/session-messages.js";
 import { sessionStateName } from "../sessions/session-state-names.js";
@@ -59,13 +60,14 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
         idempotencyKey: ctx.requestHeader.get("idempotency-key") ?? undefined,
         signal: ctx.signal,
         timeoutMs: ctx.timeoutMs(),
+        requestId: ctx.values.get(kCallInfo)?.requestId,
       });
       return create(LaunchWorkspaceSessionResponseSchema, result);
     },
 
     async *launchWorkspaceSessionStream(req, ctx) {
       const principal = requireWorkspaceAccess(ctx, req.workspaceId);
-      const launch = await launcher.launchAndFollow(principal, req, { signal: ctx.signal });
+      const launch = await launcher.launchAndFollow(principal, req, { signal: ctx.signal, requestId: ctx.values.get(kCallInfo)?.requestId });
       yield* eventStream(launch.session.sessionId, launch.events, ctx.signal);
     },
 

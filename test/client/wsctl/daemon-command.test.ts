@@ -25,21 +25,26 @@ async function refusingUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-/** Runs `wsctl daemon` until it has subscribed `subscriptions` times, then stops it; returns its stderr. */
+/** Runs `wsctl daemon` until it has subscribed `subscriptions` times, then stops it; returns its log messages, one a line. */
 async function runUntilSubscribed(args: string[], env: NodeJS.ProcessEnv, subscriptions: number): Promise<string> {
   const abort = new AbortController();
   let stderr = "";
   const code = await runDaemonCommand([...args, "--workspace-root", `ws1=${stateDir}`, "--state-dir", stateDir], {
-    env: { WSCTL_TOKEN: "wsm_test", ...env },
+    env: { WSCTL_TOKEN: "wsm_test", WSCTL_LOG_FORMAT: "json", ...env },
     signal: abort.signal,
     stdout: () => undefined,
     stderr: (s) => {
       stderr += s;
-      if ((stderr.match(/daemon: subscribing to /g) ?? []).length >= subscriptions) abort.abort();
+      if ((stderr.match(/"msg":"subscribing to /g) ?? []).length >= subscriptions) abort.abort();
     },
   });
   expect(code).toBe(0);
-  return stderr;
+  // The daemon logs JSON lines; the messages, in order.
+  return stderr
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => `${(JSON.parse(line) as { msg: string }).msg}\n`)
+    .join("");
 }
 
 describe("daemonServers", () => {
@@ -68,13 +73,13 @@ describe("runDaemonCommand", () => {
   it("fails over from a server that refuses connections to the next --server", async () => {
     const [a, b] = [await refusingUrl(), await refusingUrl()];
     const stderr = await runUntilSubscribed(["--server", a, "--server", b], {}, 2);
-    expect(stderr).toMatch(new RegExp(`subscribing to ${a}\n(.*\n)*daemon: failing over to ${b}\n(.*\n)*daemon: subscribing to ${b}\n`));
+    expect(stderr).toMatch(new RegExp(`subscribing to ${a}\n(.*\n)*failing over to ${b}\n(.*\n)*subscribing to ${b}\n`));
   });
 
   it("reads several servers from WSCTL_SERVER", async () => {
     const [a, b] = [await refusingUrl(), await refusingUrl()];
     const stderr = await runUntilSubscribed([], { WSCTL_SERVER: `${a},${b}` }, 2);
-    expect(stderr).toContain(`daemon: failing over to ${b}\n`);
+    expect(stderr).toContain(`failing over to ${b}\n`);
   });
 
   it("takes --token with a warning that every user sees it in ps", async () => {

@@ -19,8 +19,9 @@ export interface WsctlProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnWsctl(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): WsctlProcess {
-  const child = spawn(process.execPath, [wsctlBin, ...args], {
+/** `bin`: another wsctl entry point, e.g. an installed package's dist/wsctl.js. Default: the sources through tsx. */
+export function spawnWsctl(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; bin?: string } = {}): WsctlProcess {
+  const child = spawn(process.execPath, [options.bin ?? wsctlBin, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -81,8 +82,12 @@ export function spawnWsctl(args: string[], options: { env?: NodeJS.ProcessEnv; c
 }
 
 /** Starts `wsctl serve` on a free port of 127.0.0.1 with `database` and more `args`; resolves once it prints its URL. */
-export async function spawnServe(database: string, args: string[] = []): Promise<{ server: WsctlProcess; url: string }> {
-  const server = spawnWsctl(["serve", "--listen", "127.0.0.1:0", "--database", database, ...args]);
+export async function spawnServe(
+  database: string,
+  args: string[] = [],
+  options: { bin?: string } = {},
+): Promise<{ server: WsctlProcess; url: string }> {
+  const server = spawnWsctl(["serve", "--listen", "127.0.0.1:0", "--database", database, ...args], options);
   return { server, url: (await server.waitFor(/REST on (https?:\/\/\S+)/))[1]! };
 }
 

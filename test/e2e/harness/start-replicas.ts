@@ -133,7 +133,8 @@ export async function startReplicas(options: ReplicasOptions): Promise<Replicas>
         servers: daemonServers,
         process,
         failovers: () => count(process.stderr(), /failing over to/g),
-        subscribedTo: () => [...process.stderr().matchAll(/subscribing to (\S+)/g)].at(-1)?.[1],
+        // The daemon logs JSON lines: the URL ends at the closing quote of "msg".
+        subscribedTo: () => [...process.stderr().matchAll(/subscribing to ([^\s"]+)/g)].at(-1)?.[1],
         unreported: () => readdirSync(path.join(stateDir, "agents")).filter((name) => name.endsWith(".json")).length,
       };
       daemons.push(daemon);

@@ -59,6 +59,8 @@ export interface StackOptions {
    * the stand-in does not pass for a live agent.
    */
   startupWindowMs?: number;
+  /** The wsctl entry point of the server and daemon processes. Default: the sources through tsx. */
+  wsctlBin?: string;
 }
 
 /** GET a JSON document over http or https (trusting `ca`), without fetch's global agent. */
@@ -124,7 +126,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     String(options.launchDeadlineMs ?? 5000),
     ...(options.keepaliveMs !== undefined ? ["--keepalive-ms", String(options.keepaliveMs)] : []),
     ...(options.serverArgs ?? []),
-  ]);
+  ], { ...(options.wsctlBin ? { bin: options.wsctlBin } : {}) });
   const caFile = path.join(tmp, "ca.pem");
   if (options.ca) await writeFile(caFile, options.ca);
 
@@ -162,7 +164,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ...(options.daemonArgs ?? []),
           ...extraArgs,
         ],
-        { env: { STANDIN_RECORD_DIR: recordDir, ...(options.ca ? { NODE_EXTRA_CA_CERTS: caFile } : {}) } },
+        {
+          env: { STANDIN_RECORD_DIR: recordDir, ...(options.ca ? { NODE_EXTRA_CA_CERTS: caFile } : {}) },
+          ...(options.wsctlBin ? { bin: options.wsctlBin } : {}),
+        },
       );
       stack.daemon = daemon;
       await stack.waitOnline(machineId, true);

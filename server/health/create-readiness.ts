@@ -1,0 +1,98 @@
+import type { Store } from "../store/store.js";
+import type { HealthStatus } from "./create-health-status.js";
+
+/** What `/readyz` reports. */
+export interface ReadinessReport {
+  ready: boolean;
+  checks: {
+    /** "ok", or why a harmless write failed (read-only file, disk full, database gone). */
+    store: string;
+    /** "done" once the store's migrations ran (before the app was built). */
+    migrations: "done" | "pending";
+    /** "no" until the server starts shutting down. */
+    shutting_down: "no" | "yes";
+  };
+}
+
+export interface ReadinessOptions {
+  store: Store;
+  /** gRPC health follows readiness: every service SERVING while ready, NOT_SERVING otherwise. */
+  health: HealthStatus;
+  /** Whether the store's migrations ran. Default: yes (`openStore` migrates before it returns). */
+  migrated?: () => boolean;
+  /** A check answers from the last one for this long. Default 1 000 ms. */
+  cacheMs?: number;
+  /** A store probe slower than this fails. Default 2 000 ms. */
+  probeTimeoutMs?: number;
+  /** Checks on its own this often, so gRPC health follows without a /readyz caller. Default 5 000 ms; 0 = never. */
+  intervalMs?: number;
+}
+
+export interface Readiness {
+  /** Runs the checks (or returns the last result, if recent) and updates gRPC health. */
+  check(): Promise<ReadinessReport>;
+  /** From now on not ready, for good: the server is shutting down. Stops the periodic check. */
+  shutDown(): void;
+}
+
+/**
+ * Readiness of the server: the store takes a write, its migrations ran, and
+ * it is not shutting down. The write is `releaseIdempotencyKey("", "")`: a
+ * delete that matches no row, which a read-only or unreachable store refuses.
+ */
+export function createReadiness(options: ReadinessOptions): Readiness {
+  const { store, health } = options;
+  const cacheMs = options.cacheMs ?? 1_000;
+  const probeTimeoutMs = options.probeTimeoutMs ?? 2_000;
+  let closing = false;
+  let last: { at: number; report: Promise<ReadinessReport> } | undefined;
+
+  async function run(): Promise<ReadinessReport> {
+    let storeCheck = "ok";
+    try {
+      await Promise.race([
+        store.releaseIdempotencyKey("", ""),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${probeTimeoutMs} ms`)), probeTimeoutMs).unref()),
+      ]);
+    } catch (error) {
+      storeCheck = describe(error);
+    }
+    const migrations = (options.migrated?.() ?? true) ? "done" : "pending";
+    const report: ReadinessReport = {
+      ready: storeCheck === "ok" && migrations === "done" && !closing,
+      checks: { store: storeCheck, migrations, shutting_down: closing ? "yes" : "no" },
+    };
+    if (!closing) health.setAll(report.ready ? "SERVING" : "NOT_SERVING");
+    return report;
+  }
+
+  function check(): Promise<ReadinessReport> {
+    const now = Date.now();
+    if (last === undefined || now - last.at >= cacheMs || closing) last = { at: now, report: run() };
+    return last.report;
+  }
+  const intervalMs = options.intervalMs ?? 5_000;
+  const timer = intervalMs > 0 ? setInterval(() => void check(), intervalMs) : undefined;
+  timer?.unref();
+  return {
+    check,
+    shutDown() {
+      closing = true;
+      clearInterval(timer);
+      health.setAll("NOT_SERVING");
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  const seen = new Set<unknown>();
+  let e: unknown = error;
+  let text = "";
+  // The innermost cause says most ("attempt to write a readonly database").
+  while (e instanceof Error && !seen.has(e)) {
+    seen.add(e);
+    text = e.message;
+    e = e.cause;
+  }
+  return text || String(error);
+}
