@@ -1,4 +1,4 @@
-import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, createContextValues, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
 import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
@@ -233,11 +233,11 @@ export function createApp(options: AppOptions): App {
     for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);
   };
   // What every call's interceptors read of its HTTP request: the gate's principal, the request id and HTTP version.
-  const callValues = (protocol: string | undefined) => (req: Parameters<NodeHandler>[0]) => {
-    const values = gate.contextValues(req);
+  const withCallInfo = (values: ContextValues, req: Parameters<NodeHandler>[0], protocol: string | undefined) => {
     values.set(kCallInfo, { requestId: requestIdOf(req), httpVersion: req.httpVersion, ...(protocol ? { protocol } : {}) });
     return values;
   };
+  const callValues = (protocol: string | undefined) => (req: Parameters<NodeHandler>[0]) => withCallInfo(gate.contextValues(req), req, protocol);
   // Tokens and rate limits are checked on the headers, before any body is read.
   const gate = createAuthGate({
     store,
@@ -262,7 +262,8 @@ export function createApp(options: AppOptions): App {
     interceptors,
     readMaxBytes,
     shutdownSignal: shutdown.signal,
-    admit: (req, method) => gate.admit(req, method.parent.typeName),
+    // The gate's values, with what the observing interceptor reads (REST asks no contextValues once admitted).
+    admit: async (req, method) => withCallInfo(await gate.admit(req, method.parent.typeName), req, "rest"),
     contextValues: callValues("rest"),
     onInternalError: (error, method) => log(`REST ${method.parent.typeName}.${method.name} failed`, error),
   });

@@ -32,7 +32,9 @@ export function observeHub(hub: DaemonHub, metrics: Metrics | undefined): Daemon
 
   return {
     ...hub,
-    async *subscribe(machineId, info, signal) {
+    // Every argument is handed on as given: the hub's signature grows (holder, …).
+    async *subscribe(...args: Parameters<DaemonHub["subscribe"]>) {
+      const [machineId] = args;
       if (seen.has(machineId)) metrics?.daemonReconnects.inc();
       seen.add(machineId);
       streams.set(machineId, (streams.get(machineId) ?? 0) + 1);
@@ -41,7 +43,7 @@ export function observeHub(hub: DaemonHub, metrics: Metrics | undefined): Daemon
         // A first ping at once: a daemon sees no event for the response
         // headers, so without it it cannot tell an open stream from a slow one.
         yield create(DaemonCommandSchema, { kind: { case: "ping", value: { time: timestampNow() } } });
-        yield* hub.subscribe(machineId, info, signal);
+        yield* hub.subscribe(...args);
       } finally {
         const left = (streams.get(machineId) ?? 1) - 1;
         if (left > 0) streams.set(machineId, left);

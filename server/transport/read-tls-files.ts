@@ -16,10 +16,9 @@ export interface TlsFilePaths {
  * command line can print it as is.
  */
 export async function readTlsFiles(paths: TlsFilePaths): Promise<TlsCredentials> {
-  const [cert, key] = await Promise.all([
-    readPem("--tls-cert", paths.certPath),
-    readPem("--tls-key", paths.keyPath),
-  ]);
+  // One after the other, so when both fail the message is always the certificate's.
+  const cert = await readPem("--tls-cert", paths.certPath);
+  const key = await readPem("--tls-key", paths.keyPath);
   return { cert, key };
 }
 

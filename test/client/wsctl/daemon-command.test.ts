@@ -39,11 +39,11 @@ async function runUntilSubscribed(args: string[], env: NodeJS.ProcessEnv, subscr
     },
   });
   expect(code).toBe(0);
-  // The daemon logs JSON lines; the messages, in order.
+  // The daemon logs JSON lines (their messages, in order); what it says before it logs stays as written.
   return stderr
     .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => `${(JSON.parse(line) as { msg: string }).msg}\n`)
+    .filter((line) => line !== "")
+    .map((line) => `${line.startsWith("{") ? (JSON.parse(line) as { msg: string }).msg : line}\n`)
     .join("");
 }
 

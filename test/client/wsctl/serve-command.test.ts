@@ -7,7 +7,7 @@ async function serve(args: string[]): Promise<{ code: number; stdout: string; st
   let stdout = "";
   let stderr = "";
   const code = await runServe(["--listen", "127.0.0.1:0", "--database", ":memory:", ...args], {
-    env: {},
+    env: { WSCTL_LOG_FORMAT: "json" },
     signal: abort.signal,
     stdout: (s) => {
       stdout += s;
@@ -29,7 +29,8 @@ describe("runServe", () => {
       "--auth-failures-per-address", "5",
       "--max-watch-streams", "10",
     ]);
-    expect(run.stderr).toBe("");
+    // stderr holds the server's JSON log lines: nothing there above info, nothing else.
+    expect(run.stderr.split("\n").filter((line) => line !== "" && !line.startsWith('{"level":"info"'))).toEqual([]);
     expect(run.code).toBe(0);
   });
 
