@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { configDefaults, defineConfig } from "vitest/config";
 
 /**
@@ -21,10 +22,23 @@ const processSuites = [
   "test/client/daemon/agent-stdin.test.ts",
   "test/client/daemon/run-daemon-secrets.test.ts",
   "test/client/daemon/prune-worktrees.test.ts",
+  "test/client/daemon/process-identity.test.ts",
+  "test/server/reflection/create-reflection-services.test.ts",
+  "test/server/openapi/create-openapi-document-comments.test.ts",
+  // In process, but it measures the process's memory after full collections.
+  "test/server/auth/create-auth-gate-memory.test.ts",
 ];
 
 /** Unit suites that replace modules with `vi.mock`: they need a module cache of their own. */
 const mockingSuites = ["test/server/start-server.test.ts"];
+
+/**
+ * Threads for the in-process projects. Vitest's default is one fewer than the
+ * cores, which on two cores is a single thread; the unit suites wait on
+ * sockets and timers as much as on the CPU, so they get every core. The
+ * process projects run after them (group 1) with vitest's default.
+ */
+const unitWorkers = Math.max(2, availableParallelism());
 
 // `npm test` runs every project; `npm run test:unit` only the fast one.
 export default defineConfig({
@@ -38,6 +52,8 @@ export default defineConfig({
           // Files share a worker's module cache, so a suite that mocks modules runs isolated below.
           pool: "threads",
           isolate: false,
+          maxWorkers: unitWorkers,
+          sequence: { groupOrder: 0 },
           include: ["test/**/*.test.ts"],
           exclude: [...processSuites, ...mockingSuites],
           testTimeout: 5_000,
@@ -46,7 +62,15 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "unit-isolated", pool: "threads", include: mockingSuites, testTimeout: 5_000, hookTimeout: 5_000 },
+        test: {
+          name: "unit-isolated",
+          pool: "threads",
+          maxWorkers: unitWorkers,
+          sequence: { groupOrder: 0 },
+          include: mockingSuites,
+          testTimeout: 5_000,
+          hookTimeout: 5_000,
+        },
       },
       {
         // The same end-to-end suites on the other store engine: every stack gets a fresh PostgreSQL schema.
@@ -54,6 +78,7 @@ export default defineConfig({
         test: {
           name: "e2e-postgres",
           pool: "forks",
+          sequence: { groupOrder: 1 },
           include: ["test/e2e/**/*.test.ts"],
           // replicas runs on PostgreSQL in any project: once, under e2e, is enough. package-install
           // packs and installs the package (its store is beside the point); twice at once they
@@ -69,6 +94,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           pool: "forks",
+          sequence: { groupOrder: 1 },
           include: processSuites,
           // Real processes need more than the default 5 s.
           testTimeout: 30_000,

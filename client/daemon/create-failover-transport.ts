@@ -17,6 +17,13 @@ export interface FailoverTransport {
   current(): string;
   /** Moves to the next server in order, wrapping around after the last, and returns it. */
   next(): string;
+  /**
+   * Whether the failovers since the last `reset()` went round every server
+   * (time to wait before the next try); starts the next round when it did.
+   */
+  roundOver(): boolean;
+  /** The current server works: the next failover starts a new round. */
+  reset(): void;
 }
 
 /**
@@ -30,6 +37,7 @@ export function createFailoverTransport(options: FailoverTransportOptions): Fail
   if (servers.length === 0) throw new Error("createFailoverTransport: no server given");
   const transports = new Map<number, Transport>();
   let index = 0;
+  let failovers = 0;
   const pick = (): Transport => {
     let transport = transports.get(index);
     if (transport === undefined) {
@@ -50,7 +58,16 @@ export function createFailoverTransport(options: FailoverTransportOptions): Fail
     current: () => servers[index]!,
     next() {
       index = (index + 1) % servers.length;
+      failovers += 1;
       return servers[index]!;
+    },
+    roundOver() {
+      if (failovers < servers.length) return false;
+      failovers = 0;
+      return true;
+    },
+    reset() {
+      failovers = 0;
     },
   };
 }

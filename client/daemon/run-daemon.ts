@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { type DaemonCommand, DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, defaultAgentBins } from "./agent-argv.js";
 import { agentEnvironment } from "./agent-environment.js";
@@ -11,6 +10,7 @@ import { createBackoff, sleep } from "./create-backoff.js";
 import { isTransient } from "./call-with-retry.js";
 import { createCommandDispatcher } from "./create-command-dispatcher.js";
 import { commandJournalFile, createCommandJournal } from "./create-command-journal.js";
+import { createDaemonTransport } from "./create-daemon-transport.js";
 import { createFailoverTransport } from "./create-failover-transport.js";
 import { createReportQueue } from "./create-report-queue.js";
 import { restoreAgents } from "./restore-agents.js";
@@ -24,8 +24,9 @@ export interface DaemonOptions {
    * Base URL of the server, for example `https://ws.example.com:8443`, or
    * several (replicas sharing one database), tried in order: the daemon
    * starts with the first and, when its command stream fails (connection
-   * refused or reset, `unavailable`, …), moves to the next one after the
-   * usual backoff, wrapping around after the last. Acknowledgements and state
+   * refused or reset, `unavailable`, …), moves to the next one at once,
+   * wrapping around after the last, with the usual backoff only after every
+   * server failed in a row. Acknowledgements and state
    * reports go to the server the daemon is on.
    */
   server: string | readonly string[];
@@ -256,9 +257,14 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         log(`daemon: the server keeps the machine for another daemon instance: ${failure.rawMessage}`);
       } else {
         log(`daemon: command stream failed (${Code[failure.code]}): ${failure.rawMessage}`);
-        if (servers.length > 1 && isTransient(failure.code)) log(`daemon: failing over to ${failover.next()}`);
+        if (servers.length > 1 && isTransient(failure.code)) {
+          log(`daemon: failing over to ${failover.next()}`);
+          // A server that may be up is tried at once; the backoff comes after a round of them all.
+          if (!failover.roundOver()) delay = 0;
+        }
       }
     }
+    if (delivered) failover.reset();
     if (delivered || Date.now() - openedAt >= resetAfterMs) backoff.reset();
     delay ??= backoff.next();
     log(`daemon: reconnecting in ${delay} ms`);
@@ -287,12 +293,4 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   await dispatcher.drainReports();
   log("daemon: stopped");
   onState({ state: "stopped" });
-}
-
-/** The HTTP/2 transport to the server for `protocol`. */
-export function createDaemonTransport(server: string, protocol: "grpc" | "connect"): Transport {
-  // HTTP/2 PINGs notice a dead connection while the stream is idle.
-  const ping = { pingIntervalMs: 30_000, pingTimeoutMs: 15_000 };
-  if (protocol === "connect") return createConnectTransport({ baseUrl: server, httpVersion: "2", ...ping });
-  return createGrpcTransport({ baseUrl: server, ...ping });
 }

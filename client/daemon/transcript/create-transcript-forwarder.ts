@@ -69,6 +69,8 @@ export function createTranscriptForwarder(options: TranscriptForwarderOptions): 
   const pending: { offset: number; entry: DaemonEntry }[] = [];
   let sending: Promise<boolean> | undefined;
   let retryDelay = 0;
+  /** Cuts the current retry wait short (see `kick`). */
+  let wake: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   // Journal writes run one after another, in offset order.
@@ -159,7 +161,9 @@ export function createTranscriptForwarder(options: TranscriptForwarderOptions): 
         async (error: unknown) => {
           retryDelay = Math.min(5_000, Math.max(200, retryDelay * 2));
           log(`daemon: ${what}: sending failed (${(error as Error).message}); retrying in ${retryDelay} ms`);
-          await sleep(retryDelay, signal).catch(() => undefined);
+          wake = new AbortController();
+          await sleep(retryDelay, AbortSignal.any([signal, wake.signal])).catch(() => undefined);
+          wake = undefined;
           return false;
         },
       )
@@ -212,6 +216,8 @@ export function createTranscriptForwarder(options: TranscriptForwarderOptions): 
     },
     kick() {
       retryDelay = 0;
+      // A reconnect ends the wait for a retry: what waits goes now, not after the backoff.
+      wake?.abort();
       void pump();
     },
     async finish() {

@@ -45,6 +45,23 @@ describe("createFailoverTransport", () => {
     expect(failover.current()).toBe("only");
   });
 
+  it("says a round is over once the failovers since the last reset went round every server", () => {
+    const failover = createFailoverTransport({ servers: ["a", "b", "c"], connect: (server) => serverNamed(server, []) });
+    failover.next();
+    expect(failover.roundOver()).toBe(false);
+    failover.next();
+    expect(failover.roundOver()).toBe(false);
+    failover.next();
+    expect(failover.roundOver()).toBe(true);
+    // The next round starts at once.
+    failover.next();
+    expect(failover.roundOver()).toBe(false);
+    failover.reset();
+    failover.next();
+    failover.next();
+    expect(failover.roundOver()).toBe(false);
+  });
+
   it("refuses an empty list of servers", () => {
     expect(() => createFailoverTransport({ servers: [], connect: () => serverNamed("x", []) })).toThrow("no server");
   });

@@ -74,6 +74,8 @@ describe("runDaemonCommand", () => {
     const [a, b] = [await refusingUrl(), await refusingUrl()];
     const stderr = await runUntilSubscribed(["--server", a, "--server", b], {}, 2);
     expect(stderr).toMatch(new RegExp(`subscribing to ${a}\n(.*\n)*failing over to ${b}\n(.*\n)*subscribing to ${b}\n`));
+    // The next server is tried at once: the backoff waits only after every server failed in a row.
+    expect(stderr).toMatch(new RegExp(`failing over to ${b}\nreconnecting in 0 ms\n`));
   });
 
   it("reads several servers from WSCTL_SERVER", async () => {
