@@ -21,7 +21,7 @@ import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
 import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
 import { createReflectionServices } from "./reflection/create-reflection-services.js";
-import { packageInfo } from "./package-info.js";
+import { packageInfo } from "../client/package-info.js";
 import type { Backplane } from "./hub/backplane.js";
 import { createDaemonHub, type DaemonHub } from "./hub/create-daemon-hub.js";
 import { createLocalBackplane } from "./hub/create-local-backplane.js";

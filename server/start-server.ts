@@ -1,25 +1,52 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type AppOptions, createApp } from "./create-app.js";
-import { describeOpenError } from "./errors/describe-open-error.js";
+import type { AppOptions, createApp } from "./create-app.js";
 import type { Backplane } from "./hub/backplane.js";
-import { openBackplane } from "./hub/open-backplane.js";
 import type { RateLimit } from "./limits/create-rate-limiter.js";
 import type { RequestLimits } from "./limits/request-limits.js";
 import type { NodeHandler } from "./rpc/node-handler.js";
-import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/store.js";
-import { createMetrics, type Metrics } from "./telemetry/create-metrics.js";
-import { createMetricsHandler } from "./telemetry/create-metrics-handler.js";
-import { observeStore } from "./telemetry/observe-store.js";
-import { describeListenError } from "./transport/describe-listen-error.js";
-import { listenOnePort, type OnePortServer } from "./transport/listen-one-port.js";
-import { readTlsFiles, type TlsFilePaths } from "./transport/read-tls-files.js";
+import type { Metrics } from "./telemetry/create-metrics.js";
+import type { OnePortServer } from "./transport/listen-one-port.js";
+import type { TlsFilePaths } from "./transport/read-tls-files.js";
 import { normalizeOrigin } from "./web/create-cors-handler.js";
 
 // What callers of the door need besides startServer: checking a --cors-origin
 // flag before starting, and the shapes of the options.
 export { normalizeOrigin };
 export type { RateLimit, RequestLimits, TlsFilePaths };
+// The process-wide plumbing the command line shares with the server (its
+// daemon too): structured logs and traces. The server itself is loaded only
+// when `startServer` runs.
+export { createLogger, type Logger, type LoggerOptions, type LogLevel, logLevels } from "./telemetry/create-logger.js";
+export { contextFromCarrier, startTracing, type Tracing } from "./telemetry/start-tracing.js";
+
+/** The modules of the server, loaded on the first `startServer`, so the door stays cheap to import. */
+async function loadServer() {
+  const [app, open, backplane, store, metrics, metricsPage, observe, listenError, listen, tlsFiles] = await Promise.all([
+    import("./create-app.js"),
+    import("./errors/describe-open-error.js"),
+    import("./hub/open-backplane.js"),
+    import("./store/open-store.js"),
+    import("./telemetry/create-metrics.js"),
+    import("./telemetry/create-metrics-handler.js"),
+    import("./telemetry/observe-store.js"),
+    import("./transport/describe-listen-error.js"),
+    import("./transport/listen-one-port.js"),
+    import("./transport/read-tls-files.js"),
+  ]);
+  return {
+    ...app,
+    ...open,
+    ...backplane,
+    ...store,
+    ...metrics,
+    ...metricsPage,
+    ...observe,
+    ...listenError,
+    ...listen,
+    ...tlsFiles,
+  };
+}
 
 /** The defaults of `startServer`, for callers that print or compose them. */
 export const serverDefaults = {
@@ -115,6 +142,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     maxConcurrentStreams,
     ...appOptions
   } = options;
+  const {
+    createApp,
+    describeOpenError,
+    openBackplane,
+    openStore,
+    createMetrics,
+    createMetricsHandler,
+    observeStore,
+    describeListenError,
+    listenOnePort,
+    readTlsFiles,
+  } = await loadServer();
   for (const origin of appOptions.corsOrigins ?? []) {
     try {
       normalizeOrigin(origin);

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { realpath } from "node:fs/promises";
 import type { JsonObject } from "@bufbuild/protobuf";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { LaunchCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { type AgentBins, type AgentProvider, buildAgentArgv } from "./agent-argv.js";
 import { type AgentEntry, type AgentRegistry, agentEntry } from "./create-agent-registry.js";
 import type { AgentRecord, AgentTable } from "./create-agent-table.js";
 import { DaemonError, toDaemonError } from "./daemon-error.js";
 import { checkInsideRoot } from "./check-inside-root.js";
+import { checkLaunchDeadline } from "./check-launch-deadline.js";
+import { checkWorktreeFree, worktreeInUse } from "./check-worktree-free.js";
 import { type EnsuredWorktree, ensureWorktree } from "./ensure-worktree.js";
 import { removeWorktree } from "./remove-worktree.js";
 import { currentBranch } from "./run-git.js";
@@ -84,7 +85,7 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
 
     const again = ctx.agents.bySession(launch.sessionId);
     if (again !== undefined && again.agent.exitStatus() === undefined) return okResult(again, false);
-    checkDeadline(launch, "arrival", ctx.now ?? Date.now);
+    checkLaunchDeadline(launch, "arrival", ctx.now ?? Date.now);
 
     const workspaceId = launch.workspaceId || request?.workspaceId || "";
     const root = ctx.workspaceRoots.get(workspaceId);
@@ -118,7 +119,7 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
       if (worktree.created) created = { repoDir: root, worktree };
       details.work_dir = worktree.workDir;
       details.branch = worktree.branch;
-      checkWorktreeFree(ctx, worktree.workDir);
+      checkWorktreeFree(ctx.agents, worktree.workDir);
     } else {
       details.branch = await currentBranch(root, ctx.signal);
     }
@@ -140,7 +141,7 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
       agentSessionId: generated,
     });
     const logs = ctx.registry.logPaths(launch.sessionId);
-    checkDeadline(launch, "spawn", ctx.now ?? Date.now);
+    checkLaunchDeadline(launch, "spawn", ctx.now ?? Date.now);
     // Checked again right before the spawn: a link planted since git ran must not send the agent elsewhere.
     if (worktreeName !== undefined && worktreeName !== "") await checkInsideRoot(await realpath(root), details.work_dir);
     const startedAt = new Date().toISOString();
@@ -226,7 +227,7 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
     return okResult(record, true);
   } catch (error) {
     const failure = toDaemonError(error);
-    if (created !== undefined && !worktreeInUse(ctx, created.worktree.workDir)) {
+    if (created !== undefined && !worktreeInUse(ctx.agents, created.worktree.workDir)) {
       const { repoDir, worktree } = created;
       const refused = await removeWorktree({
         repoDir,
@@ -239,21 +240,6 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
     }
     return { status: "error", payload: { ...details, error: { code: failure.code, message: failure.message } } };
   }
-}
-
-/** Whether an agent this daemon runs works in `workDir`. */
-function worktreeInUse(ctx: LaunchContext, workDir: string): boolean {
-  return ctx.agents.records().some((r) => r.workDir === workDir && r.agent.exitStatus() === undefined);
-}
-
-/** Throws `worktree_busy`, naming the sessions, when a running agent already works in `workDir`. */
-function checkWorktreeFree(ctx: LaunchContext, workDir: string): void {
-  const holder = ctx.agents.records().find((r) => r.workDir === workDir && r.agent.exitStatus() === undefined);
-  if (holder === undefined) return;
-  throw new DaemonError(
-    "worktree_busy",
-    `the worktree ${workDir} is in use by the running agent of session ${[...holder.sessionIds].join(", ")}; stop it first`,
-  );
 }
 
 /** Writes the session's registry entry; a failure is logged, the agent runs on regardless. */
@@ -269,25 +255,6 @@ function providerOf(value: string | undefined): AgentProvider {
   if (value === undefined || value === "" || value === "claude_code") return "claude_code";
   if (value === "codex") return "codex";
   throw new DaemonError("unknown_provider", `provider "${value}" is not supported: use claude_code or codex`);
-}
-
-/**
- * Throws `deadline_exceeded` once the launch's deadline has passed, checked on
- * its arrival and right before the spawn; a launch without a deadline (from
- * servers that predate it) has none. The server has answered the caller by
- * then, so the agent must not start.
- */
-function checkDeadline(launch: LaunchCommand, step: "arrival" | "spawn", now: () => number): void {
-  if (launch.deadline === undefined) return;
-  const deadline = timestampMs(launch.deadline);
-  const late = now() - deadline;
-  if (late < 0) return;
-  const at = new Date(deadline).toISOString();
-  const what =
-    step === "arrival"
-      ? `the launch command arrived ${late} ms after its deadline (${at})`
-      : `the launch's deadline (${at}) passed ${late} ms before its agent could be started`;
-  throw new DaemonError("deadline_exceeded", `${what}; no agent was started`);
 }
 
 /** The acknowledgement of a launch served by `record`; `watch` when its state is to be reported. */

@@ -1,4 +1,4 @@
-import { createLogger, type Logger, type LogLevel } from "../../server/telemetry/create-logger.js";
+import { createLogger, type Logger, type LogLevel } from "../../server/start-server.js";
 import type { CliIo } from "./cli-output.js";
 
 /**

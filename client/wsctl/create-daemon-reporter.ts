@@ -2,8 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { context } from "@opentelemetry/api";
 import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { DaemonState } from "../daemon/run-daemon.js";
-import type { Logger } from "../../server/telemetry/create-logger.js";
-import { contextFromCarrier } from "../../server/telemetry/start-tracing.js";
+import { contextFromCarrier, type Logger } from "../../server/start-server.js";
 import { type DaemonStatus, writeDaemonStatus } from "./daemon-status-file.js";
 
 export interface DaemonReporterOptions {

@@ -7,7 +7,10 @@ import { ensureWorkspace } from "../../server/admin/ensure-workspace.js";
 import { isTokenLive } from "../../server/admin/is-token-live.js";
 import type { Store } from "../../server/admin/open-admin-store.js";
 import type { AgentBins } from "../daemon/agent-argv.js";
+import type { Logger } from "../../server/start-server.js";
+import { defaultDaemonStateDir } from "../daemon/create-agent-registry.js";
 import { runDaemon } from "../daemon/run-daemon.js";
+import { createDaemonReporter } from "./create-daemon-reporter.js";
 import type { CliIo } from "./cli-output.js";
 
 /** What `--dev` created or found, as written to credentials.json. */
@@ -75,19 +78,35 @@ export async function startDevMode(options: {
   io: CliIo;
   signal: AbortSignal;
   bins: AgentBins;
+  /** The daemon's logger (`component: "daemon"`, the server's level and format). */
+  logger: Logger;
 }): Promise<{ stopped: Promise<void> }> {
   const { io } = options;
   const file = credentialsPath(options.database);
   const credentials = await ensureDevCredentials(options.store, file);
+  // The same structured lines, request ids and `wsctl daemon status` file as a `wsctl daemon`.
+  const stateDir = defaultDaemonStateDir(io.env);
+  const reporter = createDaemonReporter({
+    logger: options.logger,
+    stateDir,
+    server: options.serverUrl,
+    version: "dev",
+    workspaces: [workspaceId],
+  });
   const stopped = runDaemon({
     server: options.serverUrl,
     token: credentials.machine_token,
     workspaceRoots: new Map([[workspaceId, process.cwd()]]),
     bins: options.bins,
     version: "dev",
+    stateDir,
     signal: options.signal,
-    log: (line) => io.stderr(`${line}\n`),
-  }).catch((error: unknown) => io.stderr(`daemon: stopped: ${(error as Error).message}\n`));
+    log: reporter.log,
+    onState: reporter.onState,
+    aroundCommand: reporter.aroundCommand,
+  })
+    .catch((error: unknown) => reporter.log(`daemon: stopped: ${(error as Error).message}`))
+    .then(() => reporter.flushed());
   io.stdout(
     [
       `wsctl: dev mode: workspace "${workspaceId}", machine "${machineId}" rooted at ${process.cwd()}`,

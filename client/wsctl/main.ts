@@ -1,6 +1,6 @@
 import type { CliIo } from "./cli-output.js";
 import { processIo } from "./process-io.js";
-import { packageInfo } from "../../server/package-info.js";
+import { packageInfo } from "../package-info.js";
 
 // Each verb's module is loaded when it runs, so `wsctl --version` and
 // `wsctl launch` do not pay for the server's code, nor `serve` for the client's.

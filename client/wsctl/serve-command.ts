@@ -1,7 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ConnectError } from "@connectrpc/connect";
-import { normalizeOrigin, type RequestLimits, type RunningServer, startServer } from "../../server/start-server.js";
-import { startTracing } from "../../server/telemetry/start-tracing.js";
+import { normalizeOrigin, type RequestLimits, type RunningServer, startServer, startTracing } from "../../server/start-server.js";
 import type { CliIo } from "./cli-output.js";
 import { createCommandLogger } from "./create-command-logger.js";
 import { startDevMode } from "./dev-mode.js";
@@ -148,6 +147,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
         io,
         signal: stopped,
         bins: { claude: values["claude-bin"] as string, codex: values["codex-bin"] as string },
+        logger: createCommandLogger(values, "daemon", io),
       })
     : undefined;
 

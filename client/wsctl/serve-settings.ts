@@ -1,4 +1,4 @@
-import { logLevels } from "../../server/telemetry/create-logger.js";
+import { logLevels } from "../../server/start-server.js";
 import { parseListen } from "./parse-listen.js";
 import type { Setting } from "./resolve-settings.js";
 

@@ -14,7 +14,7 @@ let cached: PackageInfo | undefined;
 
 /**
  * Finds the package this module belongs to by walking up from it to the first
- * package.json: the same answer from the TypeScript sources (`server/…`) and
+ * package.json: the same answer from the TypeScript sources (`client/…`) and
  * from the bundle (`dist/…`), so paths such as `dist/web` are found either way.
  */
 export function packageInfo(): PackageInfo {
