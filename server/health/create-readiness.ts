@@ -1,4 +1,4 @@
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Store } from "../store/store.js";
 import type { HealthStatus } from "./create-health-status.js";
 
@@ -92,10 +92,12 @@ export function createReadiness(options: ReadinessOptions): Readiness {
 }
 
 function describe(error: unknown): string {
+  // A store fault says why in the store's words ("database unavailable: disk full").
+  if (error instanceof ConnectError && error.code === Code.Unavailable) return error.rawMessage;
   const seen = new Set<unknown>();
   let e: unknown = error;
   let text = "";
-  // The innermost cause says most ("database or disk is full"); a store fault without one says why itself.
+  // Otherwise the innermost cause says most ("The database connection is not open").
   while (e instanceof Error && !seen.has(e)) {
     seen.add(e);
     text = e instanceof ConnectError ? e.rawMessage : e.message;

@@ -76,8 +76,9 @@ export function launchRequest(init: MessageInitShape<typeof LaunchWorkspaceSessi
   return create(LaunchWorkspaceSessionRequestSchema, { workspaceId, initialPrompt: "hi", ...init });
 }
 
-export async function createLaunchRoom(): Promise<LaunchRoom> {
-  const store = createSqliteStore({ path: ":memory:" });
+/** `path`: the SQLite file (default a private in-memory database). */
+export async function createLaunchRoom(options: { path?: string } = {}): Promise<LaunchRoom> {
+  const store = createSqliteStore({ path: options.path ?? ":memory:" });
   await store.migrate();
   await store.createWorkspace(workspaceId, 1);
   await store.createMachine({ machineId, workspaceId, makeDefault: true, now: 1 });
