@@ -63,6 +63,8 @@ export interface StackOptions {
   wsctlBin?: string;
   /** On SQLite, the directory of the database file (a small tmpfs, to fill). Default: the stack's temp directory. */
   databaseDir?: string;
+  /** The `--database` the server is given, from the stack's (a proxy's address, to cut). Default: the stack's. */
+  serverDatabase?: (database: string) => string;
 }
 
 /** GET a JSON document over http or https (trusting `ca`), without fetch's global agent. */
@@ -123,7 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const machineId = "m1";
   const { apiToken, machineToken } = await seedDatabase(database, workspaceId, machineId);
 
-  const { server, url } = await spawnServe(database, [
+  const { server, url } = await spawnServe(options.serverDatabase?.(database) ?? database, [
     "--launch-deadline-ms",
     String(options.launchDeadlineMs ?? 5000),
     ...(options.keepaliveMs !== undefined ? ["--keepalive-ms", String(options.keepaliveMs)] : []),
