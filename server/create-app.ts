@@ -290,7 +290,7 @@ export function createApp(options: AppOptions): App {
   function stopTaking(): void {
     readiness.shutDown();
     revocations.close();
-    launcher.reconciler.close();
+    launcher.close();
   }
   function endStreams(): void {
     // The signal first: streams then end with its code, not as if the server had nothing more to say.

@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Store } from "../store/store.js";
 import type { HealthStatus } from "./create-health-status.js";
 
@@ -37,8 +38,14 @@ export interface Readiness {
 
 /**
  * Readiness of the server: the store takes a write, its migrations ran, and
- * it is not shutting down. The write is `releaseIdempotencyKey("", "")`: a
- * delete that matches no row, which a read-only or unreachable store refuses.
+ * it is not shutting down. The write is `store.checkWritable()`, a harmless
+ * one that still goes to disk (SQLite rewrites its header, PostgreSQL commits
+ * a transaction id), so a full disk, a read-only file, a database file
+ * deleted or replaced, or a lost connection report unready with the store's
+ * reason ("database unavailable: disk full"). Readiness follows the store:
+ * ready again at the first check whose write succeeds (a full disk freed, a
+ * PostgreSQL back); a deleted or replaced SQLite file never succeeds again,
+ * so that server stays unready until it is restarted.
  */
 export function createReadiness(options: ReadinessOptions): Readiness {
   const { store, health } = options;
@@ -51,7 +58,7 @@ export function createReadiness(options: ReadinessOptions): Readiness {
     let storeCheck = "ok";
     try {
       await Promise.race([
-        store.releaseIdempotencyKey("", ""),
+        store.checkWritable(),
         new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${probeTimeoutMs} ms`)), probeTimeoutMs).unref()),
       ]);
     } catch (error) {
@@ -85,13 +92,15 @@ export function createReadiness(options: ReadinessOptions): Readiness {
 }
 
 function describe(error: unknown): string {
+  // A store fault says why in the store's words ("database unavailable: disk full").
+  if (error instanceof ConnectError && error.code === Code.Unavailable) return error.rawMessage;
   const seen = new Set<unknown>();
   let e: unknown = error;
   let text = "";
-  // The innermost cause says most ("attempt to write a readonly database").
+  // Otherwise the innermost cause says most ("The database connection is not open").
   while (e instanceof Error && !seen.has(e)) {
     seen.add(e);
-    text = e.message;
+    text = e instanceof ConnectError ? e.rawMessage : e.message;
     e = e.cause;
   }
   return text || String(error);

@@ -66,6 +66,13 @@ export interface DaemonHub {
   /** Hands a recorded acknowledgement to whoever waits for it, on this replica or another. */
   deliverAck(commandId: string, ack: DaemonAck): Promise<void>;
   /**
+   * Rejects the wait for `commandId` on this replica with `error`: an
+   * acknowledgement came but the store could not record it, so the launch
+   * answers at once instead of waiting out its deadline. Only this replica:
+   * a store that cannot record cannot tell the others either.
+   */
+  failAck(commandId: string, error: Error): void;
+  /**
    * Ends every stream and stops the ping schedule. With `offline: false` (a
    * server shutting down) machines are not reported offline: their daemons
    * come back, here or on another replica. Default `offline: true`.
@@ -265,6 +272,10 @@ export function createDaemonHub(options: DaemonHubOptions): DaemonHub {
       const waiter = waiters.get(commandId);
       if (waiter !== undefined) waiter.resolve(ack);
       else await backplane.acked(commandId);
+    },
+
+    failAck(commandId, error) {
+      waiters.get(commandId)?.reject(error);
     },
 
     close(closeOptions = {}) {

@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import type { Store } from "../store/store.js";
+import type { AbandonedCommands } from "./create-abandoned-commands.js";
 import type { CommandSender } from "./create-command-sender.js";
 import { launchResult } from "./launch-result.js";
 import { stopOrphan } from "./stop-orphan.js";
@@ -12,6 +13,8 @@ export interface AcknowledgeDeps {
   hub: DaemonHub;
   lifecycle: SessionLifecycle;
   sender: CommandSender;
+  /** Launches answered with an error the store could not record: expired before their acknowledgement is taken. */
+  abandoned: AbandonedCommands;
   log: (message: string, error?: unknown) => void;
   /** Clock, in Unix milliseconds. */
   now: () => number;
@@ -27,6 +30,13 @@ export interface AcknowledgeDeps {
  * the caller was told `deadline_exceeded` is recorded on the (failed)
  * session and its agent is stopped at once: no agent runs behind an error
  * answer. Throws `not_found` for a command that is not this machine's.
+ *
+ * When the store cannot record the acknowledgement (`unavailable`: a full
+ * disk, a database gone), the daemon is told so and retries; the launch
+ * waiting for it on this replica is told at once and answers `unavailable`
+ * rather than a 504 at its deadline, and its command is expired before a
+ * retried acknowledgement is taken (so that one counts as late: its agent is
+ * stopped). What the caller was told is what happened.
  */
 export async function acknowledgeCommand(
   deps: AcknowledgeDeps,
@@ -34,7 +44,17 @@ export async function acknowledgeCommand(
   ack: { commandId: string; status: string; payload: JsonObject },
   signal: AbortSignal,
 ): Promise<void> {
-  const recorded = await deps.store.recordAck({ ...ack, machineId, now: deps.now() });
+  await deps.abandoned.settleFirst(ack.commandId);
+  let recorded: Awaited<ReturnType<Store["recordAck"]>>;
+  try {
+    recorded = await deps.store.recordAck({ ...ack, machineId, now: deps.now() });
+  } catch (error) {
+    const e = ConnectError.from(error);
+    if (e.code === Code.Unavailable) {
+      deps.hub.failAck(ack.commandId, new ConnectError(`the acknowledgement could not be recorded: ${e.rawMessage}`, Code.Unavailable, undefined, undefined, e));
+    }
+    throw e;
+  }
   if (!recorded) throw new ConnectError(`command ${ack.commandId} not found`, Code.NotFound);
   const { command } = recorded;
   if (command.kind !== "launch") {

@@ -9,6 +9,7 @@ import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import type { SessionEventRecord, SessionRecord, Store } from "../store/store.js";
 import { type AcceptedLaunch, acceptLaunch } from "./accept-launch.js";
 import { acknowledgeCommand } from "./acknowledge-command.js";
+import { createAbandonedCommands } from "./create-abandoned-commands.js";
 import { createCommandSender } from "./create-command-sender.js";
 import { createIdempotencyKeys } from "./create-idempotency-keys.js";
 import { createLaunchReconciler, type LaunchReconciler } from "./create-launch-reconciler.js";
@@ -84,6 +85,8 @@ export interface Launcher {
   drain(graceMs: number): Promise<void>;
   /** Settles what crashed servers left unsettled, and stops orphaned agents of reconnecting daemons. */
   reconciler: LaunchReconciler;
+  /** Stops the background work: the reconciler's sweeps and the retries of abandoned commands. */
+  close(): void;
 }
 
 export function createLauncher(options: LauncherOptions): Launcher {
@@ -93,7 +96,8 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const keys = createIdempotencyKeys({ store, log, now });
   const sender = createCommandSender({ store, hub });
   const acceptDeps = { store, hub, events, keys, now, worktreeLocks: createKeyLock() };
-  const dispatchDeps = { store, sender, lifecycle, keys, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
+  const abandoned = createAbandonedCommands({ store, lifecycle, log, now });
+  const dispatchDeps = { store, sender, lifecycle, keys, abandoned, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
   const stopDeps = { store, hub, events, sender, settleMs: options.stopSettleMs ?? 10_000 };
   const reconciler = createLaunchReconciler({ store, lifecycle, keys, sender, log, now, launchDeadlineMs: dispatchDeps.launchDeadlineMs });
 
@@ -139,6 +143,10 @@ export function createLauncher(options: LauncherOptions): Launcher {
       return stopSession(stopDeps, session, call);
     },
     reconciler,
+    close() {
+      reconciler.close();
+      abandoned.close();
+    },
     async drain(graceMs) {
       if (inflight.size === 0) return;
       let timer: NodeJS.Timeout | undefined;
@@ -152,7 +160,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
       return sendSessionMessage(messageDeps, principal, session, text, call);
     },
     acknowledge(machineId, ack, signal) {
-      return acknowledgeCommand({ store, hub, lifecycle, sender, log, now }, machineId, ack, signal);
+      return acknowledgeCommand({ store, hub, lifecycle, sender, abandoned, log, now }, machineId, ack, signal);
     },
   };
 }

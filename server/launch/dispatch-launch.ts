@@ -6,6 +6,7 @@ import { DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.j
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import type { IdempotentOutcome, Store } from "../store/store.js";
 import type { AcceptedLaunch } from "./accept-launch.js";
+import type { AbandonedCommands } from "./create-abandoned-commands.js";
 import type { CommandSender } from "./create-command-sender.js";
 import type { IdempotencyKeys } from "./create-idempotency-keys.js";
 import { type LaunchResult, launchResult } from "./launch-result.js";
@@ -15,6 +16,8 @@ export interface DispatchDeps {
   sender: CommandSender;
   lifecycle: SessionLifecycle;
   keys: IdempotencyKeys;
+  /** Where a launch goes whose failure the store could not record (its command is expired once it can). */
+  abandoned: AbandonedCommands;
   /** How long a launch waits for the daemon's acknowledgement, never past the caller's deadline. */
   launchDeadlineMs: number;
   log: (message: string, error?: unknown) => void;
@@ -96,8 +99,9 @@ async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: numbe
       // Expire it first, so `unavailable` stays true (unless an acknowledgement already won).
       return await settle(deps, launch, new ConnectError(`machine ${machineId} is offline: no daemon is connected`, Code.Unavailable));
     }
-    await deps.lifecycle.dispatched(session);
     try {
+      // Pushed: from here every failure (the store refusing `dispatched` too) must expire the command.
+      await deps.lifecycle.dispatched(session);
       return launchResult(session, await sent.ack);
     } catch (error) {
       return await settle(deps, launch, withSessionDetails(ConnectError.from(error), session));
@@ -117,10 +121,20 @@ async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: numbe
  * No acknowledgement in time, or no daemon at the push: the command's row decides
  * whether one came first after all (then it is the answer) or the server
  * gives up on it now (then `error` is thrown, and a daemon that gets the
- * command later answers it too late to start anything that is kept).
+ * command later answers it too late to start anything that is kept). When
+ * the store cannot record the expiry either, the caller gets the store's
+ * error (`unavailable`) and the command is left to `abandoned`, which
+ * expires it before any acknowledgement of it is taken.
  */
 async function settle(deps: DispatchDeps, launch: AcceptedLaunch, error: ConnectError): Promise<LaunchResult> {
-  const settled = await deps.store.expireCommand(launch.commandId, deps.now());
+  let settled: Awaited<ReturnType<Store["expireCommand"]>>;
+  try {
+    settled = await deps.store.expireCommand(launch.commandId, deps.now());
+  } catch (storeError) {
+    const refused = ConnectError.from(storeError);
+    deps.abandoned.add(launch.commandId, launch.session, `${error.rawMessage}; then ${refused.rawMessage}`);
+    throw withSessionDetails(refused, launch.session);
+  }
   const ack = settled?.command;
   if (!settled?.expired && ack?.ackPayload !== undefined) return launchResult(launch.session, { status: ack.ackStatus, payload: ack.ackPayload });
   throw error;

@@ -20,6 +20,14 @@ export const storeErrors = {
   /** The database cannot be reached, or the connection was lost. */
   unreachable: (cause: unknown) =>
     new ConnectError("database is unavailable, try again", Code.Unavailable, undefined, undefined, cause),
+  /**
+   * The store cannot record anything now: the disk is full, the file was
+   * deleted or replaced, an I/O error. `reason` says which, in words an
+   * operator acts on ("disk full", "database file deleted: restart the
+   * server"); it is what `/readyz` reports. Never a path.
+   */
+  fault: (reason: string, cause?: unknown) =>
+    new ConnectError(`database unavailable: ${reason}`, Code.Unavailable, undefined, undefined, cause),
   /** The request was canceled. */
   canceled: (cause?: unknown) => new ConnectError("request canceled", Code.Canceled, undefined, undefined, cause),
   /** Anything else. */

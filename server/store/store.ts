@@ -11,8 +11,10 @@ import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js
  *
  * Implementations map their engine's errors to ConnectError in one adapter file
  * (`sqlite/sqlite-errors.ts`, `postgres/postgres-errors.ts`): a unique-key clash is
- * `already_exists`, a missing parent row `failed_precondition`, anything else
- * `internal` with no SQL or path in the message.
+ * `already_exists`, a missing parent row `failed_precondition`, a store that
+ * cannot record (disk full, database file deleted or replaced, connection
+ * lost) `unavailable`, anything else `internal`, with no SQL or path in the
+ * message.
  */
 export interface Store {
   /** Applies pending migrations. Idempotent. */
@@ -126,6 +128,13 @@ export interface Store {
    * an offline machine), so a retry runs again. A completed key stays.
    */
   releaseIdempotencyKey(tokenId: string, key: string): Promise<void>;
+
+  /**
+   * A harmless write that takes the engine's write path for real (a write
+   * that changes nothing may succeed on a full disk): what readiness probes.
+   * Rejects as any write would, `unavailable` when the store cannot record.
+   */
+  checkWritable(signal?: AbortSignal): Promise<void>;
 }
 
 /** A `{status, payload}` pair: what a daemon acknowledged, and the launch result built from it. */

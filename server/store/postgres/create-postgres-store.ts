@@ -271,6 +271,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     async releaseIdempotencyKey(tokenId, key) {
       await run.rows("idempotency key", undefined, sql.releaseIdempotencyKey(tokenId, key));
     },
+
+    async checkWritable(signal) {
+      await run.rows("database", signal, sql.checkWritable());
+    },
   };
 }
 

@@ -19,6 +19,8 @@ import { storeErrors } from "../store-errors.js";
  * - connection errors (refused, reset, timed out, "Connection terminated", a
  *   server shutting down 57P01–57P03, class 08, too many connections 53300):
  *   `unavailable`
+ * - the server cannot record: disk full (53100), out of memory (53200), a
+ *   read-only server (25006): `unavailable` with the reason (`storeErrors.fault`)
  * - anything else: `internal`
  *
  * A ConnectError passes through unchanged.
@@ -29,6 +31,8 @@ export function postgresError(err: unknown, noun: string): ConnectError {
   if (sqlState === "23505") return storeErrors.alreadyExists(noun, err);
   if (sqlState === "23503") return storeErrors.missingReference(noun, err);
   if (sqlState === "57014") return storeErrors.canceled(err);
+  const fault = sqlState === undefined ? undefined : faultReasons[sqlState];
+  if (fault !== undefined) return storeErrors.fault(fault, err);
   if (isRetryablePostgresError(err)) return storeErrors.busy(err);
   if (isConnectionError(err)) return storeErrors.unreachable(err);
   return storeErrors.internal(noun, err);
@@ -53,6 +57,13 @@ const socketCodes = new Set([
   "EAI_AGAIN",
   "ENOENT", // a Unix socket path that does not exist
 ]);
+
+/** SQLSTATEs of a server that cannot record anything now, and why. */
+const faultReasons: Partial<Record<string, string>> = {
+  "53100": "disk full",
+  "53200": "database server out of memory",
+  "25006": "database is read-only",
+};
 
 /** SQLSTATEs of a server that is going away or refusing connections. */
 const unavailableStates = new Set(["57P01", "57P02", "57P03", "53300"]);

@@ -269,4 +269,6 @@ export const postgresStatements = {
     "release_idempotency_key",
     "DELETE FROM idempotency_keys WHERE token_id = $1 AND key = $2 AND outcome IS NULL",
   ),
+  /** Assigns a transaction id, so its commit is written: refused by a full disk or a read-only server. */
+  checkWritable: statement("check_writable", "SELECT txid_current()"),
 };

@@ -1,7 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
 import type { Store, TokenRecord } from "../store.js";
+import { createSqliteFileGuard, type SqliteFileGuard } from "./create-sqlite-file-guard.js";
+import { openSqliteDatabase } from "./open-sqlite-database.js";
 import { sqliteError, throwIfAborted } from "./sqlite-errors.js";
 import { applySqliteMigrations } from "./sqlite-migrations.js";
 import {
@@ -36,7 +35,10 @@ export interface SqliteStoreOptions {
  * are prepared once, on the first call after the tables exist. Calls run
  * synchronously on the connection; each returns a promise that settles with
  * the result, or rejects with a ConnectError (see `sqlite-errors.ts`), or with
- * `canceled` when the given signal was already aborted. Call `migrate()`
+ * `canceled` when the given signal was already aborted. Before each call the
+ * file at the path is checked to be the one opened (`createSqliteFileGuard`):
+ * once it was deleted or replaced every call is `unavailable` until restart.
+ * A new file is created with mode 0600 (`openSqliteDatabase`). Call `migrate()`
  * before anything else (`openStore` does).
  */
 /** `map(row)`, or undefined when there is no row. */
@@ -45,19 +47,10 @@ function maybe<R, T>(row: R | undefined, map: (row: R) => T): T | undefined {
 }
 
 export function createSqliteStore(options: SqliteStoreOptions): Store {
-  const memory = options.path === ":memory:" || options.path === "";
-  if (!memory) mkdirSync(dirname(options.path), { recursive: true });
-  let db: Database.Database;
+  const db = openSqliteDatabase(options.path);
+  let guard: SqliteFileGuard;
   try {
-    db = new Database(options.path, { timeout: 5000 });
-  } catch (err) {
-    throw sqliteError(err, "database");
-  }
-  try {
-    db.pragma("busy_timeout = 5000");
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = NORMAL");
-    db.pragma("foreign_keys = ON");
+    guard = createSqliteFileGuard(options.path);
   } catch (err) {
     db.close();
     throw sqliteError(err, "database");
@@ -69,9 +62,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return prepared;
   };
 
-  /** Runs `fn` mapping engine errors; the signal is checked first. */
+  /** Runs `fn` mapping engine errors; the signal is checked first, then that the file is still the one opened. */
   function run<T>(noun: string, signal: AbortSignal | undefined, fn: (s: SqliteStatements) => T): T {
     throwIfAborted(signal);
+    guard.check();
     try {
       return fn(st());
     } catch (err) {
@@ -89,6 +83,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     async migrate() {
       try {
+        guard.check();
         applySqliteMigrations(db);
       } catch (err) {
         throw sqliteError(err, "schema migration");
@@ -283,6 +278,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       run("idempotency key", undefined, (s) => {
         s.releaseIdempotencyKey.run(tokenId, key);
       });
+    },
+
+    async checkWritable(signal) {
+      // The header's application id ("wsct"), set to what it is: page 1 is
+      // written all the same, so a full disk or a read-only file refuses it.
+      run("database", signal, () => void db.pragma("application_id = 2004050804"));
     },
   };
 }

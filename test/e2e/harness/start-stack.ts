@@ -61,6 +61,10 @@ export interface StackOptions {
   startupWindowMs?: number;
   /** The wsctl entry point of the server and daemon processes. Default: the sources through tsx. */
   wsctlBin?: string;
+  /** On SQLite, the directory of the database file (a small tmpfs, to fill). Default: the stack's temp directory. */
+  databaseDir?: string;
+  /** The `--database` the server is given, from the stack's (a proxy's address, to cut). Default: the stack's. */
+  serverDatabase?: (database: string) => string;
 }
 
 /** GET a JSON document over http or https (trusting `ca`), without fetch's global agent. */
@@ -96,7 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const tmp = await mkdtemp(path.join(tmpdir(), "wsctl-e2e-"));
   // The same suites run on each store engine: the e2e-postgres project sets WSCTL_TEST_ENGINE.
   const schema = testEngine === "postgres" ? await createTestSchema("e2e") : undefined;
-  const database = schema?.url ?? path.join(tmp, "wsctl.db");
+  const database = schema?.url ?? path.join(options.databaseDir ?? tmp, "wsctl.db");
   const repoDir = path.join(tmp, "repo");
   const recordDir = path.join(tmp, "records");
   await mkdir(recordDir);
@@ -121,7 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const machineId = "m1";
   const { apiToken, machineToken } = await seedDatabase(database, workspaceId, machineId);
 
-  const { server, url } = await spawnServe(database, [
+  const { server, url } = await spawnServe(options.serverDatabase?.(database) ?? database, [
     "--launch-deadline-ms",
     String(options.launchDeadlineMs ?? 5000),
     ...(options.keepaliveMs !== undefined ? ["--keepalive-ms", String(options.keepaliveMs)] : []),

@@ -14,7 +14,7 @@ async function roomWithCommand(state: "dispatched" | "running", kind: CommandKin
 }
 
 function ack(room: LaunchRoom, machineId: string, commandId: string, status: string, payload = {}) {
-  const deps = { store: room.store, hub: room.hub, lifecycle: room.lifecycle, sender: room.sender, log: room.log, now: () => 5000 };
+  const deps = { store: room.store, hub: room.hub, lifecycle: room.lifecycle, sender: room.sender, abandoned: room.abandoned, log: room.log, now: () => 5000 };
   return acknowledgeCommand(deps, machineId, { commandId, status, payload }, new AbortController().signal);
 }
 

@@ -7,6 +7,7 @@ import { createDaemonHub, type DaemonHub } from "../../../server/hub/create-daem
 import { createLocalBackplane } from "../../../server/hub/create-local-backplane.js";
 import { type AcceptDeps, type AcceptedLaunch, acceptLaunch } from "../../../server/launch/accept-launch.js";
 import { acknowledgeCommand } from "../../../server/launch/acknowledge-command.js";
+import { type AbandonedCommands, createAbandonedCommands } from "../../../server/launch/create-abandoned-commands.js";
 import { type CommandSender, createCommandSender } from "../../../server/launch/create-command-sender.js";
 import { createIdempotencyKeys, type IdempotencyKeys } from "../../../server/launch/create-idempotency-keys.js";
 import type { DispatchDeps } from "../../../server/launch/dispatch-launch.js";
@@ -29,6 +30,7 @@ export interface LaunchRoom {
   lifecycle: SessionLifecycle;
   keys: IdempotencyKeys;
   sender: CommandSender;
+  abandoned: AbandonedCommands;
   /** Commands whose acknowledgement the hub was handed while nobody here waited for it. */
   unclaimedAcks: string[];
   /** What the keys (and anything given `log`) logged. */
@@ -74,8 +76,9 @@ export function launchRequest(init: MessageInitShape<typeof LaunchWorkspaceSessi
   return create(LaunchWorkspaceSessionRequestSchema, { workspaceId, initialPrompt: "hi", ...init });
 }
 
-export async function createLaunchRoom(): Promise<LaunchRoom> {
-  const store = createSqliteStore({ path: ":memory:" });
+/** `path`: the SQLite file (default a private in-memory database). */
+export async function createLaunchRoom(options: { path?: string } = {}): Promise<LaunchRoom> {
+  const store = createSqliteStore({ path: options.path ?? ":memory:" });
   await store.migrate();
   await store.createWorkspace(workspaceId, 1);
   await store.createMachine({ machineId, workspaceId, makeDefault: true, now: 1 });
@@ -89,11 +92,13 @@ export async function createLaunchRoom(): Promise<LaunchRoom> {
   const log = (message: string, error?: unknown) => logged.push({ message, error });
   const keys = createIdempotencyKeys({ store, log });
   const sender = createCommandSender({ store, hub });
+  const abandoned = createAbandonedCommands({ store, lifecycle, log, now: Date.now, retryMs: 20 });
   const acceptDeps: AcceptDeps = { store, hub, events, keys, now: Date.now };
   const principal = { kind: "api" as const, tokenId: "token-1", workspaceIds: new Set([workspaceId]) };
   const daemons: HubDaemon[] = [];
   onTestFinished(async () => {
     for (const d of daemons) await d.disconnect();
+    abandoned.close();
     hub.close();
     await store.close();
   });
@@ -104,18 +109,19 @@ export async function createLaunchRoom(): Promise<LaunchRoom> {
     lifecycle,
     keys,
     sender,
+    abandoned,
     unclaimedAcks,
     logged,
     log,
     principal,
     acceptDeps,
-    dispatchDeps: (launchDeadlineMs = 50) => ({ store, sender, lifecycle, keys, log, launchDeadlineMs, now: Date.now }),
+    dispatchDeps: (launchDeadlineMs = 50) => ({ store, sender, lifecycle, keys, abandoned, log, launchDeadlineMs, now: Date.now }),
     accept(request = launchRequest(), idempotencyKey) {
       const signal = new AbortController().signal;
       return acceptLaunch(acceptDeps, principal, request, idempotencyKey === undefined ? { signal } : { signal, idempotencyKey });
     },
     acknowledge(commandId, status, payload = {}, machine = machineId) {
-      return acknowledgeCommand({ store, hub, lifecycle, sender, log, now: Date.now }, machine, { commandId, status, payload }, new AbortController().signal);
+      return acknowledgeCommand({ store, hub, lifecycle, sender, abandoned, log, now: Date.now }, machine, { commandId, status, payload }, new AbortController().signal);
     },
     async addSession(init) {
       const record = session({ workspaceId, machineId, ...init });

@@ -14,7 +14,12 @@ describe("sqliteError", () => {
     ["SQLITE_BUSY_SNAPSHOT", Code.Unavailable, "database is busy, try again"],
     ["SQLITE_LOCKED", Code.Unavailable, "database is busy, try again"],
     ["SQLITE_CONSTRAINT_NOTNULL", Code.Internal, "database error (workspace)"],
-    ["SQLITE_IOERR", Code.Internal, "database error (workspace)"],
+    ["SQLITE_FULL", Code.Unavailable, "database unavailable: disk full"],
+    ["SQLITE_IOERR", Code.Unavailable, "database unavailable: I/O error on the database file"],
+    ["SQLITE_IOERR_WRITE", Code.Unavailable, "database unavailable: I/O error on the database file"],
+    ["SQLITE_READONLY", Code.Unavailable, "database unavailable: database file is read-only"],
+    ["SQLITE_READONLY_DBMOVED", Code.Unavailable, "database unavailable: database file moved or deleted: restart the server"],
+    ["SQLITE_CORRUPT", Code.Unavailable, "database unavailable: database file is corrupt"],
   ])("maps %s to its code with a short message and keeps the cause", (sqliteCode, code, message) => {
     const original = engine(sqliteCode);
     const mapped = sqliteError(original, "workspace");
