@@ -1,6 +1,16 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Code } from "@connectrpc/connect";
-import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
+
+import type { CommandKind, CommandRecord, NewCommand } from "./command-records.js";
+import type {
+  TranscriptAppend,
+  TranscriptEntryRecord,
+  TranscriptKindName,
+  TranscriptQuery,
+  TranscriptRoleName,
+} from "./transcript-records.js";
+
+export type { CommandKind, CommandRecord, NewCommand, TranscriptAppend, TranscriptEntryRecord, TranscriptKindName, TranscriptQuery, TranscriptRoleName };
 
 /**
  * The store: everything the server keeps. One interface, implemented for SQLite
@@ -193,58 +203,11 @@ export interface TokenRecord {
 /** Lower-case state names, stored as text. */
 export type SessionStateName = "pending" | "dispatched" | "running" | "exited" | "failed" | "unknown";
 
-/** Who a transcript entry comes from (the proto enum's suffix, lower case). */
-export type TranscriptRoleName = "user" | "assistant" | "system" | "tool";
-/** What a transcript entry holds (the proto enum's suffix, lower case). */
-export type TranscriptKindName = "text" | "tool_call" | "tool_result" | "result" | "error" | "raw";
-
-/**
- * One entry of a session's transcript (the TranscriptEntry message), as a
- * JSON-compatible value: optional fields are absent, never undefined-valued
- * in storage.
- */
-export interface TranscriptEntryRecord {
-  /** Position in the current run's transcript, from 0. */
-  offset: number;
-  role: TranscriptRoleName;
-  kind: TranscriptKindName;
-  text: string;
-  toolName?: string;
-  toolInput?: JsonObject;
-  toolCallId?: string;
-  detail?: JsonObject;
-  /** Unix ms. */
-  agentTime?: number;
-  truncated?: boolean;
-  isError?: boolean;
-}
-
-export interface TranscriptAppend {
-  sessionId: string;
-  /** Only a session on this machine takes the entries. */
-  machineId: string;
-  /** Offset of `entries[0]`; their own `offset` fields are ignored. */
-  fromOffset: number;
-  entries: readonly TranscriptEntryRecord[];
-  now: number;
-}
-
 export interface TranscriptAppended {
   /** The events stored by this call, in order (none for a pure resend or a gap). */
   appended: SessionEventRecord[];
   /** The session's transcript length now: the offset expected next. */
   nextOffset: number;
-}
-
-/** Which transcript events `listTranscript` returns: sequences in (afterSequence, beforeSequence). */
-export interface TranscriptQuery {
-  sessionId: string;
-  afterSequence: number;
-  /** 0 for no upper bound. */
-  beforeSequence: number;
-  limit: number;
-  /** The newest `limit` of the range instead of the oldest (still returned oldest first). */
-  backward: boolean;
 }
 
 export interface SessionRecord {
@@ -317,29 +280,6 @@ export interface NewSessionEvent {
 export interface SessionEventRecord extends Omit<NewSessionEvent, "now"> {
   sequence: number;
   time: number;
-}
-
-export type CommandKind = "launch" | "stop" | "message";
-
-export interface NewCommand {
-  commandId: string;
-  machineId: string;
-  sessionId: string;
-  kind: CommandKind;
-  /** The command as pushed, kept so another replica or a reconnect can push it again. */
-  command: DaemonCommand;
-  /** When the server stops waiting for the acknowledgement; undefined for no deadline. */
-  deadlineAt: number | undefined;
-  now: number;
-}
-
-export interface CommandRecord extends Omit<NewCommand, "now"> {
-  createdAt: number;
-  /** "" until acknowledged; `expired` when the server gave up first (see `expireCommand`). */
-  ackStatus: string;
-  /** The acknowledged payload; undefined until acknowledged. */
-  ackPayload: JsonObject | undefined;
-  ackedAt: number | undefined;
 }
 
 export interface IdempotencyRecord {
