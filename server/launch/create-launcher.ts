@@ -78,7 +78,7 @@ export interface Launcher {
     principal: Principal & { kind: "api" },
     session: SessionRecord,
     text: string,
-    options: { idempotencyKey?: string | undefined; signal: AbortSignal },
+    options: { idempotencyKey?: string | undefined; signal: AbortSignal; requestId?: string | undefined },
   ): Promise<SentMessage>;
   acknowledge(machineId: string, ack: { commandId: string; status: string; payload: JsonObject }, signal: AbortSignal): Promise<void>;
   /** Waits until the launches in flight have settled, or `graceMs` has passed. */

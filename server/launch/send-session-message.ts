@@ -45,7 +45,7 @@ export async function sendSessionMessage(
   principal: Principal & { kind: "api" },
   session: SessionRecord,
   text: string,
-  options: { idempotencyKey?: string | undefined; signal: AbortSignal },
+  options: { idempotencyKey?: string | undefined; signal: AbortSignal; requestId?: string | undefined },
 ): Promise<SentMessage> {
   const { store, keys } = deps;
   const { signal } = options;
@@ -64,6 +64,7 @@ export async function sendSessionMessage(
     }
     const command = create(DaemonCommandSchema, {
       commandId,
+      requestId: options.requestId ?? "",
       kind: { case: "message", value: { sessionId: session.sessionId, text, deadline: timestampFromMs(Date.now() + deps.timeoutMs) } },
     });
     sent = await deps.sender.send(session.machineId, command, {

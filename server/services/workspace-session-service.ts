@@ -140,6 +140,7 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
       const sent = await launcher.sendMessage(principal, session, req.text, {
         idempotencyKey: ctx.requestHeader.get("idempotency-key") ?? undefined,
         signal: ctx.signal,
+        requestId: ctx.values.get(kCallInfo)?.requestId,
       });
       return { session: sessionMessage(sent.session), entry: transcriptEntryMessage(sent.entry) };
     },

@@ -33,6 +33,14 @@ describe("sendSessionMessage", () => {
     expect((await room.store.getCommand(got[0]!.commandId))?.kind).toBe("message");
   });
 
+  it("carries the call's request id in the message command, for the daemon's logs", async () => {
+    const room = await createLaunchRoom();
+    const session = await room.addSession({ sessionId: "s-1", state: "running" });
+    const got = messageDaemon(room, () => ({ status: "ok", payload: { offset: 0 } }));
+    await sendSessionMessage(deps(room), room.principal, session, "hi", { ...call(), requestId: "req-7" });
+    expect(got.map((c) => c.requestId)).toEqual(["req-7"]);
+  });
+
   it("refuses a session that is not running with failed_precondition naming its state, sending nothing", async () => {
     const room = await createLaunchRoom();
     const got = messageDaemon(room, () => ({ status: "ok", payload: {} }));
