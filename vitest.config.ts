@@ -83,7 +83,7 @@ export default defineConfig({
           // replicas runs on PostgreSQL in any project: once, under e2e, is enough. package-install
           // packs and installs the package (its store is beside the point); twice at once they
           // would race over dist/ and npm-shrinkwrap.json.
-          exclude: [...configDefaults.exclude, "test/e2e/replicas.test.ts", "test/e2e/package-install.test.ts"],
+          exclude: [...configDefaults.exclude, "test/e2e/replicas.test.ts", "test/e2e/revocation-replicas.test.ts", "test/e2e/package-install.test.ts"],
           env: { WSCTL_TEST_ENGINE: "postgres" },
           testTimeout: 30_000,
           hookTimeout: 30_000,
