@@ -39,9 +39,20 @@ export interface Store {
   createToken(init: NewToken): Promise<TokenRecord>;
   /** The live (not revoked) token with this hash. */
   findTokenByHash(hashHex: string, signal?: AbortSignal): Promise<TokenRecord | undefined>;
+  /** The token with this id, live or revoked. */
+  getToken(tokenId: string, signal?: AbortSignal): Promise<TokenRecord | undefined>;
   /** Revokes a token by id; false when no live token had that id. */
   revokeToken(tokenId: string, now: number): Promise<boolean>;
-  listTokens(): Promise<TokenRecord[]>;
+  /**
+   * Revokes every live token of a machine except `keepTokenId` (a machine
+   * re-registered: its new token stays); returns the ids revoked, in id order.
+   */
+  revokeMachineTokens(machineId: string, keepTokenId: string, now: number): Promise<string[]>;
+  /**
+   * Tokens, live and revoked, oldest first (create time, then id): every one,
+   * or with `workspaceId` the API tokens that may act on that workspace.
+   */
+  listTokens(workspaceId?: string, signal?: AbortSignal): Promise<TokenRecord[]>;
   /** Of `tokenIds`, those revoked: what ends the open streams of a revoked token. */
   listRevokedTokens(tokenIds: readonly string[]): Promise<string[]>;
 
@@ -159,6 +170,13 @@ export interface MachineRecord {
 
 export type TokenKind = "api" | "machine";
 
+/**
+ * What an API token may do in its workspaces (see `server/auth/token-scopes.ts`):
+ * `sessions` the session and machine API, `machines:register` register
+ * machines, `admin` everything, token management included.
+ */
+export type TokenScope = "sessions" | "machines:register" | "admin";
+
 export interface NewToken {
   tokenId: string;
   kind: TokenKind;
@@ -168,6 +186,10 @@ export interface NewToken {
   workspaceIds: readonly string[];
   /** For machine tokens: the one machine it speaks for. */
   machineId: string | undefined;
+  /** For API tokens: what it may do. Default `["sessions"]` for API tokens; machine tokens have none. */
+  scopes?: readonly TokenScope[];
+  /** Free text saying what the token is for. Default "". */
+  label?: string;
   now: number;
 }
 
@@ -177,6 +199,9 @@ export interface TokenRecord {
   hashHex: string;
   workspaceIds: string[];
   machineId: string | undefined;
+  /** API tokens: what it may do, in the order of `tokenScopes`. Machine tokens: none. */
+  scopes: TokenScope[];
+  label: string;
   createdAt: number;
   revokedAt: number | undefined;
 }

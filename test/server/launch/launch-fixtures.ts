@@ -90,7 +90,7 @@ export async function createLaunchRoom(): Promise<LaunchRoom> {
   const keys = createIdempotencyKeys({ store, log });
   const sender = createCommandSender({ store, hub });
   const acceptDeps: AcceptDeps = { store, hub, events, keys, now: Date.now };
-  const principal = { kind: "api" as const, tokenId: "token-1", workspaceIds: new Set([workspaceId]) };
+  const principal = { kind: "api" as const, tokenId: "token-1", workspaceIds: new Set([workspaceId]), scopes: new Set(["sessions" as const]) };
   const daemons: HubDaemon[] = [];
   onTestFinished(async () => {
     for (const d of daemons) await d.disconnect();
