@@ -43,7 +43,11 @@ describe("runDaemonRegister", () => {
     const prompts: string[] = [];
     const stateDir = path.join(dir, "state");
     const args = ["--server", env.url, "--workspace", "ws", "--name", "laptop", "--state-dir", stateDir];
-    const run = await register(args, { readSecret: async (prompt) => (prompts.push(prompt), ` ${token} `) });
+    const readSecret = async (prompt: string) => {
+      prompts.push(prompt);
+      return ` ${token} `;
+    };
+    const run = await register(args, { readSecret });
     expect(run).toMatchObject({ code: 0, stdout: "laptop\n" });
     expect(prompts).toEqual(["API token (machines:register scope): "]);
     const file = path.join(stateDir, "machine-token");
