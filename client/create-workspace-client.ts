@@ -1,6 +1,7 @@
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
+import { TokenService } from "../gen/workspaces/v1/token_service_pb.js";
 import { WorkspaceSessionService } from "../gen/workspaces/v1/workspace_session_service_pb.js";
 
 /** The wire protocols the server speaks on its one port. */
@@ -33,6 +34,8 @@ export interface WorkspaceClientOptions {
 export interface WorkspaceClient {
   sessions: Client<typeof WorkspaceSessionService>;
   machines: Client<typeof MachineService>;
+  /** Needs a token with the `admin` scope. */
+  tokens: Client<typeof TokenService>;
 }
 
 /** Default deadline of unary calls. */
@@ -48,7 +51,7 @@ export function bearerAuth(token: string): Interceptor {
 }
 
 /**
- * Typed clients for `WorkspaceSessionService` and `MachineService` over one
+ * Typed clients for `WorkspaceSessionService`, `MachineService` and `TokenService` over one
  * Node transport (connect-node: HTTP/1.1 or HTTP/2, TLS for `https://`).
  *
  * ```ts
@@ -64,6 +67,7 @@ export function createWorkspaceClient(options: WorkspaceClientOptions): Workspac
   return {
     sessions: createClient(WorkspaceSessionService, transport),
     machines: createClient(MachineService, transport),
+    tokens: createClient(TokenService, transport),
   };
 }
 

@@ -2,13 +2,9 @@ import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
 import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
-import { DaemonService, file_workspaces_v1_daemon_service } from "../gen/workspaces/v1/daemon_service_pb.js";
-import { file_workspaces_v1_machine_service, MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
-import {
-  file_workspaces_v1_workspace_session_service,
-  WorkspaceSessionService,
-} from "../gen/workspaces/v1/workspace_session_service_pb.js";
+import { authorizeMetrics } from "./auth/authorize-metrics.js";
 import { createAuthGate } from "./auth/create-auth-gate.js";
+import { createServiceBindings, serviceFiles } from "./create-service-bindings.js";
 import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
 import { createRevocationInterceptor } from "./auth/create-revocation-interceptor.js";
 import { createRevocationWatch } from "./auth/create-revocation-watch.js";
@@ -29,15 +25,10 @@ import { createLauncher } from "./launch/create-launcher.js";
 import { defaultRequestLimits, type RequestLimits } from "./limits/request-limits.js";
 import { createRestHandler } from "./rest/create-rest-handler.js";
 import type { NodeHandler } from "./rpc/node-handler.js";
-import { type ServiceBinding, serviceBinding } from "./rpc/service-binding.js";
-import { createDaemonService } from "./services/daemon-service.js";
-import { createMachineService } from "./services/machine-service.js";
-import { createWorkspaceSessionService } from "./services/workspace-session-service.js";
 import { createSessionEventBus } from "./sessions/create-session-event-bus.js";
 import { createSessionLifecycle } from "./sessions/create-session-lifecycle.js";
 import { createSessionReader } from "./sessions/create-session-reader.js";
 import type { Store } from "./store/store.js";
-import { authenticate } from "./auth/create-auth-interceptor.js";
 import { type Logger, silentLogger } from "./telemetry/create-logger.js";
 import type { Metrics } from "./telemetry/create-metrics.js";
 import { createMetricsHandler } from "./telemetry/create-metrics-handler.js";
@@ -172,40 +163,21 @@ export function createApp(options: AppOptions): App {
     }),
     metrics,
   );
-  const launcher = createLauncher({
-    store,
-    hub,
-    events,
-    lifecycle,
-    log,
+  const launcher = createLauncher({ store, hub, events, lifecycle, log,
     ...(options.launchDeadlineMs !== undefined ? { launchDeadlineMs: options.launchDeadlineMs } : {}),
   });
   const sessions = createSessionReader({ store, events });
   launcher.reconciler.start();
 
-  const services: ServiceBinding[] = [
-    serviceBinding(
-      WorkspaceSessionService,
-      createWorkspaceSessionService({
-        launcher,
-        sessions,
-        ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
-        maxWatchStreamsPerToken: options.limits?.watchStreamsPerToken ?? defaultRequestLimits.watchStreamsPerToken,
-      }),
-    ),
-    serviceBinding(MachineService, createMachineService({ store, hub })),
-    serviceBinding(DaemonService, createDaemonService({ store, hub, launcher, lifecycle, events })),
-  ];
+  const services = createServiceBindings({ store, hub, launcher, lifecycle, events, sessions,
+    maxWatchStreamsPerToken: options.limits?.watchStreamsPerToken ?? defaultRequestLimits.watchStreamsPerToken,
+    ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+  });
   // Health and reflection answer without a token: load balancers and tools
   // like buf curl and grpcurl call them before they have one.
   const health = createHealthStatus(Object.fromEntries(["", ...services.map((s) => s.service.typeName)].map((n) => [n, "SERVING"])));
   const reflection = createReflectionServices({
-    registry: createDescFileRegistry(
-      file_workspaces_v1_workspace_session_service,
-      file_workspaces_v1_machine_service,
-      file_workspaces_v1_daemon_service,
-      file_health_v1_health,
-    ),
+    registry: createDescFileRegistry(...serviceFiles, file_health_v1_health),
     serviceNames: [...services.map((s) => s.service.typeName), Health.typeName],
   });
   const publicServices = [createHealthService(health), ...reflection];
@@ -274,15 +246,7 @@ export function createApp(options: AppOptions): App {
   const healthz = createHttpHealthHandler(readiness);
   const metricsPage =
     metrics && (options.metricsOnMainPort ?? true)
-      ? createMetricsHandler({
-          metrics,
-          async authorize(req) {
-            const principal = await authenticate(store, (req.headers.authorization as string | undefined) ?? null).catch(() => undefined);
-            if (principal === undefined) return { status: 401, message: "/metrics needs an API token (Authorization: Bearer …)" };
-            if (principal.kind !== "api") return { status: 403, message: "/metrics needs an API token, not a machine token" };
-            return undefined;
-          },
-        })
+      ? createMetricsHandler({ metrics, authorize: authorizeMetrics(store) })
       : () => false;
   const page = createStaticHandler({ root: options.webRoot ?? defaultWebRoot() });
 

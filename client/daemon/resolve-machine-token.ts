@@ -30,7 +30,9 @@ export interface ResolvedMachineToken {
 /**
  * The daemon's machine token: from `--token-file`, else `--token` (warned
  * about), else `WSCTL_TOKEN`, else the state directory's `machine-token`
- * file. A token file must be a regular file that neither group nor others may
+ * file (what `wsctl daemon register` writes). A `WSCTL_TOKEN` holding an API
+ * token (`wsa_…`, exported for the client verbs) is passed over with a
+ * warning, since no daemon can subscribe with one. A token file must be a regular file that neither group nor others may
  * read or write (mode 0600 or stricter, as ssh wants of a private key), holding
  * one token. Throws an Error saying what to fix.
  */
@@ -46,14 +48,21 @@ export async function resolveMachineToken(sources: MachineTokenSources): Promise
       ],
     };
   }
-  if (sources.env) return { token: checkToken(sources.env, "WSCTL_TOKEN"), source: "WSCTL_TOKEN", warnings: [] };
+  const warnings: string[] = [];
+  if (sources.env?.startsWith("wsa_")) {
+    warnings.push("WSCTL_TOKEN holds an API token (wsa_...), not a machine token: it is ignored");
+  } else if (sources.env) {
+    return { token: checkToken(sources.env, "WSCTL_TOKEN"), source: "WSCTL_TOKEN", warnings };
+  }
   const fallback = defaultTokenFile(sources.stateDir);
   try {
-    return { token: await readTokenFile(fallback), source: fallback, warnings: [] };
+    return { token: await readTokenFile(fallback), source: fallback, warnings };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  throw new Error(`no machine token: pass --token-file FILE, set WSCTL_TOKEN, or write it to ${fallback} (mode 0600)`);
+  throw new Error(
+    `no machine token: run "wsctl daemon register" (it writes ${fallback}), pass --token-file FILE, or set WSCTL_TOKEN`,
+  );
 }
 
 /** The token in a token file (surrounding whitespace dropped), once its type and mode are right. */

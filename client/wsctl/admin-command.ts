@@ -16,8 +16,11 @@ Verbs:
   create-machine MID --workspace ID [--default]
                                               create a machine in a workspace; the first
                                               machine of a workspace becomes its default
-  create-token --workspace ID [--workspace ID2 ...]
-                                              create an API token for these workspaces
+  create-token --workspace ID [--workspace ID2 ...] [--scope S ...] [--label TEXT]
+                                              create an API token for these workspaces; scopes:
+                                              sessions (the default: launch and follow sessions,
+                                              list machines), machines:register (register
+                                              machines), admin (everything, tokens included)
   create-token --machine MID                  create a machine token for a daemon
   revoke-token TOKEN_ID_OR_TOKEN              revoke a token by its id (tok_...) or itself
   list                                        list workspaces, machines and tokens
@@ -35,6 +38,8 @@ Examples:
   wsctl admin create-workspace acme
   wsctl admin create-machine laptop --workspace acme
   wsctl admin create-token --workspace acme | tail -n 1 > api-token
+  wsctl admin create-token --workspace acme --scope machines:register --label "laptop setup"
+  wsctl admin create-token --workspace acme --scope admin | tail -n 1 > admin-token
   wsctl admin create-token --machine laptop --json
   wsctl admin revoke-token tok_0123456789ab
   wsctl admin list --database /var/lib/wsctl/wsctl.db
@@ -47,6 +52,8 @@ const options = {
   workspace: { type: "string", multiple: true },
   machine: { type: "string" },
   default: { type: "boolean" },
+  scope: { type: "string", multiple: true },
+  label: { type: "string" },
 } as const;
 
 /**
@@ -71,7 +78,7 @@ export async function runAdmin(args: string[], io: CliIo): Promise<number> {
     const found = Object.hasOwn(adminVerbs, verbName) ? adminVerbs[verbName] : undefined;
     if (found === undefined) throw new UsageError(`unknown verb ${JSON.stringify(verbName)}`);
     verb = found;
-    for (const name of ["workspace", "machine", "default"] as const) {
+    for (const name of ["workspace", "machine", "default", "scope", "label"] as const) {
       if (values[name] !== undefined && !verb.options.includes(name)) {
         throw new UsageError(`${verbName} does not take --${name}`);
       }
@@ -80,7 +87,14 @@ export async function runAdmin(args: string[], io: CliIo): Promise<number> {
       const expected = verb.positionals.length === 0 ? "no arguments" : verb.positionals.join(" ");
       throw new UsageError(`${verbName} takes ${expected}, got ${positionals.length} argument(s)`);
     }
-    parsed = { positionals, workspaces: values.workspace ?? [], machine: values.machine, makeDefault: values.default ?? false };
+    parsed = {
+      positionals,
+      workspaces: values.workspace ?? [],
+      machine: values.machine,
+      makeDefault: values.default ?? false,
+      scopes: values.scope ?? [],
+      label: values.label,
+    };
     verb.check(parsed);
     json = values.json ?? false;
     database = values.database || io.env.WSCTL_DATABASE || defaultDatabase;

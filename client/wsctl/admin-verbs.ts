@@ -1,5 +1,5 @@
 import { idProblem } from "../../server/admin/check-id.js";
-import { createApiToken } from "../../server/admin/create-api-token.js";
+import { createApiToken, isTokenScope, tokenScopes } from "../../server/admin/create-api-token.js";
 import { createMachine } from "../../server/admin/create-machine.js";
 import { createMachineToken } from "../../server/admin/create-machine-token.js";
 import { createWorkspace } from "../../server/admin/create-workspace.js";
@@ -10,7 +10,7 @@ import { formatInventory } from "./format-inventory.js";
 import { UsageError } from "./usage-error.js";
 
 /** The options a verb may take besides --database, --json and --help. */
-export type AdminVerbOption = "workspace" | "machine" | "default";
+export type AdminVerbOption = "workspace" | "machine" | "default" | "scope" | "label";
 
 /** A verb's arguments, as parsed from the command line. */
 export interface AdminArgs {
@@ -18,6 +18,9 @@ export interface AdminArgs {
   workspaces: string[];
   machine: string | undefined;
   makeDefault: boolean;
+  /** `--scope`, repeatable: an API token's scopes. */
+  scopes: string[];
+  label: string | undefined;
 }
 
 /** One `wsctl admin` verb: how it is called, and what it does over the store. */
@@ -70,24 +73,33 @@ export const adminVerbs: Readonly<Record<string, AdminVerb>> = {
 
   "create-token": {
     positionals: [],
-    options: ["workspace", "machine"],
-    check({ workspaces, machine }) {
+    options: ["workspace", "machine", "scope", "label"],
+    check({ workspaces, machine, scopes, label }) {
       if ((workspaces.length > 0) === (machine !== undefined)) {
         throw new UsageError("create-token needs either --workspace ID (one or more) or --machine MID");
       }
       if (machine !== undefined) checkId("machine", machine);
+      if (machine !== undefined && (scopes.length > 0 || label !== undefined)) {
+        throw new UsageError("--scope and --label are for API tokens (--workspace), not machine tokens");
+      }
       for (const w of workspaces) checkId("workspace", w);
+      const unknown = scopes.find((scope) => !isTokenScope(scope));
+      if (unknown !== undefined) throw new UsageError(`unknown scope ${JSON.stringify(unknown)}: use ${tokenScopes.join(", ")}`);
     },
-    async run(store, { workspaces, machine }) {
+    async run(store, { workspaces, machine, scopes, label }) {
       const issued =
-        machine !== undefined ? await createMachineToken(store, { machineId: machine }) : await createApiToken(store, { workspaceIds: workspaces });
+        machine !== undefined
+          ? await createMachineToken(store, { machineId: machine })
+          : await createApiToken(store, { workspaceIds: workspaces, scopes, ...(label !== undefined ? { label } : {}) });
       const { token, tokenId, kind, workspaceIds, machineId } = issued;
       const scope = machineId !== undefined ? `machine ${machineId}` : `workspace${workspaceIds.length > 1 ? "s" : ""} ${workspaceIds.join(", ")}`;
       const json: Record<string, unknown> = { token_id: tokenId, token, kind, workspace_ids: workspaceIds };
       if (machineId !== undefined) json.machine_id = machineId;
+      else json.scopes = issued.scopes;
+      const scopeNote = machineId !== undefined ? "" : ` (scopes: ${issued.scopes.join(", ")})`;
       return {
         json,
-        lines: [`created ${kind === "api" ? "API" : "machine"} token ${tokenId} for ${scope}; it is shown only once:`, token],
+        lines: [`created ${kind === "api" ? "API" : "machine"} token ${tokenId} for ${scope}${scopeNote}; it is shown only once:`, token],
       };
     },
   },

@@ -13,6 +13,11 @@ export interface CliIo {
    * (both stdout and stderr are TTYs).
    */
   isTTY?: boolean;
+  /**
+   * Asks the person at the terminal for a secret (no echo); undefined when
+   * nobody can be asked. Unset means the process's own terminal, if stdin is one.
+   */
+  readSecret?: (prompt: string) => Promise<string | undefined>;
 }
 
 /** Exit codes shared by the `wsctl` verbs. */

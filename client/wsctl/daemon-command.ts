@@ -15,12 +15,15 @@ import { settingOptions } from "./resolve-settings.js";
 
 const usage = `Usage: wsctl daemon --server URL [--server URL ...] [--token-file FILE] --workspace-root WORKSPACE_ID=DIR [...]
        wsctl daemon status [--state-dir DIR] [--json]
+       wsctl daemon register --server URL --workspace ID --name NAME [--state-dir DIR]
 
 Runs the daemon of one machine: keeps a command stream to the server open, creates git
 worktrees and starts the agents it is asked to, and reports their state. It carries out
 each command at most once, even when the server sends it again after a reconnect or a
 daemon restart: command ids and their results are kept in the state directory.
 
+\`wsctl daemon register\` registers the machine and writes its token to STATE_DIR/machine-token
+(see \`wsctl daemon register --help\`); the daemon then needs no token option.
 \`wsctl daemon prune-worktrees --workspace-root ID=DIR ...\` removes the worktrees of finished agents
 (see \`wsctl daemon prune-worktrees --help\`). It logs its own state (JSON lines on stderr, pretty on
 a terminal) and writes it to daemon-status.json in its state directory, which "wsctl daemon status" reads.
@@ -36,8 +39,9 @@ Options (each also a key of the config file's "daemon" section, and an environme
                                the reconnect backoff, wrapping around after the last; its
                                acknowledgements and reports go to the server it is on
   --token-file FILE            file holding the machine token from "wsctl admin create-token --machine ID",
-                               mode 0600 (env WSCTL_TOKEN_FILE); without it, and without --token or
-                               WSCTL_TOKEN, the daemon reads STATE_DIR/machine-token
+                               mode 0600 (env WSCTL_TOKEN_FILE). The token is taken from, in order:
+                               --token-file, --token, WSCTL_TOKEN (unless it holds an API token,
+                               wsa_...), then STATE_DIR/machine-token (written by "wsctl daemon register")
   --token TOKEN                the machine token itself: works, but every user of the machine can read it
                                in ps, so the daemon warns; prefer --token-file or env WSCTL_TOKEN
   --agent-env-allow NAME       a WSCTL_* variable the agents may see; repeatable (env WSCTL_AGENT_ENV_ALLOW,
@@ -67,6 +71,8 @@ Traces are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set; a la
 join the trace of the call that asked for it.
 
 Examples:
+  WSCTL_TOKEN=wsa_... wsctl daemon register --server http://127.0.0.1:8080 --workspace acme --name laptop
+  wsctl daemon --server http://127.0.0.1:8080 --workspace-root acme=$HOME/src/acme
   install -m 600 /dev/null ~/.wsctl-token && echo wsm_... > ~/.wsctl-token
   wsctl daemon --server http://127.0.0.1:8080 --token-file ~/.wsctl-token --workspace-root acme=$HOME/src/acme
   WSCTL_TOKEN=wsm_... wsctl daemon --server https://ws1.example.com --server https://ws2.example.com \\
@@ -93,6 +99,7 @@ export function daemonServers(flags: readonly string[], env: string | undefined)
 export async function runDaemonCommand(args: string[], io: CliIo): Promise<number> {
   if (args[0] === "status") return runDaemonStatus(args.slice(1), io);
   if (args[0] === "prune-worktrees") return runPruneWorktrees(args.slice(1), io);
+  if (args[0] === "register") return (await import("./daemon-register-command.js")).runDaemonRegister(args.slice(1), io);
   let flags: Record<string, unknown>;
   try {
     flags = parseArgs({ args, options, strict: true }).values;

@@ -29,6 +29,8 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
       kind: t.kind,
       workspace_ids: t.workspaceIds,
       machine_id: t.machineId ?? null,
+      scopes: t.scopes,
+      label: t.label,
       created_at: iso(t.createdAt),
       revoked_at: iso(t.revokedAt),
     })),
@@ -45,11 +47,12 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
     ]),
     "",
     ...formatTable([
-      ["TOKEN", "KIND", "SCOPE", "STATE"],
+      ["TOKEN", "KIND", "FOR", "SCOPES", "STATE"],
       ...json.tokens.map((t) => [
         t.token_id,
         t.kind,
         t.machine_id ?? t.workspace_ids.join(","),
+        t.scopes.join(",") || "-",
         t.revoked_at === null ? "live" : `revoked ${t.revoked_at}`,
       ]),
     ]),

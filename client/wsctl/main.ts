@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<(args: string[], io: CliIo) => Prom
   machines: async () => (await import("./machines-command.js")).runMachines,
   stop: async () => (await import("./stop-command.js")).runStop,
   send: async () => (await import("./send-command.js")).runSend,
+  tokens: async () => (await import("./tokens-command.js")).runTokens,
 };
 
 const usage = `wsctl — launch coding-agent sessions on remote machines
@@ -21,6 +22,7 @@ const usage = `wsctl — launch coding-agent sessions on remote machines
 Usage:
   wsctl serve   [--listen HOST:PORT] [--database PATH|URL] [--tls-cert F --tls-key F] [--dev]
   wsctl daemon  --server URL --token-file FILE --workspace-root WORKSPACE_ID=DIR ...
+  wsctl daemon  register --server URL --workspace WORKSPACE_ID --name NAME [--state-dir DIR]
   wsctl daemon  prune-worktrees --workspace-root WORKSPACE_ID=DIR ... [--dry-run] [--force]
   wsctl admin   create-workspace | create-machine | create-token | revoke-token | list
   wsctl launch  --workspace W [--machine M] [--prompt TEXT] [--worktree NAME] [--provider P] [--model M] [--follow]
@@ -29,6 +31,7 @@ Usage:
   wsctl machines [--workspace W]
   wsctl stop    --workspace W SESSION_ID [--grace SECONDS]
   wsctl send    --workspace W SESSION_ID TEXT...
+  wsctl tokens  create | list | revoke --workspace W   (a token with the admin scope)
 
 Client commands take --server URL and --token TOKEN (or WSCTL_SERVER, WSCTL_TOKEN),
 --protocol connect|grpc|grpc-web and --json.

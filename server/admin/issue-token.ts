@@ -1,5 +1,5 @@
 import { generateToken } from "../auth/api-token.js";
-import type { Store, TokenKind } from "../store/store.js";
+import type { Store, TokenKind, TokenScope } from "../store/store.js";
 
 /** A token just created. The plain token is in no other place: show it once. */
 export interface IssuedToken {
@@ -12,6 +12,12 @@ export interface IssuedToken {
   workspaceIds: string[];
   /** Machine token: the machine it speaks for. */
   machineId: string | undefined;
+  /** API token: what it may do (see `server/auth/token-scopes.ts`). Machine token: none. */
+  scopes: TokenScope[];
+  /** What the token is for. */
+  label: string;
+  /** When it was created, Unix milliseconds. */
+  createdAt: number;
 }
 
 /**
@@ -20,9 +26,17 @@ export interface IssuedToken {
  */
 export async function issueToken(
   store: Store,
-  init: { kind: TokenKind; workspaceIds: readonly string[]; machineId: string | undefined; now: number },
+  init: {
+    kind: TokenKind;
+    workspaceIds: readonly string[];
+    machineId: string | undefined;
+    scopes?: readonly TokenScope[];
+    label?: string;
+    now: number;
+  },
 ): Promise<IssuedToken> {
   const { token, tokenId, hashHex } = generateToken(init.kind);
-  await store.createToken({ tokenId, kind: init.kind, hashHex, workspaceIds: init.workspaceIds, machineId: init.machineId, now: init.now });
-  return { token, tokenId, kind: init.kind, workspaceIds: [...init.workspaceIds], machineId: init.machineId };
+  const record = await store.createToken({ ...init, tokenId, hashHex });
+  const { kind, machineId, scopes, label, createdAt } = record;
+  return { token, tokenId, kind, workspaceIds: [...init.workspaceIds], machineId, scopes, label, createdAt };
 }

@@ -4,6 +4,7 @@ import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { Store } from "../store/store.js";
 import { hashToken, parseBearer } from "./api-token.js";
 import { kPrincipal, type Principal } from "./principal.js";
+import { checkMethodScope } from "./required-scope.js";
 
 export interface AuthInterceptorOptions {
   /** Where tokens and machines are looked up. */
@@ -27,13 +28,14 @@ function unauthenticated(): ConnectError {
  * `kPrincipal` in the call's context values. Missing, malformed, unknown or
  * revoked tokens are `unauthenticated`. `workspaces.v1.DaemonService` takes
  * machine tokens only and every other service API tokens only; the wrong kind
- * is `permission_denied`.
+ * is `permission_denied`, and so is an API token without the scope the
+ * method needs (`requiredScope`).
  *
  * A principal already in the context values was put there by the auth gate
  * in front of the body (`createAuthGate`, which only the server's own Node
  * handler runs): it is not looked up again, only its kind is checked.
  *
- * It reads only `service`, `header`, `signal` and `contextValues` of the
+ * It reads only `service`, `method`, `header`, `signal` and `contextValues` of the
  * request, so the REST layer can run it on the request objects it builds.
  */
 export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
@@ -46,6 +48,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): Intercep
     const early = req.contextValues.get(kPrincipal);
     const principal = early ?? (await authenticate(store, req.header.get("authorization"), req.signal));
     checkPrincipalKind(typeName, principal);
+    checkMethodScope(req.method, principal);
     req.contextValues.set(kPrincipal, principal);
     return next(req);
   };
@@ -81,7 +84,7 @@ export async function authenticate(store: Store, authorization: string | null, s
   }
   if (record.kind === "api") {
     if (record.workspaceIds.length === 0) throw unauthenticated();
-    return { kind: "api", tokenId: record.tokenId, workspaceIds: new Set(record.workspaceIds) };
+    return { kind: "api", tokenId: record.tokenId, workspaceIds: new Set(record.workspaceIds), scopes: new Set(record.scopes) };
   }
   if (record.machineId === undefined) throw unauthenticated();
   const machine = await store.getMachine(record.machineId, signal);

@@ -2,17 +2,23 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { type Machine, type MachineService, MachineSchema } from "../../gen/workspaces/v1/machine_service_pb.js";
-import { requirePrincipal } from "../auth/require-workspace-access.js";
+import { registerMachine } from "../admin/register-machine.js";
+import { requirePrincipal, requireWorkspaceAccess } from "../auth/require-workspace-access.js";
 import type { DaemonHub, DaemonInfo } from "../hub/create-daemon-hub.js";
 import type { MachineRecord, Store } from "../store/store.js";
 import { validateListMachinesRequest, validateMachineId } from "../validation/validate-session-requests.js";
+import { validateRegisterMachineRequest } from "../validation/validate-token-requests.js";
 
 export interface MachineServiceOptions {
   store: Store;
   hub: DaemonHub;
 }
 
-/** Lists the machines an API token can launch sessions on, with their live state. */
+/**
+ * Lists the machines an API token can launch sessions on, with their live
+ * state, and registers machines (the auth interceptor has checked each
+ * method's scope).
+ */
 export function createMachineService(options: MachineServiceOptions): ServiceImpl<typeof MachineService> {
   const { store, hub } = options;
 
@@ -61,6 +67,26 @@ export function createMachineService(options: MachineServiceOptions): ServiceImp
       }
       const online = await hub.presence([record.machineId]);
       return { machine: machineMessage(record, await defaultsOf([record.workspaceId], ctx.signal), online) };
+    },
+
+    async registerMachine(req, ctx) {
+      validateRegisterMachineRequest(req);
+      const principal = requireWorkspaceAccess(ctx, req.workspaceId);
+      const registered = await registerMachine(store, {
+        workspaceId: req.workspaceId,
+        name: req.name,
+        makeDefault: req.makeDefault ?? false,
+        label: `registered by ${principal.tokenId}`,
+      });
+      const { machine, issued } = registered;
+      const online = await hub.presence([machine.machineId]);
+      return {
+        machine: machineMessage(machine, await defaultsOf([machine.workspaceId], ctx.signal), online),
+        machineToken: issued.token,
+        tokenId: issued.tokenId,
+        reregistered: registered.reregistered,
+        revokedTokenIds: registered.revokedTokenIds,
+      };
     },
   };
 }

@@ -1,16 +1,26 @@
 import type { JsonObject } from "@bufbuild/protobuf";
-import type { Code } from "@connectrpc/connect";
-
-import type { CommandKind, CommandRecord, NewCommand } from "./command-records.js";
 import type {
+  CommandRecord,
+  IdempotencyRecord,
+  IdempotentOutcome,
+  MachineRecord,
+  NewCommand,
+  NewSessionEvent,
+  NewToken,
+  SessionEventRecord,
+  SessionMoveWrite,
+  SessionPatch,
+  SessionQuery,
+  SessionRecord,
+  SessionStateName,
+  TokenRecord,
   TranscriptAppend,
-  TranscriptEntryRecord,
-  TranscriptKindName,
+  TranscriptAppended,
   TranscriptQuery,
-  TranscriptRoleName,
-} from "./transcript-records.js";
+  WorkspaceRecord,
+} from "./store-records.js";
 
-export type { CommandKind, CommandRecord, NewCommand, TranscriptAppend, TranscriptEntryRecord, TranscriptKindName, TranscriptQuery, TranscriptRoleName };
+export type * from "./store-records.js";
 
 /**
  * The store: everything the server keeps. One interface, implemented for SQLite
@@ -51,9 +61,20 @@ export interface Store {
   createToken(init: NewToken): Promise<TokenRecord>;
   /** The live (not revoked) token with this hash. */
   findTokenByHash(hashHex: string, signal?: AbortSignal): Promise<TokenRecord | undefined>;
+  /** The token with this id, live or revoked. */
+  getToken(tokenId: string, signal?: AbortSignal): Promise<TokenRecord | undefined>;
   /** Revokes a token by id; false when no live token had that id. */
   revokeToken(tokenId: string, now: number): Promise<boolean>;
-  listTokens(): Promise<TokenRecord[]>;
+  /**
+   * Revokes every live token of a machine except `keepTokenId` (a machine
+   * re-registered: its new token stays); returns the ids revoked, in id order.
+   */
+  revokeMachineTokens(machineId: string, keepTokenId: string, now: number): Promise<string[]>;
+  /**
+   * Tokens, live and revoked, oldest first (create time, then id): every one,
+   * or with `workspaceId` the API tokens that may act on that workspace.
+   */
+  listTokens(workspaceId?: string, signal?: AbortSignal): Promise<TokenRecord[]>;
   /** Of `tokenIds`, those revoked: what ends the open streams of a revoked token. */
   listRevokedTokens(tokenIds: readonly string[]): Promise<string[]>;
 
@@ -145,150 +166,4 @@ export interface Store {
    * Rejects as any write would, `unavailable` when the store cannot record.
    */
   checkWritable(signal?: AbortSignal): Promise<void>;
-}
-
-/** A `{status, payload}` pair: what a daemon acknowledged, and the launch result built from it. */
-export interface Acknowledgement {
-  /** `"ok"` or `"error"`. */
-  status: string;
-  payload: JsonObject;
-}
-
-/** What an Idempotency-Key keeps of the first call: its result, or the error it ended with. */
-export type IdempotentOutcome =
-  | { result: Acknowledgement; error?: undefined }
-  | { result?: undefined; error: { code: Code; message: string } };
-
-export interface WorkspaceRecord {
-  workspaceId: string;
-  /** Default machine, if the workspace has one. */
-  defaultMachineId: string | undefined;
-  createdAt: number;
-}
-
-export interface MachineRecord {
-  machineId: string;
-  workspaceId: string;
-  daemonVersion: string;
-  hostname: string;
-  /** When its daemon was last heard from; undefined if never. */
-  lastSeenAt: number | undefined;
-  createdAt: number;
-}
-
-export type TokenKind = "api" | "machine";
-
-export interface NewToken {
-  tokenId: string;
-  kind: TokenKind;
-  /** SHA-256 of the plain token, lower-case hex. */
-  hashHex: string;
-  /** For API tokens: the workspaces it may act on (at least one). */
-  workspaceIds: readonly string[];
-  /** For machine tokens: the one machine it speaks for. */
-  machineId: string | undefined;
-  now: number;
-}
-
-export interface TokenRecord {
-  tokenId: string;
-  kind: TokenKind;
-  hashHex: string;
-  workspaceIds: string[];
-  machineId: string | undefined;
-  createdAt: number;
-  revokedAt: number | undefined;
-}
-
-/** Lower-case state names, stored as text. */
-export type SessionStateName = "pending" | "dispatched" | "running" | "exited" | "failed" | "unknown";
-
-export interface TranscriptAppended {
-  /** The events stored by this call, in order (none for a pure resend or a gap). */
-  appended: SessionEventRecord[];
-  /** The session's transcript length now: the offset expected next. */
-  nextOffset: number;
-}
-
-export interface SessionRecord {
-  sessionId: string;
-  workspaceId: string;
-  machineId: string;
-  state: SessionStateName;
-  provider: string;
-  model: string;
-  agentSessionId: string;
-  workDir: string;
-  branch: string;
-  pid: number;
-  exitCode: number | undefined;
-  errorMessage: string;
-  /** The launch metadata ({} when none). */
-  metadata: JsonObject;
-  /** The launch result `{status, payload}` once acknowledged; undefined before. */
-  acknowledgement: Acknowledgement | undefined;
-  /** The prompt of the (last) launch; "" or absent when none. */
-  initialPrompt?: string;
-  /** The `session_settings` of the (last) launch in proto JSON; absent when none. */
-  settings?: JsonObject | undefined;
-  /** Transcript entries stored for the current run (reset by a reuse); absent means 0. */
-  transcriptLength?: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** A change to a session: an undefined field keeps its stored value; `acknowledgement: null` clears it. */
-export type SessionPatch = Partial<Omit<SessionRecord, "sessionId" | "workspaceId" | "createdAt" | "acknowledgement">> & {
-  acknowledgement?: Acknowledgement | null;
-  updatedAt: number;
-};
-
-/** One move of a session, as `moveSession` writes it. */
-export interface SessionMoveWrite {
-  sessionId: string;
-  /** The state the move was decided on: nothing is written unless the session is still in it. */
-  from: SessionStateName;
-  patch: SessionPatch;
-  /** Appended in order, after the row is updated. */
-  events: readonly NewSessionEvent[];
-}
-
-export interface SessionQuery {
-  workspaceId: string;
-  state?: SessionStateName;
-  machineId?: string;
-  limit: number;
-  /** Continue after this (createdAt, sessionId) position, newest-first order. */
-  after?: { createdAt: number; sessionId: string };
-}
-
-export interface NewSessionEvent {
-  sessionId: string;
-  /** Event type name in lower case: accepted, dispatched, acknowledged, running, exited, failed, unknown, transcript. */
-  type: string;
-  state: SessionStateName;
-  machineId: string;
-  /** The launch result on `acknowledged` events, else undefined. */
-  acknowledgement: Acknowledgement | undefined;
-  exitCode: number | undefined;
-  message: string;
-  /** The entry, on `transcript` events. */
-  entry?: TranscriptEntryRecord;
-  now: number;
-}
-
-export interface SessionEventRecord extends Omit<NewSessionEvent, "now"> {
-  sequence: number;
-  time: number;
-}
-
-export interface IdempotencyRecord {
-  tokenId: string;
-  key: string;
-  sessionId: string;
-  /** Hash of the request the key was first used with. */
-  requestHash: string;
-  /** The first call's outcome; undefined while it is still running. */
-  outcome: IdempotentOutcome | undefined;
-  createdAt: number;
 }

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file workspaces/v1/machine_service.proto.
  */
 export const file_workspaces_v1_machine_service: GenFile = /*@__PURE__*/
-  fileDesc("CiN3b3Jrc3BhY2VzL3YxL21hY2hpbmVfc2VydmljZS5wcm90bxINd29ya3NwYWNlcy52MSK1AQoHTWFjaGluZRISCgptYWNoaW5lX2lkGAEgASgJEhQKDHdvcmtzcGFjZV9pZBgCIAEoCRIOCgZvbmxpbmUYAyABKAgSMgoObGFzdF9zZWVuX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmRhZW1vbl92ZXJzaW9uGAUgASgJEhAKCGhvc3RuYW1lGAYgASgJEhIKCmlzX2RlZmF1bHQYByABKAgiKwoTTGlzdE1hY2hpbmVzUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkiQAoUTGlzdE1hY2hpbmVzUmVzcG9uc2USKAoIbWFjaGluZXMYASADKAsyFi53b3Jrc3BhY2VzLnYxLk1hY2hpbmUiJwoRR2V0TWFjaGluZVJlcXVlc3QSEgoKbWFjaGluZV9pZBgBIAEoCSI9ChJHZXRNYWNoaW5lUmVzcG9uc2USJwoHbWFjaGluZRgBIAEoCzIWLndvcmtzcGFjZXMudjEuTWFjaGluZTL9AQoOTWFjaGluZVNlcnZpY2UScQoMTGlzdE1hY2hpbmVzEiIud29ya3NwYWNlcy52MS5MaXN0TWFjaGluZXNSZXF1ZXN0GiMud29ya3NwYWNlcy52MS5MaXN0TWFjaGluZXNSZXNwb25zZSIYgtPkkwISEhAvYXBpL3YxL21hY2hpbmVzEngKCkdldE1hY2hpbmUSIC53b3Jrc3BhY2VzLnYxLkdldE1hY2hpbmVSZXF1ZXN0GiEud29ya3NwYWNlcy52MS5HZXRNYWNoaW5lUmVzcG9uc2UiJYLT5JMCHxIdL2FwaS92MS9tYWNoaW5lcy97bWFjaGluZV9pZH1iBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("CiN3b3Jrc3BhY2VzL3YxL21hY2hpbmVfc2VydmljZS5wcm90bxINd29ya3NwYWNlcy52MSK1AQoHTWFjaGluZRISCgptYWNoaW5lX2lkGAEgASgJEhQKDHdvcmtzcGFjZV9pZBgCIAEoCRIOCgZvbmxpbmUYAyABKAgSMgoObGFzdF9zZWVuX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmRhZW1vbl92ZXJzaW9uGAUgASgJEhAKCGhvc3RuYW1lGAYgASgJEhIKCmlzX2RlZmF1bHQYByABKAgiKwoTTGlzdE1hY2hpbmVzUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkiQAoUTGlzdE1hY2hpbmVzUmVzcG9uc2USKAoIbWFjaGluZXMYASADKAsyFi53b3Jrc3BhY2VzLnYxLk1hY2hpbmUiJwoRR2V0TWFjaGluZVJlcXVlc3QSEgoKbWFjaGluZV9pZBgBIAEoCSI9ChJHZXRNYWNoaW5lUmVzcG9uc2USJwoHbWFjaGluZRgBIAEoCzIWLndvcmtzcGFjZXMudjEuTWFjaGluZSJoChZSZWdpc3Rlck1hY2hpbmVSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhkKDG1ha2VfZGVmYXVsdBgDIAEoCEgAiAEBQg8KDV9tYWtlX2RlZmF1bHQinAEKF1JlZ2lzdGVyTWFjaGluZVJlc3BvbnNlEicKB21hY2hpbmUYASABKAsyFi53b3Jrc3BhY2VzLnYxLk1hY2hpbmUSFQoNbWFjaGluZV90b2tlbhgCIAEoCRIQCgh0b2tlbl9pZBgDIAEoCRIUCgxyZXJlZ2lzdGVyZWQYBCABKAgSGQoRcmV2b2tlZF90b2tlbl9pZHMYBSADKAkyhgMKDk1hY2hpbmVTZXJ2aWNlEnEKDExpc3RNYWNoaW5lcxIiLndvcmtzcGFjZXMudjEuTGlzdE1hY2hpbmVzUmVxdWVzdBojLndvcmtzcGFjZXMudjEuTGlzdE1hY2hpbmVzUmVzcG9uc2UiGILT5JMCEhIQL2FwaS92MS9tYWNoaW5lcxJ4CgpHZXRNYWNoaW5lEiAud29ya3NwYWNlcy52MS5HZXRNYWNoaW5lUmVxdWVzdBohLndvcmtzcGFjZXMudjEuR2V0TWFjaGluZVJlc3BvbnNlIiWC0+STAh8SHS9hcGkvdjEvbWFjaGluZXMve21hY2hpbmVfaWR9EoYBCg9SZWdpc3Rlck1hY2hpbmUSJS53b3Jrc3BhY2VzLnYxLlJlZ2lzdGVyTWFjaGluZVJlcXVlc3QaJi53b3Jrc3BhY2VzLnYxLlJlZ2lzdGVyTWFjaGluZVJlc3BvbnNlIiSC0+STAh46ASoiGS9hcGkvdjEvbWFjaGluZXMvcmVnaXN0ZXJiBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * Machine is a host whose daemon runs coding agents.
@@ -163,7 +163,100 @@ export const GetMachineResponseSchema: GenMessage<GetMachineResponse> = /*@__PUR
   messageDesc(file_workspaces_v1_machine_service, 4);
 
 /**
- * MachineService lists the machines an API token can launch sessions on.
+ * RegisterMachineRequest names the machine to create or re-register.
+ *
+ * @generated from message workspaces.v1.RegisterMachineRequest
+ */
+export type RegisterMachineRequest = Message<"workspaces.v1.RegisterMachineRequest"> & {
+  /**
+   * Workspace the machine belongs to; the token must cover it.
+   *
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * Name of the machine, which is also its id (`machine_id`) on the server:
+   * 1-64 letters, digits, `.`, `_` or `-`, starting with a letter or digit.
+   * An existing machine of this name in `workspace_id` is re-registered.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * Make a newly created machine its workspace's default. The first machine
+   * of a workspace becomes its default either way; unset or false leaves the
+   * current default as it is, and a re-registered machine keeps whether it
+   * is the default.
+   *
+   * @generated from field: optional bool make_default = 3;
+   */
+  makeDefault?: boolean | undefined;
+};
+
+/**
+ * Describes the message workspaces.v1.RegisterMachineRequest.
+ * Use `create(RegisterMachineRequestSchema)` to create a new message.
+ */
+export const RegisterMachineRequestSchema: GenMessage<RegisterMachineRequest> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_machine_service, 5);
+
+/**
+ * RegisterMachineResponse carries the machine and its new token.
+ *
+ * @generated from message workspaces.v1.RegisterMachineResponse
+ */
+export type RegisterMachineResponse = Message<"workspaces.v1.RegisterMachineResponse"> & {
+  /**
+   * The machine as registered (its online state is the one at this moment).
+   *
+   * @generated from field: workspaces.v1.Machine machine = 1;
+   */
+  machine?: Machine | undefined;
+
+  /**
+   * The machine token (`wsm_...`) for its daemon. Shown this once: store it
+   * (mode 0600); the server cannot show it again.
+   *
+   * @generated from field: string machine_token = 2;
+   */
+  machineToken: string;
+
+  /**
+   * Public id (`tok_...`) of the machine token, as token listings show it.
+   *
+   * @generated from field: string token_id = 3;
+   */
+  tokenId: string;
+
+  /**
+   * Whether the machine existed before this call (its older tokens are now
+   * revoked).
+   *
+   * @generated from field: bool reregistered = 4;
+   */
+  reregistered: boolean;
+
+  /**
+   * Ids of the tokens this call revoked (a re-registration), in id order.
+   *
+   * @generated from field: repeated string revoked_token_ids = 5;
+   */
+  revokedTokenIds: string[];
+};
+
+/**
+ * Describes the message workspaces.v1.RegisterMachineResponse.
+ * Use `create(RegisterMachineResponseSchema)` to create a new message.
+ */
+export const RegisterMachineResponseSchema: GenMessage<RegisterMachineResponse> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_machine_service, 6);
+
+/**
+ * MachineService lists the machines an API token can launch sessions on, and
+ * lets a machine register itself. Listing needs the `sessions` scope (or
+ * `admin`); RegisterMachine needs `machines:register` (or `admin`).
  *
  * @generated from service workspaces.v1.MachineService
  */
@@ -187,6 +280,31 @@ export const MachineService: GenService<{
     methodKind: "unary";
     input: typeof GetMachineRequestSchema;
     output: typeof GetMachineResponseSchema;
+  },
+  /**
+   * RegisterMachine creates a machine in a workspace, or re-registers the
+   * machine of that name, and returns a new machine token for its daemon,
+   * exactly once: the server keeps only its SHA-256 hash. Re-registering
+   * rotates the token: every other token of the machine is revoked, so a
+   * daemon still using one has its stream ended `unauthenticated` within the
+   * revocation check interval (1 s), and its next call is refused. `wsctl
+   * daemon register` calls it and stores the token in the daemon's state
+   * directory.
+   *
+   * Needs an API token with the `machines:register` (or `admin`) scope on
+   * `workspace_id`. Errors: `unauthenticated` without a valid token;
+   * `permission_denied` when the token lacks the scope; `not_found` for a
+   * workspace the token does not cover (as for one that does not exist);
+   * `invalid_argument` for a malformed workspace id or name; `already_exists`
+   * when the name belongs to a machine of another workspace (machine names
+   * are unique on the server).
+   *
+   * @generated from rpc workspaces.v1.MachineService.RegisterMachine
+   */
+  registerMachine: {
+    methodKind: "unary";
+    input: typeof RegisterMachineRequestSchema;
+    output: typeof RegisterMachineResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_workspaces_v1_machine_service, 0);

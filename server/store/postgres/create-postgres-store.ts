@@ -21,14 +21,13 @@ import {
   type SessionRow,
   sessionEventFromRow,
   sessionFromRow,
-  type TokenRow,
   text,
-  tokenFromRow,
   type WorkspaceRow,
   workspaceFromRow,
 } from "./postgres-rows.js";
 import { patchToParams, sessionToParams } from "./postgres-session-params.js";
 import { postgresStatements as sql } from "./postgres-statements.js";
+import { postgresTokenMethods } from "./postgres-token-methods.js";
 import { postgresTranscriptMethods } from "./postgres-transcript-methods.js";
 
 export type PostgresStoreOptions =
@@ -68,6 +67,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     pool,
     schema,
     ...postgresTranscriptMethods(run),
+    ...postgresTokenMethods(run),
 
     async migrate() {
       try {
@@ -117,33 +117,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       const version = seen.daemonVersion === undefined ? null : text(seen.daemonVersion);
       const hostname = seen.hostname === undefined ? null : text(seen.hostname);
       await run.rows("machine", undefined, sql.machineSeen(version, hostname, seen.now, machineId));
-    },
-
-    async createToken(init) {
-      const statement = sql.createToken(init.tokenId, init.kind, init.hashHex, init.machineId ?? null, init.now, [
-        ...init.workspaceIds,
-      ]);
-      const [row] = await run.rows<TokenRow>("token", undefined, statement);
-      return tokenFromRow(row!);
-    },
-
-    async findTokenByHash(hashHex, signal) {
-      const [row] = await run.rows<TokenRow>("token", signal, sql.findLiveToken(hashHex));
-      return row && tokenFromRow(row);
-    },
-
-    async revokeToken(tokenId, now) {
-      return (await run.rows("token", undefined, sql.revokeToken(now, tokenId))).length > 0;
-    },
-
-    async listRevokedTokens(tokenIds) {
-      if (tokenIds.length === 0) return [];
-      const rows = await run.rows<{ token_id: string }>("token", undefined, sql.listRevokedTokens([...tokenIds]));
-      return rows.map((r) => r.token_id);
-    },
-
-    async listTokens() {
-      return (await run.rows<TokenRow>("token", undefined, sql.listTokens())).map(tokenFromRow);
     },
 
     async createSession(session, signal) {

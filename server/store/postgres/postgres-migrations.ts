@@ -134,6 +134,19 @@ ALTER TABLE session_events ADD COLUMN entry JSONB NULL;
 CREATE INDEX session_events_transcript ON session_events (session_id, sequence) WHERE type = 'transcript';
 `,
   },
+  {
+    // Token scopes and labels. Existing API tokens keep what they could do:
+    // the sessions scope; machine tokens have none. The indexes find a
+    // machine's live tokens (re-registration) and a workspace's tokens.
+    version: 4,
+    sql: `
+ALTER TABLE tokens ADD COLUMN scopes TEXT[] NOT NULL DEFAULT '{sessions}';
+ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT '';
+UPDATE tokens SET scopes = '{}' WHERE kind <> 'api';
+CREATE INDEX tokens_live_machine ON tokens (machine_id, token_id) WHERE revoked_at IS NULL AND machine_id IS NOT NULL;
+CREATE INDEX token_workspaces_workspace ON token_workspaces (workspace_id, token_id);
+`,
+  },
 ];
 
 /** First key of the two-key advisory lock `migrate()` holds: "wsct" in ASCII. */

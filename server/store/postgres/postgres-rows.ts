@@ -13,6 +13,7 @@ import type {
   SessionStateName,
   TokenKind,
   TokenRecord,
+  TokenScope,
   TranscriptEntryRecord,
   WorkspaceRecord,
 } from "../store.js";
@@ -50,6 +51,8 @@ export interface TokenRow {
   kind: string;
   hash_hex: string;
   machine_id: string | null;
+  scopes: string[];
+  label: string;
   created_at: Int8;
   revoked_at: Int8 | null;
   /** Its workspaces in id order (an ARRAY subquery). */
@@ -139,6 +142,8 @@ export function tokenFromRow(row: TokenRow): TokenRecord {
     hashHex: row.hash_hex,
     workspaceIds: row.workspace_ids,
     machineId: row.machine_id ?? undefined,
+    scopes: row.scopes as TokenScope[],
+    label: row.label,
     createdAt: Number(row.created_at),
     revokedAt: optionalNumber(row.revoked_at),
   };

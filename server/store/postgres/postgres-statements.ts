@@ -11,7 +11,7 @@ import type { Statement } from "./create-postgres-runner.js";
 
 const workspaceColumns = "workspace_id, default_machine_id, created_at";
 const machineColumns = "machine_id, workspace_id, daemon_version, hostname, last_seen_at, created_at";
-const tokenColumns = "token_id, kind, hash_hex, machine_id, created_at, revoked_at";
+const tokenColumns = "token_id, kind, hash_hex, machine_id, scopes, label, created_at, revoked_at";
 /** A token's workspaces, in id order, beside its columns. */
 const tokenWithWorkspaces = `${tokenColumns}, ARRAY(SELECT w.workspace_id FROM token_workspaces w WHERE w.token_id = tokens.token_id ORDER BY w.workspace_id) AS workspace_ids`;
 /** In the order of `sessionToParams`. */
@@ -83,12 +83,12 @@ export const postgresStatements = {
       "last_seen_at = $3 WHERE machine_id = $4",
   ),
 
-  /** $1 id, $2 kind, $3 hash, $4 machine, $5 now, $6 workspace ids. */
+  /** $1 id, $2 kind, $3 hash, $4 machine, $5 now, $6 workspace ids, $7 scopes, $8 label. */
   createToken: statement(
     "create_token",
     `WITH token AS (
-       INSERT INTO tokens (token_id, kind, hash_hex, machine_id, created_at, revoked_at)
-       VALUES ($1, $2, $3, $4, $5, NULL) RETURNING ${tokenColumns}
+       INSERT INTO tokens (token_id, kind, hash_hex, machine_id, created_at, revoked_at, scopes, label)
+       VALUES ($1, $2, $3, $4, $5, NULL, $7::text[], $8) RETURNING ${tokenColumns}
      ), links AS (
        INSERT INTO token_workspaces (token_id, workspace_id)
        SELECT $1, ids.workspace_id FROM (SELECT DISTINCT unnest($6::text[]) AS workspace_id) AS ids
@@ -104,7 +104,17 @@ export const postgresStatements = {
     "revoke_token",
     "UPDATE tokens SET revoked_at = $1 WHERE token_id = $2 AND revoked_at IS NULL RETURNING token_id",
   ),
+  getToken: statement("get_token", `SELECT ${tokenWithWorkspaces} FROM tokens WHERE token_id = $1`),
+  revokeMachineTokens: statement(
+    "revoke_machine_tokens",
+    "UPDATE tokens SET revoked_at = $1 WHERE machine_id = $2 AND token_id <> $3 AND revoked_at IS NULL RETURNING token_id",
+  ),
   listTokens: statement("list_tokens", `SELECT ${tokenWithWorkspaces} FROM tokens ORDER BY created_at, token_id`),
+  listWorkspaceTokens: statement(
+    "list_workspace_tokens",
+    `SELECT ${tokenWithWorkspaces} FROM tokens WHERE kind = 'api' ` +
+      "AND token_id IN (SELECT token_id FROM token_workspaces WHERE workspace_id = $1) ORDER BY created_at, token_id",
+  ),
   listRevokedTokens: statement(
     "list_revoked_tokens",
     "SELECT token_id FROM tokens WHERE token_id = ANY($1::text[]) AND revoked_at IS NOT NULL ORDER BY token_id",

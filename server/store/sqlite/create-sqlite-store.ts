@@ -1,4 +1,4 @@
-import type { Store, TokenRecord } from "../store.js";
+import type { Store } from "../store.js";
 import { createSqliteFileGuard, type SqliteFileGuard } from "./create-sqlite-file-guard.js";
 import { openSqliteDatabase } from "./open-sqlite-database.js";
 import { sqliteError, throwIfAborted } from "./sqlite-errors.js";
@@ -16,11 +16,10 @@ import {
   sessionEventFromRow,
   sessionFromRow,
   sessionToRow,
-  type TokenRow,
-  tokenFromRow,
   workspaceFromRow,
 } from "./sqlite-rows.js";
 import { prepareSqliteStatements, type SqliteStatements } from "./sqlite-statements.js";
+import { sqliteTokenMethods } from "./sqlite-token-methods.js";
 import { sqliteTranscriptMethods } from "./sqlite-transcript-methods.js";
 import { prepareSqliteTransactions } from "./sqlite-transactions.js";
 
@@ -75,11 +74,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   const tx = prepareSqliteTransactions(db, st);
 
-  const withWorkspaces = (s: SqliteStatements, row: TokenRow): TokenRecord =>
-    tokenFromRow(row, s.tokenWorkspaces.all(row.token_id));
-
   return {
     ...sqliteTranscriptMethods(db, st, run),
+    ...sqliteTokenMethods(run, tx),
 
     async migrate() {
       try {
@@ -128,42 +125,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       run("machine", undefined, (s) => {
         s.machineSeen.run(seen.daemonVersion ?? null, seen.hostname ?? null, seen.now, machineId);
       });
-    },
-
-    async createToken(init) {
-      return run("token", undefined, (s) =>
-        withWorkspaces(
-          s,
-          tx.createToken.immediate(init.tokenId, init.kind, init.hashHex, init.machineId ?? null, init.workspaceIds, init.now),
-        ),
-      );
-    },
-
-    async findTokenByHash(hashHex, signal) {
-      return run("token", signal, (s) => {
-        const row = s.findLiveToken.get(hashHex);
-        return row && withWorkspaces(s, row);
-      });
-    },
-
-    async revokeToken(tokenId, now) {
-      return run("token", undefined, (s) => s.revokeToken.run(now, tokenId).changes > 0);
-    },
-
-    async listTokens() {
-      return run("token", undefined, (s) => {
-        const byToken = new Map<string, string[]>();
-        for (const link of s.allTokenWorkspaces.all()) {
-          const list = byToken.get(link.token_id);
-          if (list === undefined) byToken.set(link.token_id, [link.workspace_id]);
-          else list.push(link.workspace_id);
-        }
-        return s.listTokens.all().map((row) => tokenFromRow(row, byToken.get(row.token_id) ?? []));
-      });
-    },
-
-    async listRevokedTokens(tokenIds) {
-      return tokenIds.length === 0 ? [] : run("token", undefined, (s) => s.listRevokedTokens.all(JSON.stringify(tokenIds)));
     },
 
     async createSession(session, signal) {

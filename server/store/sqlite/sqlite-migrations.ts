@@ -133,6 +133,19 @@ ALTER TABLE session_events ADD COLUMN entry_json TEXT NOT NULL DEFAULT '';
 CREATE INDEX session_events_transcript ON session_events (session_id, sequence) WHERE type = 'transcript';
 `,
   },
+  {
+    // Token scopes (space-separated names) and labels. Existing API tokens
+    // keep what they could do: the sessions scope; machine tokens have none.
+    // The index finds a machine's live tokens when it is re-registered.
+    version: 5,
+    sql: `
+ALTER TABLE tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'sessions';
+ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT '';
+UPDATE tokens SET scopes = '' WHERE kind <> 'api';
+CREATE INDEX tokens_live_machine ON tokens (machine_id, token_id) WHERE revoked_at IS NULL AND machine_id IS NOT NULL;
+CREATE INDEX token_workspaces_workspace ON token_workspaces (workspace_id, token_id);
+`,
+  },
 ];
 
 /**

@@ -14,6 +14,7 @@ import type {
   SessionStateName,
   TokenKind,
   TokenRecord,
+  TokenScope,
   TranscriptEntryRecord,
   WorkspaceRecord,
 } from "../store.js";
@@ -43,6 +44,9 @@ export interface TokenRow {
   kind: string;
   hash_hex: string;
   machine_id: string | null;
+  /** Scope names separated by spaces. */
+  scopes: string;
+  label: string;
   created_at: number;
   revoked_at: number | null;
 }
@@ -133,6 +137,8 @@ export function tokenFromRow(row: TokenRow, workspaceIds: string[]): TokenRecord
     hashHex: row.hash_hex,
     workspaceIds,
     machineId: row.machine_id ?? undefined,
+    scopes: row.scopes === "" ? [] : (row.scopes.split(" ") as TokenScope[]),
+    label: row.label,
     createdAt: row.created_at,
     revokedAt: row.revoked_at ?? undefined,
   };

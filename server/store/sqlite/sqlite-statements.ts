@@ -65,8 +65,8 @@ export function prepareSqliteStatements(db: Database.Database) {
         "last_seen_at = ? WHERE machine_id = ?",
     ),
 
-    insertToken: db.prepare<[string, string, string, string | null, number]>(
-      "INSERT INTO tokens (token_id, kind, hash_hex, machine_id, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, NULL)",
+    insertToken: db.prepare<[string, string, string, string | null, string, string, number]>(
+      "INSERT INTO tokens (token_id, kind, hash_hex, machine_id, scopes, label, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
     ),
     insertTokenWorkspace: db.prepare<[string, string]>(
       "INSERT INTO token_workspaces (token_id, workspace_id) VALUES (?, ?)",
@@ -88,6 +88,15 @@ export function prepareSqliteStatements(db: Database.Database) {
       )
       .pluck(),
     listTokens: db.prepare<[], TokenRow>("SELECT * FROM tokens ORDER BY created_at, token_id"),
+    listWorkspaceTokens: db.prepare<[string], TokenRow>(
+      "SELECT t.* FROM tokens t JOIN token_workspaces w ON w.token_id = t.token_id WHERE w.workspace_id = ? AND t.kind = 'api' " +
+        "ORDER BY t.created_at, t.token_id",
+    ),
+    revokeMachineTokens: db
+      .prepare<[number, string, string], string>(
+        "UPDATE tokens SET revoked_at = ? WHERE machine_id = ? AND token_id <> ? AND revoked_at IS NULL RETURNING token_id",
+      )
+      .pluck(),
 
     insertSession: db.prepare<SessionRow>(
       `INSERT INTO sessions (${sessionColumns}) VALUES (${sessionColumns

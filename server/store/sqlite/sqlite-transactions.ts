@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
-import type { SessionMoveWrite } from "../store.js";
+import type { NewToken, SessionMoveWrite } from "../store.js";
+import { storedScopes } from "../stored-scopes.js";
 import { appendedEvent, commandFromRow, eventParams, idempotencyFromRow, patchToParams, sessionFromRow } from "./sqlite-rows.js";
 import type { SqliteStatements } from "./sqlite-statements.js";
 
@@ -18,14 +19,13 @@ export function prepareSqliteTransactions(db: Database.Database, st: () => Sqlit
       return row;
     }),
 
-    createToken: db.transaction(
-      (tokenId: string, kind: string, hashHex: string, machineId: string | null, workspaceIds: readonly string[], now: number) => {
-        const s = st();
-        s.insertToken.run(tokenId, kind, hashHex, machineId, now);
-        for (const workspaceId of new Set(workspaceIds)) s.insertTokenWorkspace.run(tokenId, workspaceId);
-        return s.getTokenById.get(tokenId)!;
-      },
-    ),
+    createToken: db.transaction((init: NewToken) => {
+      const s = st();
+      const scopes = storedScopes(init).join(" ");
+      s.insertToken.run(init.tokenId, init.kind, init.hashHex, init.machineId ?? null, scopes, init.label ?? "", init.now);
+      for (const workspaceId of new Set(init.workspaceIds)) s.insertTokenWorkspace.run(init.tokenId, workspaceId);
+      return s.getTokenById.get(init.tokenId)!;
+    }),
 
     recordAck: db.transaction((commandId: string, machineId: string, status: string, payload: string, now: number) => {
       const s = st();

@@ -34,8 +34,20 @@ describe("resolveMachineToken", () => {
   });
 
   it("says what to do when there is no token at all, or two", async () => {
-    await expect(resolveMachineToken({ stateDir: path.join(dir, "empty") })).rejects.toThrow(/no machine token: pass --token-file/);
+    await expect(resolveMachineToken({ stateDir: path.join(dir, "empty") })).rejects.toThrow(
+      /no machine token: run "wsctl daemon register" \(it writes .*machine-token\), pass --token-file FILE, or set WSCTL_TOKEN/,
+    );
     await expect(resolveMachineToken({ file: "f", flag: "t", stateDir: dir })).rejects.toThrow(/not both/);
+  });
+
+  it("passes over an API token in WSCTL_TOKEN, with a warning, for the state directory's file", async () => {
+    const stateDir = path.join(dir, "state-api");
+    await mkdir(stateDir);
+    await tokenFile("state-api/machine-token", "wsm_registered", 0o600);
+    const resolved = await resolveMachineToken({ env: "wsa_exported_for_clients", stateDir });
+    expect(resolved).toMatchObject({ token: "wsm_registered", source: defaultTokenFile(stateDir) });
+    expect(resolved.warnings).toEqual(["WSCTL_TOKEN holds an API token (wsa_...), not a machine token: it is ignored"]);
+    await expect(resolveMachineToken({ env: "wsa_x", stateDir: path.join(dir, "none") })).rejects.toThrow(/no machine token/);
   });
 });
 

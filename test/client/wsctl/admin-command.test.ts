@@ -113,7 +113,18 @@ describe("runAdmin", () => {
     const record = await withStore((s) => s.findTokenByHash(hashToken(token)));
     expect(record).toMatchObject({ kind: "api", workspaceIds: ["w1", "w2"] });
     const principal = await withStore((s) => authenticate(s, `Bearer ${token}`));
-    expect(principal).toEqual({ kind: "api", tokenId: record?.tokenId, workspaceIds: new Set(["w1", "w2"]) });
+    expect(principal).toEqual({ kind: "api", tokenId: record?.tokenId, workspaceIds: new Set(["w1", "w2"]), scopes: new Set(["sessions"]) });
+  });
+
+  it("creates an API token with the scopes and label asked for", async () => {
+    await admin(["create-workspace", "w1"]);
+    const run = await admin(["create-token", "--workspace", "w1", "--scope", "admin", "--scope", "machines:register", "--label", "setup"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split("\n")[0]).toMatch(/for workspace w1 \(scopes: machines:register, admin\); it is shown only once:$/);
+    const token = run.stdout.trimEnd().split("\n").at(-1) ?? "";
+    expect(await withStore((s) => s.findTokenByHash(hashToken(token)))).toMatchObject({ scopes: ["machines:register", "admin"], label: "setup" });
+    const listed = await json(["list"]);
+    expect(listed.tokens).toEqual([expect.objectContaining({ scopes: ["machines:register", "admin"], label: "setup" })]);
   });
 
   it("prints a machine token as JSON, and it authenticates as that machine", async () => {
@@ -212,6 +223,9 @@ describe("runAdmin", () => {
       [["create-token"], /needs either --workspace/],
       [["create-token", "--workspace", "w1", "--machine", "m1"], /needs either --workspace/],
       [["revoke-token", "nonsense"], /needs a token id/],
+      [["create-token", "--workspace", "w1", "--scope", "root"], /unknown scope "root": use sessions, machines:register, admin/],
+      [["create-token", "--machine", "m1", "--scope", "admin"], /--scope and --label are for API tokens/],
+      [["create-machine", "m1", "--workspace", "w1", "--scope", "admin"], /does not take --scope/],
       [["list", "extra"], /list takes no arguments/],
       [["frobnicate"], /unknown verb "frobnicate"/],
       [[], /missing verb/],

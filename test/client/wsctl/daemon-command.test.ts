@@ -102,6 +102,6 @@ describe("runDaemonCommand", () => {
 
   it("says where a token may come from when there is none", async () => {
     const run = await runCli(runDaemonCommand, ["--server", "http://x", "--workspace-root", "ws1=/tmp", "--state-dir", stateDir], { env: {} });
-    expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining("no machine token: pass --token-file FILE, set WSCTL_TOKEN") });
+    expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining('no machine token: run "wsctl daemon register"') });
   });
 });

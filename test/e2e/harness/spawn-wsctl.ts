@@ -93,7 +93,8 @@ export async function spawnServe(
 
 /** What a test daemon is started with besides its servers. */
 export interface StandInDaemonArgs {
-  token: string;
+  /** The machine token, as `--token`; without it the daemon reads its state dir's `machine-token`. */
+  token?: string;
   workspaceId: string;
   /** The workspace's root on the machine. */
   repoDir: string;
@@ -101,11 +102,10 @@ export interface StandInDaemonArgs {
   startupWindowMs: number;
 }
 
-/** `wsctl daemon` arguments after its `--server` flags: the machine token, one workspace root, stand-in agents for both providers. */
+/** `wsctl daemon` arguments after its `--server` flags: the machine token (if given), one workspace root, stand-in agents for both providers. */
 export function standInDaemonArgs(args: StandInDaemonArgs): string[] {
   return [
-    "--token",
-    args.token,
+    ...(args.token !== undefined ? ["--token", args.token] : []),
     "--workspace-root",
     `${args.workspaceId}=${args.repoDir}`,
     "--claude-bin",

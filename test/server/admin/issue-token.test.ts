@@ -24,6 +24,8 @@ describe("issueToken", () => {
       hashHex: hashToken(issued.token),
       workspaceIds: ["acme"],
       machineId: undefined,
+      scopes: ["sessions"],
+      label: "",
       createdAt: 3,
       revokedAt: undefined,
     });

@@ -66,9 +66,9 @@ describe("createAuthInterceptor", () => {
   beforeEach(() => {
     fake = createFakeTokenStore();
     fake.tokens.push(
-      { tokenId: api.tokenId, kind: "api", hashHex: api.hashHex, workspaceIds: ["w1", "w2"], machineId: undefined, createdAt: 1, revokedAt: undefined },
-      { tokenId: machine.tokenId, kind: "machine", hashHex: machine.hashHex, workspaceIds: [], machineId: "m1", createdAt: 1, revokedAt: undefined },
-      { tokenId: revoked.tokenId, kind: "api", hashHex: revoked.hashHex, workspaceIds: ["w1"], machineId: undefined, createdAt: 1, revokedAt: 2 },
+      { tokenId: api.tokenId, kind: "api", hashHex: api.hashHex, workspaceIds: ["w1", "w2"], machineId: undefined, scopes: ["sessions"], label: "", createdAt: 1, revokedAt: undefined },
+      { tokenId: machine.tokenId, kind: "machine", hashHex: machine.hashHex, workspaceIds: [], machineId: "m1", scopes: [], label: "", createdAt: 1, revokedAt: undefined },
+      { tokenId: revoked.tokenId, kind: "api", hashHex: revoked.hashHex, workspaceIds: ["w1"], machineId: undefined, scopes: ["sessions"], label: "", createdAt: 1, revokedAt: 2 },
     );
     fake.machines.push({ machineId: "m1", workspaceId: "w1", daemonVersion: "", hostname: "", lastSeenAt: undefined, createdAt: 1 });
   });
@@ -129,7 +129,7 @@ describe("createAuthInterceptor", () => {
   it("sets the API principal with its workspaces", async () => {
     const { called, principal } = await call(fake, unaryRequest(launch, `bearer ${api.token}`));
     expect(called).toBe(true);
-    expect(principal).toEqual({ kind: "api", tokenId: api.tokenId, workspaceIds: new Set(["w1", "w2"]) });
+    expect(principal).toEqual({ kind: "api", tokenId: api.tokenId, workspaceIds: new Set(["w1", "w2"]), scopes: new Set(["sessions"]) });
   });
 
   it("sets the machine principal with the machine's workspace, also on a stream", async () => {

@@ -29,7 +29,7 @@ async function* idle(): AsyncGenerator<string> {
 
 function call(stream: boolean, principal = true) {
   const contextValues = createContextValues();
-  if (principal) contextValues.set(kPrincipal, { kind: "api", tokenId: "t-1", workspaceIds: new Set(["ws"]) });
+  if (principal) contextValues.set(kPrincipal, { kind: "api", tokenId: "t-1", workspaceIds: new Set(["ws"]), scopes: new Set(["sessions" as const]) });
   return { stream, contextValues } as never;
 }
 

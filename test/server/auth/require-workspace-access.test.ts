@@ -27,7 +27,7 @@ function thrown(fn: () => unknown): ConnectError {
   throw new Error("expected an error");
 }
 
-const api: Principal = { kind: "api", tokenId: "tok_1", workspaceIds: new Set(["w1"]) };
+const api: Principal = { kind: "api", tokenId: "tok_1", workspaceIds: new Set(["w1"]), scopes: new Set(["sessions" as const]) };
 
 describe("requirePrincipal", () => {
   it("returns the principal the interceptor set", () => {

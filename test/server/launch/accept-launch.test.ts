@@ -88,7 +88,7 @@ describe("acceptLaunch", () => {
     expect(await sessionsOf(room)).toHaveLength(1);
   });
 
-  const principal = { kind: "api" as const, tokenId: "token-1", workspaceIds: new Set(["ws", "bare"]) };
+  const principal = { kind: "api" as const, tokenId: "token-1", workspaceIds: new Set(["ws", "bare"]), scopes: new Set(["sessions" as const]) };
   it.each([
     {
       failure: "the machine is offline",

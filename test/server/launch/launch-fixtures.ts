@@ -94,7 +94,7 @@ export async function createLaunchRoom(options: { path?: string } = {}): Promise
   const sender = createCommandSender({ store, hub });
   const abandoned = createAbandonedCommands({ store, lifecycle, log, now: Date.now, retryMs: 20 });
   const acceptDeps: AcceptDeps = { store, hub, events, keys, now: Date.now };
-  const principal = { kind: "api" as const, tokenId: "token-1", workspaceIds: new Set([workspaceId]) };
+  const principal = { kind: "api" as const, tokenId: "token-1", workspaceIds: new Set([workspaceId]), scopes: new Set(["sessions" as const]) };
   const daemons: HubDaemon[] = [];
   onTestFinished(async () => {
     for (const d of daemons) await d.disconnect();

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { DaemonService } from "../../../gen/workspaces/v1/daemon_service_pb.js";
 import { MachineService } from "../../../gen/workspaces/v1/machine_service_pb.js";
+import { TokenService } from "../../../gen/workspaces/v1/token_service_pb.js";
 import { WorkspaceSessionService } from "../../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createOpenApiDocument } from "../../../server/openapi/create-openapi-document.js";
 import { createRouteTable } from "../../../server/rest/create-route-table.js";
 import { inlineService } from "../rest/inline-service.js";
 import { bindingsOf, type Json, operationsOf, refsIn, resolveRef, structuralProblems } from "./openapi-assertions.js";
 
-const services = [WorkspaceSessionService, MachineService, DaemonService];
+const services = [WorkspaceSessionService, MachineService, TokenService, DaemonService];
 const doc = createOpenApiDocument({ services, title: "Workspace sessions", version: "v1" }) as unknown as Json;
 
 const schema = (name: string): Json => doc.components.schemas[name];
@@ -23,7 +24,8 @@ describe("createOpenApiDocument", () => {
 
   it("has an operation for every REST binding of the services and none other", () => {
     const bindings = bindingsOf(services);
-    expect(bindings.size).toBe(9);
+    // 7 session routes, 3 machine routes (RegisterMachine among them), 3 token routes.
+    expect(bindings.size).toBe(13);
     expect(operationsOf(doc)).toEqual(bindings);
   });
 

@@ -17,6 +17,7 @@ describe("serviceBinding", () => {
     expect(router.handlers.map((h) => h.requestPath)).toEqual([
       "/workspaces.v1.MachineService/ListMachines",
       "/workspaces.v1.MachineService/GetMachine",
+      "/workspaces.v1.MachineService/RegisterMachine",
     ]);
     const client = createClient(
       MachineService,

@@ -53,7 +53,7 @@ describe("createDaemonService", () => {
     const events = createSessionEventBus({ store });
     const lifecycle = createSessionLifecycle({ store, events });
     const service = createDaemonService({ store, hub, lifecycle, events, launcher: createLauncher({ store, hub, events, lifecycle }) });
-    const api: Principal = { kind: "api", tokenId: "t", workspaceIds: new Set(["ws"]) };
+    const api: Principal = { kind: "api", tokenId: "t", workspaceIds: new Set(["ws"]), scopes: new Set(["sessions" as const]) };
     for (const principal of [api, undefined]) {
       const ctx = handlerContext(DaemonService, DaemonService.method.acknowledge, principal);
       const error = await rejection(Promise.resolve(service.acknowledge(create(AcknowledgeRequestSchema, { commandId: "c", status: "ok" }), ctx)), Code.PermissionDenied);

@@ -3,7 +3,8 @@ import { Code, ConnectError, createContextValues, createHandlerContext, type Han
 import { expect } from "vitest";
 import { BadRequestSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { kPrincipal, type Principal } from "../../../server/auth/principal.js";
-import type { SessionRecord } from "../../../server/store/store.js";
+import { generateToken } from "../../../server/auth/api-token.js";
+import type { SessionRecord, TokenScope } from "../../../server/store/store.js";
 import type { InProcessApp } from "../../support/in-process-app.js";
 import { session } from "../store/store-contract-fixtures.js";
 
@@ -60,4 +61,11 @@ export async function appSession(env: InProcessApp, init: Partial<SessionRecord>
   const record = session({ workspaceId: env.workspaceId, machineId: env.machineId, ...init });
   await env.store.createSession(record);
   return record;
+}
+
+/** An API token with `scopes` on `workspaceIds` (default the app's workspace), stored directly: its plain token. */
+export async function scopedToken(env: InProcessApp, scopes: TokenScope[], workspaceIds: string[] = [env.workspaceId]): Promise<string> {
+  const t = generateToken("api");
+  await env.store.createToken({ tokenId: t.tokenId, kind: "api", hashHex: t.hashHex, workspaceIds, machineId: undefined, scopes, now: 1 });
+  return t.token;
 }

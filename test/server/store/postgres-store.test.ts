@@ -122,6 +122,24 @@ describe.skipIf(postgres.skip)("createPostgresStore", () => {
     }
   });
 
+  it("gives the tokens stored before scopes existed the sessions scope (API) or none (machine)", async () => {
+    const fresh = await createTestSchema("migrate_scopes", { create: false });
+    const store = createPostgresStore({ url: fresh.url, poolSize: 1 });
+    try {
+      await applyPostgresMigrations(store.pool, store.schema, postgresMigrations.filter((m) => m.version < 4));
+      await store.pool.query(`INSERT INTO workspaces VALUES ('ws-1', NULL, 1);
+        INSERT INTO machines (machine_id, workspace_id, created_at) VALUES ('m-1', 'ws-1', 1);
+        INSERT INTO tokens VALUES ('t-api', 'api', 'aa', NULL, 1, NULL), ('t-m', 'machine', 'bb', 'm-1', 1, NULL);
+        INSERT INTO token_workspaces VALUES ('t-api', 'ws-1');`);
+      await store.migrate();
+      expect(await store.findTokenByHash("aa")).toMatchObject({ tokenId: "t-api", scopes: ["sessions"], label: "", workspaceIds: ["ws-1"] });
+      expect(await store.findTokenByHash("bb")).toMatchObject({ tokenId: "t-m", scopes: [], machineId: "m-1" });
+    } finally {
+      await store.close();
+      await fresh.drop();
+    }
+  });
+
   it("rolls a whole migration run back when one of its steps fails", async () => {
     const fresh = await createTestSchema("migrate_fail", { create: false });
     const store = createPostgresStore({ url: fresh.url, poolSize: 1 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSqliteStore } from "../../../server/store/sqlite/create-sqlite-store.js";
-import { sqliteMigrations } from "../../../server/store/sqlite/sqlite-migrations.js";
+import { applySqliteMigrations, sqliteMigrations } from "../../../server/store/sqlite/sqlite-migrations.js";
 import type { Store } from "../../../server/store/store.js";
 import { describeStoreContract, session } from "./store-contract.js";
 
@@ -76,6 +76,23 @@ describe("createSqliteStore", () => {
     } finally {
       db.close();
     }
+  });
+
+  it("gives the tokens stored before scopes existed the sessions scope (API) or none (machine)", async () => {
+    const path = join(dir, "store.db");
+    const db = new Database(path);
+    try {
+      applySqliteMigrations(db, sqliteMigrations.filter((m) => m.version < 5));
+      db.exec(`INSERT INTO workspaces VALUES ('ws-1', NULL, 1);
+        INSERT INTO machines (machine_id, workspace_id, created_at) VALUES ('m-1', 'ws-1', 1);
+        INSERT INTO tokens VALUES ('t-api', 'api', 'aa', NULL, 1, NULL), ('t-m', 'machine', 'bb', 'm-1', 1, NULL);
+        INSERT INTO token_workspaces VALUES ('t-api', 'ws-1');`);
+    } finally {
+      db.close();
+    }
+    const store = await open(path);
+    expect(await store.findTokenByHash("aa")).toMatchObject({ tokenId: "t-api", scopes: ["sessions"], label: "", workspaceIds: ["ws-1"] });
+    expect(await store.findTokenByHash("bb")).toMatchObject({ tokenId: "t-m", scopes: [], machineId: "m-1" });
   });
 
   it("keeps event sequences gapless across two connections to one file", async () => {

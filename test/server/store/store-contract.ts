@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Store } from "../../../server/store/store.js";
 import { describeEventsCommandsKeys } from "./store-contract-events.js";
 import { expectCode } from "./store-contract-fixtures.js";
+import { describeTokenScopes } from "./store-contract-scopes.js";
 import { describeSessions } from "./store-contract-sessions.js";
 import { describeTranscript } from "./store-contract-transcript.js";
 
@@ -123,6 +124,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           hashHex: "aa".repeat(32),
           workspaceIds: ["ws-1", "ws-2"],
           machineId: undefined,
+          scopes: ["sessions"],
+          label: "",
           createdAt: 500,
           revokedAt: undefined,
         });
@@ -182,6 +185,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describeTokenScopes(() => store);
     describeSessions(() => store);
     describeEventsCommandsKeys(() => store);
     describeTranscript(() => store);
