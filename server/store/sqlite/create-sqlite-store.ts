@@ -12,15 +12,13 @@ import {
   idempotencyFromRow,
   machineFromRow,
   outcomeJson,
-  patchToParams,
   payloadJson,
   sessionEventFromRow,
-  sessionFromRow,
-  sessionToRow,
   type TokenRow,
   tokenFromRow,
   workspaceFromRow,
 } from "./sqlite-rows.js";
+import { patchToParams, sessionFromRow, sessionToRow } from "./sqlite-session-rows.js";
 import { prepareSqliteStatements, type SqliteStatements } from "./sqlite-statements.js";
 import { sqliteTranscriptMethods } from "./sqlite-transcript-methods.js";
 import { prepareSqliteTransactions } from "./sqlite-transactions.js";

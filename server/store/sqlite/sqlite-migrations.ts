@@ -133,6 +133,15 @@ ALTER TABLE session_events ADD COLUMN entry_json TEXT NOT NULL DEFAULT '';
 CREATE INDEX session_events_transcript ON session_events (session_id, sequence) WHERE type = 'transcript';
 `,
   },
+  {
+    // A stop request is kept on the session (who asked, when): an end reported
+    // while it is pending makes the session `stopped` rather than `exited`.
+    version: 5,
+    sql: `
+ALTER TABLE sessions ADD COLUMN stopped_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN stop_time BIGINT NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /**
