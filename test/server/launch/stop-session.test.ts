@@ -229,7 +229,7 @@ describe("stopSession", () => {
     const session = await runningSession(room);
     const daemon = room.daemon();
     const caller = new AbortController();
-    const stopping = stopSession(deps(room, 1_000), session, { graceMs: 0, signal: caller.signal });
+    const stopping = stopSession(deps(room, 1_000), session, { graceMs: 0, signal: caller.signal, stoppedBy: "tok-alice" });
     await daemon.nextCommand();
     const reason = new ConnectError("the caller left", Code.Canceled);
     caller.abort(reason);
