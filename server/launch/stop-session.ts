@@ -66,7 +66,10 @@ export async function stopSession(
     timeoutMessage: `machine ${session.machineId} did not confirm the stop in time`,
     signal,
   });
-  if (!sent) return { result: StopResult.MACHINE_OFFLINE, session: (await withdraw()) ?? session };
+  if (!sent) {
+    const withdrawn = (await withdraw()) ?? (await store.getSessionById(session.sessionId, signal));
+    return { result: StopResult.MACHINE_OFFLINE, session: withdrawn ?? session };
+  }
   const ack = await sent.ack;
   if (ack.status !== "ok") {
     await withdraw();
