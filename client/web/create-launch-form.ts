@@ -52,7 +52,7 @@ export function readLaunchRequest(): LaunchWorkspaceSessionRequest {
 /**
  * The launch form: LaunchWorkspaceSessionStream with the form's settings, each
  * event listed as it arrives (accepted, dispatched, acknowledged with its
- * status, running, exited with its code or failed). The form is ready for the
+ * status, running, exited with its code, failed or stopped). The form is ready for the
  * next launch once the daemon acknowledged; the stream is followed to its end.
  */
 export function createLaunchForm(options: LaunchFormOptions): void {

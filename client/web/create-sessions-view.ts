@@ -224,6 +224,14 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
     stop.disabled = true;
     api.sessions
       .stopWorkspaceSession({ workspaceId: workspace, sessionId: id }, { timeoutMs: 30_000 })
+      .then((res) => {
+        // Who stopped it and when are on the session, not on its events.
+        const s = sessions.get(id);
+        if (!s || !res.session) return;
+        s.stoppedBy = res.session.stoppedBy;
+        s.stopTime = res.session.stopTime;
+        render();
+      })
       .catch((error: unknown) => options.onError(`Stopping session ${id}: ${describeError(error)}`))
       .finally(() => {
         stop.disabled = false;

@@ -9,6 +9,7 @@ const stateNames: Record<SessionState, string> = {
   [SessionState.EXITED]: "exited",
   [SessionState.FAILED]: "failed",
   [SessionState.UNKNOWN]: "unknown",
+  [SessionState.STOPPED]: "stopped",
 };
 
 const eventNames: Record<SessionEventType, string> = {
@@ -22,6 +23,7 @@ const eventNames: Record<SessionEventType, string> = {
   [SessionEventType.UNKNOWN]: "unknown",
   [SessionEventType.HEARTBEAT]: "heartbeat",
   [SessionEventType.TRANSCRIPT]: "transcript",
+  [SessionEventType.STOPPED]: "stopped",
 };
 
 /** Lower-case state name, as shown and as set in `data-state`. */
@@ -30,8 +32,10 @@ export const stateName = (state: SessionState): string => stateNames[state] ?? "
 /** Lower-case event type name, as shown and as set in `data-type`. */
 export const eventName = (type: SessionEventType): string => eventNames[type] ?? "unspecified";
 
+const terminalStates: ReadonlySet<SessionState> = new Set([SessionState.EXITED, SessionState.FAILED, SessionState.STOPPED]);
+
 /** Whether a session in this state will not change again. */
-export const isTerminal = (state: SessionState): boolean => state === SessionState.EXITED || state === SessionState.FAILED;
+export const isTerminal = (state: SessionState): boolean => terminalStates.has(state);
 
 /** Local wall-clock time of a timestamp, or "" when unset. */
 export function timeText(ts: Timestamp | undefined): string {
@@ -58,6 +62,8 @@ export function eventDetail(ev: SessionEvent): string {
     }
     case SessionEventType.EXITED:
       return `code ${ev.exitCode ?? "?"}`;
+    case SessionEventType.STOPPED:
+      return ev.exitCode !== undefined ? `${ev.message}, code ${ev.exitCode}` : ev.message;
     case SessionEventType.FAILED:
       return ev.message;
     case SessionEventType.UNKNOWN:

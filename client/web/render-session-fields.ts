@@ -33,6 +33,7 @@ export function renderSessionFields(dl: HTMLElement, s: Session): void {
     ["PID", s.pid ? String(s.pid) : "", "detail-pid"],
     ["Exit code", s.exitCode !== undefined ? String(s.exitCode) : "", "detail-exit-code"],
     ["Error", s.errorMessage, "detail-error"],
+    ["Stopped by", s.stoppedBy ? `${s.stoppedBy}${s.stopTime ? ` at ${timeText(s.stopTime)}` : ""}` : "", "detail-stopped-by"],
     ["Started", timeText(s.createTime), "detail-started"],
   ];
   dl.replaceChildren(

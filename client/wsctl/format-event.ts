@@ -57,6 +57,7 @@ export function formatEvent(event: SessionEvent): string {
       detail = formatAcknowledgement(event.acknowledgement);
       break;
     case SessionEventType.EXITED:
+    case SessionEventType.STOPPED:
       detail = event.exitCode === undefined ? "" : `with code ${event.exitCode}`;
       break;
     default:
@@ -66,12 +67,18 @@ export function formatEvent(event: SessionEvent): string {
   return `${head}${detail ? ` ${detail}` : ""}${message}`;
 }
 
-/** Whether the event ends the session: exited or failed. */
+const terminalEventTypes: ReadonlySet<SessionEventType> = new Set([
+  SessionEventType.EXITED,
+  SessionEventType.FAILED,
+  SessionEventType.STOPPED,
+]);
+
+/** Whether the event ends the session: exited, failed or stopped. */
 export function isTerminalEvent(event: SessionEvent): boolean {
-  return event.type === SessionEventType.EXITED || event.type === SessionEventType.FAILED;
+  return terminalEventTypes.has(event.type);
 }
 
-/** The exit status of a follow: 0 when the session exited with code 0, else 1. */
+/** The exit status of a follow: 0 when the session exited with code 0, else 1 (a stopped session too). */
 export function followExitStatus(last: SessionEvent | undefined): number {
   return last?.type === SessionEventType.EXITED && last.exitCode === 0 ? 0 : 1;
 }

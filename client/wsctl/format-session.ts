@@ -10,10 +10,17 @@ export function formatTime(time: Timestamp | undefined): string {
   return timestampDate(time).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** `exited (0)`, `failed`, `running`: the state with the exit code once known. */
+/** `exited (0)`, `failed`, `running`, `stopped (143)`: the state with the exit code once known. */
 export function sessionStatus(session: Session): string {
   const state = stateName(session.state);
   return session.exitCode === undefined ? state : `${state} (${session.exitCode})`;
+}
+
+/** `sessionStatus`, then who stopped the session and when, once a stop is recorded: `stopped (143) by tok_1 at …`. */
+export function sessionStopStatus(session: Session): string {
+  const status = sessionStatus(session);
+  if (!session.stoppedBy) return status;
+  return `${status} by ${session.stoppedBy}${session.stopTime ? ` at ${formatTime(session.stopTime)}` : ""}`;
 }
 
 /** Table lines of sessions: id, machine, state, provider, model, branch, pid, created. */

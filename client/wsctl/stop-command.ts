@@ -9,12 +9,13 @@ import { defaultUnaryTimeoutMs } from "../create-workspace-client.js";
 import { type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
-import { sessionStatus } from "./format-session.js";
+import { sessionStopStatus } from "./format-session.js";
 
 const usage = `Usage: wsctl stop --workspace W SESSION_ID [--grace SECONDS]
 
-Stops a session's agent: SIGTERM, then SIGKILL after the grace period. Exits 0
-when the agent stopped or had already exited, 1 when its machine is offline.
+Stops a session's agent: SIGTERM, then SIGKILL after the grace period. The
+session ends "stopped", recording this token as who stopped it. Exits 0 when
+the agent stopped or had already ended, 1 when its machine is offline.
 
 Options:
   --workspace W           workspace of the session (required)
@@ -38,7 +39,7 @@ const defaultGraceSeconds = 10;
 
 /** One line saying what a stop did. */
 export function formatStopResult(sessionId: string, res: StopWorkspaceSessionResponse): string {
-  const status = res.session ? sessionStatus(res.session) : "unknown";
+  const status = res.session ? sessionStopStatus(res.session) : "unknown";
   switch (res.result) {
     case StopResult.STOPPED:
       return `stopped session ${sessionId}: ${status}`;

@@ -103,6 +103,9 @@ export async function acceptLaunch(
       settings: request.sessionSettings ? (toJson(SessionSettingsSchema, request.sessionSettings) as JsonObject) : undefined,
       // A new run's transcript starts over: the daemon numbers its entries from 0 again.
       transcriptLength: 0,
+      // A new run has no stop asked for it yet.
+      stoppedBy: "",
+      stopTime: 0,
       updatedAt: time,
     };
     let session: SessionRecord;

@@ -72,7 +72,11 @@ export interface Launcher {
     request: LaunchWorkspaceSessionRequest,
     options: LaunchCallOptions,
   ): Promise<{ session: SessionRecord; events: AsyncIterable<SessionEventRecord> }>;
-  stop(session: SessionRecord, options: { graceMs: number; signal: AbortSignal }): Promise<{ result: StopResult; session: SessionRecord }>;
+  /** Stops the session's agent; `stoppedBy` (the caller's token id) is recorded as who stopped it. */
+  stop(
+    session: SessionRecord,
+    options: { graceMs: number; signal: AbortSignal; stoppedBy: string },
+  ): Promise<{ result: StopResult; session: SessionRecord }>;
   /** Delivers a follow-up message to the session's running agent (see `send-session-message.ts`). */
   sendMessage(
     principal: Principal & { kind: "api" },
@@ -98,7 +102,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const acceptDeps = { store, hub, events, keys, now, worktreeLocks: createKeyLock() };
   const abandoned = createAbandonedCommands({ store, lifecycle, log, now });
   const dispatchDeps = { store, sender, lifecycle, keys, abandoned, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
-  const stopDeps = { store, hub, events, sender, settleMs: options.stopSettleMs ?? 10_000 };
+  const stopDeps = { store, hub, events, sender, lifecycle, settleMs: options.stopSettleMs ?? 10_000 };
   const reconciler = createLaunchReconciler({ store, lifecycle, keys, sender, log, now, launchDeadlineMs: dispatchDeps.launchDeadlineMs });
 
   const minLaunchMs = options.minLaunchMs ?? 100;

@@ -107,11 +107,12 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
 
     async stopWorkspaceSession(req, ctx) {
       validateStopSessionRequest(req);
-      requireWorkspaceAccess(ctx, req.workspaceId);
+      const principal = requireWorkspaceAccess(ctx, req.workspaceId);
       const session = await sessions.get(req.workspaceId, req.sessionId, ctx.signal);
       const { result, session: after } = await launcher.stop(session, {
         graceMs: (req.graceSeconds || defaultGraceSeconds) * 1000,
         signal: ctx.signal,
+        stoppedBy: principal.tokenId,
       });
       return { result, session: sessionMessage(after) };
     },

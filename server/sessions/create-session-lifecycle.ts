@@ -25,6 +25,17 @@ export interface SessionLifecycle {
     session: SessionRecord,
     report: { state: "running" | "exited" | "failed"; exitCode?: number; message: string; pid: number },
   ): Promise<SessionRecord | undefined>;
+  /**
+   * StopWorkspaceSession records its stop (who asked, and now) before the
+   * daemon gets it: an end reported from then on is `stopped`. Undefined when
+   * the session has already ended (nothing is recorded).
+   */
+  stopRequested(session: SessionRecord, stoppedBy: string): Promise<SessionRecord | undefined>;
+  /**
+   * The daemon had no agent to stop: clears the stop recorded at `stopTime`
+   * (not a later one), so the agent's own end is reported as it was.
+   */
+  stopWithdrawn(session: SessionRecord, stopTime: number): Promise<SessionRecord | undefined>;
   /** The machine's daemon disconnected: its live sessions become unknown. */
   machineOffline(machineId: string): Promise<void>;
   /**
@@ -56,6 +67,13 @@ interface MoveEvent {
   message?: string;
 }
 
+/** What a move writes, decided on the session as stored. */
+interface MovePlan {
+  move: SessionMove;
+  patch: Omit<SessionPatch, "state" | "updatedAt">;
+  events: MoveEvent[];
+}
+
 function str(value: JsonValue | undefined): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
@@ -74,7 +92,7 @@ export function errorMessageOf(payload: JsonObject): string {
 /** Reads and guarded writes of one move before it gives up: each failed write means another replica moved the session. */
 const maxMoveAttempts = 8;
 
-const reportMoves = { running: "report_running", exited: "report_exited", failed: "report_failed" } as const;
+const reportMoves = { exited: "report_exited", failed: "report_failed" } as const;
 
 export function createSessionLifecycle(options: SessionLifecycleOptions): SessionLifecycle {
   const { store, events } = options;
@@ -98,7 +116,11 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
     patch: Omit<SessionPatch, "state" | "updatedAt">,
     moveEvents: (from: SessionRecord) => MoveEvent[],
   ): Promise<SessionRecord | undefined> {
-    const apply = () => applyTransition(sessionId, move, patch, moveEvents);
+    return transitionBy(sessionId, (current) => ({ move, patch, events: moveEvents(current) }));
+  }
+
+  function transitionBy(sessionId: string, plan: (current: SessionRecord) => MovePlan | undefined): Promise<SessionRecord | undefined> {
+    const apply = () => applyTransition(sessionId, plan);
     const run = (tails.get(sessionId) ?? Promise.resolve()).then(apply, apply);
     const tail = run.then(
       () => {},
@@ -113,13 +135,14 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
 
   async function applyTransition(
     sessionId: string,
-    move: SessionMove,
-    patch: Omit<SessionPatch, "state" | "updatedAt">,
-    moveEvents: (from: SessionRecord) => MoveEvent[],
+    plan: (current: SessionRecord) => MovePlan | undefined,
   ): Promise<SessionRecord | undefined> {
     for (let attempt = 1; ; attempt++) {
       const current = await store.getSessionById(sessionId);
       if (current === undefined) return undefined;
+      const planned = plan(current);
+      if (planned === undefined) return undefined;
+      const { move, patch } = planned;
       const state = nextState(current.state, move);
       if (state === undefined) return undefined;
       const time = now();
@@ -127,7 +150,7 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
         sessionId,
         from: current.state,
         patch: { ...patch, state, updatedAt: time },
-        events: moveEvents(current).map((e) => ({
+        events: planned.events.map((e) => ({
           sessionId,
           type: e.type,
           state,
@@ -188,20 +211,32 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
     },
 
     reported(session, report) {
-      const move = reportMoves[report.state];
       if (report.state === "running") {
-        return transition(session.sessionId, move, report.pid ? { pid: report.pid } : {}, () => [
+        return transition(session.sessionId, "report_running", report.pid ? { pid: report.pid } : {}, () => [
           { type: "running", message: report.message },
         ]);
       }
-      const patch: Omit<SessionPatch, "state" | "updatedAt"> =
-        report.state === "exited"
-          ? { exitCode: report.exitCode, pid: 0 }
-          : { errorMessage: report.message, exitCode: report.exitCode, pid: 0 };
-      if (patch.exitCode === undefined) delete patch.exitCode;
-      return transition(session.sessionId, move, patch, () => [
-        { type: report.state, exitCode: report.exitCode, message: report.message },
-      ]);
+      const ended = report.state;
+      const code = report.exitCode === undefined ? {} : { exitCode: report.exitCode };
+      return transitionBy(session.sessionId, (current) => {
+        if (current.stoppedBy) {
+          // A stop is pending: whatever ended the agent, the session ends stopped.
+          const message = `stopped by ${current.stoppedBy}${report.message ? `; ${report.message}` : ""}`;
+          return { move: "report_stopped", patch: { ...code, pid: 0 }, events: [{ type: "stopped", ...code, message }] };
+        }
+        const patch = ended === "exited" ? { ...code, pid: 0 } : { ...code, errorMessage: report.message, pid: 0 };
+        return { move: reportMoves[ended], patch, events: [{ type: ended, ...code, message: report.message }] };
+      });
+    },
+
+    stopRequested(session, stoppedBy) {
+      return transition(session.sessionId, "request_stop", { stoppedBy, stopTime: now() }, () => []);
+    },
+
+    stopWithdrawn(session, stopTime) {
+      return transitionBy(session.sessionId, (current) =>
+        current.stopTime === stopTime ? { move: "withdraw_stop", patch: { stoppedBy: "", stopTime: 0 }, events: [] } : undefined,
+      );
     },
 
     async machineOffline(machineId) {

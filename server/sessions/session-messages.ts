@@ -36,6 +36,8 @@ export function sessionMessage(record: SessionRecord): Session {
     initialPrompt: record.initialPrompt || undefined,
     sessionSettings: record.settings ? fromJson(SessionSettingsSchema, record.settings, { ignoreUnknownFields: true }) : undefined,
     transcriptLength: BigInt(record.transcriptLength ?? 0),
+    stoppedBy: record.stoppedBy ?? "",
+    stopTime: record.stopTime ? timestampFromMs(record.stopTime) : undefined,
   });
 }
 

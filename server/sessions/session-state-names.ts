@@ -8,6 +8,7 @@ const toEnum: Record<SessionStateName, SessionState> = {
   exited: SessionState.EXITED,
   failed: SessionState.FAILED,
   unknown: SessionState.UNKNOWN,
+  stopped: SessionState.STOPPED,
 };
 
 /** The proto enum of a stored state name. */
@@ -30,7 +31,8 @@ export type SessionEventTypeName =
   | "exited"
   | "failed"
   | "unknown"
-  | "transcript";
+  | "transcript"
+  | "stopped";
 
 const eventTypes: Record<SessionEventTypeName, SessionEventType> = {
   accepted: SessionEventType.ACCEPTED,
@@ -41,6 +43,7 @@ const eventTypes: Record<SessionEventTypeName, SessionEventType> = {
   failed: SessionEventType.FAILED,
   unknown: SessionEventType.UNKNOWN,
   transcript: SessionEventType.TRANSCRIPT,
+  stopped: SessionEventType.STOPPED,
 };
 
 /** The proto enum of a stored event type name; UNSPECIFIED for any other name. */

@@ -12,6 +12,16 @@ import type { SessionEventRecord, SessionStateName } from "../store/store.js";
  * - `fail`: the server gave up on the launch (offline at push, no ack in time, a store error).
  * - `lose`: the machine's daemon disconnected.
  * - `heal` / `vanish`: the daemon came back with the agent still running, or without it.
+ * - `request_stop`: StopWorkspaceSession recorded its stop on the session (who, when), before
+ *   the daemon gets it; `withdraw_stop`: the daemon answered it had no agent to stop, so the
+ *   request is cleared and the agent's own end is reported as what it was.
+ * - `report_stopped`: the daemon reported the agent's end (exited or failed, with any code)
+ *   while a stop request was recorded. The server's order decides, not the agent's: an end
+ *   that lands after the stop was recorded is `stopped`, even if the agent ended on its own
+ *   while the stop was on its way (the caller asked for the end and got it); one that landed
+ *   before is `exited` / `failed` and the stop answers ALREADY_EXITED. Orphan stops (a late
+ *   ok ack on a failed session, a reconnecting daemon's unknown agents) record no request:
+ *   their sessions stay `failed`, as the caller was told.
  */
 export type SessionMove =
   | "reuse"
@@ -25,7 +35,10 @@ export type SessionMove =
   | "fail"
   | "lose"
   | "heal"
-  | "vanish";
+  | "vanish"
+  | "request_stop"
+  | "withdraw_stop"
+  | "report_stopped";
 
 /** One row: in any of `from`, `move` takes the session to `to` (`"same"`: the state stays, the event is still recorded). */
 export interface SessionTransition {
@@ -40,14 +53,15 @@ export interface SessionTransition {
  * by `nextState`, the one guard every transition goes through.
  */
 export const sessionTransitions: readonly SessionTransition[] = [
-  { move: "reuse", from: ["exited", "failed"], to: "pending" },
+  // The states `reuse` starts from are the terminal ones (`isTerminalState` reads them here).
+  { move: "reuse", from: ["exited", "failed", "stopped"], to: "pending" },
   { move: "dispatch", from: ["pending"], to: "dispatched" },
   // `failed` too: the daemon came back without the agent (vanish), then ran the redelivered command.
   { move: "ack_ok", from: ["pending", "dispatched", "unknown", "failed"], to: "running" },
   // An acknowledgement after the agent's own report never moves it back.
-  { move: "ack_ok", from: ["running", "exited"], to: "same" },
+  { move: "ack_ok", from: ["running", "exited", "stopped"], to: "same" },
   { move: "ack_error", from: ["pending", "dispatched", "unknown"], to: "failed" },
-  { move: "ack_error", from: ["running", "exited", "failed"], to: "same" },
+  { move: "ack_error", from: ["running", "exited", "failed", "stopped"], to: "same" },
   // The caller was told the launch failed: it stays failed (and its agent is stopped).
   { move: "ack_late", from: ["failed"], to: "same" },
   { move: "report_running", from: ["pending", "dispatched", "running", "unknown"], to: "running" },
@@ -59,10 +73,12 @@ export const sessionTransitions: readonly SessionTransition[] = [
   { move: "lose", from: ["dispatched", "running"], to: "unknown" },
   { move: "heal", from: ["unknown"], to: "running" },
   { move: "vanish", from: ["unknown", "running"], to: "failed" },
+  // A stop is recorded only on a live session: one that already ended answers ALREADY_EXITED.
+  { move: "request_stop", from: ["pending", "dispatched", "running", "unknown"], to: "same" },
+  { move: "withdraw_stop", from: ["pending", "dispatched", "running", "unknown"], to: "same" },
+  // Not from `failed`, like `report_exited`: an orphan's session stays failed.
+  { move: "report_stopped", from: ["pending", "dispatched", "running", "unknown"], to: "stopped" },
 ];
-
-/** States a session does not leave on its own: streams end there, and only `reuse` starts it again. */
-const terminalStates: ReadonlySet<SessionStateName> = new Set<SessionStateName>(["exited", "failed"]);
 
 const index = new Map<SessionMove, Map<SessionStateName, SessionStateName>>();
 for (const row of sessionTransitions) {
@@ -73,6 +89,14 @@ for (const row of sessionTransitions) {
     byState.set(from, row.to === "same" ? from : row.to);
   }
 }
+
+/** States a session does not leave on its own (streams end there): those `reuse` starts it again from. */
+const terminalStates: ReadonlySet<SessionStateName> = new Set(
+  sessionTransitions.filter((row) => row.move === "reuse").flatMap((row) => row.from),
+);
+
+/** Event types that bring a session to a terminal state. */
+const terminalEventTypes: ReadonlySet<string> = new Set(["exited", "failed", "stopped"]);
 
 /** The state `move` takes a session in `from` to; undefined when the table refuses the move. */
 export function nextState(from: SessionStateName, move: SessionMove): SessionStateName | undefined {
@@ -93,5 +117,5 @@ export function isTerminalState(state: SessionStateName): boolean {
 
 /** Whether an event ends a session's stream: the one that brought it to a terminal state. */
 export function isTerminalEvent(record: Pick<SessionEventRecord, "type" | "state">): boolean {
-  return (record.type === "exited" || record.type === "failed") && isTerminalState(record.state);
+  return terminalEventTypes.has(record.type) && isTerminalState(record.state);
 }

@@ -73,7 +73,7 @@ export interface TokenRecord {
 }
 
 /** Lower-case state names, stored as text. */
-export type SessionStateName = "pending" | "dispatched" | "running" | "exited" | "failed" | "unknown";
+export type SessionStateName = "pending" | "dispatched" | "running" | "exited" | "failed" | "unknown" | "stopped";
 
 /** Who a transcript entry comes from (the proto enum's suffix, lower case). */
 export type TranscriptRoleName = "user" | "assistant" | "system" | "tool";
@@ -152,6 +152,14 @@ export interface SessionRecord {
   settings?: JsonObject | undefined;
   /** Transcript entries stored for the current run (reset by a reuse); absent means 0. */
   transcriptLength?: number;
+  /**
+   * Who asked for the session's stop (an API token id, or `system`): set when
+   * the stop is recorded, kept once the session is `stopped`; "" or absent
+   * when no stop is pending or was made (a patch with "" clears it).
+   */
+  stoppedBy?: string;
+  /** When that stop was asked for; 0 or absent with no stop (a patch with 0 clears it). */
+  stopTime?: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -183,7 +191,7 @@ export interface SessionQuery {
 
 export interface NewSessionEvent {
   sessionId: string;
-  /** Event type name in lower case: accepted, dispatched, acknowledged, running, exited, failed, unknown, transcript. */
+  /** Event type name in lower case: accepted, dispatched, acknowledged, running, exited, failed, unknown, transcript, stopped. */
   type: string;
   state: SessionStateName;
   machineId: string;

@@ -171,9 +171,11 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", 
     const row = await page.waitForSelector('[data-testid="session-row"].selected[data-state="running"]');
     const sessionId = await row.getAttribute("data-session-id");
     await page.click('[data-testid="session-stop"]');
-    await page.waitForSelector(`[data-testid="session-row"][data-session-id="${sessionId}"][data-state="exited"]`);
-    await page.waitForSelector('[data-testid="session-event"][data-type="exited"]');
+    await page.waitForSelector(`[data-testid="session-row"][data-session-id="${sessionId}"][data-state="stopped"]`);
+    await page.waitForSelector('[data-testid="session-event"][data-type="stopped"]');
     expect(await page.isHidden('[data-testid="session-stop"]')).toBe(true);
+    expect(await page.textContent('[data-testid="detail-state"]')).toBe("stopped");
+    expect(await page.textContent('[data-testid="detail-stopped-by"]')).toMatch(/^\S+ at /);
     expect(consoleErrors).toEqual([]);
     await page.close();
   });

@@ -47,8 +47,9 @@ describe("a daemon killed during a running session", () => {
     const restored = await waitForState(sessionId, SessionState.RUNNING);
     expect(restored.pid).toBe(pid);
 
-    // The adopted agent is still the daemon's to stop.
-    await sessions().stopWorkspaceSession({ workspaceId: stack.workspaceId, sessionId, graceSeconds: 2 }, auth());
+    // The adopted agent is still the daemon's to stop, and the stop is still its caller's.
+    const stopped = await sessions().stopWorkspaceSession({ workspaceId: stack.workspaceId, sessionId, graceSeconds: 2 }, auth());
+    expect(stopped.session).toMatchObject({ state: SessionState.STOPPED, stoppedBy: stack.apiTokenId });
     const events = (await collect(sessions().watchWorkspaceSession({ workspaceId: stack.workspaceId, sessionId }, auth()))).filter(
       (e) => e.type !== SessionEventType.TRANSCRIPT,
     );
@@ -59,7 +60,7 @@ describe("a daemon killed during a running session", () => {
       SessionEventType.RUNNING,
       SessionEventType.UNKNOWN,
       SessionEventType.RUNNING,
-      SessionEventType.EXITED,
+      SessionEventType.STOPPED,
     ]);
     expect(isRunning(pid)).toBe(false);
   });

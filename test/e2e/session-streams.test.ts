@@ -132,7 +132,7 @@ describe("WatchWorkspaceSession over REST", () => {
 });
 
 describe("StopWorkspaceSession", () => {
-  it("sends SIGTERM and agrees with the stream and GetWorkspaceSession on the final state", async () => {
+  it("sends SIGTERM, ends the session stopped by the caller's token, and agrees with the stream and GetWorkspaceSession", async () => {
     const launched = await sessions().launchWorkspaceSession(launchRequest(stack.workspaceId, seedRequest()), auth());
     const sessionId = String(launched.payload?.session_id);
     const watching = collect(stream("Connect binary over HTTP/2").watch({ workspaceId: stack.workspaceId, sessionId }, stack.apiToken));
@@ -142,9 +142,11 @@ describe("StopWorkspaceSession", () => {
     expect(record.signals).toEqual(["SIGTERM"]);
     const events = await watching;
     const got = await sessions().getWorkspaceSession({ workspaceId: stack.workspaceId, sessionId }, auth());
-    expect(got.session?.state).toBe(SessionState.EXITED);
-    expect(events.at(-1)?.state).toBe(got.session?.state);
-    expect(stopped.session?.state).toBe(got.session?.state);
+    expect(got.session).toMatchObject({ state: SessionState.STOPPED, stoppedBy: stack.apiTokenId, pid: 0 });
+    expect(got.session?.stopTime).toBeDefined();
+    expect(events.at(-1)).toMatchObject({ type: SessionEventType.STOPPED, state: SessionState.STOPPED });
+    expect(events.at(-1)?.message).toContain(`stopped by ${stack.apiTokenId}`);
+    expect(stopped.session).toEqual(got.session);
     const again = await sessions().stopWorkspaceSession({ workspaceId: stack.workspaceId, sessionId }, auth());
     expect(again.result).toBe(StopResult.ALREADY_EXITED);
   });
@@ -160,10 +162,11 @@ describe("StopWorkspaceSession", () => {
     expect(() => process.kill(pid, 0)).toThrow();
     const record = JSON.parse(await readFile(path.join(stack.recordDir, `${pid}.json`), "utf8")) as { signals: string[] };
     expect(record.signals).toEqual(["SIGTERM"]);
+    // Killed by the stop's SIGKILL: stopped, not failed; the event says how it ended.
     const got = await sessions().getWorkspaceSession({ workspaceId: stack.workspaceId, sessionId }, auth());
-    expect(got.session?.state).toBe(SessionState.FAILED);
-    expect(got.session?.errorMessage).toContain("SIGKILL");
+    expect(got.session).toMatchObject({ state: SessionState.STOPPED, stoppedBy: stack.apiTokenId, errorMessage: "" });
     const events = await collect(stream("gRPC-Web over HTTP/1.1").watch({ workspaceId: stack.workspaceId, sessionId }, stack.apiToken));
-    expect(events.at(-1)?.type).toBe(FAILED);
+    expect(events.at(-1)?.type).toBe(SessionEventType.STOPPED);
+    expect(events.at(-1)?.message).toContain("SIGKILL");
   });
 });

@@ -162,7 +162,15 @@ describe("a Codex session", () => {
     const resumed = runs.find((r) => r.argv.includes("second turn"));
     expect(resumed?.argv.slice(resumed.argv.indexOf("resume"))).toEqual(["resume", threadId, "--", "second turn"]);
     const stopped = await rest("POST", `/sessions/${sessionId}:stop`, { grace_seconds: 2 });
-    expect(stopped.body.session).toMatchObject({ state: "SESSION_STATE_EXITED", exit_code: 0 });
+    // Over REST with proto names: stopped, by this token, when.
+    expect(stopped.body).toMatchObject({
+      result: "STOP_RESULT_STOPPED",
+      session: { state: "SESSION_STATE_STOPPED", exit_code: 0, stopped_by: stack.apiTokenId },
+    });
+    const stopTime = (stopped.body.session as { stop_time?: string }).stop_time;
+    expect(Date.parse(String(stopTime))).toBeGreaterThan(Date.now() - 60_000);
+    const listed = (await rest("GET", "/sessions?state=SESSION_STATE_STOPPED&page_size=100")).body as { sessions: { session_id: string }[] };
+    expect(listed.sessions.map((s) => s.session_id)).toContain(sessionId);
   });
 });
 

@@ -172,7 +172,13 @@ describe("wsctl sessions, machines and stop", () => {
     const stopped = await wsctl("stop", "--workspace", stack.workspaceId, sessionId, "--grace", "5");
     expect(stopped.stderr).toBe("");
     expect(stopped.code).toBe(0);
-    expect(stopped.stdout).toMatch(new RegExp(`^stopped session ${sessionId}: exited`));
+    expect(stopped.stdout).toMatch(new RegExp(`^stopped session ${sessionId}: stopped( \\(\\d+\\))? by ${stack.apiTokenId} at \\d{4}-`));
+    const ended = await wsctl("sessions", "--workspace", stack.workspaceId, "--state", "stopped", "--json");
+    expect(ended.code).toBe(0);
+    const stoppedList = (JSON.parse(ended.stdout) as { sessions: { session_id: string; state: string; stopped_by: string }[] }).sessions;
+    expect(stoppedList.find((s) => s.session_id === sessionId)).toMatchObject({ state: "SESSION_STATE_STOPPED", stopped_by: stack.apiTokenId });
+    const stoppedTable = await wsctl("sessions", "--workspace", stack.workspaceId, "--state", "stopped");
+    expect(stoppedTable.stdout).toMatch(new RegExp(`^${sessionId}\\s+${stack.machineId}\\s+stopped`, "m"));
 
     const again = await wsctl("stop", "--workspace", stack.workspaceId, sessionId);
     expect(again.code).toBe(0);

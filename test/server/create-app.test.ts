@@ -91,7 +91,7 @@ describe("createApp", () => {
     expect(resumed?.kind.case === "launch" && resumed.kind.value.request?.resumeSessionId).toBe("agent-1");
   });
 
-  it("stops a running session through its daemon and answers once the exit is recorded", async () => {
+  it("stops a running session through its daemon and answers once it is recorded stopped, by the caller's token", async () => {
     env = await createInProcessApp();
     const daemon = await env.daemon({ autoAck: () => ({ status: "ok", payload: { pid: 5 } }) });
     const launched = await env.sessions.launchWorkspaceSession(request(), { headers: env.headers() });
@@ -102,7 +102,8 @@ describe("createApp", () => {
     await daemon.report(sessionId, SessionState.EXITED, { exitCode: 143 });
     const stopped = await stopping;
     expect(stopped.result).toBe(StopResult.STOPPED);
-    expect(stopped.session?.state).toBe(SessionState.EXITED);
+    expect(stopped.session).toMatchObject({ state: SessionState.STOPPED, stoppedBy: env.apiTokenId, exitCode: 143 });
+    expect(stopped.session?.stopTime).toBeDefined();
   });
 
   it("ends a streaming launch with a failed event and the dispatch's error when the daemon stays silent", async () => {

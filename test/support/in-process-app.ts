@@ -25,6 +25,8 @@ export interface InProcessApp {
   workspaceId: string;
   machineId: string;
   apiToken: string;
+  /** Id of `apiToken`: what a stop records as who stopped a session. */
+  apiTokenId: string;
   /** What the app logged (its `log` option): the error, or the message when there is none. */
   logged: unknown[];
   /** WorkspaceSessionService with `apiToken`. */
@@ -98,6 +100,7 @@ export async function createInProcessApp(options: InProcessAppOptions = {}): Pro
     workspaceId,
     machineId,
     apiToken: api.token,
+    apiTokenId: api.tokenId,
     logged,
     sessions: createClient(WorkspaceSessionService, transport),
     machines: createClient(MachineService, transport),

@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file workspaces/v1/session.proto.
  */
 export const file_workspaces_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("Cht3b3Jrc3BhY2VzL3YxL3Nlc3Npb24ucHJvdG8SDXdvcmtzcGFjZXMudjEi9AQKB1Nlc3Npb24SEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSEgoKbWFjaGluZV9pZBgDIAEoCRIqCgVzdGF0ZRgEIAEoDjIbLndvcmtzcGFjZXMudjEuU2Vzc2lvblN0YXRlEhAKCHByb3ZpZGVyGAUgASgJEg0KBW1vZGVsGAYgASgJEhgKEGFnZW50X3Nlc3Npb25faWQYByABKAkSEAoId29ya19kaXIYCCABKAkSDgoGYnJhbmNoGAkgASgJEgsKA3BpZBgKIAEoBRIWCglleGl0X2NvZGUYCyABKAVIAIgBARIVCg1lcnJvcl9tZXNzYWdlGAwgASgJEikKCG1ldGFkYXRhGA0gASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEkYKD2Fja25vd2xlZGdlbWVudBgQIAEoCzItLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlEhsKDmluaXRpYWxfcHJvbXB0GBEgASgJSAGIAQESOAoQc2Vzc2lvbl9zZXR0aW5ncxgSIAEoCzIeLndvcmtzcGFjZXMudjEuU2Vzc2lvblNldHRpbmdzEhkKEXRyYW5zY3JpcHRfbGVuZ3RoGBMgASgEQgwKCl9leGl0X2NvZGVCEQoPX2luaXRpYWxfcHJvbXB0IvsCCgxTZXNzaW9uRXZlbnQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIQCghzZXF1ZW5jZRgCIAEoBBIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgR0eXBlGAQgASgOMh8ud29ya3NwYWNlcy52MS5TZXNzaW9uRXZlbnRUeXBlEioKBXN0YXRlGAUgASgOMhsud29ya3NwYWNlcy52MS5TZXNzaW9uU3RhdGUSEgoKbWFjaGluZV9pZBgGIAEoCRJGCg9hY2tub3dsZWRnZW1lbnQYByABKAsyLS53b3Jrc3BhY2VzLnYxLkxhdW5jaFdvcmtzcGFjZVNlc3Npb25SZXNwb25zZRIWCglleGl0X2NvZGUYCCABKAVIAIgBARIPCgdtZXNzYWdlGAkgASgJEi0KBWVudHJ5GAogASgLMh4ud29ya3NwYWNlcy52MS5UcmFuc2NyaXB0RW50cnlCDAoKX2V4aXRfY29kZSrQAQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIZChVTRVNTSU9OX1NUQVRFX1BFTkRJTkcQARIcChhTRVNTSU9OX1NUQVRFX0RJU1BBVENIRUQQAhIZChVTRVNTSU9OX1NUQVRFX1JVTk5JTkcQAxIYChRTRVNTSU9OX1NUQVRFX0VYSVRFRBAEEhgKFFNFU1NJT05fU1RBVEVfRkFJTEVEEAUSGQoVU0VTU0lPTl9TVEFURV9VTktOT1dOEAYq4gIKEFNlc3Npb25FdmVudFR5cGUSIgoeU0VTU0lPTl9FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHwobU0VTU0lPTl9FVkVOVF9UWVBFX0FDQ0VQVEVEEAESIQodU0VTU0lPTl9FVkVOVF9UWVBFX0RJU1BBVENIRUQQAhIjCh9TRVNTSU9OX0VWRU5UX1RZUEVfQUNLTk9XTEVER0VEEAMSHgoaU0VTU0lPTl9FVkVOVF9UWVBFX1JVTk5JTkcQBBIdChlTRVNTSU9OX0VWRU5UX1RZUEVfRVhJVEVEEAUSHQoZU0VTU0lPTl9FVkVOVF9UWVBFX0ZBSUxFRBAGEh4KGlNFU1NJT05fRVZFTlRfVFlQRV9VTktOT1dOEAcSIAocU0VTU0lPTl9FVkVOVF9UWVBFX0hFQVJUQkVBVBAIEiEKHVNFU1NJT05fRVZFTlRfVFlQRV9UUkFOU0NSSVBUEAliBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_transcript]);
+  fileDesc("Cht3b3Jrc3BhY2VzL3YxL3Nlc3Npb24ucHJvdG8SDXdvcmtzcGFjZXMudjEitwUKB1Nlc3Npb24SEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSEgoKbWFjaGluZV9pZBgDIAEoCRIqCgVzdGF0ZRgEIAEoDjIbLndvcmtzcGFjZXMudjEuU2Vzc2lvblN0YXRlEhAKCHByb3ZpZGVyGAUgASgJEg0KBW1vZGVsGAYgASgJEhgKEGFnZW50X3Nlc3Npb25faWQYByABKAkSEAoId29ya19kaXIYCCABKAkSDgoGYnJhbmNoGAkgASgJEgsKA3BpZBgKIAEoBRIWCglleGl0X2NvZGUYCyABKAVIAIgBARIVCg1lcnJvcl9tZXNzYWdlGAwgASgJEikKCG1ldGFkYXRhGA0gASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIvCgtjcmVhdGVfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEkYKD2Fja25vd2xlZGdlbWVudBgQIAEoCzItLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlEhsKDmluaXRpYWxfcHJvbXB0GBEgASgJSAGIAQESOAoQc2Vzc2lvbl9zZXR0aW5ncxgSIAEoCzIeLndvcmtzcGFjZXMudjEuU2Vzc2lvblNldHRpbmdzEhkKEXRyYW5zY3JpcHRfbGVuZ3RoGBMgASgEEhIKCnN0b3BwZWRfYnkYFCABKAkSLQoJc3RvcF90aW1lGBUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIMCgpfZXhpdF9jb2RlQhEKD19pbml0aWFsX3Byb21wdCL7AgoMU2Vzc2lvbkV2ZW50EhIKCnNlc3Npb25faWQYASABKAkSEAoIc2VxdWVuY2UYAiABKAQSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoEdHlwZRgEIAEoDjIfLndvcmtzcGFjZXMudjEuU2Vzc2lvbkV2ZW50VHlwZRIqCgVzdGF0ZRgFIAEoDjIbLndvcmtzcGFjZXMudjEuU2Vzc2lvblN0YXRlEhIKCm1hY2hpbmVfaWQYBiABKAkSRgoPYWNrbm93bGVkZ2VtZW50GAcgASgLMi0ud29ya3NwYWNlcy52MS5MYXVuY2hXb3Jrc3BhY2VTZXNzaW9uUmVzcG9uc2USFgoJZXhpdF9jb2RlGAggASgFSACIAQESDwoHbWVzc2FnZRgJIAEoCRItCgVlbnRyeRgKIAEoCzIeLndvcmtzcGFjZXMudjEuVHJhbnNjcmlwdEVudHJ5QgwKCl9leGl0X2NvZGUq6wEKDFNlc3Npb25TdGF0ZRIdChlTRVNTSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVU0VTU0lPTl9TVEFURV9QRU5ESU5HEAESHAoYU0VTU0lPTl9TVEFURV9ESVNQQVRDSEVEEAISGQoVU0VTU0lPTl9TVEFURV9SVU5OSU5HEAMSGAoUU0VTU0lPTl9TVEFURV9FWElURUQQBBIYChRTRVNTSU9OX1NUQVRFX0ZBSUxFRBAFEhkKFVNFU1NJT05fU1RBVEVfVU5LTk9XThAGEhkKFVNFU1NJT05fU1RBVEVfU1RPUFBFRBAHKoIDChBTZXNzaW9uRXZlbnRUeXBlEiIKHlNFU1NJT05fRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEh8KG1NFU1NJT05fRVZFTlRfVFlQRV9BQ0NFUFRFRBABEiEKHVNFU1NJT05fRVZFTlRfVFlQRV9ESVNQQVRDSEVEEAISIwofU0VTU0lPTl9FVkVOVF9UWVBFX0FDS05PV0xFREdFRBADEh4KGlNFU1NJT05fRVZFTlRfVFlQRV9SVU5OSU5HEAQSHQoZU0VTU0lPTl9FVkVOVF9UWVBFX0VYSVRFRBAFEh0KGVNFU1NJT05fRVZFTlRfVFlQRV9GQUlMRUQQBhIeChpTRVNTSU9OX0VWRU5UX1RZUEVfVU5LTk9XThAHEiAKHFNFU1NJT05fRVZFTlRfVFlQRV9IRUFSVEJFQVQQCBIhCh1TRVNTSU9OX0VWRU5UX1RZUEVfVFJBTlNDUklQVBAJEh4KGlNFU1NJT05fRVZFTlRfVFlQRV9TVE9QUEVEEApiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_transcript]);
 
 /**
  * Session is one launch of a coding agent in a workspace on a machine.
@@ -156,6 +156,25 @@ export type Session = Message<"workspaces.v1.Session"> & {
    * @generated from field: uint64 transcript_length = 19;
    */
   transcriptLength: bigint;
+
+  /**
+   * Who asked for the session's stop: the id of the API token that called
+   * StopWorkspaceSession, or `system` for a stop the server asked for itself.
+   * Set from the moment the stop is recorded (before the daemon gets it), so a
+   * session still `running` with `stopped_by` set is being stopped; kept once
+   * it ends `stopped`. Empty when no stop is pending or was made: cleared when
+   * the daemon answers that it had no agent to stop, and by a reuse.
+   *
+   * @generated from field: string stopped_by = 20;
+   */
+  stoppedBy: string;
+
+  /**
+   * When the stop `stopped_by` names was asked for; unset when none.
+   *
+   * @generated from field: google.protobuf.Timestamp stop_time = 21;
+   */
+  stopTime?: Timestamp | undefined;
 };
 
 /**
@@ -223,7 +242,7 @@ export type SessionEvent = Message<"workspaces.v1.SessionEvent"> & {
   acknowledgement?: LaunchWorkspaceSessionResponse | undefined;
 
   /**
-   * Exit code, on EXITED events.
+   * Exit code, on EXITED events (and STOPPED ones whose agent exited with a code).
    *
    * @generated from field: optional int32 exit_code = 8;
    */
@@ -286,7 +305,7 @@ export enum SessionState {
   RUNNING = 3,
 
   /**
-   * The agent process exited (see `exit_code`). Terminal.
+   * The agent process exited on its own (see `exit_code`). Terminal.
    *
    * @generated from enum value: SESSION_STATE_EXITED = 4;
    */
@@ -306,6 +325,16 @@ export enum SessionState {
    * @generated from enum value: SESSION_STATE_UNKNOWN = 6;
    */
   UNKNOWN = 6,
+
+  /**
+   * A stop request ended the session (see `stopped_by` and `stop_time`): its
+   * agent's end was reported while a StopWorkspaceSession for it was pending,
+   * whether the agent ended from the stop's signal or on its own meanwhile.
+   * Terminal.
+   *
+   * @generated from enum value: SESSION_STATE_STOPPED = 7;
+   */
+  STOPPED = 7,
 }
 
 /**
@@ -392,6 +421,15 @@ export enum SessionEventType {
    * @generated from enum value: SESSION_EVENT_TYPE_TRANSCRIPT = 9;
    */
   TRANSCRIPT = 9,
+
+  /**
+   * A stop request ended the session (state STOPPED); `exit_code` holds the
+   * agent's exit code when it exited with one, `message` who stopped it.
+   * Terminal.
+   *
+   * @generated from enum value: SESSION_EVENT_TYPE_STOPPED = 10;
+   */
+  STOPPED = 10,
 }
 
 /**

@@ -420,7 +420,8 @@ export enum StopResult {
   STOPPED = 1,
 
   /**
-   * The agent had already exited; nothing was signalled.
+   * The agent had already ended (the session is EXITED or FAILED, or STOPPED by
+   * an earlier stop); nothing was signalled.
    *
    * @generated from enum value: STOP_RESULT_ALREADY_EXITED = 2;
    */
@@ -473,7 +474,7 @@ export const WorkspaceSessionService: GenService<{
    * LaunchWorkspaceSessionStream is the same launch as LaunchWorkspaceSession,
    * streaming one event per state change: accepted, dispatched, acknowledged
    * (with the same `{status, payload}` the unary call returns), then running,
-   * exited or failed. The stream ends when the session reaches a terminal state
+   * exited, failed or stopped. The stream ends when the session reaches a terminal state
    * or the caller cancels. Errors before the session is accepted end the stream
    * with the unary call's error codes.
    * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
@@ -524,7 +525,14 @@ export const WorkspaceSessionService: GenService<{
   },
   /**
    * StopWorkspaceSession asks the machine's daemon to stop the session's agent:
-   * SIGTERM, then SIGKILL after the grace period.
+   * SIGTERM, then SIGKILL after the grace period. The stop is recorded on the
+   * session (`stopped_by` is the caller's token id) before the daemon gets it;
+   * the session then ends STOPPED when its agent's end is reported, and the
+   * answer carries the session in that final state. A session that had already
+   * ended answers ALREADY_EXITED and keeps its state; a daemon with no agent
+   * left to stop withdraws the request (the agent's own end is then EXITED or
+   * FAILED). No answer from the daemon within the grace and a settle time:
+   * `deadline_exceeded`, with the stop still pending.
    *
    * @generated from rpc workspaces.v1.WorkspaceSessionService.StopWorkspaceSession
    */

@@ -147,6 +147,15 @@ CREATE INDEX tokens_live_machine ON tokens (machine_id, token_id) WHERE revoked_
 CREATE INDEX token_workspaces_workspace ON token_workspaces (workspace_id, token_id);
 `,
   },
+  {
+    // A stop request is kept on the session (who asked, when): an end reported
+    // while it is pending makes the session `stopped` rather than `exited`.
+    version: 5,
+    sql: `
+ALTER TABLE sessions ADD COLUMN stopped_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN stop_time BIGINT NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** First key of the two-key advisory lock `migrate()` holds: "wsct" in ASCII. */

@@ -79,6 +79,8 @@ export interface SessionRow {
   initial_prompt: string;
   settings: JsonObject | null;
   transcript_length: Int8;
+  stopped_by: string;
+  stop_time: Int8;
 }
 
 export interface SessionEventRow {
@@ -168,6 +170,8 @@ export function sessionFromRow(row: SessionRow): SessionRecord {
     initialPrompt: row.initial_prompt,
     settings: row.settings ?? undefined,
     transcriptLength: Number(row.transcript_length),
+    stoppedBy: row.stopped_by,
+    stopTime: Number(row.stop_time),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

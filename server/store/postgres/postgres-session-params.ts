@@ -28,6 +28,8 @@ export function sessionToParams(session: SessionRecord): unknown[] {
     text(session.initialPrompt ?? ""),
     jsonb(session.settings),
     session.transcriptLength ?? 0,
+    text(session.stoppedBy ?? ""),
+    session.stopTime ?? 0,
   ];
 }
 
@@ -58,5 +60,7 @@ export function patchToParams(sessionId: string, patch: SessionPatch): unknown[]
     "settings" in patch,
     jsonb(patch.settings),
     patch.transcriptLength ?? null,
+    optionalText(patch.stoppedBy),
+    patch.stopTime ?? null,
   ];
 }

@@ -17,7 +17,8 @@ const tokenWithWorkspaces = `${tokenColumns}, ARRAY(SELECT w.workspace_id FROM t
 /** In the order of `sessionToParams`. */
 const sessionColumns =
   "session_id, workspace_id, machine_id, state, provider, model, agent_session_id, work_dir, branch, pid, " +
-  "exit_code, error_message, metadata, acknowledgement, created_at, updated_at, initial_prompt, settings, transcript_length";
+  "exit_code, error_message, metadata, acknowledgement, created_at, updated_at, initial_prompt, settings, transcript_length, " +
+  "stopped_by, stop_time";
 /** The columns an event is inserted with; read back with its transcript entry too. */
 const eventInsertColumns = "session_id, sequence, type, state, machine_id, acknowledgement, exit_code, message, created_at";
 const eventColumns = `${eventInsertColumns}, entry`;
@@ -35,7 +36,8 @@ const setSession = `UPDATE sessions SET machine_id = COALESCE($2, machine_id), s
        error_message = COALESCE($11, error_message), metadata = COALESCE($12::jsonb, metadata),
        acknowledgement = CASE WHEN $13::boolean THEN $14::jsonb ELSE acknowledgement END, updated_at = $15,
        initial_prompt = COALESCE($16, initial_prompt), settings = CASE WHEN $17::boolean THEN $18::jsonb ELSE settings END,
-       transcript_length = COALESCE($19, transcript_length)
+       transcript_length = COALESCE($19, transcript_length), stopped_by = COALESCE($20, stopped_by),
+       stop_time = COALESCE($21, stop_time)
      WHERE session_id = $1`;
 
 /** A statement named `wsctl_<name>`, bound to the values it is called with. */
@@ -122,7 +124,7 @@ export const postgresStatements = {
 
   insertSession: statement(
     "insert_session",
-    `INSERT INTO sessions (${sessionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16, $17, $18::jsonb, $19)`,
+    `INSERT INTO sessions (${sessionColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15, $16, $17, $18::jsonb, $19, $20, $21)`,
   ),
   getSession: statement(
     "get_session",
@@ -132,7 +134,7 @@ export const postgresStatements = {
   /** The values of `patchToParams`. */
   updateSession: statement("update_session", `${setSession} RETURNING ${sessionColumns}`),
   /** `updateSession`'s values, then $20: only while the session is in that state. */
-  moveSession: statement("move_session", `${setSession} AND state = $20 RETURNING ${sessionColumns}`),
+  moveSession: statement("move_session", `${setSession} AND state = $22 RETURNING ${sessionColumns}`),
   /** One statement per combination of filters, so each plan walks the index instead of testing optional values. */
   listSessions(filter: SessionListFilter): Statement {
     const values: unknown[] = [filter.workspaceId];

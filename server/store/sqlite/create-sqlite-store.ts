@@ -11,13 +11,11 @@ import {
   idempotencyFromRow,
   machineFromRow,
   outcomeJson,
-  patchToParams,
   payloadJson,
   sessionEventFromRow,
-  sessionFromRow,
-  sessionToRow,
   workspaceFromRow,
 } from "./sqlite-rows.js";
+import { patchToParams, sessionFromRow, sessionToRow } from "./sqlite-session-rows.js";
 import { prepareSqliteStatements, type SqliteStatements } from "./sqlite-statements.js";
 import { sqliteTokenMethods } from "./sqlite-token-methods.js";
 import { sqliteTranscriptMethods } from "./sqlite-transcript-methods.js";

@@ -4,11 +4,10 @@ import type {
   IdempotencyRow,
   MachineRow,
   SessionEventRow,
-  SessionPatchParams,
-  SessionRow,
   TokenRow,
   WorkspaceRow,
 } from "./sqlite-rows.js";
+import type { SessionPatchParams, SessionRow } from "./sqlite-session-rows.js";
 
 /** Bind values for `listSessions`; unused filters are simply not referenced by the chosen statement. */
 export interface SessionListParams {
@@ -22,7 +21,8 @@ export interface SessionListParams {
 
 const sessionColumns =
   "session_id, workspace_id, machine_id, state, provider, model, agent_session_id, work_dir, branch, pid, " +
-  "exit_code, error_message, metadata_json, ack_json, initial_prompt, settings_json, transcript_length, created_at, updated_at";
+  "exit_code, error_message, metadata_json, ack_json, initial_prompt, settings_json, transcript_length, stopped_by, stop_time, " +
+  "created_at, updated_at";
 
 /** A session patch (`patchToParams`): a NULL value keeps its column. */
 const setSession = `UPDATE sessions SET ${sessionColumns

@@ -1,7 +1,8 @@
 import type Database from "better-sqlite3";
 import type { NewToken, SessionMoveWrite } from "../store.js";
 import { storedScopes } from "../stored-scopes.js";
-import { appendedEvent, commandFromRow, eventParams, idempotencyFromRow, patchToParams, sessionFromRow } from "./sqlite-rows.js";
+import { appendedEvent, commandFromRow, eventParams, idempotencyFromRow } from "./sqlite-rows.js";
+import { patchToParams, sessionFromRow } from "./sqlite-session-rows.js";
 import type { SqliteStatements } from "./sqlite-statements.js";
 
 /**

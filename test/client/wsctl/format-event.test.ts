@@ -72,6 +72,9 @@ describe("formatEvent", () => {
     expect(formatEvent(event({ sequence: 6n, type: SessionEventType.UNKNOWN, message: "machine m1 went offline" }))).toBe(
       "#6 unknown: machine m1 went offline",
     );
+    expect(formatEvent(event({ sequence: 7n, type: SessionEventType.STOPPED, exitCode: 143, message: "stopped by tok_1" }))).toBe(
+      "#7 stopped with code 143: stopped by tok_1",
+    );
   });
 });
 
@@ -80,15 +83,17 @@ describe("followExitStatus", () => {
     expect(followExitStatus(event({ type: SessionEventType.EXITED, exitCode: 0 }))).toBe(0);
     expect(followExitStatus(event({ type: SessionEventType.EXITED, exitCode: 2 }))).toBe(1);
     expect(followExitStatus(event({ type: SessionEventType.FAILED }))).toBe(1);
+    expect(followExitStatus(event({ type: SessionEventType.STOPPED, exitCode: 0 }))).toBe(1);
     expect(followExitStatus(event({ type: SessionEventType.RUNNING }))).toBe(1);
     expect(followExitStatus(undefined)).toBe(1);
   });
 });
 
 describe("isTerminalEvent", () => {
-  it("is true for exited and failed only", () => {
+  it("is true for exited, failed and stopped only", () => {
     expect(isTerminalEvent(event({ type: SessionEventType.EXITED }))).toBe(true);
     expect(isTerminalEvent(event({ type: SessionEventType.FAILED }))).toBe(true);
+    expect(isTerminalEvent(event({ type: SessionEventType.STOPPED }))).toBe(true);
     expect(isTerminalEvent(event({ type: SessionEventType.UNKNOWN }))).toBe(false);
   });
 });
@@ -96,6 +101,7 @@ describe("isTerminalEvent", () => {
 describe("stateName", () => {
   it("is the lower-case enum name", () => {
     expect(stateName(SessionState.RUNNING)).toBe("running");
+    expect(stateName(SessionState.STOPPED)).toBe("stopped");
     expect(stateName(SessionState.UNSPECIFIED)).toBe("unspecified");
   });
 });

@@ -10,7 +10,8 @@ describe("parseSessionState", () => {
     expect(parseSessionState("running")).toBe(SessionState.RUNNING);
     expect(parseSessionState("EXITED")).toBe(SessionState.EXITED);
     expect(parseSessionState("SESSION_STATE_FAILED")).toBe(SessionState.FAILED);
-    expect(() => parseSessionState("done")).toThrow(/one of pending, dispatched, running, exited, failed, unknown/);
+    expect(parseSessionState("stopped")).toBe(SessionState.STOPPED);
+    expect(() => parseSessionState("done")).toThrow(/one of pending, dispatched, running, exited, failed, stopped, unknown/);
     expect(() => parseSessionState("unspecified")).toThrow();
   });
 });

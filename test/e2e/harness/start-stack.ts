@@ -25,6 +25,8 @@ export interface Stack {
   workspaceId: string;
   machineId: string;
   apiToken: string;
+  /** Id of `apiToken`: who a stop made with it records as having stopped a session. */
+  apiTokenId: string;
   machineToken: string;
   /** A git repository with one commit: the workspace's root on the machine. */
   repoDir: string;
@@ -83,14 +85,14 @@ function getJson(url: string, headers: Record<string, string>, ca?: Buffer): Pro
 }
 
 /** A workspace with one machine (its default) and a token of each kind, through the admin door. */
-async function seedDatabase(database: string, workspaceId: string, machineId: string): Promise<{ apiToken: string; machineToken: string }> {
+async function seedDatabase(database: string, workspaceId: string, machineId: string): Promise<{ apiToken: string; apiTokenId: string; machineToken: string }> {
   const store = await openAdminStore(database);
   try {
     await createWorkspace(store, workspaceId);
     await createMachine(store, { machineId, workspaceId });
     const api = await createApiToken(store, { workspaceIds: [workspaceId] });
     const machine = await createMachineToken(store, { machineId });
-    return { apiToken: api.token, machineToken: machine.token };
+    return { apiToken: api.token, apiTokenId: api.tokenId, machineToken: machine.token };
   } finally {
     await store.close();
   }
@@ -123,7 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const workspaceId = "ws1";
   const machineId = "m1";
-  const { apiToken, machineToken } = await seedDatabase(database, workspaceId, machineId);
+  const { apiToken, apiTokenId, machineToken } = await seedDatabase(database, workspaceId, machineId);
 
   const { server, url } = await spawnServe(options.serverDatabase?.(database) ?? database, [
     "--launch-deadline-ms",
@@ -141,6 +143,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     workspaceId,
     machineId,
     apiToken,
+    apiTokenId,
     machineToken,
     repoDir,
     recordDir,

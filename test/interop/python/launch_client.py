@@ -158,7 +158,7 @@ def launch_and_follow(stub, token):
                 "payload": struct_to_dict(event.acknowledgement.payload),
             }
         events.append(entry)
-        if kind in ("SESSION_EVENT_TYPE_EXITED", "SESSION_EVENT_TYPE_FAILED"):
+        if kind in ("SESSION_EVENT_TYPE_EXITED", "SESSION_EVENT_TYPE_FAILED", "SESSION_EVENT_TYPE_STOPPED"):
             call.cancel()
             break
     return {"events": events, "heartbeats": heartbeats, "transcript": transcript}

@@ -89,4 +89,17 @@ describe("acknowledgeCommand", () => {
     expect(await room.store.getSessionById("s-1")).toEqual(session);
     expect(await room.store.listSessionEvents("s-1", 0)).toEqual([]);
   });
+
+  it("keeps a session failed when its late ok ack stops the agent and the agent's end is reported: no stop is recorded", async () => {
+    const room = await createLaunchRoom();
+    const daemon = room.daemon();
+    const session = await room.addSession({ sessionId: "s-1", state: "failed", errorMessage: "no acknowledgement in time" });
+    await room.store.createCommand(storedCommand("c-1", "s-1", "launch"));
+    await room.store.expireCommand("c-1", 2); // the caller was told deadline_exceeded
+    await ack(room, "m1", "c-1", "ok", { pid: 7 });
+    const stop = await daemon.nextCommand();
+    expect(stop.kind.case).toBe("stop");
+    await room.lifecycle.reported(session, { state: "exited", exitCode: 0, message: "", pid: 0 });
+    expect(await room.store.getSessionById("s-1")).toMatchObject({ state: "failed", stoppedBy: "", stopTime: 0 });
+  });
 });

@@ -104,9 +104,9 @@ describe("createLauncher", () => {
       onCommand: (c) => launcher.acknowledge("m1", { commandId: c.commandId, status: "ok", payload: {} }, new AbortController().signal),
     });
     const session = await room.addSession({ sessionId: "s-1", state: "running" });
-    expect(await launcher.stop(session, { graceMs: 0, signal: new AbortController().signal })).toMatchObject({
+    expect(await launcher.stop(session, { graceMs: 0, signal: new AbortController().signal, stoppedBy: "tok-1" })).toMatchObject({
       result: StopResult.STOPPED,
-      session: { sessionId: "s-1", state: "running" },
+      session: { sessionId: "s-1", state: "running", stoppedBy: "tok-1" },
     });
   });
 

@@ -18,10 +18,10 @@ function deps(room: LaunchRoom, settleMs: number): StopDeps & { sent: DaemonComm
       return room.sender.send(machineId, command, options);
     },
   };
-  return { store: room.store, hub: room.hub, events: room.events, sender, settleMs, sent };
+  return { store: room.store, hub: room.hub, events: room.events, sender, lifecycle: room.lifecycle, settleMs, sent };
 }
 
-const call = (graceMs = 0) => ({ graceMs, signal: new AbortController().signal });
+const call = (graceMs = 0) => ({ graceMs, signal: new AbortController().signal, stoppedBy: "tok-alice" });
 
 async function runningSession(room: LaunchRoom): Promise<SessionRecord> {
   return room.addSession({ sessionId: "s-1", state: "running", pid: 7 });
@@ -39,7 +39,7 @@ function stoppingDaemon(room: LaunchRoom, status: "ok" | "error", payload: JsonO
 }
 
 describe("stopSession", () => {
-  it.each(["exited", "failed"] as const)("answers ALREADY_EXITED for a session already %s, sending nothing", async (state) => {
+  it.each(["exited", "failed", "stopped"] as const)("answers ALREADY_EXITED for a session already %s, sending nothing", async (state) => {
     const room = await createLaunchRoom();
     room.daemon();
     const session = await room.addSession({ sessionId: "s-1", state });
@@ -63,12 +63,15 @@ describe("stopSession", () => {
     const gone = daemon.disconnect(); // the stream is closed at once; the hub lets it go a little later
     expect(await room.hub.isOnline("m1")).toBe(true);
     const d = deps(room, 1_000);
-    expect(await stopSession(d, session, call())).toEqual({ result: StopResult.MACHINE_OFFLINE, session });
+    const answer = await stopSession(d, session, call());
+    expect(answer).toMatchObject({ result: StopResult.MACHINE_OFFLINE, session: { state: "running", stoppedBy: "", stopTime: 0 } });
     expect(d.sent).toHaveLength(1);
+    // Nothing was stopped: the stop is withdrawn, so the agent's own end is what it was.
+    expect(await room.store.getSessionById("s-1")).toMatchObject({ state: "running", stoppedBy: "", stopTime: 0 });
     await gone;
   });
 
-  it("sends a stop with the grace, and after an ok acknowledgement and the exit report answers STOPPED with the exited session", async () => {
+  it("sends a stop with the grace, and after an ok acknowledgement and the exit report answers STOPPED with the stopped session", async () => {
     const room = await createLaunchRoom();
     const session = await runningSession(room);
     const daemon = stoppingDaemon(room, "ok", { result: "stopped" }, () =>
@@ -76,7 +79,8 @@ describe("stopSession", () => {
     );
     const stopped = await stopSession(deps(room, 1_000), session, call(1_500));
     expect(stopped.result).toBe(StopResult.STOPPED);
-    expect(stopped.session).toMatchObject({ sessionId: "s-1", state: "exited", exitCode: 143, pid: 0 });
+    expect(stopped.session).toMatchObject({ sessionId: "s-1", state: "stopped", exitCode: 143, pid: 0, stoppedBy: "tok-alice" });
+    expect(stopped.session.stopTime).toBeGreaterThan(0);
     const [command] = daemon.commands;
     expect(command?.kind.case).toBe("stop");
     expect(command?.kind.value).toMatchObject({ sessionId: "s-1", grace: { seconds: 1n, nanos: 500_000_000 } });
@@ -99,7 +103,7 @@ describe("stopSession", () => {
     const stopping = stopSession(d, session, call());
     await following.promise;
     await room.lifecycle.reported(session, { state: "exited", exitCode: 0, message: "", pid: 0 });
-    expect(await stopping).toMatchObject({ result: StopResult.STOPPED, session: { state: "exited", exitCode: 0 } });
+    expect(await stopping).toMatchObject({ result: StopResult.STOPPED, session: { state: "stopped", exitCode: 0 } });
   });
 
   it("waits for this run's exit on a reused session, not the last run's exit in its history", async () => {
@@ -131,7 +135,7 @@ describe("stopSession", () => {
     const stopping = stopSession(d, session, call());
     await Promise.race([stopping, waitingForExit.promise]);
     await room.lifecycle.reported(session, { state: "exited", exitCode: 143, message: "", pid: 0 });
-    expect(await stopping).toMatchObject({ result: StopResult.STOPPED, session: { state: "exited", exitCode: 143 } });
+    expect(await stopping).toMatchObject({ result: StopResult.STOPPED, session: { state: "stopped", exitCode: 143 } });
   });
 
   it("answers with the stored session when the exit does not land within the settle time", async () => {
@@ -139,7 +143,44 @@ describe("stopSession", () => {
     const session = await runningSession(room);
     stoppingDaemon(room, "ok", {});
     const stopped = await stopSession(deps(room, 20), session, call());
-    expect(stopped).toMatchObject({ result: StopResult.STOPPED, session: { sessionId: "s-1", state: "running" } });
+    expect(stopped).toMatchObject({ result: StopResult.STOPPED, session: { sessionId: "s-1", state: "running", stoppedBy: "tok-alice" } });
+    // The stop stays recorded: the end reported later is still the stop's.
+    await room.lifecycle.reported(session, { state: "exited", exitCode: 0, message: "", pid: 0 });
+    expect(await room.store.getSessionById("s-1")).toMatchObject({ state: "stopped", stoppedBy: "tok-alice" });
+  });
+
+  it("ends stopped when the daemon reports the agent killed by the stop's signal", async () => {
+    const room = await createLaunchRoom();
+    const session = await runningSession(room);
+    const message = "agent was killed by SIGKILL after a stop request";
+    stoppingDaemon(room, "ok", { result: "stopped" }, () => room.lifecycle.reported(session, { state: "failed", message, pid: 0 }));
+    const stopped = await stopSession(deps(room, 1_000), session, call());
+    expect(stopped).toMatchObject({ result: StopResult.STOPPED, session: { state: "stopped", errorMessage: "", stoppedBy: "tok-alice" } });
+    const events = await room.store.listSessionEvents("s-1", 0);
+    expect(events.at(-1)).toMatchObject({ type: "stopped", state: "stopped", message: `stopped by tok-alice; ${message}` });
+  });
+
+  it("records who asked for the stop before the daemon gets it", async () => {
+    const room = await createLaunchRoom();
+    const session = await runningSession(room);
+    const seen: unknown[] = [];
+    stoppingDaemon(room, "ok", { result: "stopped" }, async () => {
+      seen.push(await room.store.getSessionById("s-1"));
+      return room.lifecycle.reported(session, { state: "exited", exitCode: 0, message: "", pid: 0 });
+    });
+    await stopSession(deps(room, 1_000), session, call());
+    expect(seen).toEqual([expect.objectContaining({ state: "running", stoppedBy: "tok-alice" })]);
+  });
+
+  it("answers ALREADY_EXITED, sending nothing, when the session ended between the read and the record", async () => {
+    const room = await createLaunchRoom();
+    const session = await runningSession(room);
+    room.daemon();
+    await room.lifecycle.reported(session, { state: "exited", exitCode: 0, message: "", pid: 0 });
+    const d = deps(room, 1_000);
+    const answer = await stopSession(d, session, call());
+    expect(answer).toMatchObject({ result: StopResult.ALREADY_EXITED, session: { state: "exited", stoppedBy: "" } });
+    expect(d.sent).toEqual([]);
   });
 
   it("answers deadline_exceeded when the daemon does not acknowledge within grace and settle", async () => {
@@ -155,17 +196,32 @@ describe("stopSession", () => {
     const session = await runningSession(room);
     stoppingDaemon(room, "error", { error: { code: "kill_failed", message: "EPERM" } });
     await expectCode(stopSession(deps(room, 1_000), session, call()), Code.Internal, /machine m1 could not stop the session/);
-    expect((await room.store.getSessionById("s-1"))?.state).toBe("running");
+    // Nothing was stopped: the request is withdrawn, so the agent's own end later is `exited`.
+    expect(await room.store.getSessionById("s-1")).toMatchObject({ state: "running", stoppedBy: "", stopTime: 0 });
   });
 
-  it("answers ALREADY_EXITED when the daemon says the agent had already exited", async () => {
+  it("answers ALREADY_EXITED with the exited session when the daemon had no agent, its end landing after the answer", async () => {
     const room = await createLaunchRoom();
     const session = await runningSession(room);
     stoppingDaemon(room, "ok", { result: "already_exited" }, () =>
       room.lifecycle.reported(session, { state: "exited", exitCode: 0, message: "", pid: 0 }),
     );
     const stopped = await stopSession(deps(room, 1_000), session, call());
-    expect(stopped).toMatchObject({ result: StopResult.ALREADY_EXITED, session: { state: "exited" } });
+    expect(stopped).toMatchObject({ result: StopResult.ALREADY_EXITED, session: { state: "exited", stoppedBy: "", stopTime: 0 } });
+  });
+
+  it("answers STOPPED when the agent's own end landed while the stop was recorded, before the daemon's already_exited", async () => {
+    const room = await createLaunchRoom();
+    const session = await runningSession(room);
+    room.daemon({
+      onCommand: async (command) => {
+        if (command.kind.case !== "stop") return;
+        await room.lifecycle.reported(session, { state: "exited", exitCode: 0, message: "", pid: 0 });
+        await room.acknowledge(command.commandId, "ok", { result: "already_exited" });
+      },
+    });
+    const stopped = await stopSession(deps(room, 1_000), session, call());
+    expect(stopped).toMatchObject({ result: StopResult.STOPPED, session: { state: "stopped", stoppedBy: "tok-alice" } });
   });
 
   it("rejects with the caller's reason when the caller leaves before the daemon answers", async () => {
@@ -173,7 +229,7 @@ describe("stopSession", () => {
     const session = await runningSession(room);
     const daemon = room.daemon();
     const caller = new AbortController();
-    const stopping = stopSession(deps(room, 1_000), session, { graceMs: 0, signal: caller.signal });
+    const stopping = stopSession(deps(room, 1_000), session, { graceMs: 0, signal: caller.signal, stoppedBy: "tok-alice" });
     await daemon.nextCommand();
     const reason = new ConnectError("the caller left", Code.Canceled);
     caller.abort(reason);

@@ -69,6 +69,11 @@ describe("createOpenApiDocument", () => {
     expect(event.properties.exit_code.type).toEqual(["integer", "null"]);
     expect(event.properties.state).toEqual({ $ref: "#/components/schemas/workspaces.v1.SessionState" });
     expect(schema("workspaces.v1.SessionState").enum).toContain("SESSION_STATE_RUNNING");
+    expect(schema("workspaces.v1.SessionState").enum).toContain("SESSION_STATE_STOPPED");
+    expect(schema("workspaces.v1.SessionEventType").enum).toContain("SESSION_EVENT_TYPE_STOPPED");
+    const session = schema("workspaces.v1.Session");
+    expect(session.properties.stopped_by.type).toBe("string");
+    expect(session.properties.stop_time).toMatchObject({ format: "date-time" });
     expect(schema("workspaces.v1.ListWorkspaceSessionsResponse").properties.sessions).toEqual({
       type: "array",
       items: { $ref: "#/components/schemas/workspaces.v1.Session" },

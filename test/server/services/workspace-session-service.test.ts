@@ -218,7 +218,7 @@ describe("createWorkspaceSessionService", () => {
   });
 
   describe("stopWorkspaceSession", () => {
-    it("stops a running session with the default grace and answers once the exit is recorded", async () => {
+    it("stops a running session with the default grace and answers once it is recorded stopped", async () => {
       await app();
       const { sessionId, daemon } = await running();
       const stopping = env.sessions.stopWorkspaceSession({ workspaceId: "ws", sessionId }, auth());
@@ -228,7 +228,7 @@ describe("createWorkspaceSessionService", () => {
       await daemon.report(sessionId, SessionState.EXITED, { exitCode: 143 });
       const res = await stopping;
       expect(res.result).toBe(StopResult.STOPPED);
-      expect(res.session).toMatchObject({ sessionId, state: SessionState.EXITED, exitCode: 143 });
+      expect(res.session).toMatchObject({ sessionId, state: SessionState.STOPPED, exitCode: 143, stoppedBy: env.apiTokenId });
     });
 
     it("waits for the exit of a reused session's new run, not the end of its earlier one", async () => {
@@ -241,7 +241,24 @@ describe("createWorkspaceSessionService", () => {
       await daemon.acknowledge(command.commandId, "ok");
       await daemon.report(sessionId, SessionState.EXITED, { exitCode: 143 });
       const res = await stopping;
-      expect([res.result, res.session?.state, res.session?.exitCode]).toEqual([StopResult.STOPPED, SessionState.EXITED, 143]);
+      expect([res.result, res.session?.state, res.session?.exitCode]).toEqual([StopResult.STOPPED, SessionState.STOPPED, 143]);
+    });
+
+    it("lets a stopped session be launched again, its new run with no stop recorded", async () => {
+      await app();
+      const { sessionId, daemon } = await running();
+      const stopping = env.sessions.stopWorkspaceSession({ workspaceId: "ws", sessionId, graceSeconds: 1 }, auth());
+      const command = await pollUntil(() => daemon.commands.find((c) => c.kind.case === "stop"));
+      await daemon.acknowledge(command.commandId, "ok");
+      await daemon.report(sessionId, SessionState.EXITED, { exitCode: 0 });
+      expect((await stopping).session?.state).toBe(SessionState.STOPPED);
+      await env.sessions.launchWorkspaceSession(launchRequest({ userSessionId: sessionId }), auth());
+      const got = await env.sessions.getWorkspaceSession({ workspaceId: "ws", sessionId }, auth());
+      expect([got.session?.state, got.session?.stoppedBy, got.session?.stopTime]).toEqual([SessionState.RUNNING, "", undefined]);
+      // Its agent's own end is an exit again.
+      await daemon.report(sessionId, SessionState.EXITED, { exitCode: 0 });
+      const ended = await env.sessions.getWorkspaceSession({ workspaceId: "ws", sessionId }, auth());
+      expect(ended.session?.state).toBe(SessionState.EXITED);
     });
 
     it("answers ALREADY_EXITED for a finished session and MACHINE_OFFLINE when its daemon is gone, sending nothing", async () => {

@@ -221,6 +221,75 @@ describe("createSessionLifecycle", () => {
     });
   });
 
+  describe("stopRequested", () => {
+    it.each(["pending", "dispatched", "running", "unknown"] as const)(
+      "records who asked and when on a %s session, without an event or a change of state",
+      async (state) => {
+        const s = await inState(state);
+        const updated = await room.lifecycle.stopRequested(s, "tok-1");
+        expect(updated).toMatchObject({ state, stoppedBy: "tok-1", stopTime: moveTime });
+        expect(await row()).toEqual(updated);
+        expect(await historyOf(room.store, "s-1")).toEqual([]);
+      },
+    );
+
+    it.each(["exited", "failed", "stopped"] as const)("refuses a %s session and writes nothing", async (state) => {
+      const s = await inState(state);
+      await expectUnchanged(s, room.lifecycle.stopRequested(s, "tok-1"));
+    });
+  });
+
+  describe("stopWithdrawn", () => {
+    it("clears the stop it names, so the agent's own end is an exit", async () => {
+      const s = await inState("running", { stoppedBy: "tok-1", stopTime: 42 });
+      expect(await room.lifecycle.stopWithdrawn(s, 42)).toMatchObject({ state: "running", stoppedBy: "", stopTime: 0 });
+      expect(await room.lifecycle.reported(s, { state: "exited", exitCode: 0, message: "", pid: 0 })).toMatchObject({ state: "exited" });
+    });
+
+    it("leaves a later stop alone", async () => {
+      const s = await inState("running", { stoppedBy: "tok-2", stopTime: 43 });
+      await expectUnchanged(s, room.lifecycle.stopWithdrawn(s, 42));
+    });
+  });
+
+  describe("reported, with a stop recorded", () => {
+    it("ends an exit stopped, keeping its code and who stopped it, with one stopped event", async () => {
+      const s = await inState("running", { stoppedBy: "tok-1", stopTime: 42 });
+      const updated = await room.lifecycle.reported(s, { state: "exited", exitCode: 143, message: "", pid: 0 });
+      expect(updated).toMatchObject({ state: "stopped", exitCode: 143, pid: 0, stoppedBy: "tok-1", stopTime: 42, errorMessage: "" });
+      expect(await room.store.listSessionEvents("s-1", 0)).toMatchObject([
+        { sequence: 1, type: "stopped", state: "stopped", exitCode: 143, message: "stopped by tok-1" },
+      ]);
+    });
+
+    it("ends a failure (the agent killed by the stop's signal) stopped, with no error message", async () => {
+      const s = await inState("running", { stoppedBy: "tok-1", stopTime: 42 });
+      const message = "agent was killed by SIGTERM after a stop request";
+      const updated = await room.lifecycle.reported(s, { state: "failed", message, pid: 0 });
+      expect(updated).toMatchObject({ state: "stopped", errorMessage: "", exitCode: undefined });
+      expect(await room.store.listSessionEvents("s-1", 0)).toMatchObject([{ type: "stopped", message: `stopped by tok-1; ${message}` }]);
+    });
+
+    it("ends stopped an agent that exited on its own while the stop was on its way", async () => {
+      const s = await inState("running");
+      await room.lifecycle.stopRequested(s, "tok-1");
+      expect(await room.lifecycle.reported(s, { state: "exited", exitCode: 0, message: "", pid: 0 })).toMatchObject({ state: "stopped" });
+    });
+
+    it("keeps a failed session failed: an orphan's stop records nothing and its end is refused", async () => {
+      const s = await inState("failed", { errorMessage: "acknowledged after the launch deadline" });
+      await expectUnchanged(s, room.lifecycle.stopRequested(s, "system"));
+      await expectUnchanged(s, room.lifecycle.reported(s, { state: "exited", exitCode: 0, message: "", pid: 0 }));
+    });
+
+    it("refuses any report on a stopped session", async () => {
+      const s = await inState("stopped", { stoppedBy: "tok-1", stopTime: 42 });
+      for (const state of ["running", "exited", "failed"] as const) {
+        await expectUnchanged(s, room.lifecycle.reported(s, { state, exitCode: 0, message: "late", pid: 5 }));
+      }
+    });
+  });
+
   describe("machineOffline", () => {
     it("makes the machine's dispatched and running sessions unknown, and nothing else", async () => {
       await storeSession(room.store, { sessionId: "s-dispatched", state: "dispatched" });

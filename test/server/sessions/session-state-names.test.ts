@@ -15,6 +15,7 @@ const stateTable: [SessionStateName, SessionState][] = [
   ["exited", SessionState.EXITED],
   ["failed", SessionState.FAILED],
   ["unknown", SessionState.UNKNOWN],
+  ["stopped", SessionState.STOPPED],
 ];
 
 const eventTable: [SessionEventTypeName, SessionEventType][] = [
@@ -26,6 +27,7 @@ const eventTable: [SessionEventTypeName, SessionEventType][] = [
   ["failed", SessionEventType.FAILED],
   ["unknown", SessionEventType.UNKNOWN],
   ["transcript", SessionEventType.TRANSCRIPT],
+  ["stopped", SessionEventType.STOPPED],
 ];
 
 /** The numeric values of a generated enum. */
@@ -63,7 +65,7 @@ describe("sessionEventTypeFromName", () => {
     expect(eventTable.map(([, v]) => v).sort()).toEqual(stored.sort());
   });
 
-  it.each(["", "ACCEPTED", "heartbeat", "stopped", "toString", "constructor", "__proto__"])(
+  it.each(["", "ACCEPTED", "heartbeat", "stop", "toString", "constructor", "__proto__"])(
     "is UNSPECIFIED for the name %j, which is not a stored event type",
     (name) => {
       expect(sessionEventTypeFromName(name)).toBe(SessionEventType.UNSPECIFIED);

@@ -10,7 +10,7 @@ import {
 } from "../../../server/sessions/session-transitions.js";
 import type { SessionStateName } from "../../../server/store/store.js";
 
-const states: readonly SessionStateName[] = ["pending", "dispatched", "running", "exited", "failed", "unknown"];
+const states: readonly SessionStateName[] = ["pending", "dispatched", "running", "exited", "failed", "unknown", "stopped"];
 const moves: readonly SessionMove[] = [
   "reuse",
   "dispatch",
@@ -24,6 +24,9 @@ const moves: readonly SessionMove[] = [
   "heal",
   "vanish",
   "ack_late",
+  "request_stop",
+  "withdraw_stop",
+  "report_stopped",
 ];
 
 /**
@@ -31,10 +34,26 @@ const moves: readonly SessionMove[] = [
  * `sessionTransitions` fails here until this table is changed with it.
  */
 const expected: Record<SessionMove, Partial<Record<SessionStateName, SessionStateName>>> = {
-  reuse: { exited: "pending", failed: "pending" },
+  reuse: { exited: "pending", failed: "pending", stopped: "pending" },
   dispatch: { pending: "dispatched" },
-  ack_ok: { pending: "running", dispatched: "running", unknown: "running", failed: "running", running: "running", exited: "exited" },
-  ack_error: { pending: "failed", dispatched: "failed", unknown: "failed", running: "running", exited: "exited", failed: "failed" },
+  ack_ok: {
+    pending: "running",
+    dispatched: "running",
+    unknown: "running",
+    failed: "running",
+    running: "running",
+    exited: "exited",
+    stopped: "stopped",
+  },
+  ack_error: {
+    pending: "failed",
+    dispatched: "failed",
+    unknown: "failed",
+    running: "running",
+    exited: "exited",
+    failed: "failed",
+    stopped: "stopped",
+  },
   ack_late: { failed: "failed" },
   report_running: { pending: "running", dispatched: "running", running: "running", unknown: "running" },
   report_exited: { pending: "exited", dispatched: "exited", running: "exited", unknown: "exited" },
@@ -43,6 +62,9 @@ const expected: Record<SessionMove, Partial<Record<SessionStateName, SessionStat
   lose: { dispatched: "unknown", running: "unknown" },
   heal: { unknown: "running" },
   vanish: { unknown: "failed", running: "failed" },
+  request_stop: { pending: "pending", dispatched: "dispatched", running: "running", unknown: "unknown" },
+  withdraw_stop: { pending: "pending", dispatched: "dispatched", running: "running", unknown: "unknown" },
+  report_stopped: { pending: "stopped", dispatched: "stopped", running: "stopped", unknown: "stopped" },
 };
 
 const expectedRows = moves.flatMap((move) =>
@@ -92,11 +114,29 @@ describe("nextState", () => {
   });
 
   it("never starts a session again except by reuse, which only finished sessions allow", () => {
-    const toPending = tableRows.filter((r) => r.to === "pending");
+    const toPending = tableRows.filter((r) => r.to === "pending" && r.from !== "pending");
     expect(toPending.map((r) => [r.move, r.from])).toEqual([
       ["reuse", "exited"],
       ["reuse", "failed"],
+      ["reuse", "stopped"],
     ]);
+  });
+
+  it("lets only a reported end with a stop recorded reach stopped", () => {
+    expect(tableRows.filter((r) => r.to === "stopped" && r.from !== "stopped").map((r) => r.move)).toEqual(
+      Array(4).fill("report_stopped"),
+    );
+  });
+
+  it("never moves a failed session to stopped: an orphan stop keeps it failed", () => {
+    for (const move of moves) expect(nextState("failed", move)).not.toBe("stopped");
+  });
+
+  it("records or withdraws a stop only on a live session, never changing its state", () => {
+    for (const state of ["exited", "failed", "stopped"] as const) {
+      expect(nextState(state, "request_stop")).toBeUndefined();
+      expect(nextState(state, "withdraw_stop")).toBeUndefined();
+    }
   });
 });
 
@@ -116,7 +156,7 @@ describe("assertTransition", () => {
 
 describe("isTerminalState", () => {
   it.each(states)("says whether %s is terminal", (state) => {
-    expect(isTerminalState(state)).toBe(state === "exited" || state === "failed");
+    expect(isTerminalState(state)).toBe(state === "exited" || state === "failed" || state === "stopped");
   });
 });
 
@@ -124,12 +164,14 @@ describe("isTerminalEvent", () => {
   it("is true for an exited or failed event that left the session terminal", () => {
     expect(isTerminalEvent({ type: "exited", state: "exited" })).toBe(true);
     expect(isTerminalEvent({ type: "failed", state: "failed" })).toBe(true);
+    expect(isTerminalEvent({ type: "stopped", state: "stopped" })).toBe(true);
   });
 
   it("is false for events of other types, even in a terminal state", () => {
     for (const type of ["accepted", "dispatched", "acknowledged", "running", "unknown"]) {
       expect(isTerminalEvent({ type, state: "failed" })).toBe(false);
       expect(isTerminalEvent({ type, state: "exited" })).toBe(false);
+      expect(isTerminalEvent({ type, state: "stopped" })).toBe(false);
     }
   });
 
@@ -137,6 +179,7 @@ describe("isTerminalEvent", () => {
     for (const state of ["pending", "dispatched", "running", "unknown"] as const) {
       expect(isTerminalEvent({ type: "exited", state })).toBe(false);
       expect(isTerminalEvent({ type: "failed", state })).toBe(false);
+      expect(isTerminalEvent({ type: "stopped", state })).toBe(false);
     }
   });
 });

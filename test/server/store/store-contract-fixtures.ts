@@ -37,6 +37,8 @@ export function session(init: Partial<SessionRecord> & { sessionId: string }): S
     acknowledgement: undefined,
     initialPrompt: "",
     transcriptLength: 0,
+    stoppedBy: "",
+    stopTime: 0,
     createdAt: 1000,
     updatedAt: 1000,
     ...init,

@@ -44,6 +44,30 @@ export function describeSessions(getStore: () => Store): void {
       expect((await store.getSessionById("s-1"))?.acknowledgement).toBeUndefined();
     });
 
+    it("keeps who stopped a session and when, across patches, into the stopped state, and clears it with \"\" and 0", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1", state: "running", stoppedBy: "tok-1", stopTime: 1_700_000_000_123 }));
+      expect(await store.getSessionById("s-1")).toMatchObject({ stoppedBy: "tok-1", stopTime: 1_700_000_000_123 });
+      await store.updateSession("s-1", { pid: 7, updatedAt: 2 });
+      expect(await store.getSessionById("s-1")).toMatchObject({ stoppedBy: "tok-1", stopTime: 1_700_000_000_123 });
+      // A stop recorded with no event: the guarded move writes the row alone.
+      const recorded = await store.moveSession({ sessionId: "s-1", from: "running", patch: { stoppedBy: "tok-2", stopTime: 5, updatedAt: 3 }, events: [] });
+      expect(recorded).toMatchObject({ session: { state: "running", stoppedBy: "tok-2", stopTime: 5 }, events: [] });
+      const moved = await store.moveSession({
+        sessionId: "s-1",
+        from: "running",
+        patch: { state: "stopped", exitCode: 143, pid: 0, updatedAt: 4 },
+        events: [event("s-1", { type: "stopped", state: "stopped", exitCode: 143, message: "stopped by tok-2" })],
+      });
+      const expected = session({ sessionId: "s-1", state: "stopped", exitCode: 143, stoppedBy: "tok-2", stopTime: 5, updatedAt: 4 });
+      expect(moved?.session).toEqual(expected);
+      expect(await store.listSessionEvents("s-1", 0)).toMatchObject([{ sequence: 1, type: "stopped", state: "stopped", exitCode: 143 }]);
+      expect(await store.listSessions({ workspaceId: "ws-1", state: "stopped", limit: 10 })).toEqual([expected]);
+      expect(await store.listSessions({ workspaceId: "ws-1", state: "exited", limit: 10 })).toEqual([]);
+      await store.updateSession("s-1", { state: "pending", stoppedBy: "", stopTime: 0, updatedAt: 6 });
+      expect(await store.getSessionById("s-1")).toMatchObject({ state: "pending", stoppedBy: "", stopTime: 0 });
+    });
+
     it("moves a session with its events only from the state the move was decided on", async () => {
       const store = getStore();
       await store.createSession(session({ sessionId: "s-1" }));
