@@ -75,7 +75,7 @@ export interface Launcher {
   /** Stops the session's agent; `stoppedBy` (the caller's token id) is recorded as who stopped it. */
   stop(
     session: SessionRecord,
-    options: { graceMs: number; signal: AbortSignal; stoppedBy: string },
+    options: { graceMs: number; signal: AbortSignal; stoppedBy: string; requestId?: string | undefined },
   ): Promise<{ result: StopResult; session: SessionRecord }>;
   /** Delivers a follow-up message to the session's running agent (see `send-session-message.ts`). */
   sendMessage(

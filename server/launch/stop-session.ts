@@ -36,7 +36,7 @@ export interface StopDeps {
 export async function stopSession(
   deps: StopDeps,
   session: SessionRecord,
-  options: { graceMs: number; signal: AbortSignal; stoppedBy: string },
+  options: { graceMs: number; signal: AbortSignal; stoppedBy: string; requestId?: string | undefined },
 ): Promise<{ result: StopResult; session: SessionRecord }> {
   const { store, events, lifecycle } = deps;
   const { graceMs, signal } = options;
@@ -57,6 +57,7 @@ export async function stopSession(
   const seconds = BigInt(Math.floor(graceMs / 1000));
   const command = create(DaemonCommandSchema, {
     commandId: randomUUID(),
+    requestId: options.requestId ?? "",
     kind: { case: "stop", value: { sessionId: session.sessionId, grace: { seconds, nanos: (graceMs % 1000) * 1_000_000 } } },
   });
   const sent = await deps.sender.send(session.machineId, command, {

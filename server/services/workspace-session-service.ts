@@ -113,6 +113,7 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
         graceMs: (req.graceSeconds || defaultGraceSeconds) * 1000,
         signal: ctx.signal,
         stoppedBy: principal.tokenId,
+        requestId: ctx.values.get(kCallInfo)?.requestId,
       });
       return { result, session: sessionMessage(after) };
     },

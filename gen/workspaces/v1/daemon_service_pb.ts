@@ -167,9 +167,10 @@ export type DaemonCommand = Message<"workspaces.v1.DaemonCommand"> & {
   } | { case: undefined; value?: undefined };
 
   /**
-   * Request id of the API call that asked for the launch (its `x-request-id`,
-   * or the one the server made), for the daemon's logs of the same launch.
-   * Empty on other commands (stops, pings) for now.
+   * Request id of the API call that asked for the command (its `x-request-id`,
+   * or the one the server made), for the daemon's logs of the same call: set
+   * on launches, stops and messages; empty on pings and on stops the server
+   * sends on its own (orphaned agents).
    *
    * @generated from field: string request_id = 10;
    */

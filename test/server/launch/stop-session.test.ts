@@ -87,6 +87,16 @@ describe("stopSession", () => {
     expect(await room.store.getCommand(command!.commandId)).toMatchObject({ kind: "stop", sessionId: "s-1", ackStatus: "ok" });
   });
 
+  it("carries the call's request id in the stop command, for the daemon's logs", async () => {
+    const room = await createLaunchRoom();
+    const session = await runningSession(room);
+    const daemon = stoppingDaemon(room, "ok", { result: "stopped" }, () =>
+      room.lifecycle.reported(session, { state: "exited", exitCode: 143, message: "terminated", pid: 0 }),
+    );
+    await stopSession(deps(room, 1_000), session, { ...call(), requestId: "req-stop-1" });
+    expect(daemon.commands.map((c) => c.requestId)).toEqual(["req-stop-1"]);
+  });
+
   it("waits, after the acknowledgement, for an exit that is reported only then", async () => {
     const room = await createLaunchRoom();
     const session = await runningSession(room);
