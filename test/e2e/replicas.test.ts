@@ -135,6 +135,8 @@ describe.skipIf(postgres.skip)("three wsctl serve replicas on one PostgreSQL", (
     const [r1] = cluster.urls as [string, string, string];
     const onReplica2 = cluster.daemons.filter((d) => d.servers[0] === cluster.urls[1]);
     const answers: LaunchAnswer[] = [];
+    /** Why each launch that was not ok failed, as its answer said: printed with the audit. */
+    const failures: string[] = [];
     let next = 0;
     let killedAt = -1;
     const started = Date.now();
@@ -150,6 +152,8 @@ describe.skipIf(postgres.skip)("three wsctl serve replicas on one PostgreSQL", (
           (error: unknown): LaunchOutcome => ({ kind: "error", code: `thrown: ${(error as Error).message}`, message: "" }),
         );
         answers.push(answerOf(tag, outcome));
+        if (outcome.kind === "error") failures.push(`${tag}: ${outcome.code}: ${outcome.message}`);
+        else if (outcome.status !== "ok") failures.push(`${tag}: ${JSON.stringify(outcome.payload.error)}`);
         if (killedAt < 0 && answers.length >= launches / 3) {
           killedAt = answers.length;
           cluster.servers[1]!.child.kill("SIGKILL");
@@ -174,6 +178,7 @@ describe.skipIf(postgres.skip)("three wsctl serve replicas on one PostgreSQL", (
           `ok ${audit.ok}, errors ${JSON.stringify(audit.errors)}, sessions ${audit.sessions}, agent starts ${audit.starts}, ` +
           `failovers ${failovers}, doubled ${audit.doubled}, orphaned ${audit.orphaned}`,
       );
+      if (audit.problems.length > 0) console.log(`replicas: the launches not answered ok:\n${failures.join("\n")}`);
       expect(audit.problems).toEqual([]);
       expect(audit.launches).toBe(launches);
     } finally {

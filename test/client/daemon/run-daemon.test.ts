@@ -229,6 +229,8 @@ describe("runDaemon", () => {
     expect(attached.status).toBe("ok");
     expect(attached.payload).toEqual(first.payload);
     expect(await fake.waitForReport("s2", SessionState.RUNNING)).toMatchObject({ pid: first.payload?.pid });
+    // The agent writes its record as it boots, which a loaded machine may not have finished at the ack.
+    await recordOf(first.payload?.pid as number);
     expect((await agents.records()).filter((r) => r.pid === first.payload?.pid)).toHaveLength(1);
 
     fake.push(launch("c3", "s3", { agentSessionId: "not-running-here" }));
