@@ -135,11 +135,13 @@ export function createAgentRegistry(options: { stateDir: string; log?: (line: st
     },
     remove(sessionId, removeOptions = {}) {
       return inOrder(sessionId, async () => {
-        await rm(entryPath(sessionId), { force: true });
+        // The files first, the entry last: a daemon that dies in between finds the entry and
+        // removes it again, where the other order would leave files nothing names.
         if (removeOptions.logs) {
           const files = [...Object.values(logPaths(sessionId)), ...Object.values(sessionFiles(sessionId))];
           await Promise.all(files.map((file) => rm(file, { force: true })));
         }
+        await rm(entryPath(sessionId), { force: true });
       });
     },
     async load() {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -71,6 +71,14 @@ describe("createAgentRegistry", () => {
     await registry.remove("s1", { logs: true });
     expect(await readdir(registry.dir)).toEqual([]);
     expect(await registry.load()).toEqual([]);
+  });
+
+  it("removes the files before the entry: files it could not remove stay named by the entry", async () => {
+    await registry.write(entry("s1"));
+    // A directory where the stdout log belongs: rm refuses it.
+    await mkdir(path.join(registry.logPaths("s1").stdout, "x"), { recursive: true });
+    await expect(registry.remove("s1", { logs: true })).rejects.toThrow();
+    expect((await registry.load()).map((e) => e.session_id)).toEqual(["s1"]);
   });
 
   it("keeps session ids that are not safe file names inside its directory", async () => {
