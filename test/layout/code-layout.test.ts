@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -35,5 +35,11 @@ describe("the code layout (DESIGN.md, Layout)", () => {
         .map((target) => `${file} -> ${path.relative(root, target)}`),
     );
     expect(reaches).toEqual([]);
+  });
+
+  it("has a unit test at the mirrored path for every file of the launch core", () => {
+    const core = ["server/launch", "server/sessions", "server/hub", "server/services"].flatMap(sources);
+    const untested = core.filter((file) => !existsSync(path.join(root, "test", file.replace(/\.ts$/, ".test.ts"))));
+    expect(untested).toEqual([]);
   });
 });
