@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Code, ConnectError, type ConnectRouter, type ConnectRouterOptions, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import path from "node:path";
@@ -188,6 +189,8 @@ export function createApp(options: AppOptions): App {
   });
   // Aborted at shutdown: every handler's signal follows it, so streams end with its code.
   const shutdown = new AbortController();
+  // Connect links every call's signal to it (one listener per call in flight): many is expected, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const readiness = createReadiness({ store, health, ...(options.migrated ? { migrated: options.migrated } : {}) });
   const interceptors: Interceptor[] = [
     createObservingInterceptor({ logger, metrics }),

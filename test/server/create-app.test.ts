@@ -37,6 +37,24 @@ describe("createApp", () => {
     expect(got.session?.pid).toBe(42);
   });
 
+  it("takes 40 launches at once without a listener-leak warning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    try {
+      env = await createInProcessApp();
+      await env.daemon({ autoAck: () => ({ status: "ok", payload: { pid: 1 } }) });
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => env.sessions.launchWorkspaceSession(request({ initialPrompt: `p${i}` }), { headers: env.headers() })),
+      );
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => "ok"));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.startsWith("MaxListenersExceededWarning"))).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("answers unavailable at once naming the machine when no daemon is connected, storing nothing", async () => {
     env = await createInProcessApp();
     const error = await errorOf(env.sessions.launchWorkspaceSession(request(), { headers: env.headers() }));
