@@ -86,10 +86,11 @@ export async function measureRow(stack: BenchStack, target: Row, seconds: number
         })
       : await runAutocannon({ url: base + request.path, method: "POST", headers: request.headers, body: request.body, connections: target.concurrency, seconds });
   const errors = before ? launchErrorsBetween(before, await settledCounts(url, apiToken)) : {};
-  // h2load cancels the requests in flight when its time is up: at most `concurrency` of them, the end of the run, not errors.
-  const cut = target.http === "h2" ? target.concurrency : 0;
+  // The load generator cancels the requests in flight when its time is up: at most `concurrency` of them, the end of the run, not errors.
+  const cut = target.concurrency;
   if (errors.canceled !== undefined && errors.canceled <= cut) delete errors.canceled;
   if (answer.failed > cut) errors["failed at the HTTP level"] = answer.failed;
+  if (answer.ok === 0) errors["nothing answered within the run"] = 1;
   return { ...answer, errors };
 }
 
