@@ -56,17 +56,18 @@ let real: RealLaunchSample = { launchMs: [], aloneMs: [], errors: ["not run"] };
 try {
   // Warm-up: JIT, prepared statements, connections.
   for (const r of rows) await measureRow(stack, r, 0.5, tmp);
+  // The fan-out first: RSS never shrinks back, so after the launch rounds its growth would hide under their high-water mark.
+  const grpc64 = row("launch", "grpc", "h2", 64);
+  for (const daemons of fanoutLevels) {
+    fanout.push(await measureFanout(stack, daemons, () => measureRow(stack, grpc64, seconds, tmp)));
+    process.stderr.write(`launch-path: fan-out of ${daemons} done\n`);
+  }
   for (let round = 1; round <= rounds; round++) {
     for (const r of rows) samples.get(r.id)!.push(await measureRow(stack, r, seconds, tmp));
     process.stderr.write(`launch-path: round ${round}/${rounds} done\n`);
   }
   real = await measureRealLaunches(stack, tmp, realPairs, 1);
   process.stderr.write("launch-path: real launches done\n");
-  const grpc64 = row("launch", "grpc", "h2", 64);
-  for (const daemons of fanoutLevels) {
-    fanout.push(await measureFanout(stack, daemons, () => measureRow(stack, grpc64, seconds, tmp)));
-    process.stderr.write(`launch-path: fan-out of ${daemons} done\n`);
-  }
 } finally {
   await stack.stop();
   await rm(tmp, { recursive: true, force: true });
