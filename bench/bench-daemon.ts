@@ -5,7 +5,8 @@
 //
 //   node --import tsx bench/bench-daemon.ts '[{"server":"http://127.0.0.1:8080","token":"wsm_…"}]'
 //
-// Ends on SIGTERM.
+// A stream the server ends (a restart, a failed probe) is opened again at
+// once, as a daemon reconnects. Ends on SIGTERM.
 import type { JsonObject } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -21,15 +22,20 @@ const payload: JsonObject = { agent_session_id: "bench", provider: "claude_code"
 async function serve(server: string, token: string): Promise<void> {
   const client = createClient(DaemonService, createGrpcTransport({ baseUrl: server }));
   const headers = { Authorization: `Bearer ${token}` };
-  try {
-    for await (const command of client.subscribe({ daemonVersion: "bench", hostname: "bench" }, { headers, signal: stop.signal })) {
-      if (command.kind.case !== "launch") continue;
-      client.acknowledge({ commandId: command.commandId, status: "ok", payload }, { headers }).catch((error: unknown) => {
-        if (!stop.signal.aborted) process.stderr.write(`bench-daemon: acknowledging ${command.commandId} failed: ${String(error)}\n`);
-      });
+  while (!stop.signal.aborted) {
+    try {
+      for await (const command of client.subscribe({ daemonVersion: "bench", hostname: "bench" }, { headers, signal: stop.signal })) {
+        if (command.kind.case !== "launch") continue;
+        client.acknowledge({ commandId: command.commandId, status: "ok", payload }, { headers }).catch((error: unknown) => {
+          if (!stop.signal.aborted) process.stderr.write(`bench-daemon: acknowledging ${command.commandId} failed: ${String(error)}\n`);
+        });
+      }
+      if (!stop.signal.aborted) process.stderr.write("bench-daemon: the server ended the command stream; subscribing again\n");
+    } catch (error) {
+      if (stop.signal.aborted) return;
+      process.stderr.write(`bench-daemon: the command stream failed (${String(error)}); subscribing again\n`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  } catch (error) {
-    if (!stop.signal.aborted) throw error;
   }
 }
 

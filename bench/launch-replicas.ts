@@ -28,6 +28,7 @@ import { createMachine } from "../server/admin/create-machine.js";
 import { createMachineToken } from "../server/admin/create-machine-token.js";
 import { createWorkspace } from "../server/admin/create-workspace.js";
 import { openAdminStore } from "../server/admin/open-admin-store.js";
+import { spawnUntilReady } from "./spawn-until-ready.js";
 
 const run = promisify(execFile);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -48,22 +49,6 @@ interface Target {
   cleanup: () => Promise<void>;
 }
 
-/** Spawns a node process and resolves once its output matches `ready` (with the match). */
-function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpMatchArray }> {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const match = out.match(ready);
-      if (match) resolve({ child, match });
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`${args.slice(0, 2).join(" ")} exited ${code} before ${ready}:\n${out}`)));
-  });
-}
-
 /** Seeds a workspace with three machines and their tokens, starts `replicas` servers and the bench daemon (machine i on replica i mod n). */
 async function startTarget(name: string, database: string, replicas: number, cleanup: () => Promise<void>): Promise<Target> {
   const store = await openAdminStore(database);
@@ -80,7 +65,7 @@ async function startTarget(name: string, database: string, replicas: number, cle
     await store.close();
   }
   const servers = await Promise.all(
-    Array.from({ length: replicas }, () => start([wsctl, "serve", "--listen", "127.0.0.1:0", "--database", database], /REST on (http:\/\/\S+)/)),
+    Array.from({ length: replicas }, () => spawnUntilReady([wsctl, "serve", "--listen", "127.0.0.1:0", "--database", database], /REST on (http:\/\/\S+)/)),
   );
   const urls = servers.map((s) => s.match[1]!);
   const daemonSpec = tokens.map((t, i) => ({ server: urls[i % urls.length]!, token: t }));
