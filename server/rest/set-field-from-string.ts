@@ -32,7 +32,9 @@ export function setFieldFromString(
   let value: unknown;
   if (leaf.fieldKind === "enum" || (leaf.fieldKind === "list" && leaf.listKind === "enum")) {
     const values = leaf.enum!.values;
-    const byName = values.find((v) => v.name === text);
+    // The enum's name (`SESSION_STATE_RUNNING`), or its short name in any case (`running`), as the CLI spells it.
+    const prefix = (leaf.enum!.sharedPrefix ?? "").toUpperCase();
+    const byName = values.find((v) => v.name === text) ?? values.find((v) => prefix !== "" && v.name === prefix + text.toUpperCase());
     if (byName !== undefined) value = byName.number;
     else if (intPattern.test(text) && values.some((v) => v.number === Number(text))) value = Number(text);
     else return `must be one of ${values.map((v) => v.name).join(", ")}`;

@@ -224,6 +224,16 @@ describe("createRestHandler", () => {
     expect(m.pageToken).toBe("p");
   });
 
+  it("takes an enum in a query parameter by its short name too, as the CLI spells it", async () => {
+    const seen: Seen = { calls: 0 };
+    const url = await start(seen);
+    for (const spelling of ["running", "RUNNING", "SESSION_STATE_RUNNING", "3"]) {
+      const res = await fetch(`${url}/api/v1/workspaces/w1/sessions?state=${spelling}`);
+      expect(res.status, spelling).toBe(200);
+      expect(seen.list!.state).toBe(SessionState.RUNNING);
+    }
+  });
+
   it("refuses unknown or invalid query parameters, naming each", async () => {
     const seen: Seen = { calls: 0 };
     const url = await start(seen);
