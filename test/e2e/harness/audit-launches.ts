@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isTerminalEvent, isTerminalState } from "../../../server/sessions/session-transitions.js";
 import type { SessionRecord, Store } from "../../../server/store/store.js";
+import type { LaunchOutcome } from "./protocol-clients.js";
 
 /** The one answer of a launch call: `ok` (an `ok` acknowledgement) or the error's code (an RPC error, or an `error` acknowledgement's `payload.error.code`). */
 export interface LaunchAnswer {
@@ -12,11 +13,23 @@ export interface LaunchAnswer {
   sessionId?: string;
 }
 
+/** The answer as the audit counts it: `ok`, or the code of the error (an RPC error or an `error` acknowledgement). */
+export function launchAnswer(tag: string, outcome: LaunchOutcome): LaunchAnswer {
+  if (outcome.kind === "error") return { tag, result: outcome.code };
+  if (outcome.status === "ok") return { tag, result: "ok", sessionId: String(outcome.payload.session_id) };
+  const error = outcome.payload.error as { code?: string } | undefined;
+  return { tag, result: error?.code ?? "error" };
+}
+
 /** One start of a stand-in agent, as it recorded it. */
 export interface AgentStart {
   pid: number;
   argv: string[];
+  /** When it started (ms since the epoch). */
+  startedAt?: number;
   signals: string[];
+  /** Its exit code, when it ended itself (`exit:N:MS`) rather than being stopped. */
+  exited?: number;
   /** Prompts and follow-ups the stand-in read as stream-json user events on stdin. */
   messages?: string[];
 }
@@ -31,7 +44,7 @@ export interface LaunchAudit {
   starts: number;
   /** Launches whose agent was started more than once. */
   doubled: number;
-  /** Launches answered with an error whose session is not `failed`, or whose agent was not stopped, or still runs. */
+  /** Launches answered with an error whose session is not `failed`, or whose agent neither was stopped nor ended itself, or still runs. */
   orphaned: number;
   /** One line per violation; empty when every promise held. */
   problems: string[];
@@ -95,7 +108,7 @@ export function sessionTag(session: SessionRecord): string | undefined {
  * or `deadline_exceeded`, and at most one session for it; per session one
  * terminal event; per launch at most one agent start (exactly one for `ok`);
  * and behind every error answer a `failed` session whose agent, if one was
- * started, was stopped and runs no more. Sessions are matched to launches by
+ * started, was stopped (or ended itself first) and runs no more. Sessions are matched to launches by
  * their `metadata.launch_tag`, agent starts by the tag in their prompt.
  */
 export async function auditLaunches(store: Store, workspaceId: string, answers: readonly LaunchAnswer[], recordDir: string): Promise<LaunchAudit> {
@@ -141,7 +154,7 @@ export async function auditLaunches(store: Store, workspaceId: string, answers: 
     const why: string[] = [];
     if (session && session.state !== "failed") why.push(`its session is ${session.state}`);
     for (const start of started) {
-      if (!start.signals.includes("SIGTERM")) why.push(`agent ${start.pid} was never stopped`);
+      if (!start.signals.includes("SIGTERM") && start.exited === undefined) why.push(`agent ${start.pid} was never stopped`);
       if (isAgentRunning(start.pid)) why.push(`agent ${start.pid} still runs`);
     }
     if (why.length > 0) {
