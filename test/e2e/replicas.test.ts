@@ -8,7 +8,7 @@ import type { Store } from "../../server/store/store.js";
 import { isTerminalState } from "../../server/sessions/session-transitions.js";
 import { pollUntil } from "../support/poll-until.js";
 import { findTestPostgres } from "../support/postgres-test-database.js";
-import { auditLaunches, isAgentRunning, type LaunchAnswer, launchAnswer, listAllSessions, readAgentStarts } from "./harness/audit-launches.js";
+import { auditLaunches, isStartRunning, type LaunchAnswer, launchAnswer, listAllSessions, readAgentStarts } from "./harness/audit-launches.js";
 import { grpcJsClient, type LaunchClient, type LaunchOutcome, restHttp1Client } from "./harness/protocol-clients.js";
 import { type Replicas, startReplicas } from "./harness/start-replicas.js";
 import { collect, launchRequest } from "./harness/stream-clients.js";
@@ -38,7 +38,7 @@ function launchBody(machineId: string, tag: string, ms: number): Record<string, 
 
 /** Waits until every agent has exited, every daemon has reported every end, and every session is terminal. */
 async function settled(store: Store): Promise<void> {
-  await pollUntil(() => [...readAgentStarts(cluster.recordDir).values()].flat().every((s) => !isAgentRunning(s.pid)), {
+  await pollUntil(() => [...readAgentStarts(cluster.recordDir).values()].flat().every((s) => !isStartRunning(s)), {
     timeoutMs: 20_000,
     intervalMs: 100,
     what: "every agent to exit",

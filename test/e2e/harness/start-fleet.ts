@@ -24,6 +24,8 @@ export interface FleetDaemon {
   start(): void;
   /** Sends `signal` to the daemon and waits for it to exit (SIGKILL after 5 s). */
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** The stderr of every daemon process of the machine so far, oldest first, each after a `--- start N` line. */
+  logs(): string;
   /** Agents whose end it has not yet reported (their entries in `<state dir>/agents`). */
   unreported(): number;
 }
@@ -94,6 +96,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         url,
         ...standInDaemonArgs({ token: machineTokens.get(machineId)!, workspaceId, repoDir, stateDir, startupWindowMs: options.startupWindowMs ?? 1000, stopAgents }),
       ];
+      const earlier: string[] = [];
       const daemon: FleetDaemon = {
         machineId,
         repoDir,
@@ -110,9 +113,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           const running = daemon.process;
           if (!running) return;
           await running.stop(signal);
+          earlier.push(`--- start ${earlier.length + 1} (ended by ${signal})\n${running.stderr()}`);
           daemon.process = undefined;
         },
         unreported: () => unreportedAgents(stateDir),
+        logs: () => [...earlier, ...(daemon.process ? [`--- start ${earlier.length + 1} (running)\n${daemon.process.stderr()}`] : [])].join("\n"),
       };
       return daemon;
     }),
