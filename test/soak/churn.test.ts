@@ -36,7 +36,7 @@ const expectedRpcErrors = new Set(["unavailable", "deadline_exceeded"]);
 // The heap is read without forcing a collection (garbage included); RSS also holds what V8 and the
 // allocator keep once grown. A leak grows with the launches: RSS must level off in the second half.
 const fdTolerance = 10;
-const heapToleranceMiB = 64;
+const heapToleranceMiB = 96;
 const rssToleranceMiB = 160;
 const rssSecondHalfToleranceMiB = 48;
 /** The server closes idle keep-alive connections after 60 s: the callers' pooled sockets are gone by then. */
