@@ -38,7 +38,7 @@ const expectedRpcErrors = new Set(["unavailable", "deadline_exceeded"]);
 const fdTolerance = 10;
 const heapToleranceMiB = 96;
 const rssToleranceMiB = 160;
-const rssSecondHalfToleranceMiB = 48;
+const rssSecondHalfToleranceMiB = 64;
 /** The server closes idle keep-alive connections after 60 s: the callers' pooled sockets are gone by then. */
 const fdSettleMs = 75_000;
 
