@@ -40,7 +40,10 @@ const mockingSuites = ["test/server/start-server.test.ts"];
  */
 const unitWorkers = Math.max(2, availableParallelism());
 
-// `npm test` runs every project; `npm run test:unit` only the fast one.
+/** The long reliability runs (`npm run test:soak`, `.ci/run`): minutes each, never part of `npm test`. */
+const soakSuites = ["test/soak/**/*.test.ts"];
+
+// `npm test` names its projects (every one but soak); `npm run test:unit` only the fast ones.
 export default defineConfig({
   test: {
     projects: [
@@ -55,7 +58,7 @@ export default defineConfig({
           maxWorkers: unitWorkers,
           sequence: { groupOrder: 0 },
           include: ["test/**/*.test.ts"],
-          exclude: [...processSuites, ...mockingSuites],
+          exclude: [...processSuites, ...mockingSuites, ...soakSuites],
           testTimeout: 5_000,
           hookTimeout: 5_000,
         },
@@ -99,6 +102,18 @@ export default defineConfig({
           // Real processes need more than the default 5 s.
           testTimeout: 30_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        // A churn of thousands of launches over real processes, on the engine WSCTL_TEST_ENGINE names (SQLite by default).
+        extends: true,
+        test: {
+          name: "soak",
+          pool: "forks",
+          sequence: { groupOrder: 2 },
+          include: soakSuites,
+          testTimeout: 900_000,
+          hookTimeout: 180_000,
         },
       },
     ],

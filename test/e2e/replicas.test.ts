@@ -8,7 +8,7 @@ import type { Store } from "../../server/store/store.js";
 import { isTerminalState } from "../../server/sessions/session-transitions.js";
 import { pollUntil } from "../support/poll-until.js";
 import { findTestPostgres } from "../support/postgres-test-database.js";
-import { auditLaunches, isAgentRunning, type LaunchAnswer, listAllSessions, readAgentStarts } from "./harness/audit-launches.js";
+import { auditLaunches, isStartRunning, type LaunchAnswer, launchAnswer, listAllSessions, readAgentStarts } from "./harness/audit-launches.js";
 import { grpcJsClient, type LaunchClient, type LaunchOutcome, restHttp1Client } from "./harness/protocol-clients.js";
 import { type Replicas, startReplicas } from "./harness/start-replicas.js";
 import { collect, launchRequest } from "./harness/stream-clients.js";
@@ -36,17 +36,9 @@ function launchBody(machineId: string, tag: string, ms: number): Record<string, 
   return { machine_id: machineId, initial_prompt: prompt, metadata: { launch_tag: tag } };
 }
 
-/** The answer as the audit counts it: `ok`, or the code of the error (an RPC error or an `error` acknowledgement). */
-function answerOf(tag: string, outcome: LaunchOutcome): LaunchAnswer {
-  if (outcome.kind === "error") return { tag, result: outcome.code };
-  if (outcome.status === "ok") return { tag, result: "ok", sessionId: String(outcome.payload.session_id) };
-  const error = outcome.payload.error as { code?: string } | undefined;
-  return { tag, result: error?.code ?? "error" };
-}
-
 /** Waits until every agent has exited, every daemon has reported every end, and every session is terminal. */
 async function settled(store: Store): Promise<void> {
-  await pollUntil(() => [...readAgentStarts(cluster.recordDir).values()].flat().every((s) => !isAgentRunning(s.pid)), {
+  await pollUntil(() => [...readAgentStarts(cluster.recordDir).values()].flat().every((s) => !isStartRunning(s)), {
     timeoutMs: 20_000,
     intervalMs: 100,
     what: "every agent to exit",
@@ -123,7 +115,7 @@ describe.skipIf(postgres.skip)("three wsctl serve replicas on one PostgreSQL", (
     const store = await openStore(cluster.database);
     try {
       await settled(store);
-      const audit = await auditLaunches(store, cluster.workspaceId, [answerOf("late", outcome)], cluster.recordDir);
+      const audit = await auditLaunches(store, cluster.workspaceId, [launchAnswer("late", outcome)], cluster.recordDir);
       expect(audit.problems).toEqual([]);
       expect(audit).toMatchObject({ errors: { deadline_exceeded: 1 }, starts: 1, orphaned: 0 });
     } finally {
@@ -151,7 +143,7 @@ describe.skipIf(postgres.skip)("three wsctl serve replicas on one PostgreSQL", (
         const outcome = await client.launch(cluster.workspaceId, body, cluster.apiToken).catch(
           (error: unknown): LaunchOutcome => ({ kind: "error", code: `thrown: ${(error as Error).message}`, message: "" }),
         );
-        answers.push(answerOf(tag, outcome));
+        answers.push(launchAnswer(tag, outcome));
         if (outcome.kind === "error") failures.push(`${tag}: ${outcome.code}: ${outcome.message}`);
         else if (outcome.status !== "ok") failures.push(`${tag}: ${JSON.stringify(outcome.payload.error)}`);
         if (killedAt < 0 && answers.length >= launches / 3) {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isTerminalEvent, isTerminalState } from "../../../server/sessions/session-transitions.js";
 import type { SessionRecord, Store } from "../../../server/store/store.js";
+import type { LaunchOutcome } from "./protocol-clients.js";
 
 /** The one answer of a launch call: `ok` (an `ok` acknowledgement) or the error's code (an RPC error, or an `error` acknowledgement's `payload.error.code`). */
 export interface LaunchAnswer {
@@ -10,15 +11,43 @@ export interface LaunchAnswer {
   result: string;
   /** From an `ok` answer's payload. */
   sessionId?: string;
+  /** An error's message, for the audit's problems. */
+  message?: string;
+  /** True when the daemon answered (an `error` acknowledgement), not the server. */
+  acknowledged?: boolean;
+}
+
+export interface AuditOptions {
+  /**
+   * Accept `error` acknowledgements whatever their code (a daemon that could
+   * not start the agent under load says so): they are still checked for a
+   * `failed` session and no agent left behind. Default false: only
+   * `unavailable` and `deadline_exceeded` are expected errors.
+   */
+  acceptErrorAcks?: boolean;
+}
+
+/** The answer as the audit counts it: `ok`, or the code of the error (an RPC error or an `error` acknowledgement). */
+export function launchAnswer(tag: string, outcome: LaunchOutcome): LaunchAnswer {
+  if (outcome.kind === "error") return { tag, result: outcome.code, message: outcome.message };
+  if (outcome.status === "ok") return { tag, result: "ok", sessionId: String(outcome.payload.session_id) };
+  const error = outcome.payload.error as { code?: string; message?: string } | undefined;
+  return { tag, result: error?.code ?? "error", acknowledged: true, ...(error?.message ? { message: error.message } : {}) };
 }
 
 /** One start of a stand-in agent, as it recorded it. */
 export interface AgentStart {
   pid: number;
   argv: string[];
+  /** When it started (ms since the epoch). */
+  startedAt?: number;
   signals: string[];
+  /** Its exit code, when it ended itself (`exit:N:MS`) rather than being stopped. */
+  exited?: number;
   /** Prompts and follow-ups the stand-in read as stream-json user events on stdin. */
   messages?: string[];
+  /** Set by readAgentStarts when a later process with the same pid moved the record aside: this one has ended. */
+  superseded?: boolean;
 }
 
 /** What the audit counted, and each broken promise it found. */
@@ -31,7 +60,7 @@ export interface LaunchAudit {
   starts: number;
   /** Launches whose agent was started more than once. */
   doubled: number;
-  /** Launches answered with an error whose session is not `failed`, or whose agent was not stopped, or still runs. */
+  /** Launches answered with an error whose session is not `failed`, or whose agent neither was stopped nor ended itself, or still runs. */
   orphaned: number;
   /** One line per violation; empty when every promise held. */
   problems: string[];
@@ -51,6 +80,7 @@ export function readAgentStarts(recordDir: string): Map<string, AgentStart[]> {
   for (const file of readdirSync(recordDir)) {
     if (!file.endsWith(".json")) continue;
     const start = JSON.parse(readFileSync(path.join(recordDir, file), "utf8")) as AgentStart;
+    if (file !== `${start.pid}.json`) start.superseded = true;
     const tag = tagOf(start);
     if (tag === undefined) continue;
     byTag.set(tag, [...(byTag.get(tag) ?? []), start]);
@@ -66,6 +96,29 @@ export function isAgentRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** When process `pid` started, in ms since the epoch (from /proc, to the clock tick), or undefined. */
+function processStartedAt(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    return bootSeconds * 1000 + ticks * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the agent of `start` still runs: its pid runs a stand-in, no later
+ * stand-in took the pid over, and that process started before the stand-in
+ * recorded itself (pids wrap around: another suite's stand-in may hold it now).
+ */
+export function isStartRunning(start: AgentStart): boolean {
+  if (start.superseded === true || !isAgentRunning(start.pid)) return false;
+  const startedAt = processStartedAt(start.pid);
+  return start.startedAt === undefined || startedAt === undefined || startedAt <= start.startedAt + 1000;
 }
 
 /** Every session of the workspace, read page by page. */
@@ -95,10 +148,16 @@ export function sessionTag(session: SessionRecord): string | undefined {
  * or `deadline_exceeded`, and at most one session for it; per session one
  * terminal event; per launch at most one agent start (exactly one for `ok`);
  * and behind every error answer a `failed` session whose agent, if one was
- * started, was stopped and runs no more. Sessions are matched to launches by
+ * started, was stopped (or ended itself first) and runs no more. Sessions are matched to launches by
  * their `metadata.launch_tag`, agent starts by the tag in their prompt.
  */
-export async function auditLaunches(store: Store, workspaceId: string, answers: readonly LaunchAnswer[], recordDir: string): Promise<LaunchAudit> {
+export async function auditLaunches(
+  store: Store,
+  workspaceId: string,
+  answers: readonly LaunchAnswer[],
+  recordDir: string,
+  options: AuditOptions = {},
+): Promise<LaunchAudit> {
   const problems: string[] = [];
   const tags = new Set(answers.map((a) => a.tag));
   const sessions = new Map<string, SessionRecord>();
@@ -137,12 +196,13 @@ export async function auditLaunches(store: Store, workspaceId: string, answers: 
       continue;
     }
     errors[answer.result] = (errors[answer.result] ?? 0) + 1;
-    if (answer.result !== "unavailable" && answer.result !== "deadline_exceeded") problems.push(`launch ${answer.tag}: answered ${answer.result}`);
+    const expected = answer.result === "unavailable" || answer.result === "deadline_exceeded" || (options.acceptErrorAcks === true && answer.acknowledged === true);
+    if (!expected) problems.push(`launch ${answer.tag}: answered ${answer.result} (${answer.message ?? ""})`);
     const why: string[] = [];
     if (session && session.state !== "failed") why.push(`its session is ${session.state}`);
     for (const start of started) {
-      if (!start.signals.includes("SIGTERM")) why.push(`agent ${start.pid} was never stopped`);
-      if (isAgentRunning(start.pid)) why.push(`agent ${start.pid} still runs`);
+      if (!start.signals.includes("SIGTERM") && start.exited === undefined) why.push(`agent ${start.pid} was never stopped`);
+      if (isStartRunning(start)) why.push(`agent ${start.pid} still runs`);
     }
     if (why.length > 0) {
       orphaned++;

@@ -100,6 +100,8 @@ export interface StandInDaemonArgs {
   repoDir: string;
   stateDir: string;
   startupWindowMs: number;
+  /** Pass `--stop-agents` (default true): the daemon stops its agents when it stops, instead of leaving them to its next run. */
+  stopAgents?: boolean;
 }
 
 /** `wsctl daemon` arguments after its `--server` flags: the machine token (if given), one workspace root, stand-in agents for both providers. */
@@ -116,7 +118,7 @@ export function standInDaemonArgs(args: StandInDaemonArgs): string[] {
     String(args.startupWindowMs),
     "--state-dir",
     args.stateDir,
-    // Agents outlive a stopped daemon by default; a test's own must not outlive the test.
-    "--stop-agents",
+    // Agents outlive a stopped daemon by default; a test's own must not outlive the test, unless it adopts them.
+    ...(args.stopAgents === false ? [] : ["--stop-agents"]),
   ];
 }

@@ -1,15 +1,11 @@
-import { readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createApiToken } from "../../../server/admin/create-api-token.js";
-import { createMachine } from "../../../server/admin/create-machine.js";
-import { createMachineToken } from "../../../server/admin/create-machine-token.js";
-import { createWorkspace } from "../../../server/admin/create-workspace.js";
-import { openAdminStore } from "../../../server/admin/open-admin-store.js";
 import { createGitRepo } from "./create-git-repo.js";
 import { pollUntil } from "../../support/poll-until.js";
 import { createTestSchema, type TestSchema } from "../../support/postgres-test-database.js";
+import { seedWorkspace } from "./seed-workspace.js";
+import { unreportedAgents } from "./start-fleet.js";
 import { spawnServe, spawnWsctl, standInDaemonArgs, type WsctlProcess } from "./spawn-wsctl.js";
 
 /** A `wsctl daemon` process of one machine, with the servers it was given in order. */
@@ -74,19 +70,7 @@ export async function startReplicas(options: ReplicasOptions): Promise<Replicas>
 
   const workspaceId = "ws1";
   const machineIds = options.machines;
-  const machineTokens = new Map<string, string>();
-  const admin = await openAdminStore(database);
-  let apiToken: string;
-  try {
-    await createWorkspace(admin, workspaceId);
-    for (const machineId of machineIds) {
-      await createMachine(admin, { machineId, workspaceId });
-      machineTokens.set(machineId, (await createMachineToken(admin, { machineId })).token);
-    }
-    apiToken = (await createApiToken(admin, { workspaceIds: [workspaceId] })).token;
-  } finally {
-    await admin.close();
-  }
+  const { apiToken, machineTokens } = await seedWorkspace(database, workspaceId, machineIds);
 
   const started = await Promise.all(
     Array.from({ length: options.replicas }, () =>
@@ -135,7 +119,7 @@ export async function startReplicas(options: ReplicasOptions): Promise<Replicas>
         failovers: () => count(process.stderr(), /failing over to/g),
         // The daemon logs JSON lines: the URL ends at the closing quote of "msg".
         subscribedTo: () => [...process.stderr().matchAll(/subscribing to ([^\s"]+)/g)].at(-1)?.[1],
-        unreported: () => readdirSync(path.join(stateDir, "agents")).filter((name) => name.endsWith(".json")).length,
+        unreported: () => unreportedAgents(stateDir),
       };
       daemons.push(daemon);
       await replicas.waitOnline(machineId, daemonServers[0]!);

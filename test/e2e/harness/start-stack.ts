@@ -4,12 +4,8 @@ import https from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runAdmin } from "../../../client/wsctl/admin-command.js";
-import { createApiToken } from "../../../server/admin/create-api-token.js";
-import { createMachine } from "../../../server/admin/create-machine.js";
-import { createMachineToken } from "../../../server/admin/create-machine-token.js";
-import { createWorkspace } from "../../../server/admin/create-workspace.js";
-import { openAdminStore } from "../../../server/admin/open-admin-store.js";
 import { createGitRepo } from "./create-git-repo.js";
+import { seedWorkspace } from "./seed-workspace.js";
 import { pollUntil } from "../../support/poll-until.js";
 import { createTestSchema } from "../../support/postgres-test-database.js";
 import { spawnServe, spawnWsctl, standInDaemonArgs, type WsctlProcess } from "./spawn-wsctl.js";
@@ -84,20 +80,6 @@ function getJson(url: string, headers: Record<string, string>, ca?: Buffer): Pro
   });
 }
 
-/** A workspace with one machine (its default) and a token of each kind, through the admin door. */
-async function seedDatabase(database: string, workspaceId: string, machineId: string): Promise<{ apiToken: string; apiTokenId: string; machineToken: string }> {
-  const store = await openAdminStore(database);
-  try {
-    await createWorkspace(store, workspaceId);
-    await createMachine(store, { machineId, workspaceId });
-    const api = await createApiToken(store, { workspaceIds: [workspaceId] });
-    const machine = await createMachineToken(store, { machineId });
-    return { apiToken: api.token, apiTokenId: api.tokenId, machineToken: machine.token };
-  } finally {
-    await store.close();
-  }
-}
-
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const tmp = await mkdtemp(path.join(tmpdir(), "wsctl-e2e-"));
   // The same suites run on each store engine: the e2e-postgres project sets WSCTL_TEST_ENGINE.
@@ -125,7 +107,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const workspaceId = "ws1";
   const machineId = "m1";
-  const { apiToken, apiTokenId, machineToken } = await seedDatabase(database, workspaceId, machineId);
+  const { apiToken, apiTokenId, machineTokens } = await seedWorkspace(database, workspaceId, [machineId]);
+  const machineToken = machineTokens.get(machineId)!;
 
   const { server, url } = await spawnServe(options.serverDatabase?.(database) ?? database, [
     "--launch-deadline-ms",
