@@ -23,6 +23,7 @@ const processSuites = [
   "test/client/daemon/run-daemon-secrets.test.ts",
   "test/client/daemon/prune-worktrees.test.ts",
   "test/client/daemon/process-identity.test.ts",
+  "test/client/daemon/find-marked-agent.test.ts",
   "test/server/reflection/create-reflection-services.test.ts",
   "test/server/openapi/create-openapi-document-comments.test.ts",
   // In process, but it measures the process's memory after full collections.

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
@@ -16,6 +17,7 @@ export interface AgentEntry {
   workspace_id: string;
   /** The agent's own session id; "" when unknown. */
   agent_session_id: string;
+  /** The agent's pid; 0 in the entry written before its spawn, until the spawn returns. */
   pid: number;
   /** processStartTime(pid) when launched; "" when unknown (no /proc). */
   start_time: string;
@@ -56,6 +58,12 @@ export interface AgentRegistry {
   sessionFiles(sessionId: string): { journal: string; sent: string; stdin: string };
   /** Writes (or replaces) the entry of `entry.session_id` atomically. */
   write(entry: AgentEntry): Promise<void>;
+  /**
+   * Writes the entry atomically and fsynced before returning, synchronously:
+   * for what must be on disk before the next step (an agent's spawn). Not
+   * ordered with queued `write`s; use it before any for the session.
+   */
+  writeNow(entry: AgentEntry): void;
   /** Removes the entry of `sessionId` and, with `logs`, the log, transcript and stdin files named after it. */
   remove(sessionId: string, options?: { logs?: boolean }): Promise<void>;
   /** Every readable entry; unreadable or malformed files are skipped (and logged). */
@@ -120,6 +128,23 @@ export function createAgentRegistry(options: { stateDir: string; log?: (line: st
       await mkdir(dir, { recursive: true, mode: 0o700 });
     },
     logPaths,
+    writeNow(entry) {
+      const file = entryPath(entry.session_id);
+      const temp = `${file}.${process.pid}.${++tempCounter}.tmp`;
+      const fd = openSync(temp, "w", 0o600);
+      try {
+        writeSync(fd, `${JSON.stringify(entry, null, 2)}\n`);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      try {
+        renameSync(temp, file);
+      } catch (error) {
+        rmSync(temp, { force: true });
+        throw error;
+      }
+    },
     write(entry) {
       return inOrder(entry.session_id, async () => {
         const file = entryPath(entry.session_id);
@@ -211,7 +236,8 @@ function parseEntry(value: unknown): AgentEntry | undefined {
     "daemon_key",
   ];
   if (strings.some((key) => typeof v[key] !== "string") || v.session_id === "") return undefined;
-  if (typeof v.pid !== "number" || !Number.isInteger(v.pid) || v.pid <= 0) return undefined;
+  // pid 0: written before the spawn, the agent not yet known (see findMarkedAgent).
+  if (typeof v.pid !== "number" || !Number.isInteger(v.pid) || v.pid < 0) return undefined;
   if (v.provider !== "claude_code" && v.provider !== "codex") return undefined;
   let exit: RecordedExit | undefined;
   if (v.exit !== undefined) {

@@ -13,6 +13,7 @@ import { type EnsuredWorktree, ensureWorktree } from "./ensure-worktree.js";
 import { removeWorktree } from "./remove-worktree.js";
 import { currentBranch } from "./run-git.js";
 import { createCodexConversation } from "./create-codex-conversation.js";
+import { agentSessionVariable } from "./find-marked-agent.js";
 import { spawnAgent } from "./spawn-agent.js";
 import { errnoOrMessage } from "./errno-of.js";
 import { createStdinFifo, writeUserEvent } from "./agent-stdin.js";
@@ -145,11 +146,31 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
     // Checked again right before the spawn: a link planted since git ran must not send the agent elsewhere.
     if (worktreeName !== undefined && worktreeName !== "") await checkInsideRoot(await realpath(root), details.work_dir);
     const startedAt = new Date().toISOString();
+    const entry: AgentEntry = {
+      session_id: launch.sessionId,
+      workspace_id: workspaceId,
+      agent_session_id: generated,
+      pid: 0,
+      start_time: "",
+      provider,
+      model,
+      work_dir: details.work_dir,
+      branch: details.branch,
+      started_at: startedAt,
+      stdout_path: logs.stdout,
+      stderr_path: logs.stderr,
+      daemon_key: ctx.daemonKey,
+      ...(stdinPath !== undefined ? { stdin_path: stdinPath } : {}),
+    };
+    // On disk before the spawn: a daemon killed at any point after it leaves an entry by which
+    // its next run finds the agent (by its pid, or before that by the session in its environment).
+    ctx.registry.writeNow(entry);
+    const env = { ...(ctx.env ?? process.env), [agentSessionVariable]: launch.sessionId };
     const agent = await inSpan("daemon.spawn", { "agent.provider": provider }, () => spawnAgent({
       bin,
       args,
       cwd: details.work_dir,
-      env: ctx.env,
+      env,
       startupWindowMs: ctx.startupWindowMs,
       stdoutPath: logs.stdout,
       stderrPath: logs.stderr,
@@ -157,25 +178,11 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
       ...(stdinPath !== undefined ? { stdinPath } : {}),
       // Recorded at once, so a daemon that dies during the startup window leaves the agent findable.
       onSpawned: (pid, startTime) => {
-        const entry: AgentEntry = {
-          session_id: launch.sessionId,
-          workspace_id: workspaceId,
-          agent_session_id: generated,
-          pid,
-          start_time: startTime,
-          provider,
-          model,
-          work_dir: details.work_dir,
-          branch: details.branch,
-          started_at: startedAt,
-          stdout_path: logs.stdout,
-          stderr_path: logs.stderr,
-          daemon_key: ctx.daemonKey,
-          ...(stdinPath !== undefined ? { stdin_path: stdinPath } : {}),
-        };
-        ctx.registry.write(entry).catch((error: unknown) => {
-          ctx.log?.(`daemon: session ${launch.sessionId}: could not record its agent (${(error as Error).message})`);
-        });
+        try {
+          ctx.registry.writeNow({ ...entry, pid, start_time: startTime });
+        } catch (error) {
+          ctx.log?.(`daemon: session ${launch.sessionId}: could not record its agent's pid (${(error as Error).message})`);
+        }
         // The prompt is the first user event: Claude Code starts (and says `init`) once it has it.
         if (stdinPath !== undefined && prompt !== undefined) {
           writeUserEvent(stdinPath, prompt).catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { adoptAgent } from "./adopt-agent.js";
 import type { AgentEntry, AgentRegistry } from "./create-agent-registry.js";
 import type { AgentRecord, AgentTable } from "./create-agent-table.js";
+import { findMarkedAgent } from "./find-marked-agent.js";
 import { isSameProcess } from "./process-identity.js";
 
 /** Options of restoreAgents. */
@@ -41,7 +42,8 @@ export async function restoreAgents(options: RestoreAgentsOptions): Promise<Rest
   }
   const result: RestoredAgents = { adopted: [], ended: [] };
   const byProcess = new Map<string, AgentRecord>();
-  for (const entry of mine) {
+  for (const found of mine) {
+    const entry = found.pid === 0 && found.exit === undefined ? withMarkedAgent(found, log) : found;
     if (entry.exit !== undefined || !isSameProcess(entry.pid, entry.start_time)) {
       result.ended.push(entry);
       continue;
@@ -80,4 +82,16 @@ export async function restoreAgents(options: RestoreAgentsOptions): Promise<Rest
     log(`daemon: adopted the agent of session ${entry.session_id} (pid ${entry.pid}) left by an earlier run`);
   }
   return result;
+}
+
+/**
+ * An entry written before its agent's spawn (pid 0) by a run that died before
+ * it recorded the pid: the agent, when it was started, is the process whose
+ * environment names the session. Without one, the entry stays pid 0 (ended).
+ */
+function withMarkedAgent(entry: AgentEntry, log: (line: string) => void): AgentEntry {
+  const agent = findMarkedAgent(entry.session_id);
+  if (agent === undefined) return entry;
+  log(`daemon: found the agent of session ${entry.session_id} (pid ${agent.pid}), started as an earlier run stopped`);
+  return { ...entry, pid: agent.pid, start_time: agent.startTime };
 }
