@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isTerminalState } from "../../server/sessions/session-transitions.js";
 import { openStore } from "../../server/store/open-store.js";
 import type { Store } from "../../server/store/store.js";
-import { auditLaunches, isStartRunning, type LaunchAnswer, launchAnswer, listAllSessions, readAgentStarts } from "../e2e/harness/audit-launches.js";
+import { auditLaunches, isStartRunning, type LaunchAnswer, launchAnswer, listAllSessions, readAgentStarts, sessionTag } from "../e2e/harness/audit-launches.js";
 import { allLaunchClients, type LaunchClient, type LaunchOutcome } from "../e2e/harness/protocol-clients.js";
 import { repoRoot } from "../e2e/harness/spawn-wsctl.js";
 import { type Fleet, startFleet } from "../e2e/harness/start-fleet.js";
@@ -197,7 +197,11 @@ describe("soak: launch churn while daemons restart", () => {
         reportFile,
       );
 
-      if (audit.problems.length > 0 || stuck.length > 0 || unexpected.length > 0) writeFleetLogs(fleet, stuck, logDir);
+      if (audit.problems.length > 0 || stuck.length > 0 || unexpected.length > 0) {
+        // The machines of the launches the audit names, and of the stuck sessions.
+        const named = (await listAllSessions(store, fleet.workspaceId)).filter((r) => audit.problems.some((p) => p.startsWith(`launch ${sessionTag(r)}:`)));
+        writeFleetLogs(fleet, [...stuck, ...named], logDir);
+      }
       expect(answers).toHaveLength(launches);
       expect(unexpected.slice(0, 10)).toEqual([]);
       expect(audit.problems.slice(0, 30)).toEqual([]);

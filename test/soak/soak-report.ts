@@ -68,11 +68,11 @@ export function writeSoakReport(report: SoakReport, file: string): void {
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 }
 
-/** For a failed run: the server's log and the logs of every daemon run of the machines of `stuck` sessions, one file each in `dir`. */
-export function writeFleetLogs(fleet: Fleet, stuck: readonly SessionRecord[], dir: string): void {
+/** For a failed run: the server's log and the logs of every daemon run of the machines of `sessions` (stuck, orphaned…), one file each in `dir`. */
+export function writeFleetLogs(fleet: Fleet, sessions: readonly SessionRecord[], dir: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, "server.log"), fleet.server.stderr() + fleet.server.stdout());
-  const machines = new Set(stuck.map((s) => s.machineId));
+  const machines = new Set(sessions.map((s) => s.machineId));
   for (const daemon of fleet.daemons) {
     if (machines.has(daemon.machineId)) writeFileSync(path.join(dir, `${daemon.machineId}.log`), daemon.logs());
   }
