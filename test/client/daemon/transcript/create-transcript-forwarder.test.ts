@@ -17,7 +17,8 @@ beforeEach(() => {
 });
 afterEach(() => {
   for (const c of controllers.splice(0)) c.abort();
-  rmSync(dir, { recursive: true, force: true });
+  // A journal write already under way may still add a file: retried on ENOTEMPTY.
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
 });
 
 /** A server that stores each offset once, as the real one does; `down` makes it fail. */
