@@ -100,7 +100,14 @@ export default defineConfig({
           // replicas runs on PostgreSQL in any project: once, under e2e, is enough. package-install
           // packs and installs the package (its store is beside the point); twice at once they
           // would race over dist/ and npm-shrinkwrap.json.
-          exclude: [...configDefaults.exclude, "test/e2e/replicas.test.ts", "test/e2e/revocation-replicas.test.ts", "test/e2e/package-install.test.ts"],
+          // store-faults deletes and fills a SQLite file: its PostgreSQL twin is store-faults-postgres.
+          exclude: [
+            ...configDefaults.exclude,
+            "test/e2e/replicas.test.ts",
+            "test/e2e/revocation-replicas.test.ts",
+            "test/e2e/package-install.test.ts",
+            "test/e2e/store-faults.test.ts",
+          ],
           env: { WSCTL_TEST_ENGINE: "postgres" },
           testTimeout: 30_000,
           hookTimeout: 30_000,
@@ -113,6 +120,8 @@ export default defineConfig({
           pool: "forks",
           sequence: { groupOrder: 1 },
           include: processSuites,
+          // It cuts the server's connection to PostgreSQL: run by e2e-postgres only.
+          exclude: [...configDefaults.exclude, "test/e2e/store-faults-postgres.test.ts"],
           // Real processes need more than the default 5 s.
           testTimeout: 30_000,
           hookTimeout: 30_000,
