@@ -26,6 +26,8 @@ const processSuites = [
   "test/client/daemon/find-marked-agent.test.ts",
   "test/server/reflection/create-reflection-services.test.ts",
   "test/server/openapi/create-openapi-document-comments.test.ts",
+  // Runs curl against the one port.
+  "test/server/transport/listen-one-port.test.ts",
   // In process, but bound to the wall clock: the process's memory after full collections, and
   // idle HTTP/1.1 sockets, which Node closes 1 s past keepAliveTimeout (a fixed buffer in node:http).
   "test/server/auth/create-auth-gate-memory.test.ts",
