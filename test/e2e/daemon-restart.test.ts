@@ -31,12 +31,25 @@ function isRunning(pid: number): boolean {
 
 const waitForState = (sessionId: string, state: SessionState) => waitForSessionState(stack, sessionId, state);
 
+/** Waits for an event of `type` in the session's history (Watch replays it first, then follows). */
+async function waitForEvent(sessionId: string, type: SessionEventType): Promise<void> {
+  const abort = new AbortController();
+  try {
+    for await (const event of sessions().watchWorkspaceSession({ workspaceId: stack.workspaceId, sessionId }, { ...auth(), signal: abort.signal })) {
+      if (event.type === type) return;
+    }
+  } finally {
+    abort.abort();
+  }
+}
+
 describe("a daemon killed during a running session", () => {
   it("takes its machine offline and the session to unknown, and a restarted daemon restores running", async () => {
     const launched = await sessions().launchWorkspaceSession(launchRequest(stack.workspaceId, seedRequest()), auth());
     const sessionId = String(launched.payload?.session_id);
     const pid = Number(launched.payload?.pid);
-    await waitForState(sessionId, SessionState.RUNNING);
+    // The ack makes the session running; the daemon's own report of it is an event that comes after.
+    await waitForEvent(sessionId, SessionEventType.RUNNING);
 
     await stack.daemon!.stop("SIGKILL");
     await stack.waitOnline(stack.machineId, false);
