@@ -1,6 +1,7 @@
 import { type Client, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
+import { PermissionService } from "../gen/workspaces/v1/permission_service_pb.js";
 import { TokenService } from "../gen/workspaces/v1/token_service_pb.js";
 import { WorkspaceSessionService } from "../gen/workspaces/v1/workspace_session_service_pb.js";
 
@@ -36,6 +37,8 @@ export interface WorkspaceClient {
   machines: Client<typeof MachineService>;
   /** Needs a token with the `admin` scope. */
   tokens: Client<typeof TokenService>;
+  /** The agents' permission requests: list the pending ones, answer one. */
+  permissions: Client<typeof PermissionService>;
 }
 
 /** Default deadline of unary calls. */
@@ -51,8 +54,8 @@ export function bearerAuth(token: string): Interceptor {
 }
 
 /**
- * Typed clients for `WorkspaceSessionService`, `MachineService` and `TokenService` over one
- * Node transport (connect-node: HTTP/1.1 or HTTP/2, TLS for `https://`).
+ * Typed clients for `WorkspaceSessionService`, `MachineService`, `TokenService` and
+ * `PermissionService` over one Node transport (connect-node: HTTP/1.1 or HTTP/2, TLS for `https://`).
  *
  * ```ts
  * const client = createWorkspaceClient({ baseUrl: "http://127.0.0.1:8080", token: process.env.WSCTL_TOKEN! });
@@ -68,6 +71,7 @@ export function createWorkspaceClient(options: WorkspaceClientOptions): Workspac
     sessions: createClient(WorkspaceSessionService, transport),
     machines: createClient(MachineService, transport),
     tokens: createClient(TokenService, transport),
+    permissions: createClient(PermissionService, transport),
   };
 }
 

@@ -38,7 +38,8 @@ export function formatAcknowledgement(ack: LaunchWorkspaceSessionResponse | unde
 
 /**
  * One line of text for a session event, for example
- * `#1 accepted session 5f0c... on m1`, `#3 acknowledged ok pid=4242 ...`, `#5 exited with code 0`;
+ * `#1 accepted session 5f0c... on m1`, `#3 acknowledged ok pid=4242 ...`, `#5 exited with code 0`,
+ * `#7 awaiting_approval request prq_1: Bash needs approval`;
  * a transcript entry as `formatTranscriptEntry` shows it.
  */
 export function formatEvent(event: SessionEvent): string {
@@ -56,6 +57,12 @@ export function formatEvent(event: SessionEvent): string {
     case SessionEventType.ACKNOWLEDGED:
       detail = formatAcknowledgement(event.acknowledgement);
       break;
+    case SessionEventType.AWAITING_APPROVAL: {
+      // The request's id is what `wsctl approve` needs; the message names the tool.
+      const id = event.entry?.permissionRequest?.requestId;
+      detail = id ? `request ${id}` : "";
+      break;
+    }
     case SessionEventType.EXITED:
     case SessionEventType.STOPPED:
       detail = event.exitCode === undefined ? "" : `with code ${event.exitCode}`;

@@ -1,29 +1,13 @@
-import type { JsonObject } from "@bufbuild/protobuf";
 import { type TranscriptEntry, TranscriptEntryKind, TranscriptRole } from "../../gen/workspaces/v1/transcript_pb.js";
-
-/** Longest line printed for a tool call or a tool result. */
-const lineLimit = 160;
-
-function oneLine(text: string, limit = lineLimit): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > limit ? `${flat.slice(0, limit - 1)}…` : flat;
-}
-
-/** The most telling argument of a tool call: a command, a path, a pattern, a query; else its JSON. */
-function toolArgument(input: JsonObject | undefined): string {
-  if (input === undefined) return "";
-  for (const key of ["command", "file_path", "path", "pattern", "query", "url", "description"]) {
-    const value = input[key];
-    if (typeof value === "string" && value !== "") return value;
-  }
-  return JSON.stringify(input);
-}
+import { formatToolCall, lineLimit, oneLine } from "./format-tool-call.js";
+import { formatPermissionEntry } from "./format-permission-request.js";
 
 /**
  * A transcript entry as a person reads it in a terminal: the agent's text as
  * text, a message sent to it after `> `, each tool call and each tool result
  * on one line (`→ Bash(npm test)`, `  ← 3 lines: FAIL …`), a turn's end with
- * its duration and cost, errors after `! `, raw output as it came.
+ * its duration and cost, errors after `! `, a permission request after `? `
+ * and its decision after `✓ ` or `✗ `, raw output as it came.
  */
 export function formatTranscriptEntry(entry: TranscriptEntry): string {
   const cut = entry.truncated ? " [truncated]" : "";
@@ -33,7 +17,7 @@ export function formatTranscriptEntry(entry: TranscriptEntry): string {
       if (entry.role === TranscriptRole.SYSTEM) return `· ${entry.text}${cut}`;
       return `${entry.text}${cut}`;
     case TranscriptEntryKind.TOOL_CALL:
-      return `→ ${entry.toolName}(${oneLine(toolArgument(entry.toolInput), lineLimit - entry.toolName.length - 4)})${cut}`;
+      return `→ ${formatToolCall(entry.toolName, entry.toolInput, lineLimit - 2)}${cut}`;
     case TranscriptEntryKind.TOOL_RESULT: {
       const lines = entry.text === "" ? 0 : entry.text.trimEnd().split("\n").length;
       const head = entry.isError ? "← error" : "←";
@@ -49,6 +33,9 @@ export function formatTranscriptEntry(entry: TranscriptEntry): string {
     }
     case TranscriptEntryKind.ERROR:
       return `! ${entry.text}${cut}`;
+    case TranscriptEntryKind.PERMISSION_REQUEST:
+    case TranscriptEntryKind.PERMISSION_DECISION:
+      return formatPermissionEntry(entry);
     default:
       return entry.text !== "" ? `${entry.text}${cut}` : `· ${oneLine(JSON.stringify(entry.detail ?? {}))}`;
   }

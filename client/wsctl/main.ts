@@ -15,6 +15,9 @@ const commands: Record<string, () => Promise<(args: string[], io: CliIo) => Prom
   stop: async () => (await import("./stop-command.js")).runStop,
   send: async () => (await import("./send-command.js")).runSend,
   tokens: async () => (await import("./tokens-command.js")).runTokens,
+  approvals: async () => (await import("./approvals-command.js")).runApprovals,
+  approve: async () => (await import("./answer-command.js")).runApprove,
+  deny: async () => (await import("./answer-command.js")).runDeny,
 };
 
 const usage = `wsctl — launch coding-agent sessions on remote machines
@@ -32,6 +35,9 @@ Usage:
   wsctl stop    --workspace W SESSION_ID [--grace SECONDS]
   wsctl send    --workspace W SESSION_ID TEXT...
   wsctl tokens  create | list | revoke --workspace W   (a token with the admin scope)
+  wsctl approvals --workspace W [--session ID]          (the agents' pending permission requests)
+  wsctl approve --workspace W SESSION_ID REQUEST_ID [--message M] [--remember]
+  wsctl deny    --workspace W SESSION_ID REQUEST_ID [--message M]
 
 Client commands take --server URL and --token TOKEN (or WSCTL_SERVER, WSCTL_TOKEN),
 --protocol connect|grpc|grpc-web and --json.
@@ -46,6 +52,7 @@ Examples:
   wsctl launch --workspace acme --prompt "fix the failing tests" --follow
   wsctl sessions --workspace acme --state running
   wsctl send --workspace acme 5f0c2a9e-1b7d-4c1e-9a51-0c7e5d1f2b3a "now add a test"
+  wsctl approvals --workspace acme          # then: wsctl approve --workspace acme SESSION_ID prq_...
 `;
 
 /** Runs one wsctl command line; resolves with the process exit code. */

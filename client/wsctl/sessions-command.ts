@@ -13,7 +13,7 @@ Lists the workspace's sessions, newest first: one page, or every page with --all
 Options:
   --workspace W           workspace whose sessions are listed (required)
   --state S               only sessions in this state: pending, dispatched, running,
-                          exited, failed, stopped or unknown
+                          awaiting_approval, exited, failed, stopped or unknown
   --machine M             only sessions on this machine
   --limit N               sessions per page, 1-500 (default 50)
   --page-token T          continue after a previous page (its next_page_token)
@@ -37,7 +37,7 @@ const options = {
   all: { type: "boolean", default: false },
 } as const;
 
-const stateNames = ["pending", "dispatched", "running", "exited", "failed", "stopped", "unknown"];
+const stateNames = ["pending", "dispatched", "running", "awaiting_approval", "exited", "failed", "stopped", "unknown"];
 
 /** `running`, `RUNNING` or `SESSION_STATE_RUNNING` as a SessionState. Throws UsageError. */
 export function parseSessionState(text: string): SessionState {

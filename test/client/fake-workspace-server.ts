@@ -4,13 +4,15 @@ import type { AddressInfo } from "node:net";
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { MachineService } from "../../gen/workspaces/v1/machine_service_pb.js";
+import { PermissionService } from "../../gen/workspaces/v1/permission_service_pb.js";
 import { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import type { CliIo } from "../../client/wsctl/cli-output.js";
 
 /**
- * A real Connect server on loopback serving test implementations of the two
- * client-facing services (methods left out answer `unimplemented`): `url1`
- * speaks HTTP/1.1, `url2` HTTP/2 without TLS (h2c). Connect, gRPC and gRPC-Web on both.
+ * A real Connect server on loopback serving test implementations of the
+ * client-facing services: sessions, machines and permissions (methods left out
+ * answer `unimplemented`): `url1` speaks HTTP/1.1, `url2` HTTP/2 without TLS
+ * (h2c). Connect, gRPC and gRPC-Web on both.
  */
 export interface FakeWorkspaceServer {
   url1: string;
@@ -21,11 +23,13 @@ export interface FakeWorkspaceServer {
 export async function startFakeWorkspaceServer(impl: {
   sessions?: Partial<ServiceImpl<typeof WorkspaceSessionService>>;
   machines?: Partial<ServiceImpl<typeof MachineService>>;
+  permissions?: Partial<ServiceImpl<typeof PermissionService>>;
 }): Promise<FakeWorkspaceServer> {
   const handler = connectNodeAdapter({
     routes(router: ConnectRouter) {
       router.service(WorkspaceSessionService, impl.sessions ?? {});
       router.service(MachineService, impl.machines ?? {});
+      router.service(PermissionService, impl.permissions ?? {});
     },
   });
   const h1 = http.createServer(handler);

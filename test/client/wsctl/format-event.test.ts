@@ -10,6 +10,7 @@ import {
 } from "../../../client/wsctl/format-event.js";
 import { LaunchWorkspaceSessionResponseSchema } from "../../../gen/workspaces/v1/launch_pb.js";
 import { SessionEventSchema, SessionEventType, SessionState } from "../../../gen/workspaces/v1/session_pb.js";
+import { TranscriptEntryKind, TranscriptRole } from "../../../gen/workspaces/v1/transcript_pb.js";
 
 const ack = create(LaunchWorkspaceSessionResponseSchema, {
   status: "ok",
@@ -75,6 +76,21 @@ describe("formatEvent", () => {
     expect(formatEvent(event({ sequence: 7n, type: SessionEventType.STOPPED, exitCode: 143, message: "stopped by tok_1" }))).toBe(
       "#7 stopped with code 143: stopped by tok_1",
     );
+  });
+
+  it("names the request an awaiting_approval event waits on, and prints its permission entry readably", () => {
+    const entry = {
+      role: TranscriptRole.SYSTEM,
+      kind: TranscriptEntryKind.PERMISSION_REQUEST,
+      toolName: "Bash",
+      toolInput: { command: "npm test" },
+      permissionRequest: { requestId: "prq_1", toolName: "Bash", input: { command: "npm test" } },
+    };
+    expect(
+      formatEvent(event({ sequence: 8n, type: SessionEventType.AWAITING_APPROVAL, state: SessionState.AWAITING_APPROVAL, entry, message: "Bash needs approval" })),
+    ).toBe("#8 awaiting_approval request prq_1: Bash needs approval");
+    expect(formatEvent(event({ sequence: 7n, type: SessionEventType.TRANSCRIPT, entry }))).toBe("? Bash(npm test) asks for approval: request prq_1");
+    expect(stateName(SessionState.AWAITING_APPROVAL)).toBe("awaiting_approval");
   });
 });
 

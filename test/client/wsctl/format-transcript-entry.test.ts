@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
 import { TranscriptEntryKind, TranscriptEntrySchema, TranscriptRole } from "../../../gen/workspaces/v1/transcript_pb.js";
 import { formatTranscriptEntry } from "../../../client/wsctl/format-transcript-entry.js";
@@ -29,5 +30,27 @@ describe("formatTranscriptEntry", () => {
     expect(entry({ kind: TranscriptEntryKind.ERROR, text: "limit reached", truncated: true })).toBe("! limit reached [truncated]");
     expect(entry({ kind: TranscriptEntryKind.RAW, text: "plain output" })).toBe("plain output");
     expect(entry({ kind: TranscriptEntryKind.RAW, detail: { type: "stream_event" } })).toBe('· {"type":"stream_event"}');
+  });
+
+  it("prints a permission request with its tool, id, expiry and reason, and each kind of decision", () => {
+    const request = { requestId: "prq_1", toolName: "Bash", input: { command: "rm -rf build" } };
+    expect(
+      entry({
+        role: TranscriptRole.SYSTEM,
+        kind: TranscriptEntryKind.PERMISSION_REQUEST,
+        toolName: "Bash",
+        toolInput: { command: "rm -rf build" },
+        permissionRequest: { ...request, expireTime: timestampFromMs(Date.UTC(2025, 0, 2, 3, 14, 5)), reason: "clean before the build" },
+      }),
+    ).toBe("? Bash(rm -rf build) asks for approval: request prq_1, expires 2025-01-02T03:14:05Z — clean before the build");
+    const decision = (d: Record<string, unknown>) =>
+      entry({ role: TranscriptRole.SYSTEM, kind: TranscriptEntryKind.PERMISSION_DECISION, permissionRequest: { ...request, ...d } });
+    expect(decision({ decision: "allow", decidedBy: "tok_alice", decideTime: timestampFromMs(Date.UTC(2025, 0, 2, 3, 5, 0)), remember: true })).toBe(
+      "✓ allowed Bash(rm -rf build) by tok_alice at 2025-01-02T03:05:00Z, remembered for this session",
+    );
+    expect(decision({ decision: "deny", decidedBy: "timeout", message: "nobody answered" })).toBe(
+      "✗ denied Bash(rm -rf build) by the approval timeout: nobody answered",
+    );
+    expect(decision({ decision: "allow", decidedBy: "remembered" })).toBe("✓ allowed Bash(rm -rf build) by a remembered rule");
   });
 });

@@ -11,7 +11,8 @@ describe("parseSessionState", () => {
     expect(parseSessionState("EXITED")).toBe(SessionState.EXITED);
     expect(parseSessionState("SESSION_STATE_FAILED")).toBe(SessionState.FAILED);
     expect(parseSessionState("stopped")).toBe(SessionState.STOPPED);
-    expect(() => parseSessionState("done")).toThrow(/one of pending, dispatched, running, exited, failed, stopped, unknown/);
+    expect(parseSessionState("awaiting_approval")).toBe(SessionState.AWAITING_APPROVAL);
+    expect(() => parseSessionState("done")).toThrow(/one of pending, dispatched, running, awaiting_approval, exited, failed, stopped, unknown/);
     expect(() => parseSessionState("unspecified")).toThrow();
   });
 });
