@@ -1,12 +1,14 @@
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { MachineService } from "../../gen/workspaces/v1/machine_service_pb.js";
+import { PermissionService } from "../../gen/workspaces/v1/permission_service_pb.js";
 import { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 
 /** The generated clients the page calls. */
 export interface Api {
   sessions: Client<typeof WorkspaceSessionService>;
   machines: Client<typeof MachineService>;
+  permissions: Client<typeof PermissionService>;
 }
 
 export interface ApiOptions {
@@ -27,5 +29,6 @@ export function createApi(options: ApiOptions): Api {
   return {
     sessions: createClient(WorkspaceSessionService, transport),
     machines: createClient(MachineService, transport),
+    permissions: createClient(PermissionService, transport),
   };
 }

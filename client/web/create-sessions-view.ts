@@ -6,11 +6,13 @@ import {
   type SessionEvent,
   SessionEventType,
   SessionSchema,
+  SessionState,
 } from "../../gen/workspaces/v1/session_pb.js";
 import type { Api } from "./create-api.js";
 import { eventDetail, eventName, isTerminal, stateName, timeText } from "./describe-event.js";
 import { describeError, isAbort } from "./describe-error.js";
 import { element } from "./element.js";
+import { createApprovalsView } from "./create-approvals-view.js";
 import { createMessageBox } from "./create-message-box.js";
 import { createTranscriptView } from "./create-transcript-view.js";
 import { renderSessionFields } from "./render-session-fields.js";
@@ -25,6 +27,8 @@ export interface SessionsViewOptions {
   events: HTMLElement;
   /** Where the selected session's transcript is shown. */
   transcript: HTMLElement;
+  /** The selected session's pending permission requests: the box and its list. */
+  approvals: { container: HTMLElement; list: HTMLElement };
   /** The box that sends a message to the selected session. */
   message: { form: HTMLFormElement; input: HTMLTextAreaElement; status: HTMLElement };
   stop: HTMLButtonElement;
@@ -94,6 +98,7 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
   let selected: string | undefined;
   let watch: AbortController | undefined;
   const transcript = createTranscriptView(options.transcript);
+  const approvals = createApprovalsView({ api, ...options.approvals, onError: options.onError });
   const messageBox = createMessageBox({
     api,
     ...options.message,
@@ -135,7 +140,8 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
     detailTitle.textContent = `Session ${s.sessionId}`;
     renderSessionFields(fields, s);
     stop.hidden = isTerminal(s.state);
-    messageBox.enable(stateName(s.state) === "running");
+    // An agent waiting for an approval still takes messages, as a running one does.
+    messageBox.enable(s.state === SessionState.RUNNING || s.state === SessionState.AWAITING_APPROVAL);
   }
 
   function apply(workspaceId: string, ev: SessionEvent): void {
@@ -179,8 +185,15 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
           attempt = 0;
           if (ev.type === SessionEventType.HEARTBEAT) continue;
           after = ev.sequence;
-          if (ev.type === SessionEventType.TRANSCRIPT) transcript.append(ev);
-          else appendEvent(ev);
+          if (ev.type === SessionEventType.TRANSCRIPT) {
+            transcript.append(ev);
+            if (ev.entry) approvals.applyEntry(ev.entry);
+          } else {
+            appendEvent(ev);
+            // A state change may mean a request was decided elsewhere; an ended session asks nothing.
+            if (isTerminal(ev.state)) approvals.show(undefined);
+            else approvals.reconcile();
+          }
           apply(workspaceId, ev);
         }
         return; // The session reached a terminal state.
@@ -201,6 +214,7 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
     selected = sessionId;
     events.replaceChildren();
     transcript.clear();
+    approvals.show({ workspaceId, sessionId });
     watch = new AbortController();
     render();
     // The list holds no prompt or settings: the session itself does.
@@ -247,6 +261,7 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
     lastSequence.clear();
     events.replaceChildren();
     transcript.clear();
+    approvals.show(undefined);
     render();
   }
 

@@ -1,7 +1,6 @@
-import type { JsonObject } from "@bufbuild/protobuf";
 import type { SessionEvent } from "../../gen/workspaces/v1/session_pb.js";
 import { type TranscriptEntry, TranscriptEntryKind, TranscriptRole } from "../../gen/workspaces/v1/transcript_pb.js";
-import { timeText } from "./describe-event.js";
+import { timeText, toolCallText } from "./describe-event.js";
 import { element } from "./element.js";
 
 /** A session's transcript as the page shows it. */
@@ -31,14 +30,13 @@ const kindNames: Record<TranscriptEntryKind, string> = {
   [TranscriptEntryKind.PERMISSION_DECISION]: "permission_decision",
 };
 
-/** The most telling argument of a tool call, on one short line. */
-function toolSummary(entry: TranscriptEntry): string {
-  const input: JsonObject = entry.toolInput ?? {};
-  for (const key of ["command", "file_path", "path", "pattern", "query", "url", "description"]) {
-    const value = input[key];
-    if (typeof value === "string" && value !== "") return `${entry.toolName}(${value.replace(/\s+/g, " ").slice(0, 120)})`;
-  }
-  return entry.toolName;
+/** `Bash(npm test) asks for approval`, `Allowed Bash(npm test) by tok_1`, `Denied … by the approval timeout: …`. */
+function permissionText(entry: TranscriptEntry): string {
+  const req = entry.permissionRequest;
+  const call = toolCallText(req?.toolName || entry.toolName, req?.input ?? entry.toolInput);
+  if (entry.kind === TranscriptEntryKind.PERMISSION_REQUEST) return `${call} asks for approval`;
+  const by = req?.decidedBy === "timeout" ? "the approval timeout" : req?.decidedBy === "remembered" ? "a remembered rule" : req?.decidedBy || "?";
+  return `${req?.decision === "allow" ? "Allowed" : "Denied"} ${call} by ${by}${req?.message ? `: ${req.message}` : ""}`;
 }
 
 function resultSummary(entry: TranscriptEntry): string {
@@ -77,7 +75,7 @@ export function createTranscriptView(container: HTMLElement): TranscriptView {
         const details = element(
           "details",
           { ...attrs, "data-tool-call-id": entry.toolCallId },
-          element("summary", { "data-testid": "tool-summary" }, `→ ${toolSummary(entry)}`),
+          element("summary", { "data-testid": "tool-summary" }, `→ ${toolCallText(entry.toolName, entry.toolInput)}`),
           element("pre", { class: "tool-input" }, JSON.stringify(entry.toolInput ?? {}, null, 2)),
           cut,
         );
@@ -98,6 +96,9 @@ export function createTranscriptView(container: HTMLElement): TranscriptView {
         return element("div", attrs, resultSummary(entry), entry.isError && entry.text ? `: ${entry.text}` : "");
       case TranscriptEntryKind.ERROR:
         return element("div", attrs, entry.text, cut);
+      case TranscriptEntryKind.PERMISSION_REQUEST:
+      case TranscriptEntryKind.PERMISSION_DECISION:
+        return element("div", attrs, permissionText(entry));
       case TranscriptEntryKind.RAW:
         return element("pre", attrs, entry.text || JSON.stringify(entry.detail ?? {}), cut);
       default:

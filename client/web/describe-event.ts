@@ -1,3 +1,4 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { type SessionEvent, SessionEventType, SessionState } from "../../gen/workspaces/v1/session_pb.js";
 
@@ -42,6 +43,15 @@ export const isTerminal = (state: SessionState): boolean => terminalStates.has(s
 /** Local wall-clock time of a timestamp, or "" when unset. */
 export function timeText(ts: Timestamp | undefined): string {
   return ts ? timestampDate(ts).toLocaleTimeString() : "";
+}
+
+/** `Bash(npm test)`: a tool call and its most telling argument (a command, a path, a query), on one short line. */
+export function toolCallText(toolName: string, input: JsonObject | undefined): string {
+  for (const key of ["command", "file_path", "path", "pattern", "query", "url", "description"]) {
+    const value = input?.[key];
+    if (typeof value === "string" && value !== "") return `${toolName}(${value.replace(/\s+/g, " ").slice(0, 120)})`;
+  }
+  return toolName;
 }
 
 /** What the event says, in one line, after its type name. */

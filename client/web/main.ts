@@ -73,6 +73,7 @@ const sessionsView = createSessionsView({
   fields: byId("session-fields"),
   events: byId("session-events"),
   transcript: byId("session-transcript"),
+  approvals: { container: byId("session-approvals"), list: byId("session-approvals-list") },
   message: {
     form: byId<HTMLFormElement>("session-send"),
     input: byId<HTMLTextAreaElement>("session-message"),
