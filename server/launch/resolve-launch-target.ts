@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Principal } from "../auth/principal.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
-import { assertTransition } from "../sessions/session-transitions.js";
+import { assertTransition, liveStates } from "../sessions/session-transitions.js";
 import type { SessionRecord, Store } from "../store/store.js";
 import type { LaunchPlan } from "../validation/validate-launch-request.js";
 
@@ -55,9 +55,6 @@ export async function resolveLaunchTarget(input: {
   }
   return reused ? { machineId, reused } : { machineId };
 }
-
-/** States in which a session may still have an agent working in its worktree. */
-const liveStates = ["pending", "dispatched", "running", "unknown"] as const;
 
 /**
  * At most one live session per worktree: throws `failed_precondition` naming

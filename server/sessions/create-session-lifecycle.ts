@@ -1,8 +1,8 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Acknowledgement, SessionPatch, SessionRecord, Store } from "../store/store.js";
+import type { Acknowledgement, SessionPatch, SessionRecord, Store, TranscriptEntryRecord } from "../store/store.js";
 import type { SessionEventBus } from "./create-session-event-bus.js";
-import { nextState, type SessionMove } from "./session-transitions.js";
+import { nextState, type SessionMove, statesFrom } from "./session-transitions.js";
 
 /**
  * Moves sessions through their states. Every move goes through the transition
@@ -50,6 +50,18 @@ export interface SessionLifecycle {
     running: readonly { sessionId: string; pid: number; agentSessionId: string }[],
     ended?: readonly string[],
   ): Promise<void>;
+  /**
+   * The agent asked for a permission: a running session waits for the answer
+   * (`awaiting_approval`), its event carrying the PERMISSION_REQUEST entry and
+   * `message`. Undefined when the session is not running (nothing recorded).
+   */
+  awaitingApproval(sessionId: string, entry: TranscriptEntryRecord, message: string): Promise<SessionRecord | undefined>;
+  /**
+   * A request was decided: the session runs again (a RUNNING event with
+   * `message`) unless `stillPending` says another request still waits; it is
+   * asked in the session's move queue, so a request stored meanwhile is seen.
+   */
+  approvalsSettled(sessionId: string, message: string, stillPending: () => Promise<boolean>): Promise<SessionRecord | undefined>;
 }
 
 export interface SessionLifecycleOptions {
@@ -65,6 +77,7 @@ interface MoveEvent {
   acknowledgement?: Acknowledgement;
   exitCode?: number;
   message?: string;
+  entry?: TranscriptEntryRecord;
 }
 
 /** What a move writes, decided on the session as stored. */
@@ -119,7 +132,10 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
     return transitionBy(sessionId, (current) => ({ move, patch, events: moveEvents(current) }));
   }
 
-  function transitionBy(sessionId: string, plan: (current: SessionRecord) => MovePlan | undefined): Promise<SessionRecord | undefined> {
+  /** What a move writes, decided on the session as stored (read in the move queue, so it may read the store too). */
+  type Planner = (current: SessionRecord) => MovePlan | undefined | Promise<MovePlan | undefined>;
+
+  function transitionBy(sessionId: string, plan: Planner): Promise<SessionRecord | undefined> {
     const apply = () => applyTransition(sessionId, plan);
     const run = (tails.get(sessionId) ?? Promise.resolve()).then(apply, apply);
     const tail = run.then(
@@ -133,14 +149,11 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
     return run;
   }
 
-  async function applyTransition(
-    sessionId: string,
-    plan: (current: SessionRecord) => MovePlan | undefined,
-  ): Promise<SessionRecord | undefined> {
+  async function applyTransition(sessionId: string, plan: Planner): Promise<SessionRecord | undefined> {
     for (let attempt = 1; ; attempt++) {
       const current = await store.getSessionById(sessionId);
       if (current === undefined) return undefined;
-      const planned = plan(current);
+      const planned = await plan(current);
       if (planned === undefined) return undefined;
       const { move, patch } = planned;
       const state = nextState(current.state, move);
@@ -158,6 +171,7 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
           acknowledgement: e.acknowledgement,
           exitCode: e.exitCode,
           message: e.message ?? "",
+          ...(e.entry ? { entry: e.entry } : {}),
           now: time,
         })),
       });
@@ -241,7 +255,7 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
 
     async machineOffline(machineId) {
       const message = `machine ${machineId} went offline`;
-      for (const session of await store.listSessionsOnMachine(machineId, ["running", "dispatched"])) {
+      for (const session of await store.listSessionsOnMachine(machineId, statesFrom("lose"))) {
         await transition(session.sessionId, "lose", {}, () => [{ type: "unknown", message }]);
       }
     },
@@ -250,18 +264,29 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
       const alive = new Map(running.map((r) => [r.sessionId, r]));
       const reporting = new Set(ended);
       const gone = "the agent was gone when the daemon reconnected";
-      for (const session of await store.listSessionsOnMachine(machineId, ["unknown", "running"])) {
+      for (const session of await store.listSessionsOnMachine(machineId, statesFrom("vanish"))) {
         const r = alive.get(session.sessionId);
         // Not lost: its end is on its way, or its launch is not yet acknowledged (the ack or the deadline settles it).
         if (r === undefined && (reporting.has(session.sessionId) || session.acknowledgement === undefined)) continue;
         if (r === undefined) {
           await transition(session.sessionId, "vanish", { errorMessage: gone }, () => [{ type: "failed", message: gone }]);
-        } else if (session.state !== "running") {
+        } else if (nextState(session.state, "heal") !== undefined) {
           await transition(session.sessionId, "heal", { pid: r.pid || session.pid }, () => [
             { type: "running", message: "daemon reconnected" },
           ]);
         }
       }
+    },
+
+    awaitingApproval(sessionId, entry, message) {
+      return transition(sessionId, "await_approval", {}, () => [{ type: "awaiting_approval", entry, message }]);
+    },
+
+    approvalsSettled(sessionId, message, stillPending) {
+      return transitionBy(sessionId, async (current) => {
+        if (nextState(current.state, "approvals_settled") === undefined || (await stillPending())) return undefined;
+        return { move: "approvals_settled", patch: {}, events: [{ type: "running", message }] };
+      });
     },
   };
 }
