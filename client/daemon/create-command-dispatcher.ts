@@ -138,7 +138,7 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
           return await handleMessage({ agents, transcripts }, command.kind.value);
         case "permissionAnswer":
           if (permissions === undefined) return errorResult("request_not_found", "this daemon relays no permission requests");
-          return permissions.answer(command.kind.value);
+          return await permissions.answer(command.kind.value);
         default:
           return errorResult("unsupported_command", "this daemon does not know the command");
       }

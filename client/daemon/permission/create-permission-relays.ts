@@ -30,8 +30,9 @@ export interface AnswerResult {
  * `expire_time` its create time plus the approval timeout); an answer from
  * the server is written as the request's decision (first writer wins);
  * nobody's answer by `expire_time` + 30 s, and the policy's default decision
- * is written (decided by `timeout`); once the permission server marks a
- * decision delivered to the agent, a PERMISSION_DECISION entry follows. All of
+ * is written (decided by `timeout`); a decision written (by either, or by the
+ * permission server giving up) is handed to the agent: a PERMISSION_DECISION
+ * entry follows in the transcript, before what the agent then does. All of
  * it is read back from the files, so a restarted daemon carries on where the
  * last one stood. The daemon remembers no rule: remembering is the server's.
  */
@@ -45,8 +46,9 @@ export interface PermissionRelays {
    * after the daemon's own fallback, gets `already_decided: true` and the
    * first decision); `error` `request_not_found` for a request this machine
    * never had, `invalid_argument` for a decision other than allow or deny.
+   * The PERMISSION_DECISION entry of a relayed session is journaled first.
    */
-  answer(command: PermissionAnswerCommand): AnswerResult;
+  answer(command: PermissionAnswerCommand): Promise<AnswerResult>;
   /**
    * Forwards what is left of a session whose agent ended, then stops relaying
    * it; with `workspaceId`, a session this run did not relay (its agent ended
@@ -94,7 +96,7 @@ export function createPermissionRelays(options: PermissionRelaysOptions): Permis
       const ask = readAsk(dir, id);
       if (ask === undefined) continue;
       const context = { sessionId, workspaceId: relay.workspaceId, expireTime: expireTimeOf(ask, policy) };
-      const file = (name: "sent-request" | "sent-decision" | "delivered") => requestFile(dir, id, name);
+      const file = (name: "sent-request" | "sent-decision") => requestFile(dir, id, name);
       if (!existsSync(file("sent-request"))) {
         if ((await transcripts.append(sessionId, requestEntry(ask, context))) === undefined) continue;
         touchFile(file("sent-request"));
@@ -115,11 +117,11 @@ export function createPermissionRelays(options: PermissionRelaysOptions): Permis
         }
         verdict = readVerdict(dir, id);
       }
-      if (verdict === undefined || !existsSync(file("delivered"))) continue;
+      if (verdict === undefined) continue;
       if (!existsSync(file("sent-decision"))) {
         if ((await transcripts.append(sessionId, decisionEntry(ask, verdict, context, now()))) === undefined) continue;
         touchFile(file("sent-decision"));
-        log(`daemon: session ${sessionId}: permission request ${id}: ${verdict.decision} reached the agent`);
+        log(`daemon: session ${sessionId}: permission request ${id}: ${verdict.decision} (${verdict.decided_by}) handed to the agent`);
       }
       relay.done.add(id);
     }
@@ -144,7 +146,7 @@ export function createPermissionRelays(options: PermissionRelaysOptions): Permis
       relays.set(sessionId, relay);
       void scan(relay);
     },
-    answer(command) {
+    async answer(command) {
       const request = command.request;
       const id = request?.requestId ?? "";
       const dir = options.dirOf(command.sessionId);
@@ -167,7 +169,11 @@ export function createPermissionRelays(options: PermissionRelaysOptions): Permis
       const created = createJsonFileOnce(requestFile(dir, id, "decision.json"), verdict);
       const standing = readVerdict(dir, id) ?? verdict;
       const relay = relays.get(command.sessionId);
-      if (relay !== undefined) void scan(relay);
+      if (relay !== undefined) {
+        // A scan under way may have looked before the decision was there.
+        await relay.scanning;
+        await scan(relay);
+      }
       return {
         status: "ok",
         payload: {

@@ -16,7 +16,8 @@ import { type PermissionDecision, parseSessionPolicy, type SessionPolicy } from 
  * - `<request_id>.decision.json`: the decision, first writer wins (a hard link
  *   of a finished file: the daemon with an answer or its fallback, or the
  *   permission server giving up); never replaced;
- * - `<request_id>.delivered`: written by the permission server once the agent has the decision;
+ * - `<request_id>.delivered`: written by the permission server once it answered the agent
+ *   (for people looking into a session; the daemon does not wait for it);
  * - `<request_id>.sent-request`, `<request_id>.sent-decision`: the daemon's marks
  *   that the PERMISSION_REQUEST / PERMISSION_DECISION entry is in the transcript.
  *
