@@ -30,6 +30,7 @@ export function readLaunchRequest(): LaunchWorkspaceSessionRequest {
   const provider = value("launch-provider");
   const model = optional(value("launch-model"));
   const language = optional(value("launch-language"));
+  const permissionMode = optional(value("launch-permission-mode"));
   return create(LaunchWorkspaceSessionRequestSchema, {
     workspaceId: value("launch-workspace"),
     machineId: optional(value("launch-machine")),
@@ -43,6 +44,8 @@ export function readLaunchRequest(): LaunchWorkspaceSessionRequest {
           provider === "codex"
             ? { codex: { model, thinking: optional(value("launch-thinking")) } }
             : { claudeCode: { model } },
+        // Unset: the workspace's default mode.
+        ...(permissionMode ? { permissionMode } : {}),
       },
       ...(language ? { voice: { language } } : {}),
     },
