@@ -25,6 +25,8 @@ export interface ServePermissionToolOptions {
   version?: string;
   /** Default: nothing is logged (stdout is the protocol's). */
   log?: (line: string) => void;
+  /** Stops serving as if `input` had ended. */
+  signal?: AbortSignal;
 }
 
 type JsonRpcId = string | number | null;
@@ -55,7 +57,8 @@ const inputSchema = {
  * notifications `notifications/initialized` and `notifications/cancelled`
  * (which ends that call's wait). Other methods are `-32601`, malformed
  * messages `-32700` / `-32600`, bad tool arguments `-32602`. Resolves once
- * `input` ends (the agent went away); waits still open are then cancelled.
+ * `input` ends (the agent went away) or `signal` aborts; waits still open are
+ * then cancelled.
  */
 export function servePermissionTool(options: ServePermissionToolOptions): Promise<void> {
   const { output } = options;
@@ -159,5 +162,7 @@ export function servePermissionTool(options: ServePermissionToolOptions): Promis
       for (const abort of waiting.values()) abort.abort();
       resolve();
     });
+    if (options.signal?.aborted) lines.close();
+    else options.signal?.addEventListener("abort", () => lines.close(), { once: true });
   });
 }
