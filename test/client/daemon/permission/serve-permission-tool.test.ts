@@ -27,6 +27,18 @@ function connect(decide: Decide) {
   return { input, answers, done, send, answerTo };
 }
 
+/** A decide that never decides: it ends only when its call's signal aborts (the signal is kept). */
+function waitForever() {
+  const waits: { signal?: AbortSignal; decide: Decide } = {
+    decide: (_use, signal) =>
+      new Promise((resolve) => {
+        waits.signal = signal;
+        signal.addEventListener("abort", () => resolve(undefined));
+      }),
+  };
+  return waits;
+}
+
 const allowAll: Decide = async (use) => ({ text: JSON.stringify({ behavior: "allow", updatedInput: use.input }) });
 const initialize = (id: number, protocolVersion: string) => ({
   jsonrpc: "2.0",
@@ -105,16 +117,11 @@ describe("servePermissionTool", () => {
   });
 
   it("ends the wait of a cancelled call without answering it", async () => {
-    let aborted: AbortSignal | undefined;
-    const { send, answers } = connect(
-      (_use, signal) =>
-        new Promise((resolve) => {
-          aborted = signal;
-          signal.addEventListener("abort", () => resolve(undefined));
-        }),
-    );
+    const waits = waitForever();
+    const { send, answers } = connect(waits.decide);
     send({ jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "approve", arguments: { tool_name: "Bash", input: {} } } });
-    await expect.poll(() => aborted).toBeDefined();
+    await expect.poll(() => waits.signal).toBeDefined();
+    const aborted = waits.signal;
     send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 9, reason: "user interrupted" } });
     await expect.poll(() => aborted?.aborted).toBe(true);
     send({ jsonrpc: "2.0", id: 10, method: "ping" });
@@ -151,18 +158,12 @@ describe("servePermissionTool", () => {
   });
 
   it("resolves once its input ends, cancelling the waits still open", async () => {
-    let aborted: AbortSignal | undefined;
-    const { send, input, done } = connect(
-      (_use, signal) =>
-        new Promise((resolve) => {
-          aborted = signal;
-          signal.addEventListener("abort", () => resolve(undefined));
-        }),
-    );
+    const waits = waitForever();
+    const { send, input, done } = connect(waits.decide);
     send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "approve", arguments: { tool_name: "Bash", input: {} } } });
-    await expect.poll(() => aborted).toBeDefined();
+    await expect.poll(() => waits.signal).toBeDefined();
     input.end();
     await done;
-    expect(aborted?.aborted).toBe(true);
+    expect(waits.signal?.aborted).toBe(true);
   });
 });
