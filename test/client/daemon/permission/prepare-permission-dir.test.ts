@@ -26,7 +26,14 @@ describe("setUpPermissions", () => {
     expect(JSON.parse(readFileSync(path.join(dir, "policy.json"), "utf8"))).toEqual(policy);
     expect(JSON.parse(readFileSync(path.join(dir, "mcp-config.json"), "utf8"))).toEqual({
       mcpServers: {
-        wsctl: { type: "stdio", command: "/usr/bin/node", args: ["/opt/wsctl/dist/wsctl.js", "daemon", "permission-server", "--dir", dir], env: {} },
+        wsctl: {
+          type: "stdio",
+          command: "/usr/bin/node",
+          args: ["/opt/wsctl/dist/wsctl.js", "daemon", "permission-server", "--dir", dir],
+          env: {},
+          // The approval timeout, the daemon's fallback (30 s), the permission server's margin (30 s), and 30 s more.
+          timeout: 150_000,
+        },
       },
     });
   });

@@ -6,7 +6,7 @@ import { servePermissionTool } from "../../../../client/daemon/permission/serve-
 type Decide = Parameters<typeof servePermissionTool>[0]["decide"];
 
 /** The server on in-memory streams, with a client that sends lines and reads answers. */
-function connect(decide: Decide) {
+function connect(decide: Decide, more: { progressMs?: number } = {}) {
   const input = new PassThrough();
   const output = new PassThrough();
   const answers: Record<string, unknown>[] = [];
@@ -20,7 +20,7 @@ function connect(decide: Decide) {
       end = buffered.indexOf("\n");
     }
   });
-  const done = servePermissionTool({ input, output, decide, version: "1.2.3" });
+  const done = servePermissionTool({ input, output, decide, version: "1.2.3", ...more });
   const send = (message: unknown) => input.write(`${typeof message === "string" ? message : JSON.stringify(message)}\n`);
   const answerTo = (id: unknown) =>
     expect.poll(() => answers.find((a) => a.id === id), { timeout: 2_000, interval: 5 }).toBeDefined().then(() => answers.find((a) => a.id === id)!);
@@ -127,6 +127,15 @@ describe("servePermissionTool", () => {
     send({ jsonrpc: "2.0", id: 10, method: "ping" });
     await expect.poll(() => answers.some((a) => a.id === 10)).toBe(true);
     expect(answers.some((a) => a.id === 9)).toBe(false);
+  });
+
+  it("tells a client that asked for progress that its call still waits", async () => {
+    const waits = waitForever();
+    const { send, answers, input } = connect(waits.decide, { progressMs: 10 });
+    send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "approve", arguments: { tool_name: "Bash", input: {} }, _meta: { progressToken: "p1" } } });
+    await expect.poll(() => answers.filter((a) => a.method === "notifications/progress").length).toBeGreaterThanOrEqual(2);
+    expect(answers[0]).toEqual({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "p1", progress: 1, message: "waiting for a decision" } });
+    input.end();
   });
 
   it("refuses unknown tools, bad arguments, unknown methods and lines that are not JSON", async () => {
