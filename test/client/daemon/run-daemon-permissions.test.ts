@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, readdir } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { commandJournalFile } from "../../../client/daemon/create-command-journal.js";
 import type { DaemonOptions } from "../../../client/daemon/run-daemon.js";
 import { SessionState } from "../../../gen/workspaces/v1/session_pb.js";
 import { type TranscriptEntry, TranscriptEntryKind, TranscriptRole } from "../../../gen/workspaces/v1/transcript_pb.js";
@@ -121,9 +122,13 @@ describe("runDaemon relaying permission requests", () => {
     const asked = (await pendingRequest(first.fake, "s3")).permissionRequest!;
     first.abort.abort();
     await first.done;
+    // The first daemon got the answer and died before carrying it out: the journal holds it received, unfinished.
+    const received = { v: 1, op: "received", command_id: "a1", kind: "permissionAnswer", session_id: "s3", at: new Date().toISOString() };
+    await appendFile(commandJournalFile(stateDir, token), `${JSON.stringify(received)}\n`);
 
     const second = await start({ stateDir });
     expect(second.fake.subscribeRequests[0]?.runningSessions).toMatchObject([{ sessionId: "s3", pid }]);
+    // The server sends it again: an answer is carried out again, not refused as interrupted.
     second.fake.push(answer("a1", "s3", asked.requestId, "allow"));
     expect(await second.fake.waitForAck("a1")).toMatchObject({ status: "ok", payload: { decision: "allow" } });
     const entries = await waitForKind(second.fake, "s3", TranscriptEntryKind.RESULT, "used Bash");
