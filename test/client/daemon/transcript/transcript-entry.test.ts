@@ -6,40 +6,8 @@ import { TranscriptEntryKind, TranscriptEntrySchema, TranscriptRole } from "../.
 
 describe("entryMessage", () => {
   it("sends a permission decision as a PERMISSION_DECISION entry holding the PermissionRequest", () => {
-    const message = create(
-      TranscriptEntrySchema,
-      entryMessage(
-        {
-          role: "system",
-          kind: "permission_decision",
-          text: "permission denied: Bash: ls",
-          toolName: "Bash",
-          toolCallId: "toolu_1",
-          agentTime: 3_000,
-          permission: {
-            requestId: "prq_1",
-            sessionId: "s1",
-            workspaceId: "ws1",
-            toolName: "Bash",
-            input: { command: "ls" },
-            reason: "List",
-            toolUseId: "toolu_1",
-            createTime: 1_000,
-            expireTime: 61_000,
-            decision: "deny",
-            decidedBy: "timeout",
-            decideTime: 2_000,
-            message: "no answer",
-            remember: false,
-            delivered: true,
-          },
-        },
-        7,
-      ),
-    );
-    expect(message).toMatchObject({ offset: 7n, role: TranscriptRole.SYSTEM, kind: TranscriptEntryKind.PERMISSION_DECISION, toolName: "Bash", toolCallId: "toolu_1" });
-    const request = message.permissionRequest!;
-    expect(request).toMatchObject({
+    const times = { createTime: 1_000, expireTime: 61_000, decideTime: 2_000 };
+    const fields = {
       requestId: "prq_1",
       sessionId: "s1",
       workspaceId: "ws1",
@@ -47,12 +15,17 @@ describe("entryMessage", () => {
       input: { command: "ls" },
       reason: "List",
       toolUseId: "toolu_1",
-      decision: "deny",
+      decision: "deny" as const,
       decidedBy: "timeout",
       message: "no answer",
       remember: false,
       delivered: true,
-    });
+    };
+    const entry = { role: "system" as const, kind: "permission_decision" as const, text: "permission denied: Bash: ls", toolName: "Bash", toolCallId: "toolu_1", agentTime: 3_000 };
+    const message = create(TranscriptEntrySchema, entryMessage({ ...entry, permission: { ...fields, ...times } }, 7));
+    expect(message).toMatchObject({ offset: 7n, role: TranscriptRole.SYSTEM, kind: TranscriptEntryKind.PERMISSION_DECISION, toolName: "Bash", toolCallId: "toolu_1" });
+    const request = message.permissionRequest!;
+    expect(request).toMatchObject(fields);
     expect([timestampMs(request.createTime!), timestampMs(request.expireTime!), timestampMs(request.decideTime!)]).toEqual([1_000, 61_000, 2_000]);
     expect(request.updatedInput).toBeUndefined();
   });
