@@ -167,8 +167,11 @@ export function createAgentRegistry(options: { stateDir: string; log?: (line: st
         // The files first, the entry last: a daemon that dies in between finds the entry and
         // removes it again, where the other order would leave files nothing names.
         if (removeOptions.logs) {
-          const files = [...Object.values(logPaths(sessionId)), ...Object.values(sessionFiles(sessionId))];
-          await Promise.all(files.map((file) => rm(file, { force: true, recursive: true })));
+          const { permissions, ...files } = sessionFiles(sessionId);
+          await Promise.all([
+            ...[...Object.values(logPaths(sessionId)), ...Object.values(files)].map((file) => rm(file, { force: true })),
+            rm(permissions, { force: true, recursive: true }),
+          ]);
         }
         await rm(entryPath(sessionId), { force: true });
       });

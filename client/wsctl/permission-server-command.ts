@@ -42,13 +42,15 @@ export async function runPermissionServerCommand(
     return 2;
   }
   // SIGTERM (the agent's process group is stopped) ends it like the end of its input.
-  io.signal?.addEventListener("abort", () => streams.input.destroy(), { once: true });
   await runPermissionServer({
+    ...(io.signal !== undefined ? { signal: io.signal } : {}),
     dir: values.dir,
     input: streams.input,
     output: streams.output,
     version: packageInfo().version,
     log: (line) => io.stderr(`${line}\n`),
   });
+  // Stopped by a signal, stdin is still open: let go of it so the process ends.
+  streams.input.destroy();
   return 0;
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeJsonFile } from "./permission-files.js";
-import { type PermissionMode, relaysRequests, type SessionPolicy } from "./permission-policy.js";
+import { daemonFallbackMs, type PermissionMode, permissionServerMarginMs, relaysRequests, type SessionPolicy } from "./permission-policy.js";
 
 /** How the agent starts the daemon's permission server: an executable and the arguments before `daemon permission-server`. */
 export interface PermissionServerCommand {
@@ -31,7 +31,9 @@ export function defaultPermissionServerCommand(): PermissionServerCommand {
  * (the mode, approval timeout and default decision, read by the permission
  * server and by a restarted daemon) and `mcp-config.json` (Claude Code's
  * `--mcp-config`: one stdio server `wsctl` running `<command> daemon
- * permission-server --dir <dir>`) are written. Returns the config's path.
+ * permission-server --dir <dir>`, with a tool-call `timeout` past the moment
+ * the permission server gives up, so Claude Code does not drop a call that is
+ * still waiting for a person) are written. Returns the config's path.
  */
 export function preparePermissionDir(dir: string, policy: SessionPolicy, server: PermissionServerCommand): string {
   rmSync(dir, { recursive: true, force: true });
@@ -40,7 +42,13 @@ export function preparePermissionDir(dir: string, policy: SessionPolicy, server:
   const configPath = path.join(dir, "mcp-config.json");
   writeJsonFile(configPath, {
     mcpServers: {
-      wsctl: { type: "stdio", command: server.command, args: [...server.args, "daemon", "permission-server", "--dir", dir], env: {} },
+      wsctl: {
+        type: "stdio",
+        command: server.command,
+        args: [...server.args, "daemon", "permission-server", "--dir", dir],
+        env: {},
+        timeout: policy.approval_timeout_ms + daemonFallbackMs + permissionServerMarginMs + 30_000,
+      },
     },
   });
   return configPath;

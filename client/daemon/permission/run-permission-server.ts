@@ -14,6 +14,8 @@ export interface RunPermissionServerOptions {
   /** See AskDaemonOptions.giveUpMs. */
   giveUpMs?: number;
   log?: (line: string) => void;
+  /** Stops it (see ServePermissionToolOptions.signal). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -31,6 +33,7 @@ export function runPermissionServer(options: RunPermissionServerOptions): Promis
     output: options.output,
     ...(options.version !== undefined ? { version: options.version } : {}),
     log,
+    ...(options.signal !== undefined ? { signal: options.signal } : {}),
     async decide(use, signal) {
       const asked = await askDaemon(use, { dir, signal, ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}), ...(options.giveUpMs !== undefined ? { giveUpMs: options.giveUpMs } : {}) });
       if (asked === undefined) {

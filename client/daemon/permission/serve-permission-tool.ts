@@ -25,6 +25,10 @@ export interface ServePermissionToolOptions {
   version?: string;
   /** Default: nothing is logged (stdout is the protocol's). */
   log?: (line: string) => void;
+  /** Stops serving as if `input` had ended. */
+  signal?: AbortSignal;
+  /** How often a waiting call that carries a `progressToken` gets `notifications/progress`; default 15 s. */
+  progressMs?: number;
 }
 
 type JsonRpcId = string | number | null;
@@ -53,9 +57,11 @@ const inputSchema = {
  * `approve`), `tools/call` (decided by `decide`, answered with the decision as
  * the text content of the result; many calls may wait at once), and the
  * notifications `notifications/initialized` and `notifications/cancelled`
- * (which ends that call's wait). Other methods are `-32601`, malformed
+ * (which ends that call's wait); a waiting call with `_meta.progressToken`
+ * gets `notifications/progress` now and then. Other methods are `-32601`, malformed
  * messages `-32700` / `-32600`, bad tool arguments `-32602`. Resolves once
- * `input` ends (the agent went away); waits still open are then cancelled.
+ * `input` ends (the agent went away) or `signal` aborts; waits still open are
+ * then cancelled.
  */
 export function servePermissionTool(options: ServePermissionToolOptions): Promise<void> {
   const { output } = options;
@@ -84,6 +90,13 @@ export function servePermissionTool(options: ServePermissionToolOptions): Promis
     const abort = new AbortController();
     const key = JSON.stringify(id);
     waiting.set(key, abort);
+    // A client that asked for progress hears that the call still waits (some reset their timeout on it).
+    const token = (params._meta as JsonObject | undefined)?.progressToken;
+    let progress = 0;
+    const ticker =
+      typeof token === "string" || typeof token === "number"
+        ? setInterval(() => send({ method: "notifications/progress", params: { progressToken: token, progress: ++progress, message: "waiting for a decision" } }), options.progressMs ?? 15_000)
+        : undefined;
     try {
       const answer = await options.decide(use, abort.signal);
       if (answer === undefined) return;
@@ -91,6 +104,7 @@ export function servePermissionTool(options: ServePermissionToolOptions): Promis
     } catch (error) {
       send({ id, result: { content: [{ type: "text", text: JSON.stringify({ behavior: "deny", message: `wsctl permission server failed: ${(error as Error).message}` }) }], isError: true } });
     } finally {
+      clearInterval(ticker);
       waiting.delete(key);
     }
   }
@@ -159,5 +173,7 @@ export function servePermissionTool(options: ServePermissionToolOptions): Promis
       for (const abort of waiting.values()) abort.abort();
       resolve();
     });
+    if (options.signal?.aborted) lines.close();
+    else options.signal?.addEventListener("abort", () => lines.close(), { once: true });
   });
 }

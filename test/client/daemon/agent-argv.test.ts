@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildAgentArgv, defaultAgentBins, permissionPromptTool } from "../../../client/daemon/agent-argv.js";
-import { permissionModes } from "../../../client/daemon/permission/permission-policy.js";
+import type { permissionModes } from "../../../client/daemon/permission/permission-policy.js";
 
 const bins = { claude: "/opt/bin/claude", codex: "/opt/bin/codex" };
 const sessionId = "6f1c2a44-1b7e-4c53-9d8a-0a4c1f2e3b5d";

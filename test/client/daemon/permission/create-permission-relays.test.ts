@@ -162,7 +162,7 @@ describe("createPermissionRelays", () => {
   });
 
   it("resumes from the files: what an earlier daemon forwarded is not forwarded again", async () => {
-    const dir = seed("s1", "prq_a");
+    seed("s1", "prq_a");
     const first = setUp();
     first.relays.open("s1", "ws1");
     await expect.poll(() => first.kinds("s1")).toEqual(["permission_request"]);

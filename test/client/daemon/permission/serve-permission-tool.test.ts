@@ -6,7 +6,7 @@ import { servePermissionTool } from "../../../../client/daemon/permission/serve-
 type Decide = Parameters<typeof servePermissionTool>[0]["decide"];
 
 /** The server on in-memory streams, with a client that sends lines and reads answers. */
-function connect(decide: Decide) {
+function connect(decide: Decide, more: { progressMs?: number } = {}) {
   const input = new PassThrough();
   const output = new PassThrough();
   const answers: Record<string, unknown>[] = [];
@@ -20,11 +20,23 @@ function connect(decide: Decide) {
       end = buffered.indexOf("\n");
     }
   });
-  const done = servePermissionTool({ input, output, decide, version: "1.2.3" });
+  const done = servePermissionTool({ input, output, decide, version: "1.2.3", ...more });
   const send = (message: unknown) => input.write(`${typeof message === "string" ? message : JSON.stringify(message)}\n`);
   const answerTo = (id: unknown) =>
     expect.poll(() => answers.find((a) => a.id === id), { timeout: 2_000, interval: 5 }).toBeDefined().then(() => answers.find((a) => a.id === id)!);
   return { input, answers, done, send, answerTo };
+}
+
+/** A decide that never decides: it ends only when its call's signal aborts (the signal is kept). */
+function waitForever() {
+  const waits: { signal?: AbortSignal; decide: Decide } = {
+    decide: (_use, signal) =>
+      new Promise((resolve) => {
+        waits.signal = signal;
+        signal.addEventListener("abort", () => resolve(undefined));
+      }),
+  };
+  return waits;
 }
 
 const allowAll: Decide = async (use) => ({ text: JSON.stringify({ behavior: "allow", updatedInput: use.input }) });
@@ -105,21 +117,25 @@ describe("servePermissionTool", () => {
   });
 
   it("ends the wait of a cancelled call without answering it", async () => {
-    let aborted: AbortSignal | undefined;
-    const { send, answers } = connect(
-      (_use, signal) =>
-        new Promise((resolve) => {
-          aborted = signal;
-          signal.addEventListener("abort", () => resolve(undefined));
-        }),
-    );
+    const waits = waitForever();
+    const { send, answers } = connect(waits.decide);
     send({ jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "approve", arguments: { tool_name: "Bash", input: {} } } });
-    await expect.poll(() => aborted).toBeDefined();
+    await expect.poll(() => waits.signal).toBeDefined();
+    const aborted = waits.signal;
     send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 9, reason: "user interrupted" } });
     await expect.poll(() => aborted?.aborted).toBe(true);
     send({ jsonrpc: "2.0", id: 10, method: "ping" });
     await expect.poll(() => answers.some((a) => a.id === 10)).toBe(true);
     expect(answers.some((a) => a.id === 9)).toBe(false);
+  });
+
+  it("tells a client that asked for progress that its call still waits", async () => {
+    const waits = waitForever();
+    const { send, answers, input } = connect(waits.decide, { progressMs: 10 });
+    send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "approve", arguments: { tool_name: "Bash", input: {} }, _meta: { progressToken: "p1" } } });
+    await expect.poll(() => answers.filter((a) => a.method === "notifications/progress").length).toBeGreaterThanOrEqual(2);
+    expect(answers[0]).toEqual({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "p1", progress: 1, message: "waiting for a decision" } });
+    input.end();
   });
 
   it("refuses unknown tools, bad arguments, unknown methods and lines that are not JSON", async () => {
@@ -151,18 +167,12 @@ describe("servePermissionTool", () => {
   });
 
   it("resolves once its input ends, cancelling the waits still open", async () => {
-    let aborted: AbortSignal | undefined;
-    const { send, input, done } = connect(
-      (_use, signal) =>
-        new Promise((resolve) => {
-          aborted = signal;
-          signal.addEventListener("abort", () => resolve(undefined));
-        }),
-    );
+    const waits = waitForever();
+    const { send, input, done } = connect(waits.decide);
     send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "approve", arguments: { tool_name: "Bash", input: {} } } });
-    await expect.poll(() => aborted).toBeDefined();
+    await expect.poll(() => waits.signal).toBeDefined();
     input.end();
     await done;
-    expect(aborted?.aborted).toBe(true);
+    expect(waits.signal?.aborted).toBe(true);
   });
 });
