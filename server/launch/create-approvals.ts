@@ -10,7 +10,7 @@ import {
   permissionRequestMessage,
   permissionRuleOf,
 } from "../sessions/permission-requests.js";
-import { liveStates, statesFrom } from "../sessions/session-transitions.js";
+import { isTerminalState, liveStates, statesFrom } from "../sessions/session-transitions.js";
 import type {
   PermissionDecisionName,
   PermissionDecisionWrite,
@@ -86,7 +86,9 @@ export function createApprovals(options: ApprovalsOptions): Approvals {
     const result = await store.decidePermissionRequest(write);
     if (!result?.decided) return result;
     const { request } = result;
-    if (!request.delivered) deliver(request);
+    // Not to an agent that has ended: its daemon has no request to hand it to.
+    const session = request.delivered ? undefined : await store.getSessionById(request.sessionId);
+    if (session && !isTerminalState(session.state)) deliver(request);
     if (write.rule) await applyRule(request);
     await lifecycle.approvalsSettled(request.sessionId, describeDecision(request), stillPending(request));
     return result;

@@ -4,6 +4,7 @@ import type { PermissionService } from "../../gen/workspaces/v1/permission_servi
 import { requireWorkspaceAccess } from "../auth/require-workspace-access.js";
 import type { Approvals } from "../launch/create-approvals.js";
 import { permissionRequestMessage } from "../sessions/permission-requests.js";
+import { isTerminalState } from "../sessions/session-transitions.js";
 import type { Store } from "../store/store.js";
 import { validateAnswerRequest, validateListPendingRequest } from "../validation/validate-permission-requests.js";
 
@@ -25,7 +26,13 @@ export function createPermissionService(options: PermissionServiceOptions): Serv
       requireWorkspaceAccess(ctx, req.workspaceId);
       const query = { workspaceId: req.workspaceId, ...(req.sessionId !== "" ? { sessionId: req.sessionId } : {}) };
       const pending = await store.listPendingPermissionRequests(query, ctx.signal);
-      return { requests: pending.map(permissionRequestMessage) };
+      // Only those of live sessions: an agent that ended waits for nothing (its requests are left to the timeout).
+      const live = new Map<string, boolean>();
+      for (const sessionId of new Set(pending.map((r) => r.sessionId))) {
+        const session = await store.getSessionById(sessionId, ctx.signal);
+        live.set(sessionId, session !== undefined && !isTerminalState(session.state));
+      }
+      return { requests: pending.filter((r) => live.get(r.sessionId)).map(permissionRequestMessage) };
     },
 
     async answerPermissionRequest(req, ctx) {

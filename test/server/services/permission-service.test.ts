@@ -1,6 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
+import { createClient } from "@connectrpc/connect";
 import { PermissionRequestSchema } from "../../../gen/workspaces/v1/permission_pb.js";
+import { PermissionService } from "../../../gen/workspaces/v1/permission_service_pb.js";
 import { SessionEventType, SessionState } from "../../../gen/workspaces/v1/session_pb.js";
 import { TranscriptEntryKind } from "../../../gen/workspaces/v1/transcript_pb.js";
 import {
@@ -12,6 +14,7 @@ import {
   requestEntry,
   sessionState,
 } from "./approval-fixtures.js";
+import { createInProcessApp } from "../../support/in-process-app.js";
 import { addOtherWorkspace, rejection, scopedToken, violatedFields } from "./service-fixtures.js";
 
 let a: ApprovalEnv;
@@ -118,6 +121,32 @@ describe("createPermissionService", () => {
     expect((await a.env.store.getSessionById(a.sessionId))?.state).toBe("awaiting_approval");
     await a.permissions.answerPermissionRequest({ ...key("prq_2"), decision: "deny" }, a.auth());
     await sessionState(a, "running");
+  });
+
+  it("keeps a session waiting whose request landed before its launch's acknowledgement", async () => {
+    const env = await createInProcessApp();
+    const daemon = await env.daemon();
+    a = { env, daemon, sessionId: "", auth: () => ({ headers: env.headers() }), permissions: createClient(PermissionService, env.transport) };
+    const launched = env.sessions.launchWorkspaceSession({ workspaceId: "ws", initialPrompt: "hi" }, a.auth());
+    const command = await daemon.nextCommand();
+    a.sessionId = command.kind.case === "launch" ? command.kind.value.sessionId : "";
+    await daemon.appendTranscript(a.sessionId, 0, [requestEntry("prq_1", "Bash", { command: "ls" })]);
+    await sessionState(a, "awaiting_approval");
+    await daemon.acknowledge(command.commandId, "ok", { pid: 7 });
+    expect((await launched).status).toBe("ok");
+    expect(await a.env.store.getSessionById(a.sessionId)).toMatchObject({ state: "awaiting_approval", pid: 7 });
+    await a.permissions.answerPermissionRequest({ ...key("prq_1"), decision: "allow" }, a.auth());
+    await sessionState(a, "running");
+  });
+
+  it("lists no request of a session that has ended", async () => {
+    a = await launchedSession();
+    await append(a, requestEntry("prq_1", "Bash", { command: "ls" }));
+    await sessionState(a, "awaiting_approval");
+    expect(await pending()).toHaveLength(1);
+    await a.daemon.report(a.sessionId, SessionState.EXITED, { exitCode: 0 });
+    await sessionState(a, "exited");
+    expect(await pending()).toEqual([]);
   });
 
   it("records a request once however often the daemon resends its entry", async () => {
