@@ -15,6 +15,7 @@ import {
   sessionState,
 } from "./approval-fixtures.js";
 import { createInProcessApp } from "../../support/in-process-app.js";
+import { pollUntil } from "../../support/poll-until.js";
 import { addOtherWorkspace, rejection, scopedToken, violatedFields } from "./service-fixtures.js";
 
 let a: ApprovalEnv;
@@ -203,5 +204,28 @@ describe("createPermissionService", () => {
       { type: SessionEventType.TRANSCRIPT, kind: TranscriptEntryKind.PERMISSION_REQUEST, requestId: "prq_1" },
       { type: SessionEventType.AWAITING_APPROVAL, kind: TranscriptEntryKind.PERMISSION_REQUEST, requestId: "prq_1" },
     ]);
+  });
+
+  describe("awaiting approval as running", () => {
+    it("is stopped like a running session", async () => {
+      a = await launchedSession();
+      await append(a, requestEntry("prq_1", "Bash", { command: "sleep 100" }));
+      await sessionState(a, "awaiting_approval");
+      const stopping = a.env.sessions.stopWorkspaceSession({ workspaceId: "ws", sessionId: a.sessionId, graceSeconds: 1 }, a.auth());
+      const stop = await pollUntil(() => a.daemon.commands.find((c) => c.kind.case === "stop"), { what: "the stop command" });
+      await a.daemon.acknowledge(stop.commandId, "ok");
+      await a.daemon.report(a.sessionId, SessionState.EXITED, { exitCode: 143 });
+      expect((await stopping).session?.state).toBe(SessionState.STOPPED);
+    });
+
+    it("takes a follow-up message", async () => {
+      a = await launchedSession();
+      await append(a, requestEntry("prq_1", "Bash", { command: "ls" }));
+      await sessionState(a, "awaiting_approval");
+      const sent = a.env.sessions.sendSessionMessage({ workspaceId: "ws", sessionId: a.sessionId, text: "use git status" }, a.auth());
+      const message = await pollUntil(() => a.daemon.commands.find((c) => c.kind.case === "message"), { what: "the message command" });
+      await a.daemon.acknowledge(message.commandId, "ok", { offset: 1 });
+      expect((await sent).session?.state).toBe(SessionState.AWAITING_APPROVAL);
+    });
   });
 });
