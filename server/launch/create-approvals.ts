@@ -117,7 +117,8 @@ export function createApprovals(options: ApprovalsOptions): Approvals {
     const workspace = await store.getWorkspace(session.workspaceId);
     const timeoutMs = workspace?.permissions.approvalTimeoutMs ?? 0;
     const { request, created } = await store.createPermissionRequest(newPermissionRequest(session, entry, message, { now: now(), timeoutMs }));
-    if (!created || request.decision !== "") return;
+    // A resend of a request still pending goes on where the first try stopped (a store error after the row).
+    if (request.decision !== "" || (!created && session.state === "awaiting_approval")) return;
     if (matchesPermissionRule(await store.listPermissionRules(session.sessionId), request.toolName, request.input)) {
       await decide(remembered(request));
       return;

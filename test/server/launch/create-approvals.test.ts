@@ -20,6 +20,15 @@ describe("createApprovals", () => {
       expect((await room.store.getSessionById("s-1"))?.state).toBe("awaiting_approval");
     });
 
+    it("moves the session on a resent entry whose request was stored but the session never moved", async () => {
+      const { room, approvals } = await createApprovalRoom();
+      await room.store.createPermissionRequest(pendingRequest("prq_1"));
+      await approvals.entriesStored("s-1", [requestEntry("prq_1", "Bash", { command: "make" })]);
+      expect((await room.store.getSessionById("s-1"))?.state).toBe("awaiting_approval");
+      await approvals.entriesStored("s-1", [requestEntry("prq_1", "Bash", { command: "make" })]);
+      expect((await room.store.listSessionEvents("s-1", 0)).map((e) => e.type)).toEqual(["awaiting_approval"]);
+    });
+
     it("ignores an entry whose request names no id, logging it", async () => {
       const { room, approvals } = await createApprovalRoom();
       await approvals.entriesStored("s-1", [{ offset: 0, role: "system", kind: "permission_request", text: "", toolName: "Bash" }]);
