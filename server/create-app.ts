@@ -46,6 +46,8 @@ export interface AppOptions {
   store: Store;
   /** How long a launch waits for the daemon's acknowledgement. Default 15 000 ms. */
   launchDeadlineMs?: number;
+  /** Time between sweeps for permission requests nobody answered in time. Default 1 000 ms. */
+  approvalSweepMs?: number;
   /** Keep-alive interval on idle session streams. Default 15 000 ms. */
   heartbeatMs?: number;
   /** Ping interval on idle daemon command streams. Default 15 000 ms. */
@@ -166,9 +168,10 @@ export function createApp(options: AppOptions): App {
   );
   const launcher = createLauncher({ store, hub, events, lifecycle, log,
     ...(options.launchDeadlineMs !== undefined ? { launchDeadlineMs: options.launchDeadlineMs } : {}),
+    ...(options.approvalSweepMs !== undefined ? { approvalSweepMs: options.approvalSweepMs } : {}),
   });
   const sessions = createSessionReader({ store, events });
-  launcher.reconciler.start();
+  for (const sweeper of [launcher.reconciler, launcher.approvalReconciler]) sweeper.start();
 
   const services = createServiceBindings({ store, hub, launcher, lifecycle, events, sessions,
     maxWatchStreamsPerToken: options.limits?.watchStreamsPerToken ?? defaultRequestLimits.watchStreamsPerToken,

@@ -1,4 +1,5 @@
 import type { Inventory } from "../../server/admin/list-inventory.js";
+import { formatDuration } from "../../server/admin/workspace-permission-options.js";
 import { formatTable } from "./cli-output.js";
 
 function iso(time: number | undefined): string | null {
@@ -7,7 +8,9 @@ function iso(time: number | undefined): string | null {
 
 /**
  * What `wsctl admin list` prints: the `--json` object (snake_case, times as
- * ISO strings or null) and the three tables of workspaces, machines and tokens.
+ * ISO strings or null, a workspace's approval timeout as a duration such as
+ * `10m`) and the three tables of workspaces (with their permission settings),
+ * machines and tokens.
  */
 export function formatInventory(inventory: Inventory): { json: unknown; lines: string[] } {
   const json = {
@@ -15,6 +18,10 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
       workspace_id: w.workspaceId,
       default_machine_id: w.defaultMachineId ?? null,
       created_at: iso(w.createdAt),
+      default_permission_mode: w.permissions.defaultMode,
+      permission_ceiling: w.permissions.ceiling,
+      approval_timeout: formatDuration(w.permissions.approvalTimeoutMs),
+      approval_default_decision: w.permissions.defaultDecision,
     })),
     machines: inventory.machines.map((m) => ({
       machine_id: m.machineId,
@@ -37,8 +44,16 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
   };
   const lines = [
     ...formatTable([
-      ["WORKSPACE", "DEFAULT MACHINE", "CREATED"],
-      ...json.workspaces.map((w) => [w.workspace_id, w.default_machine_id ?? "-", w.created_at ?? "-"]),
+      ["WORKSPACE", "DEFAULT MACHINE", "CREATED", "PERMISSION MODE", "CEILING", "APPROVAL TIMEOUT", "THEN"],
+      ...json.workspaces.map((w) => [
+        w.workspace_id,
+        w.default_machine_id ?? "-",
+        w.created_at ?? "-",
+        w.default_permission_mode,
+        w.permission_ceiling,
+        w.approval_timeout,
+        w.approval_default_decision,
+      ]),
     ]),
     "",
     ...formatTable([

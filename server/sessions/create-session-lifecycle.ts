@@ -51,9 +51,10 @@ export interface SessionLifecycle {
     ended?: readonly string[],
   ): Promise<void>;
   /**
-   * The agent asked for a permission: a running session waits for the answer
-   * (`awaiting_approval`), its event carrying the PERMISSION_REQUEST entry and
-   * `message`. Undefined when the session is not running (nothing recorded).
+   * The agent asked for a permission: a running (or not yet acknowledged) session waits
+   * for the answer (`awaiting_approval`), its event carrying the
+   * PERMISSION_REQUEST entry and `message`. Undefined when the table refuses
+   * it (nothing recorded).
    */
   awaitingApproval(sessionId: string, entry: TranscriptEntryRecord, message: string): Promise<SessionRecord | undefined>;
   /**

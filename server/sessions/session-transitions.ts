@@ -89,8 +89,11 @@ export const sessionTransitions: readonly SessionTransition[] = [
   // Not from `failed`, like `report_exited`: an orphan's session stays failed.
   { move: "report_stopped", from: ["pending", "dispatched", "running", "awaiting_approval", "unknown"], to: "stopped" },
   { move: "message", from: ["running", "awaiting_approval"], to: "same" },
-  // A second request while one is pending records its own AWAITING_APPROVAL event.
-  { move: "await_approval", from: ["running"], to: "awaiting_approval" },
+  // From `pending` and `dispatched` too: the agent's request can land before the server recorded
+  // the push or the launch's acknowledgement (separate calls), which then keep it waiting
+  // (`ack_ok` from awaiting_approval). A second request while one is pending records its own
+  // AWAITING_APPROVAL event.
+  { move: "await_approval", from: ["pending", "dispatched", "running"], to: "awaiting_approval" },
   { move: "await_approval", from: ["awaiting_approval"], to: "same" },
   { move: "approvals_settled", from: ["awaiting_approval"], to: "running" },
 ];

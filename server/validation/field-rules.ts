@@ -68,3 +68,23 @@ const THINKING_RULE = `must be one of: ${THINKING_LEVELS.join(", ")}`;
 export function checkThinking(value: string): string | undefined {
   return THINKING_SET.has(value) ? undefined : THINKING_RULE;
 }
+
+/** Permission modes, from the most restricted to the least: the order a workspace's ceiling is compared in. */
+export const PERMISSION_MODES = ["plan", "default", "accept_edits", "bypass_permissions"] as const;
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
+const PERMISSION_MODE_SET: ReadonlySet<string> = new Set(PERMISSION_MODES);
+const PERMISSION_MODE_RULE = `must be one of: ${PERMISSION_MODES.join(", ")}`;
+
+/** `session_settings.code.permission_mode`, and a workspace's default mode and ceiling. */
+export function checkPermissionMode(value: string): string | undefined {
+  return PERMISSION_MODE_SET.has(value) ? undefined : PERMISSION_MODE_RULE;
+}
+
+/** Decisions on a permission request. */
+export const PERMISSION_DECISIONS = ["allow", "deny"] as const;
+const DECISION_RULE = `must be one of: ${PERMISSION_DECISIONS.join(", ")}`;
+
+/** A permission request's `decision`, and a workspace's default decision. */
+export function checkPermissionDecision(value: string): string | undefined {
+  return value === "allow" || value === "deny" ? undefined : DECISION_RULE;
+}

@@ -85,7 +85,12 @@ const expected: Record<SessionMove, Partial<Record<SessionStateName, SessionStat
   },
   report_stopped: { pending: "stopped", dispatched: "stopped", running: "stopped", awaiting_approval: "stopped", unknown: "stopped" },
   message: { running: "running", awaiting_approval: "awaiting_approval" },
-  await_approval: { running: "awaiting_approval", awaiting_approval: "awaiting_approval" },
+  await_approval: {
+    pending: "awaiting_approval",
+    dispatched: "awaiting_approval",
+    running: "awaiting_approval",
+    awaiting_approval: "awaiting_approval",
+  },
   approvals_settled: { awaiting_approval: "running" },
 };
 
@@ -194,9 +199,15 @@ describe("awaiting_approval", () => {
     expect(nextState("awaiting_approval", "approvals_settled")).toBe("running");
   });
 
-  it("takes a second request without leaving, and is never entered from a state that is not running", () => {
+  it("takes a second request without leaving, and a request that lands before the launch's acknowledgement", () => {
     expect(nextState("awaiting_approval", "await_approval")).toBe("awaiting_approval");
-    for (const state of ["pending", "dispatched", "unknown", "exited", "failed", "stopped"] as const) {
+    expect(nextState("dispatched", "await_approval")).toBe("awaiting_approval");
+    expect(nextState("pending", "await_approval")).toBe("awaiting_approval");
+    expect(nextState("awaiting_approval", "ack_ok")).toBe("awaiting_approval");
+  });
+
+  it("is never entered from a session offline or finished", () => {
+    for (const state of ["unknown", "exited", "failed", "stopped"] as const) {
       expect(nextState(state, "await_approval")).toBeUndefined();
     }
   });
