@@ -30,7 +30,12 @@ interface Item {
   node: HTMLLIElement;
   /** The view's generation when the item was added: a list asked for earlier may not hold it yet. */
   added: number;
+  /** Decided while this page's own answer was on its way: removed once that answer's outcome is shown. */
+  gone?: boolean;
 }
+
+/** How long a refused answer's "Already answered" stays in view after the request is gone. */
+const refusedLingerMs = 5000;
 
 /**
  * The approvals box of the session panel: each pending request with its tool,
@@ -74,16 +79,21 @@ export function createApprovalsView(options: ApprovalsViewOptions): ApprovalsVie
         { timeoutMs: 15_000 },
       )
       .then(
-        () => setStatus(item, decision === "allow" ? "allowed" : "denied", `${decision === "allow" ? "Approved" : "Denied"} — waiting for the agent`),
+        () => {
+          setStatus(item, decision === "allow" ? "allowed" : "denied", `${decision === "allow" ? "Approved" : "Denied"} — waiting for the agent`);
+          if (item.gone) drop(item);
+        },
         (error: unknown) => {
           if (ConnectError.from(error).code === Code.FailedPrecondition) {
-            // Someone answered first: that answer stands.
+            // Someone answered first: that answer stands, and this page says so before the request leaves.
             setStatus(item, "decided", `Already answered: ${ConnectError.from(error).rawMessage}`);
-            reconcileSoon();
+            if (item.gone) setTimeout(() => drop(item), refusedLingerMs);
+            else reconcileSoon();
             return;
           }
           setStatus(item, "error", `Not answered: ${describeError(error)}`);
           for (const b of buttons) b.disabled = false;
+          if (item.gone) drop(item);
         },
       );
   }
@@ -126,10 +136,23 @@ export function createApprovalsView(options: ApprovalsViewOptions): ApprovalsVie
     sync();
   }
 
-  function remove(requestId: string): void {
-    items.get(requestId)?.node.remove();
-    items.delete(requestId);
+  function drop(item: Item): void {
+    item.node.remove();
+    if (items.get(item.request.requestId) === item) items.delete(item.request.requestId);
     sync();
+  }
+
+  function remove(requestId: string): void {
+    const item = items.get(requestId);
+    if (!item) return;
+    const state = item.node.dataset.state;
+    if (item.gone) return;
+    // An answer of this page still on its way: its outcome is shown first; a refused one stays a moment.
+    if (state === "sending") item.gone = true;
+    else if (state === "decided") {
+      item.gone = true;
+      setTimeout(() => drop(item), refusedLingerMs);
+    } else drop(item);
   }
 
   function reconcile(): void {

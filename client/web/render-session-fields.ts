@@ -13,6 +13,7 @@ export function settingsText(settings: SessionSettings | undefined): string {
     code?.providers?.claudeCode?.model ? `claude model ${code.providers.claudeCode.model}` : "",
     code?.providers?.codex?.model ? `codex model ${code.providers.codex.model}` : "",
     code?.providers?.codex?.thinking ? `thinking ${code.providers.codex.thinking}` : "",
+    code?.permissionMode ? `permissions ${code.permissionMode}` : "",
     settings.voice?.language ? `voice ${settings.voice.language}` : "",
   ];
   return parts.filter(Boolean).join(" · ");

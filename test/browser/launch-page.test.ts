@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../server/start-server.js";
 import { repoRoot } from "../e2e/harness/spawn-wsctl.js";
 import { type Stack, startStack } from "../e2e/harness/start-stack.js";
+import { waitForAgentChecks } from "../e2e/harness/permission-helpers.js";
 
 // Drives Debian's Chromium (apt-get install chromium) against a real `wsctl serve`
 // and a real `wsctl daemon` whose agent is the stand-in. Never downloads a browser.
@@ -23,6 +24,7 @@ const chromiumArgs = [
 ];
 const screenshotPath = path.join(repoRoot, "test-results/browser/launch-page.png");
 const transcriptShotPath = path.join(repoRoot, "test-results/browser/transcript.png");
+const approvalShotPath = path.join(repoRoot, "test-results/browser/approval-390.png");
 const webRoot = path.join(repoRoot, "dist/web");
 const haveChromium = existsSync(chromiumPath);
 const skipReason = `${chromiumPath} is missing (apt-get install chromium); skipping the browser tests`;
@@ -95,8 +97,8 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", 
     await stack?.stop();
   });
 
-  async function openPage(): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  async function openPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
+    const page = await browser.newPage({ viewport });
     page.setDefaultTimeout(15_000);
     page.on("console", (msg) => {
       if (msg.type() === "error") consoleErrors.push(msg.text());
@@ -111,6 +113,15 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", 
     await page.fill('[data-testid="token-input"]', stack.apiToken);
     await page.click('[data-testid="token-save"]');
     await page.waitForSelector('[data-testid="connection"][data-state="ok"]');
+  }
+
+  /** Launches from the page's form in the `default` permission mode: the stand-in agent asks for what `prompt` uses. */
+  async function launchAsking(page: Page, prompt: string): Promise<void> {
+    await openWithToken(page);
+    await page.fill('[data-testid="launch-prompt"]', prompt);
+    await page.fill('[data-testid="launch-worktree"]', "");
+    await page.selectOption('[data-testid="launch-permission-mode"]', "default");
+    await page.click('[data-testid="launch-submit"]');
   }
 
   it("launches a session and follows it to running and exited", async () => {
@@ -214,6 +225,79 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", 
     mkdirSync(path.dirname(transcriptShotPath), { recursive: true });
     await page.screenshot({ path: transcriptShotPath, fullPage: true });
     expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("answers an agent's permission request with Approve, live, on a 390 px wide screen", async () => {
+    const page = await openPage({ width: 390, height: 844 });
+    await launchAsking(page, "use:Bash:npm test");
+    // The request shows up at once on the selected session, which waits for it.
+    const item = await page.waitForSelector('[data-testid="approval"][data-tool="Bash"][data-state="pending"]');
+    await page.waitForSelector('[data-testid="session-row"].selected[data-state="awaiting_approval"]');
+    expect(await item.$eval('[data-testid="approval-tool"]', (e) => e.textContent)).toBe("Bash(npm test)");
+    expect(JSON.parse((await item.$eval('[data-testid="approval-input"]', (e) => e.textContent)) ?? "{}")).toMatchObject({ command: "npm test" });
+    await page.waitForSelector('[data-testid="transcript-entry"][data-kind="permission_request"]');
+    expect(await page.textContent('[data-testid="detail-settings"]')).toContain("permissions default");
+    // Nothing wider than the phone: no sideways scrolling, both buttons in reach.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await item.scrollIntoViewIfNeeded();
+    for (const button of ["approval-allow", "approval-deny"]) {
+      const box = await page.locator(`[data-testid="${button}"]`).boundingBox();
+      expect(box && box.x >= 0 && box.x + box.width <= 390 && box.height >= 36, button).toBe(true);
+    }
+    mkdirSync(path.dirname(approvalShotPath), { recursive: true });
+    await page.screenshot({ path: approvalShotPath, fullPage: true });
+
+    await page.click('[data-testid="approval-allow"]');
+    // The agent has the answer: its decision entry removes the request, the agent goes on.
+    await page.waitForSelector('[data-testid="transcript-entry"][data-kind="permission_decision"]');
+    await page.waitForSelector('[data-testid="session-approvals"]', { state: "hidden" });
+    await page.waitForSelector('[data-testid="transcript-entry"][data-kind="text"]:has-text("done with Bash")');
+    await page.waitForSelector('[data-testid="session-row"].selected[data-state="running"]');
+    const pid = Number(await page.textContent('[data-testid="detail-pid"]'));
+    const [check] = await waitForAgentChecks(stack, pid);
+    expect(check).toMatchObject({ tool: "Bash", behavior: "allow" });
+    expect(await page.textContent('[data-testid="transcript-entry"][data-kind="permission_decision"]')).toContain(`by ${stack.apiTokenId}`);
+    await page.click('[data-testid="session-stop"]');
+    await page.waitForSelector('[data-testid="session-row"].selected[data-state="stopped"]');
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("denies with a message from the page, and says so when another device answered first", async () => {
+    const page = await openPage();
+    await launchAsking(page, "use:Bash:rm -rf build");
+    await page.waitForSelector('[data-testid="approval"][data-state="pending"]');
+    const pid = Number(await page.textContent('[data-testid="detail-pid"]'));
+    await page.fill('[data-testid="approval-message"]', "keep the build");
+    await page.click('[data-testid="approval-deny"]');
+    await page.waitForSelector('[data-testid="session-approvals"]', { state: "hidden" });
+    expect(await waitForAgentChecks(stack, pid)).toMatchObject([{ tool: "Bash", behavior: "deny", message: "keep the build" }]);
+
+    // A second page shows the next request; the first page answers it; the second one's answer is refused, clearly.
+    const other = await openPage();
+    await openWithToken(other);
+    await other.click(`[data-testid="session-row"][data-session-id="${await page.getAttribute('[data-testid="session-row"].selected', "data-session-id")}"]`);
+    await page.fill('[data-testid="session-message"]', "use:Bash:make clean");
+    await page.click('[data-testid="session-send-submit"]');
+    await other.waitForSelector('[data-testid="approval"][data-state="pending"]');
+    await page.waitForSelector('[data-testid="approval"][data-state="pending"]');
+    // The second page's answer goes out after the first page's is stored, but before the second page hears of it.
+    await other.route("**/workspaces.v1.PermissionService/AnswerPermissionRequest", async (route) => {
+      await page.click('[data-testid="approval-allow"]');
+      await page.waitForSelector('[data-testid="approval"][data-state="allowed"], [data-testid="session-approvals"][hidden]', { state: "attached" });
+      await route.continue();
+    });
+    await other.click('[data-testid="approval-deny"]');
+    const status = await other.waitForSelector('[data-testid="approval"][data-state="decided"] [data-testid="approval-status"]');
+    expect(await status.textContent()).toMatch(/^Already answered: .*allow/);
+    await other.waitForSelector('[data-testid="session-approvals"]', { state: "hidden" });
+    expect((await waitForAgentChecks(stack, pid, 2))[1]).toMatchObject({ behavior: "allow", input: { command: "make clean" } });
+    await page.click('[data-testid="session-stop"]');
+    // The browser logs the refused answer's HTTP 400 itself; that one is expected here.
+    expect(consoleErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    consoleErrors.length = 0;
+    await other.close();
     await page.close();
   });
 
