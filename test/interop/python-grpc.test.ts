@@ -57,6 +57,12 @@ interface ClientResults {
     watched?: (EntryJson | { type: string; sequence: number })[];
     late?: { error?: RpcErrorJson; unexpected_success?: boolean };
   }>;
+  approvals: Case<{
+    listed?: { request_id: string; session_id: string; tool_name: string; input: Record<string, unknown> }[];
+    answered?: { request_id: string; decision: string; decided_by: string };
+    second?: { error?: RpcErrorJson; unexpected_success?: boolean };
+    decision_entry?: { request_id: string; decision: string } | null;
+  }>;
   no_token: Case<object>;
   bad_thinking: Case<object>;
 }
@@ -173,6 +179,18 @@ describe.skipIf(missing !== undefined && !inCi)("Python grpcio client (launch_cl
     expect(watched.at(-1)).toMatchObject({ type: "EXITED" });
     expect(out.late?.error?.code).toBe("FAILED_PRECONDITION");
     expect(out.late?.error?.details).toMatch(/exited/);
+  });
+
+  it("lists a pending permission request with PermissionService, answers it, and a second answer is FAILED_PRECONDITION", () => {
+    const out = results.approvals;
+    expect(out.error ?? out.exception).toBeUndefined();
+    const [listed] = out.listed ?? [];
+    expect(listed).toMatchObject({ tool_name: "Bash", input: { command: "npm test" } });
+    expect(listed?.request_id).toMatch(/^prq_/);
+    expect(out.answered).toEqual({ request_id: listed?.request_id, decision: "allow", decided_by: stack?.apiTokenId });
+    expect(out.second?.error?.code).toBe("FAILED_PRECONDITION");
+    expect(out.second?.error?.details).toContain("allow");
+    expect(out.decision_entry).toEqual({ request_id: listed?.request_id, decision: "allow" });
   });
 
   it("gets UNAUTHENTICATED without a token", () => {

@@ -1,6 +1,6 @@
 """A gRPC client written against the public .proto files, in Python.
 
-It calls workspaces.v1.WorkspaceSessionService over real gRPC (HTTP/2 without
+It calls workspaces.v1.WorkspaceSessionService and PermissionService over real gRPC (HTTP/2 without
 TLS) with stubs that Debian's protoc and grpc_python_plugin generated, and
 prints one JSON object with what each call returned, for the interop test to
 assert on. It asserts nothing itself: an exception inside a case is reported in
@@ -42,6 +42,8 @@ from google.protobuf import json_format, struct_pb2  # noqa: E402
 from google.rpc import error_details_pb2, status_pb2  # noqa: E402
 from workspaces.v1 import (  # noqa: E402
     launch_pb2,
+    permission_service_pb2,
+    permission_service_pb2_grpc,
     session_pb2,
     transcript_pb2,
     workspace_session_service_pb2,
@@ -49,7 +51,7 @@ from workspaces.v1 import (  # noqa: E402
 )
 
 
-def seed_request(workspace_id, initial_prompt=None, thinking="low"):
+def seed_request(workspace_id, initial_prompt=None, thinking="low", permission_mode=None):
     """The seed's request: nullable fields left unset, metadata an empty object."""
     request = launch_pb2.LaunchWorkspaceSessionRequest(
         workspace_id=workspace_id,
@@ -68,6 +70,8 @@ def seed_request(workspace_id, initial_prompt=None, thinking="low"):
     )
     if initial_prompt is not None:
         request.initial_prompt = initial_prompt
+    if permission_mode is not None:
+        request.session_settings.code.permission_mode = permission_mode
     return request
 
 
@@ -227,6 +231,65 @@ def remote_control(stub, token):
     }
 
 
+def approvals(stub, permissions, token):
+    """Launch an agent that asks to run a command, list its request, answer it twice, watch the decision reach it."""
+    import time
+
+    response = stub.LaunchWorkspaceSession(
+        seed_request(ARGS.workspace, initial_prompt="use:Bash:npm test", permission_mode="default"),
+        metadata=auth(token),
+        timeout=CALL_TIMEOUT_S,
+    )
+    session_id = struct_to_dict(response.payload)["session_id"]
+    key = {"workspace_id": ARGS.workspace, "session_id": session_id}
+    deadline = time.monotonic() + CALL_TIMEOUT_S
+    while True:
+        pending = permissions.ListPendingPermissionRequests(
+            permission_service_pb2.ListPendingPermissionRequestsRequest(**key), metadata=auth(token), timeout=CALL_TIMEOUT_S
+        ).requests
+        if pending or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    listed = [
+        {"request_id": r.request_id, "session_id": r.session_id, "tool_name": r.tool_name, "input": struct_to_dict(r.input)}
+        for r in pending
+    ]
+    request_id = pending[0].request_id
+    answered = permissions.AnswerPermissionRequest(
+        permission_service_pb2.AnswerPermissionRequestRequest(**key, request_id=request_id, decision="allow"),
+        metadata=auth(token),
+        timeout=CALL_TIMEOUT_S,
+    ).request
+    try:
+        permissions.AnswerPermissionRequest(
+            permission_service_pb2.AnswerPermissionRequestRequest(**key, request_id=request_id, decision="deny"),
+            metadata=auth(token),
+            timeout=CALL_TIMEOUT_S,
+        )
+        second = {"unexpected_success": True}
+    except grpc.RpcError as error:
+        second = {"error": rpc_error(error)}
+    decision = None
+    call = stub.WatchWorkspaceSession(
+        workspace_session_service_pb2.WatchWorkspaceSessionRequest(**key), metadata=auth(token), timeout=CALL_TIMEOUT_S
+    )
+    for event in call:
+        entry = event.entry
+        if transcript_pb2.TranscriptEntryKind.Name(entry.kind) == "TRANSCRIPT_ENTRY_KIND_PERMISSION_DECISION":
+            decision = {"request_id": entry.permission_request.request_id, "decision": entry.permission_request.decision}
+            call.cancel()
+            break
+    stub.StopWorkspaceSession(
+        workspace_session_service_pb2.StopWorkspaceSessionRequest(**key, grace_seconds=2), metadata=auth(token), timeout=CALL_TIMEOUT_S
+    )
+    return {
+        "listed": listed,
+        "answered": {"request_id": answered.request_id, "decision": answered.decision, "decided_by": answered.decided_by},
+        "second": second,
+        "decision_entry": decision,
+    }
+
+
 def expect_error(stub, request, token):
     response = stub.LaunchWorkspaceSession(request, metadata=auth(token), timeout=CALL_TIMEOUT_S)
     return {"unexpected_success": {"status": response.status, "payload": struct_to_dict(response.payload)}}
@@ -240,11 +303,13 @@ def main():
     with grpc.insecure_channel(ARGS.target, options=options) as channel:
         grpc.channel_ready_future(channel).result(timeout=CALL_TIMEOUT_S)
         stub = workspace_session_service_pb2_grpc.WorkspaceSessionServiceStub(channel)
+        permissions = permission_service_pb2_grpc.PermissionServiceStub(channel)
         results = {
             "grpc_version": grpc.__version__,
             "launch": run_case(lambda: launch(stub, token)),
             "launch_and_follow": run_case(lambda: launch_and_follow(stub, token)),
             "remote_control": run_case(lambda: remote_control(stub, token)),
+            "approvals": run_case(lambda: approvals(stub, permissions, token)),
             "no_token": run_case(lambda: expect_error(stub, seed_request(ARGS.workspace), None)),
             "bad_thinking": run_case(
                 lambda: expect_error(stub, seed_request(ARGS.workspace, thinking="extreme"), token)
