@@ -77,6 +77,9 @@ describe("a permission request of the agent", () => {
     expect(Date.parse(pending!.expire_time!)).toBeGreaterThan(Date.now());
     await waitForSessionState(stack, sessionId, SessionState.AWAITING_APPROVAL);
 
+    const watching = wsctl("watch", "--workspace", stack.workspaceId, sessionId);
+    const waiting = await wsctl("sessions", "--workspace", stack.workspaceId, "--state", "awaiting_approval");
+    expect(waiting.stdout).toContain(sessionId);
     const listed = await wsctl("approvals", "--workspace", stack.workspaceId);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(new RegExp(`${sessionId}\\s+${pending!.request_id}\\s+Bash\\s+npm test\\s+\\d+s\\s+in \\d+m`));
@@ -93,6 +96,17 @@ describe("a permission request of the agent", () => {
     expect(await pendingRequests(stack, sessionId)).toEqual([]);
     expect((await permissionEntries(sessionId)).map((e) => e.kind)).toEqual(["PERMISSION_REQUEST", "PERMISSION_DECISION"]);
     await stopSession(sessionId);
+    // wsctl watch printed the request, the wait and the decision readably, in that order.
+    const lines = (await watching).stdout.split("\n");
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    const id = pending!.request_id;
+    const order = [
+      at(new RegExp(`^\\? Bash\\(npm test\\) asks for approval: request ${id}, expires \\S+Z`)),
+      at(new RegExp(`^#\\d+ awaiting_approval request ${id}: `)),
+      at(new RegExp(`^✓ allowed Bash\\(npm test\\) by ${stack.apiTokenId} at `)),
+    ];
+    expect(order.every((i) => i >= 0), lines.join("\n")).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
   it("denied with a message: the agent reads the message and does not run the tool", async () => {
