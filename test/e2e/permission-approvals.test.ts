@@ -159,6 +159,7 @@ describe("a permission request of the agent", () => {
     const late = await wsctl("deny", "--workspace", stack.workspaceId, sessionId, id);
     expect(late.code).toBe(1);
     expect(late.stderr).toContain(`request ${id} was already answered, this answer was not applied`);
+    expect(late.stderr).toContain(`  first answer: ${winner === "allow" ? "allowed" : "denied"} Bash(make deploy) by ${stack.apiTokenId} at `);
     await stopSession(sessionId);
   });
 
