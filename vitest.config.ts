@@ -14,6 +14,7 @@ const processSuites = [
   "test/client/daemon/spawn-agent.test.ts",
   "test/client/daemon/run-daemon.test.ts",
   "test/client/daemon/run-daemon-restart.test.ts",
+  "test/client/daemon/run-daemon-permissions.test.ts",
   "test/client/daemon/run-daemon-http2.test.ts",
   "test/client/daemon/ensure-worktree.test.ts",
   "test/client/daemon/run-git.test.ts",

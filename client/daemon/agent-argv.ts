@@ -1,3 +1,5 @@
+import type { PermissionMode } from "./permission/permission-policy.js";
+
 /** Provider whose CLI is started. */
 export type AgentProvider = "claude_code" | "codex";
 
@@ -27,7 +29,33 @@ export interface AgentLaunchSpec {
    * there; the prompt is then not on the command line.
    */
   streamInput?: boolean;
+  /**
+   * The session's permission mode; absent for a launch without a policy (the
+   * argv is then exactly as before permissions existed). With claude_code in
+   * `plan`, `default` or `accept_edits`, `mcpConfigPath` names the
+   * `--mcp-config` file of the daemon's permission server.
+   */
+  permission?: { mode: PermissionMode; mcpConfigPath?: string };
 }
+
+/** The name Claude Code knows the daemon's permission tool by: server `wsctl`, tool `approve`. */
+export const permissionPromptTool = "mcp__wsctl__approve";
+
+/** Claude Code's `--permission-mode` value of each mode. */
+const claudeModes: Record<PermissionMode, string> = {
+  plan: "plan",
+  default: "default",
+  accept_edits: "acceptEdits",
+  bypass_permissions: "bypassPermissions",
+};
+
+/** Codex `exec` has no way to relay a request: each mode is the closest sandbox and approval setting. */
+const codexModes: Record<PermissionMode, string[]> = {
+  plan: ["--sandbox", "read-only"],
+  default: ["--sandbox", "workspace-write"],
+  accept_edits: ["--full-auto"],
+  bypass_permissions: ["--dangerously-bypass-approvals-and-sandbox"],
+};
 
 function given(value: string | undefined): value is string {
   return value !== undefined && value !== "";
@@ -40,9 +68,11 @@ function given(value: string | undefined): value is string {
  * claude_code: `--print --output-format stream-json --verbose`, with
  * `streamInput` `--input-format stream-json`, then `--resume <id>` or
  * `--session-id <agentSessionId>`, `--model <m>`, and without `streamInput`
- * `-- <prompt>`.
- * codex: `exec --json`, then `--model <m>`, `-c model_reasoning_effort=<t>`,
- * `resume <id>`, `-- <prompt>`.
+ * `--permission-mode <m>` (with the permission server's `--mcp-config <file>
+ * --permission-prompt-tool mcp__wsctl__approve` unless `bypassPermissions`),
+ * and without `streamInput` `-- <prompt>`.
+ * codex: `exec --json`, then the mode's sandbox flags, `--model <m>`,
+ * `-c model_reasoning_effort=<t>`, `resume <id>`, `-- <prompt>`.
  */
 export function buildAgentArgv(input: AgentLaunchSpec): { bin: string; args: string[] } {
   const args: string[] = [];
@@ -52,10 +82,17 @@ export function buildAgentArgv(input: AgentLaunchSpec): { bin: string; args: str
     if (given(input.resumeSessionId)) args.push("--resume", input.resumeSessionId);
     else args.push("--session-id", input.agentSessionId);
     if (given(input.model)) args.push("--model", input.model);
+    if (input.permission !== undefined) {
+      args.push("--permission-mode", claudeModes[input.permission.mode]);
+      if (input.permission.mode !== "bypass_permissions" && given(input.permission.mcpConfigPath)) {
+        args.push("--mcp-config", input.permission.mcpConfigPath, "--permission-prompt-tool", permissionPromptTool);
+      }
+    }
     if (given(input.prompt) && !input.streamInput) args.push("--", input.prompt);
     return { bin: input.bins.claude, args };
   }
   args.push("exec", "--json");
+  if (input.permission !== undefined) args.push(...codexModes[input.permission.mode]);
   if (given(input.model)) args.push("--model", input.model);
   if (given(input.thinking)) args.push("-c", `model_reasoning_effort=${input.thinking}`);
   if (given(input.resumeSessionId)) args.push("resume", input.resumeSessionId);

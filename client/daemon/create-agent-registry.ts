@@ -54,8 +54,12 @@ export interface AgentRegistry {
   init(): Promise<void>;
   /** Where the agent of `sessionId` writes its stdout and stderr. */
   logPaths(sessionId: string): { stdout: string; stderr: string };
-  /** The session's transcript journal and sent offset, and the FIFO a stream-json agent reads its stdin from. */
-  sessionFiles(sessionId: string): { journal: string; sent: string; stdin: string };
+  /**
+   * The session's transcript journal and sent offset, the FIFO a stream-json
+   * agent reads its stdin from, and the directory of its permission requests
+   * (see permission/permission-files.ts).
+   */
+  sessionFiles(sessionId: string): { journal: string; sent: string; stdin: string; permissions: string };
   /** Writes (or replaces) the entry of `entry.session_id` atomically. */
   write(entry: AgentEntry): Promise<void>;
   /**
@@ -64,7 +68,7 @@ export interface AgentRegistry {
    * ordered with queued `write`s; use it before any for the session.
    */
   writeNow(entry: AgentEntry): void;
-  /** Removes the entry of `sessionId` and, with `logs`, the log, transcript and stdin files named after it. */
+  /** Removes the entry of `sessionId` and, with `logs`, the log, transcript, stdin and permission files named after it. */
   remove(sessionId: string, options?: { logs?: boolean }): Promise<void>;
   /** Every readable entry; unreadable or malformed files are skipped (and logged). */
   load(): Promise<AgentEntry[]>;
@@ -118,7 +122,7 @@ export function createAgentRegistry(options: { stateDir: string; log?: (line: st
 
   const sessionFiles = (sessionId: string) => {
     const stem = path.join(dir, fileStem(sessionId));
-    return { journal: `${stem}.transcript.jsonl`, sent: `${stem}.transcript.sent`, stdin: `${stem}.stdin` };
+    return { journal: `${stem}.transcript.jsonl`, sent: `${stem}.transcript.sent`, stdin: `${stem}.stdin`, permissions: `${stem}.permissions` };
   };
 
   return {
@@ -163,8 +167,11 @@ export function createAgentRegistry(options: { stateDir: string; log?: (line: st
         // The files first, the entry last: a daemon that dies in between finds the entry and
         // removes it again, where the other order would leave files nothing names.
         if (removeOptions.logs) {
-          const files = [...Object.values(logPaths(sessionId)), ...Object.values(sessionFiles(sessionId))];
-          await Promise.all(files.map((file) => rm(file, { force: true })));
+          const { permissions, ...files } = sessionFiles(sessionId);
+          await Promise.all([
+            ...[...Object.values(logPaths(sessionId)), ...Object.values(files)].map((file) => rm(file, { force: true })),
+            rm(permissions, { force: true, recursive: true }),
+          ]);
         }
         await rm(entryPath(sessionId), { force: true });
       });

@@ -67,6 +67,7 @@ export const adoptedExitMessage = "exit status unknown (the agent was adopted af
 export function createCommandDispatcher(options: CommandDispatcherOptions): CommandDispatcher {
   const { client, headers, agents, registry, reports, journal, log, signal } = options;
   const transcripts = options.launch.transcripts;
+  const permissions = options.launch.permissions;
   const key = options.launch.daemonKey;
   const callOptions = { headers, timeoutMs: options.callTimeoutMs ?? 10_000 };
   const inflight = new Set<Promise<void>>();
@@ -110,7 +111,8 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
     } catch (error) {
       log(`daemon: session ${sessionId}: could not record the agent's end: ${(error as Error).message}`);
     }
-    // The transcript's last entries come before the end in the session's history.
+    // The transcript's last entries (and permission decisions) come before the end in the session's history.
+    await permissions?.finish(sessionId);
     await transcripts?.finish(sessionId);
     if (abandoned) return;
     await reports.send(toReport(sessionId, end), await delivered);
@@ -134,6 +136,9 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
           return await handleStop(agents, command.kind.value);
         case "message":
           return await handleMessage({ agents, transcripts }, command.kind.value);
+        case "permissionAnswer":
+          if (permissions === undefined) return errorResult("request_not_found", "this daemon relays no permission requests");
+          return await permissions.answer(command.kind.value);
         default:
           return errorResult("unsupported_command", "this daemon does not know the command");
       }
@@ -145,10 +150,8 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
 
   /** Records "received" durably, then carries the command out; a command that cannot be recorded is not carried out. */
   async function receiveAndRun(command: DaemonCommand): Promise<CommandResult> {
-    const kind = command.kind;
-    const sessionId = kind.case === "launch" || kind.case === "stop" || kind.case === "message" ? kind.value.sessionId : "";
     try {
-      await journal.received({ commandId: command.commandId, kind: kind.case ?? "", sessionId });
+      await journal.received({ commandId: command.commandId, kind: command.kind.case ?? "", sessionId: sessionOf(command) });
     } catch (error) {
       const reason = (error as Error).message;
       log(`daemon: ${describe(command)}: could not record it in ${journal.file}: ${reason}`);
@@ -192,6 +195,11 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
       track(inflight, acknowledge(commandId, known.result));
       return true;
     }
+    // An answer is written at most once however often it is carried out: an interrupted one runs again.
+    if (known.kind === "permissionAnswer") {
+      track(inflight, settle(command, run(command)));
+      return true;
+    }
     // Received by an earlier run that never recorded its result: it is not carried out again.
     const adopted = adoptedAgents.get(known.sessionId);
     const result = interruptedResult(known, { adopted, ended: endedAgents.get(known.sessionId) });
@@ -215,7 +223,8 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
     adopt(sessionId, record) {
       adoptedAgents.set(sessionId, record);
       const resumed = transcripts?.open(sessionId, { provider: record.provider, stdoutPath: record.agent.stdoutPath });
-      track(watchers, (resumed ?? Promise.resolve()).then(() => watch(sessionId, record, false)));
+      const relayed = (resumed ?? Promise.resolve()).then(() => permissions?.open(sessionId, record.workspaceId));
+      track(watchers, relayed.then(() => watch(sessionId, record, false)));
     },
     reportEnded(entry) {
       endedAgents.set(entry.session_id, entry);
@@ -229,6 +238,7 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
       // What the agent wrote while no daemon watched goes out before its end.
       const finished = transcripts
         .open(entry.session_id, { provider: entry.provider, stdoutPath: entry.stdout_path })
+        .then(() => permissions?.finish(entry.session_id, entry.workspace_id))
         .then(() => transcripts.finish(entry.session_id))
         .then(async () => {
           if (!abandoned) await reports.send(toReport(entry.session_id, end), done);
@@ -237,6 +247,7 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
     },
     abandon() {
       abandoned = true;
+      permissions?.stopAll();
       transcripts?.stopAll();
     },
     unreportedEnds: () => [...unreported],
@@ -267,10 +278,15 @@ function errorResult(code: string, message: string): CommandResult {
   return { status: "error", payload: { error: { code, message } } };
 }
 
-function describe(command: DaemonCommand): string {
+/** The session a command is about; "" for a ping. */
+function sessionOf(command: DaemonCommand): string {
   const kind = command.kind;
-  const session = kind.case === "launch" || kind.case === "stop" || kind.case === "message" ? ` session ${kind.value.sessionId}` : "";
-  return `${kind.case ?? "unknown"} command ${command.commandId}${session}`;
+  return kind.case === undefined || kind.case === "ping" ? "" : kind.value.sessionId;
+}
+
+function describe(command: DaemonCommand): string {
+  const sessionId = sessionOf(command);
+  return `${command.kind.case ?? "unknown"} command ${command.commandId}${sessionId ? ` session ${sessionId}` : ""}`;
 }
 
 function summary(result: CommandResult): string {

@@ -19,6 +19,9 @@ import { errnoOrMessage } from "./errno-of.js";
 import { createStdinFifo, writeUserEvent } from "./agent-stdin.js";
 import type { Transcripts } from "./transcript/create-transcripts.js";
 import { inSpan } from "./in-span.js";
+import type { PermissionRelays } from "./permission/create-permission-relays.js";
+import { sessionPolicyOf } from "./permission/permission-policy.js";
+import { type PermissionServerCommand, setUpPermissions } from "./permission/prepare-permission-dir.js";
 
 /** What a command handler acknowledges, and for a launch the agent to report on. */
 export interface CommandResult {
@@ -51,6 +54,10 @@ export interface LaunchContext {
    * on its stdin; without it, the prompt is on its command line.
    */
   transcripts?: Transcripts;
+  /** Relays the permission requests of agents launched with a policy that asks (see setUpPermissions). */
+  permissions?: PermissionRelays;
+  /** How those agents start the permission server; default defaultPermissionServerCommand(). */
+  permissionServer?: PermissionServerCommand;
 }
 
 /**
@@ -64,6 +71,9 @@ export interface LaunchContext {
  * this launch created is removed again (with its branch, while nothing was
  * committed on it) when the launch fails. A launch whose `deadline` has passed, on
  * arrival or right before the spawn, starts nothing (`deadline_exceeded`).
+ * A launch with a permission policy starts the agent in its mode (see
+ * buildAgentArgv), with the daemon's permission server when it relays
+ * requests; a mode the daemon does not know is `unsupported_permission_mode`.
  * Never throws: every failure is an `error` result with `error: { code,
  * message }` in the payload.
  */
@@ -83,6 +93,7 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
     const thinking = provider === "codex" ? providers?.codex?.thinking : undefined;
     details.provider = provider;
     details.model = model;
+    const policy = sessionPolicyOf(launch.permission);
 
     const again = ctx.agents.bySession(launch.sessionId);
     if (again !== undefined && again.agent.exitStatus() === undefined) return okResult(again, false);
@@ -131,7 +142,10 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
     const stdinPath = streamInput ? ctx.registry.sessionFiles(launch.sessionId).stdin : undefined;
     if (stdinPath !== undefined) createStdinFifo(stdinPath);
     const prompt = request?.initialPrompt || undefined;
+    const permissionDir = ctx.registry.sessionFiles(launch.sessionId).permissions;
+    const permission = policy && setUpPermissions(permissionDir, provider, policy, ctx.permissionServer);
     const { bin, args } = buildAgentArgv({
+      ...(permission !== undefined ? { permission } : {}),
       streamInput,
       provider,
       bins: ctx.bins,
@@ -200,7 +214,7 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
             first: agent,
             startTurn: (threadId, text) =>
               spawnAgent({
-                ...buildAgentArgv({ provider, bins: ctx.bins, model, thinking, prompt: text, resumeSessionId: threadId, agentSessionId: "" }),
+                ...buildAgentArgv({ provider, bins: ctx.bins, model, thinking, prompt: text, resumeSessionId: threadId, agentSessionId: "", ...(permission ? { permission } : {}) }),
                 cwd: details.work_dir,
                 env: ctx.env,
                 startupWindowMs: ctx.startupWindowMs,
@@ -230,6 +244,7 @@ async function launchIn(ctx: LaunchContext, launch: LaunchCommand): Promise<Comm
     ctx.agents.add(launch.sessionId, record);
     // A new run of the session (a reuse too): its transcript starts over, as the server's does.
     await ctx.transcripts?.open(launch.sessionId, { provider, stdoutPath: logs.stdout, fresh: true, ...(prompt ? { initialPrompt: prompt } : {}) });
+    if (permission?.mcpConfigPath !== undefined) ctx.permissions?.open(launch.sessionId, workspaceId);
     if (agent.exitStatus() === undefined) await saveEntry(ctx, launch.sessionId, record);
     return okResult(record, true);
   } catch (error) {

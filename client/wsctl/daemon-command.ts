@@ -25,7 +25,8 @@ daemon restart: command ids and their results are kept in the state directory.
 \`wsctl daemon register\` registers the machine and writes its token to STATE_DIR/machine-token
 (see \`wsctl daemon register --help\`); the daemon then needs no token option.
 \`wsctl daemon prune-worktrees --workspace-root ID=DIR ...\` removes the worktrees of finished agents
-(see \`wsctl daemon prune-worktrees --help\`). It logs its own state (JSON lines on stderr, pretty on
+(see \`wsctl daemon prune-worktrees --help\`). \`wsctl daemon permission-server --dir DIR\` is the MCP
+server an agent starts to relay its permission requests (see its --help); people do not run it. It logs its own state (JSON lines on stderr, pretty on
 a terminal) and writes it to daemon-status.json in its state directory, which "wsctl daemon status" reads.
 
 Options (each also a key of the config file's "daemon" section, and an environment variable):

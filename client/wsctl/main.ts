@@ -56,6 +56,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stdout(`wsctl ${packageInfo().version}\n`);
     return 0;
   }
+  // Started by every agent with a permission relay: it loads none of the daemon's (nor the server's) code.
+  if (command === "daemon" && rest[0] === "permission-server") {
+    return (await import("./permission-server-command.js")).runPermissionServerCommand(rest.slice(1), io);
+  }
   const load = command !== undefined && Object.hasOwn(commands, command) ? commands[command] : undefined;
   if (load) return (await load())(rest, io);
   switch (command) {

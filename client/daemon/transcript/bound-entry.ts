@@ -1,4 +1,10 @@
+import type { JsonObject } from "@bufbuild/protobuf";
 import type { DaemonEntry } from "./transcript-entry.js";
+
+/** An object replaced by a prefix of its JSON of `maxBytes / share` bytes. */
+function cutObject(value: JsonObject, maxBytes: number, share: number): JsonObject {
+  return { _truncated: cutUtf8(JSON.stringify(value), Math.floor(maxBytes / share)) };
+}
 
 /** Size of an entry as the daemon counts it: the bytes of its JSON. */
 export function entrySize(entry: DaemonEntry): number {
@@ -18,15 +24,20 @@ export function cutUtf8(text: string, maxBytes: number): string {
 /**
  * `entry` within `maxBytes` of JSON: an entry that is larger loses its
  * `detail`, then its tool input (kept as a prefix of its JSON under
- * `_truncated`), then the end of its text, and is marked `truncated`.
+ * `_truncated`; a permission request's input and updated input likewise),
+ * then the end of its text, and is marked `truncated`.
  */
 export function boundEntry(entry: DaemonEntry, maxBytes: number): DaemonEntry {
   if (entrySize(entry) <= maxBytes) return entry;
   const bounded: DaemonEntry = { ...entry, truncated: true };
   delete bounded.detail;
   if (bounded.toolInput !== undefined && entrySize(bounded) > maxBytes) {
-    const json = JSON.stringify(bounded.toolInput);
-    bounded.toolInput = { _truncated: cutUtf8(json, Math.floor(maxBytes / 4)) };
+    bounded.toolInput = cutObject(bounded.toolInput, maxBytes, 4);
+  }
+  if (bounded.permission !== undefined && entrySize(bounded) > maxBytes) {
+    const permission = { ...bounded.permission, input: cutObject(bounded.permission.input, maxBytes, 8) };
+    if (permission.updatedInput !== undefined) permission.updatedInput = cutObject(permission.updatedInput, maxBytes, 8);
+    bounded.permission = permission;
   }
   const over = entrySize(bounded) - maxBytes;
   if (over > 0) {

@@ -45,6 +45,11 @@ export interface TranscriptForwarder {
   start(initialPrompt?: string): Promise<void>;
   /** Adds a message sent to the agent as a USER entry; resolves with its offset once journaled. */
   appendUser(text: string): Promise<number>;
+  /**
+   * Adds an entry of the daemon's own after what stdout holds so far (a
+   * permission request or decision); resolves with its offset once journaled.
+   */
+  append(entry: DaemonEntry): Promise<number>;
   /** Sends what waits now (after a reconnect). */
   kick(): void;
   /** Reads stdout to its end and delivers every entry, retrying until the server has them all or the daemon stops. */
@@ -53,7 +58,7 @@ export interface TranscriptForwarder {
   stop(): void;
 }
 
-const keptPastCap = new Set<DaemonEntry["kind"]>(["result"]);
+const keptPastCap = new Set<DaemonEntry["kind"]>(["result", "permission_request", "permission_decision"]);
 
 export function createTranscriptForwarder(options: TranscriptForwarderOptions): TranscriptForwarder {
   const { journal, log, signal } = options;
@@ -179,7 +184,7 @@ export function createTranscriptForwarder(options: TranscriptForwarderOptions): 
     });
   };
 
-  return {
+  const forwarder: TranscriptForwarder = {
     async start(initialPrompt) {
       const state = await journal.load();
       if (state !== undefined) {
@@ -205,10 +210,13 @@ export function createTranscriptForwarder(options: TranscriptForwarderOptions): 
       timer.unref();
       tick();
     },
-    async appendUser(text) {
+    appendUser(text) {
+      return forwarder.append({ role: "user", kind: "text", text, agentTime: now() });
+    },
+    async append(entry) {
       await ingest(false);
       const lines: JournalLine[] = [];
-      const offset = admit({ role: "user", kind: "text", text, agentTime: now() }, { b: reader?.position() ?? 0 }, lines);
+      const offset = admit(entry, { b: reader?.position() ?? 0 }, lines);
       writes = writes.then(() => journal.append(lines));
       await writes;
       void pump();
@@ -231,4 +239,5 @@ export function createTranscriptForwarder(options: TranscriptForwarderOptions): 
       clearInterval(timer);
     },
   };
+  return forwarder;
 }

@@ -64,7 +64,9 @@ export function createTranscriptJournal(paths: { journal: string; sent: string }
         if (line === undefined || line.o !== state.nextOffset) continue;
         state.nextOffset = line.o + 1;
         state.totalBytes += Buffer.byteLength(JSON.stringify(line.e));
-        if (line.b > state.position || line.e.role !== "user") {
+        // Entries the daemon adds itself (messages, permission requests) were not read from stdout.
+        const own = line.e.role === "user" || line.e.kind === "permission_request" || line.e.kind === "permission_decision";
+        if (line.b > state.position || !own) {
           state.position = Math.max(state.position, line.b);
           state.skipping = line.k === 1;
         }

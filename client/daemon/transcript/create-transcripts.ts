@@ -4,7 +4,7 @@ import type { DaemonService } from "../../../gen/workspaces/v1/daemon_service_pb
 import type { AgentProvider } from "../agent-argv.js";
 import { createTranscriptForwarder, type TranscriptForwarder, type TranscriptLimits } from "./create-transcript-forwarder.js";
 import { createTranscriptJournal } from "./create-transcript-journal.js";
-import { entryMessage } from "./transcript-entry.js";
+import { type DaemonEntry, entryMessage } from "./transcript-entry.js";
 
 /** The daemon's transcripts, one forwarder per session whose agent it runs. */
 export interface Transcripts {
@@ -17,6 +17,8 @@ export interface Transcripts {
   open(sessionId: string, agent: { provider: AgentProvider; stdoutPath: string; initialPrompt?: string; fresh?: boolean }): Promise<void>;
   /** Adds a message sent to the agent; its offset, or undefined when the session has no transcript here. */
   appendUser(sessionId: string, text: string): Promise<number | undefined>;
+  /** Adds an entry of the daemon's own (a permission request or decision); its offset, or undefined as above. */
+  append(sessionId: string, entry: DaemonEntry): Promise<number | undefined>;
   /** Reads the session's stdout to its end and delivers everything (see TranscriptForwarder.finish), then forgets it. */
   finish(sessionId: string): Promise<void>;
   /** Sends what waits, for every session (the server is reachable again). */
@@ -68,6 +70,9 @@ export function createTranscripts(options: TranscriptsOptions): Transcripts {
     },
     async appendUser(sessionId, text) {
       return forwarders.get(sessionId)?.appendUser(text);
+    },
+    async append(sessionId, entry) {
+      return forwarders.get(sessionId)?.append(entry);
     },
     async finish(sessionId) {
       const forwarder = forwarders.get(sessionId);

@@ -1,5 +1,6 @@
 import type { JsonObject, MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { PermissionRequestSchema } from "../../../gen/workspaces/v1/permission_pb.js";
 import { TranscriptEntryKind, type TranscriptEntrySchema, TranscriptRole } from "../../../gen/workspaces/v1/transcript_pb.js";
 
 /**
@@ -8,7 +9,7 @@ import { TranscriptEntryKind, type TranscriptEntrySchema, TranscriptRole } from 
  */
 export interface DaemonEntry {
   role: "user" | "assistant" | "system" | "tool";
-  kind: "text" | "tool_call" | "tool_result" | "result" | "error" | "raw";
+  kind: "text" | "tool_call" | "tool_result" | "result" | "error" | "raw" | "permission_request" | "permission_decision";
   text: string;
   toolName?: string;
   toolInput?: JsonObject;
@@ -18,6 +19,28 @@ export interface DaemonEntry {
   agentTime?: number;
   truncated?: boolean;
   isError?: boolean;
+  /** On permission_request (pending) and permission_decision (decided) entries. */
+  permission?: PermissionEntry;
+}
+
+/** A permission request as a transcript entry carries it (PermissionRequest); times in Unix ms. */
+export interface PermissionEntry {
+  requestId: string;
+  sessionId: string;
+  workspaceId: string;
+  toolName: string;
+  input: JsonObject;
+  reason: string;
+  toolUseId: string;
+  createTime: number;
+  expireTime: number;
+  decision?: "allow" | "deny";
+  decidedBy?: string;
+  decideTime?: number;
+  message?: string;
+  updatedInput?: JsonObject;
+  remember?: boolean;
+  delivered?: boolean;
 }
 
 const roles = { user: TranscriptRole.USER, assistant: TranscriptRole.ASSISTANT, system: TranscriptRole.SYSTEM, tool: TranscriptRole.TOOL };
@@ -28,6 +51,8 @@ const kinds = {
   result: TranscriptEntryKind.RESULT,
   error: TranscriptEntryKind.ERROR,
   raw: TranscriptEntryKind.RAW,
+  permission_request: TranscriptEntryKind.PERMISSION_REQUEST,
+  permission_decision: TranscriptEntryKind.PERMISSION_DECISION,
 };
 
 /** The TranscriptEntry of a daemon entry at `offset`. */
@@ -44,6 +69,29 @@ export function entryMessage(entry: DaemonEntry, offset: number): MessageInitSha
     agentTime: entry.agentTime === undefined ? undefined : timestampFromMs(entry.agentTime),
     truncated: entry.truncated ?? false,
     isError: entry.isError ?? false,
+    permissionRequest: entry.permission === undefined ? undefined : permissionMessage(entry.permission),
+  };
+}
+
+/** The PermissionRequest of a permission entry. */
+function permissionMessage(p: PermissionEntry): MessageInitShape<typeof PermissionRequestSchema> {
+  return {
+    requestId: p.requestId,
+    sessionId: p.sessionId,
+    workspaceId: p.workspaceId,
+    toolName: p.toolName,
+    input: p.input,
+    reason: p.reason,
+    toolUseId: p.toolUseId,
+    createTime: timestampFromMs(p.createTime),
+    expireTime: timestampFromMs(p.expireTime),
+    decision: p.decision ?? "",
+    decidedBy: p.decidedBy ?? "",
+    decideTime: p.decideTime === undefined ? undefined : timestampFromMs(p.decideTime),
+    message: p.message ?? "",
+    updatedInput: p.updatedInput,
+    remember: p.remember ?? false,
+    delivered: p.delivered ?? false,
   };
 }
 

@@ -73,6 +73,16 @@ describe("createAgentRegistry", () => {
     expect(await registry.load()).toEqual([]);
   });
 
+  it("removes a session's permission directory with its files", async () => {
+    const { permissions } = registry.sessionFiles("s1");
+    expect(permissions).toBe(path.join(stateDir, "agents", "s1.permissions"));
+    await mkdir(permissions);
+    await writeFile(path.join(permissions, "prq_1.request.json"), "{}");
+    await registry.write(entry("s1"));
+    await registry.remove("s1", { logs: true });
+    expect(await readdir(registry.dir)).toEqual([]);
+  });
+
   it("removes the files before the entry: files it could not remove stay named by the entry", async () => {
     await registry.write(entry("s1"));
     // A directory where the stdout log belongs: rm refuses it.

@@ -22,6 +22,7 @@ const transcripts = (offsets: number[]): Transcripts & { texts: string[] } => {
       texts.push(text);
       return offsets.shift();
     },
+    append: async () => undefined,
     finish: async () => {},
     kickAll() {},
     stopAll() {},

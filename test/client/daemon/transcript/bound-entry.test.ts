@@ -24,6 +24,24 @@ describe("boundEntry", () => {
     expect(bounded.text).toMatch(/^é+$/);
   });
 
+  it("cuts a permission request's input and updated input too, keeping the request", () => {
+    const input = { content: "z".repeat(20_000) };
+    const entry = {
+      role: "system" as const,
+      kind: "permission_request" as const,
+      text: "permission requested: Write",
+      toolName: "Write",
+      toolInput: input,
+      permission: { requestId: "prq_1", sessionId: "s1", workspaceId: "ws1", toolName: "Write", input, reason: "", toolUseId: "t1", createTime: 1, expireTime: 2, updatedInput: input },
+    };
+    const bounded = boundEntry(entry, 4096);
+    expect(entrySize(bounded)).toBeLessThanOrEqual(4096);
+    expect(bounded.truncated).toBe(true);
+    expect(bounded.permission).toMatchObject({ requestId: "prq_1", toolName: "Write", input: { _truncated: expect.stringMatching(/^\{"content":"z+$/) } });
+    expect(Object.keys(bounded.permission?.updatedInput ?? {})).toEqual(["_truncated"]);
+    expect(bounded.text).toBe("permission requested: Write");
+  });
+
   it("cuts text full of JSON escapes until it fits", () => {
     const bounded = boundEntry({ role: "system", kind: "raw", text: '"\n'.repeat(4000) }, 1000);
     expect(entrySize(bounded)).toBeLessThanOrEqual(1000);
