@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createSqliteFileGuard } from "../../../../server/store/sqlite/create-sqlite-file-guard.js";
+import { nextTurn } from "../../../support/next-turn.js";
 
 let dir: string;
 beforeEach(() => {
@@ -11,7 +12,6 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe("createSqliteFileGuard", () => {
   it("passes while the file is the one opened", async () => {

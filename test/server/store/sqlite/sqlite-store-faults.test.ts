@@ -7,6 +7,7 @@ import { createSqliteStore } from "../../../../server/store/sqlite/create-sqlite
 import type { Store } from "../../../../server/store/store.js";
 import { mountSmallTmpfs, skipWithoutTmpfs } from "../../../support/small-tmpfs.js";
 import { expectCode, session } from "../store-contract-fixtures.js";
+import { nextTurn } from "../../../support/next-turn.js";
 
 let dir: string;
 const opened: Store[] = [];
@@ -73,11 +74,6 @@ describe("createSqliteStore", () => {
     await expectCode(store.checkWritable(), Code.Unavailable, replaced);
   });
 });
-
-/** Resolves on the next turn of the event loop, as a change made by another process would be seen. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 const tmpfs = await mountSmallTmpfs(4 * 1024 * 1024);
 afterAll(async () => {
