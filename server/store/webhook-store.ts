@@ -26,7 +26,7 @@ export interface WebhookStore {
   getWebhook(workspaceId: string, webhookId: string, signal?: AbortSignal): Promise<WebhookRecord | undefined>;
   /** Removes an endpoint of the workspace and its deliveries; false when it has no such endpoint. */
   deleteWebhook(workspaceId: string, webhookId: string): Promise<boolean>;
-  /** A webhook's deliveries, newest first (create time, then id), at most `limit`. */
+  /** A webhook's deliveries, newest first (create time, then sequence, then id), at most `limit`. */
   listWebhookDeliveries(query: WebhookDeliveryQuery, signal?: AbortSignal): Promise<WebhookDeliveryRecord[]>;
   /**
    * Claims up to `limit` deliveries for an attempt, soonest due first: each

@@ -38,7 +38,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (webhook_id, session_id, sequence) WHERE status = 'pending';
-CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_at DESC, delivery_id DESC);
+CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_at DESC, sequence DESC, delivery_id DESC);
 
 CREATE FUNCTION webhook_deliveries_for_event() RETURNS trigger LANGUAGE plpgsql
 SET search_path FROM CURRENT AS $$

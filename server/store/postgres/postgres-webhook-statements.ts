@@ -18,7 +18,7 @@ export const postgresWebhookStatements = {
   deliveries: statement(
     "list_webhook_deliveries",
     `SELECT ${webhookDeliveryColumns} ${webhookDeliveryFrom}
-     WHERE d.webhook_id = $1 AND w.workspace_id = $2 ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT $3`,
+     WHERE d.webhook_id = $1 AND w.workspace_id = $2 ORDER BY d.created_at DESC, d.sequence DESC, d.delivery_id DESC LIMIT $3`,
   ),
   /**
    * $1 now, $2 the lease's end, $3 the claim token, $4 the limit. Rows another

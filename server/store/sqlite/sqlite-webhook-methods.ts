@@ -31,7 +31,7 @@ function prepare(db: Database.Database) {
     remove: db.prepare<[string, string]>("DELETE FROM webhooks WHERE workspace_id = ? AND webhook_id = ?"),
     deliveries: db.prepare<[string, string, number], WebhookDeliveryRow>(
       `SELECT ${webhookDeliveryColumns} ${webhookDeliveryFrom}
-       WHERE d.webhook_id = ? AND w.workspace_id = ? ORDER BY d.created_at DESC, d.delivery_id DESC LIMIT ?`,
+       WHERE d.webhook_id = ? AND w.workspace_id = ? ORDER BY d.created_at DESC, d.sequence DESC, d.delivery_id DESC LIMIT ?`,
     ),
     claim: db
       .prepare<{ now: number; lease: number; token: string; limit: number }, string>(

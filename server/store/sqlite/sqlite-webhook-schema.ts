@@ -36,7 +36,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (webhook_id, session_id, sequence) WHERE status = 'pending';
-CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_at DESC, delivery_id DESC);
+CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, created_at DESC, sequence DESC, delivery_id DESC);
 
 CREATE TRIGGER session_events_webhook_deliveries AFTER INSERT ON session_events
 WHEN NEW.type IN ('accepted', 'running', 'awaiting_approval', 'exited', 'failed', 'stopped')
