@@ -23,6 +23,8 @@ export interface WebhookReceiver {
   secret: string;
   /** Decides each answer: a status, or "hang" to never answer. Default 204. */
   answer: (request: ReceivedWebhook, index: number) => number | "hang";
+  /** How long each answer waits. Default 0. */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     received: [],
     secret: "",
     answer: () => 204,
+    delayMs: 0,
     close: async () => {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
@@ -69,7 +72,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         return;
       }
       request.status = answer;
-      res.writeHead(answer).end();
+      if (receiver.delayMs === 0) res.writeHead(answer).end();
+      else setTimeout(() => res.writeHead(answer).end(), receiver.delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
