@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { runWebhooks } from "../../../client/wsctl/webhooks-command.js";
+import { runCli } from "../fake-workspace-server.js";
 import { scopedToken } from "../../server/services/service-fixtures.js";
 import { createListeningApp, type ListeningApp } from "../../support/listening-app.js";
 import { pollUntil } from "../../support/poll-until.js";
@@ -14,21 +15,7 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-async function webhooks(args: string[], token: string) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runWebhooks(args, {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    env: { WSCTL_SERVER: env.url, WSCTL_TOKEN: token },
-    isTTY: false,
-  });
-  return { code, stdout, stderr };
-}
+const webhooks = (args: string[], token: string) => runCli(runWebhooks, args, { env: { WSCTL_SERVER: env.url, WSCTL_TOKEN: token } });
 
 describe("runWebhooks", () => {
   it("creates an endpoint (its secret alone on the last line), lists it without the secret, shows its deliveries and deletes it", async () => {
