@@ -94,20 +94,20 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       again = true;
       return;
     }
-    lastTickAt = now();
-    ticking = claimAndSend().finally(() => {
+    const at = now();
+    lastTickAt = at;
+    ticking = claimAndSend(at).finally(() => {
       ticking = undefined;
-      const at = now();
+      // Retries due by the claim's time were looked for; later ones (even if due by now) are still ahead of it.
       retries = retries.filter((t) => t > at);
-      schedule(again ? at : retries.reduce((soonest, t) => Math.min(soonest, t), at + pollMs));
+      schedule(again ? now() : retries.reduce((soonest, t) => Math.min(soonest, t), now() + pollMs));
       again = false;
     });
   }
 
-  async function claimAndSend(): Promise<void> {
+  async function claimAndSend(at: number): Promise<void> {
     const free = concurrency - inFlight.size;
     if (free <= 0 || closing.signal.aborted) return;
-    const at = now();
     let claimed: ClaimedWebhookDelivery[];
     try {
       claimed = await store.claimWebhookDeliveries({ now: at, leaseUntil: at + leaseMs, limit: free, claimToken: randomUUID() });
