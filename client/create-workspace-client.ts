@@ -2,6 +2,7 @@ import { type Client, createClient, type Interceptor, type Transport } from "@co
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
 import { TokenService } from "../gen/workspaces/v1/token_service_pb.js";
+import { WebhookService } from "../gen/workspaces/v1/webhook_service_pb.js";
 import { WorkspaceSessionService } from "../gen/workspaces/v1/workspace_session_service_pb.js";
 
 /** The wire protocols the server speaks on its one port. */
@@ -36,6 +37,8 @@ export interface WorkspaceClient {
   machines: Client<typeof MachineService>;
   /** Needs a token with the `admin` scope. */
   tokens: Client<typeof TokenService>;
+  /** Needs a token with the `admin` scope. */
+  webhooks: Client<typeof WebhookService>;
 }
 
 /** Default deadline of unary calls. */
@@ -51,7 +54,7 @@ export function bearerAuth(token: string): Interceptor {
 }
 
 /**
- * Typed clients for `WorkspaceSessionService`, `MachineService` and `TokenService` over one
+ * Typed clients for `WorkspaceSessionService`, `MachineService`, `TokenService` and `WebhookService` over one
  * Node transport (connect-node: HTTP/1.1 or HTTP/2, TLS for `https://`).
  *
  * ```ts
@@ -68,6 +71,7 @@ export function createWorkspaceClient(options: WorkspaceClientOptions): Workspac
     sessions: createClient(WorkspaceSessionService, transport),
     machines: createClient(MachineService, transport),
     tokens: createClient(TokenService, transport),
+    webhooks: createClient(WebhookService, transport),
   };
 }
 

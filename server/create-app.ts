@@ -38,6 +38,7 @@ import { observeHub } from "./telemetry/observe-hub.js";
 import { kCallInfo, requestIdOf } from "./telemetry/request-context.js";
 import { createCorsHandler } from "./web/create-cors-handler.js";
 import { createStaticHandler } from "./web/create-static-handler.js";
+import { createWebhookDispatcher } from "./webhooks/create-webhook-dispatcher.js";
 
 /** The built browser page (`npm run build`, run by `npm ci` in a checkout; shipped in the package). */
 const defaultWebRoot = () => path.join(packageInfo().root, "dist/web");
@@ -146,7 +147,8 @@ export function createApp(options: AppOptions): App {
       : (message: string, error?: unknown) => console.error(message, error ?? ""));
   const { metrics } = options;
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
-  const backplane = options.backplane ?? createLocalBackplane();
+  const webhooks = createWebhookDispatcher({ store, log });
+  const backplane = webhooks.watch(options.backplane ?? createLocalBackplane());
   const events = createSessionEventBus({ store, backplane, log });
   const lifecycle = createSessionLifecycle({ store, events });
   const hub = observeHub(
@@ -267,7 +269,7 @@ export function createApp(options: AppOptions): App {
   function shutdownApp(shutdownOptions: { graceMs?: number } = {}): Promise<void> {
     shuttingDown ??= (async () => {
       stopTaking();
-      await launcher.drain(shutdownOptions.graceMs ?? 3_000);
+      await Promise.all([launcher.drain(shutdownOptions.graceMs ?? 3_000), webhooks.close()]);
       endStreams();
     })();
     return shuttingDown;
@@ -291,6 +293,7 @@ export function createApp(options: AppOptions): App {
     shutdown: shutdownApp,
     close() {
       stopTaking();
+      void webhooks.close();
       endStreams();
     },
   };

@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<(args: string[], io: CliIo) => Prom
   stop: async () => (await import("./stop-command.js")).runStop,
   send: async () => (await import("./send-command.js")).runSend,
   tokens: async () => (await import("./tokens-command.js")).runTokens,
+  webhooks: async () => (await import("./webhooks-command.js")).runWebhooks,
 };
 
 const usage = `wsctl — launch coding-agent sessions on remote machines
@@ -32,6 +33,7 @@ Usage:
   wsctl stop    --workspace W SESSION_ID [--grace SECONDS]
   wsctl send    --workspace W SESSION_ID TEXT...
   wsctl tokens  create | list | revoke --workspace W   (a token with the admin scope)
+  wsctl webhooks create | list | delete | deliveries --workspace W   (a token with the admin scope)
 
 Client commands take --server URL and --token TOKEN (or WSCTL_SERVER, WSCTL_TOKEN),
 --protocol connect|grpc|grpc-web and --json.

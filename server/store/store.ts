@@ -19,8 +19,12 @@ import type {
   TranscriptQuery,
   WorkspaceRecord,
 } from "./store-records.js";
+import type { WebhookStore } from "./webhook-store.js";
+
+export type { WebhookStore } from "./webhook-store.js";
 
 export type * from "./store-records.js";
+export type * from "./webhook-records.js";
 
 /**
  * The store: everything the server keeps. One interface, implemented for SQLite
@@ -36,7 +40,7 @@ export type * from "./store-records.js";
  * lost) `unavailable`, anything else `internal`, with no SQL or path in the
  * message.
  */
-export interface Store {
+export interface Store extends WebhookStore {
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
   /** Closes the connection. */

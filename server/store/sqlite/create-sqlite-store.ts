@@ -20,6 +20,7 @@ import { prepareSqliteStatements, type SqliteStatements } from "./sqlite-stateme
 import { sqliteTokenMethods } from "./sqlite-token-methods.js";
 import { sqliteTranscriptMethods } from "./sqlite-transcript-methods.js";
 import { prepareSqliteTransactions } from "./sqlite-transactions.js";
+import { sqliteWebhookMethods } from "./sqlite-webhook-methods.js";
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created when missing. `:memory:` for a private in-memory database. */
@@ -75,6 +76,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   return {
     ...sqliteTranscriptMethods(db, st, run),
     ...sqliteTokenMethods(run, tx),
+    ...sqliteWebhookMethods(db, run),
 
     async migrate() {
       try {

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { sqliteWebhookSchema } from "./sqlite-webhook-schema.js";
 
 /** One schema step: applied once, in order, inside a transaction. */
 export interface Migration {
@@ -154,6 +155,12 @@ CREATE INDEX token_workspaces_workspace ON token_workspaces (workspace_id, token
 ALTER TABLE sessions ADD COLUMN stopped_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN stop_time BIGINT NOT NULL DEFAULT 0;
 `,
+  },
+  {
+    // Webhooks: endpoints, their delivery log, and the trigger that writes a
+    // session event's deliveries in the event's own transaction.
+    version: 7,
+    sql: sqliteWebhookSchema,
   },
 ];
 
