@@ -4,6 +4,7 @@ import { LaunchWorkspaceSessionResponseSchema } from "../../gen/workspaces/v1/la
 import type { SessionEvent } from "../../gen/workspaces/v1/session_pb.js";
 import type { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { requireWorkspaceAccess } from "../auth/require-workspace-access.js";
+import { idempotencyKeyHeader } from "../launch/create-idempotency-keys.js";
 import type { Launcher } from "../launch/create-launcher.js";
 import { kCallInfo } from "../telemetry/request-context.js";
 import type { SessionReader } from "../sessions/create-session-reader.js";
@@ -57,7 +58,7 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
     async launchWorkspaceSession(req, ctx) {
       const principal = requireWorkspaceAccess(ctx, req.workspaceId);
       const result = await launcher.launch(principal, req, {
-        idempotencyKey: ctx.requestHeader.get("idempotency-key") ?? undefined,
+        idempotencyKey: ctx.requestHeader.get(idempotencyKeyHeader) ?? undefined,
         signal: ctx.signal,
         timeoutMs: ctx.timeoutMs(),
         requestId: ctx.values.get(kCallInfo)?.requestId,
@@ -140,7 +141,7 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
       const principal = requireWorkspaceAccess(ctx, req.workspaceId);
       const session = await sessions.get(req.workspaceId, req.sessionId, ctx.signal);
       const sent = await launcher.sendMessage(principal, session, req.text, {
-        idempotencyKey: ctx.requestHeader.get("idempotency-key") ?? undefined,
+        idempotencyKey: ctx.requestHeader.get(idempotencyKeyHeader) ?? undefined,
         signal: ctx.signal,
         requestId: ctx.values.get(kCallInfo)?.requestId,
       });
