@@ -47,6 +47,7 @@ export const fieldSchemas: ReadonlyMap<string, RuleSchema> = new Map<string, Rul
   [`${v1}.VoiceSettings.language`, bcp47Schema],
   ...sessionKey("GetWorkspaceSessionRequest"),
   ...sessionKey("WatchWorkspaceSessionRequest"),
+  [`${v1}.WatchWorkspaceSessionsRequest.workspace_id`, idSchema],
   ...sessionKey("StopWorkspaceSessionRequest"),
   [`${v1}.StopWorkspaceSessionRequest.grace_seconds`, graceSecondsSchema],
   [`${v1}.ListWorkspaceSessionsRequest.workspace_id`, idSchema],

@@ -5,6 +5,7 @@ import type {
   ListWorkspaceSessionsRequest,
   StopWorkspaceSessionRequest,
   WatchWorkspaceSessionRequest,
+  WatchWorkspaceSessionsRequest,
 } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { badRequest } from "../errors/bad-request.js";
 import { checkId, type RuleSchema } from "./field-rules.js";
@@ -50,6 +51,12 @@ export function validateGetSessionRequest(req: GetWorkspaceSessionRequest): void
 /** WatchWorkspaceSession: `workspace_id` and `session_id` (any `after_sequence`). */
 export function validateWatchSessionRequest(req: WatchWorkspaceSessionRequest): void {
   const v = checkSessionKey(req);
+  if (v !== undefined) throw badRequest(v);
+}
+
+/** WatchWorkspaceSessions: `workspace_id`. */
+export function validateWatchSessionsRequest(req: WatchWorkspaceSessionsRequest): void {
+  const v = checkRequired(undefined, "workspace_id", req.workspaceId, checkId);
   if (v !== undefined) throw badRequest(v);
 }
 

@@ -24,8 +24,8 @@ describe("createOpenApiDocument", () => {
 
   it("has an operation for every REST binding of the services and none other", () => {
     const bindings = bindingsOf(services);
-    // 7 session routes, 3 machine routes (RegisterMachine among them), 3 token routes.
-    expect(bindings.size).toBe(13);
+    // 8 session routes (WatchWorkspaceSessions among them), 3 machine routes (RegisterMachine among them), 3 token routes.
+    expect(bindings.size).toBe(14);
     expect(operationsOf(doc)).toEqual(bindings);
   });
 
