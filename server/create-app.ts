@@ -14,7 +14,7 @@ import { createHealthService } from "./health/create-health-service.js";
 import { createHealthStatus, type HealthStatus } from "./health/create-health-status.js";
 import { createHttpHealthHandler } from "./health/create-http-health-handler.js";
 import { createReadiness, type Readiness } from "./health/create-readiness.js";
-import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
+import { createApiDocument } from "./openapi/create-api-document.js";
 import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
 import { createReflectionServices } from "./reflection/create-reflection-services.js";
@@ -246,7 +246,7 @@ export function createApp(options: AppOptions): App {
   });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
   const openapi = createOpenApiHandler(
-    createOpenApiDocument({ services: services.map((s) => s.service), title: "workspace-sessions", version: "v1" }),
+    createApiDocument(services.map((s) => s.service)),
   );
   const healthz = createHttpHealthHandler(readiness);
   const metricsPage =

@@ -5,10 +5,13 @@ import { type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 import { formatSessionTable } from "./format-session.js";
+import { watchSessions } from "./watch-sessions.js";
 
 const usage = `Usage: wsctl sessions --workspace W [options]
 
 Lists the workspace's sessions, newest first: one page, or every page with --all.
+With --watch, lists the first page, then prints a line per change as sessions
+are launched, change state and end, until Ctrl-C (JSON: one object per line).
 
 Options:
   --workspace W           workspace whose sessions are listed (required)
@@ -18,6 +21,7 @@ Options:
   --limit N               sessions per page, 1-500 (default 50)
   --page-token T          continue after a previous page (its next_page_token)
   --all                   follow the page tokens and list every session
+  --watch                 keep listening: one line per change (WatchWorkspaceSessions)
 
 ${clientOptionsHelp}
 
@@ -25,6 +29,7 @@ Examples:
   wsctl sessions --workspace acme
   wsctl sessions --workspace acme --state running --machine laptop
   wsctl sessions --workspace acme --all --json | jq -r '.sessions[].session_id'
+  wsctl sessions --workspace acme --watch --state running
 `;
 
 const options = {
@@ -35,6 +40,7 @@ const options = {
   limit: { type: "string" },
   "page-token": { type: "string" },
   all: { type: "boolean", default: false },
+  watch: { type: "boolean", default: false },
 } as const;
 
 const stateNames = ["pending", "dispatched", "running", "exited", "failed", "stopped", "unknown"];
@@ -62,6 +68,11 @@ export async function runSessions(args: string[], io: CliIo): Promise<number> {
     const state = values.state !== undefined ? parseSessionState(values.state) : SessionState.UNSPECIFIED;
     const pageSize = values.limit !== undefined ? parseWholeNumber("--limit", values.limit, 1, 500) : 0;
     const client = clientFromOptions(values, io.env);
+    if (values.watch) {
+      if (values.all || values["page-token"] !== undefined) throw new UsageError("--watch follows the first page: drop --all and --page-token");
+      const query = { workspaceId, state, machineId: values.machine ?? "", pageSize };
+      return watchSessions(client, query, io, { json: values.json === true, progress });
+    }
 
     const sessions: Session[] = [];
     let pageToken = values["page-token"] ?? "";

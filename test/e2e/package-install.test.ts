@@ -98,5 +98,8 @@ describe("the installed wsctl", () => {
     const page = await fetch(`${stack.url}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("<html");
+    // The document is described from the installed package too (gen/descriptor_set.ts is in the bundle).
+    const api = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { summary?: string }>> };
+    expect(api.paths["/api/v1/workspaces/{workspace_id}/sessions"]?.post?.summary).toMatch(/^LaunchWorkspaceSession starts a session/);
   });
 });
