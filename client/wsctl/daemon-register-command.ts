@@ -4,7 +4,7 @@ import { MachineSchema } from "../../gen/workspaces/v1/machine_service_pb.js";
 import { defaultDaemonStateDir } from "../daemon/create-agent-registry.js";
 import { defaultTokenFile, readTokenFile } from "../daemon/resolve-machine-token.js";
 import { writeTokenFile } from "../daemon/write-token-file.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions } from "./client-options.js";
 import { runClientVerb } from "./client-options.js";
 import { readSecretFromTty } from "./read-secret.js";
@@ -91,7 +91,7 @@ export async function runDaemonRegister(args: string[], io: CliIo): Promise<numb
     const machineId = res.machine?.machineId ?? values.name;
     if (values.json) {
       printJson(io, {
-        machine: res.machine ? toJson(MachineSchema, res.machine, { useProtoFieldName: true }) : null,
+        machine: res.machine ? toJson(MachineSchema, res.machine, apiJsonOptions) : null,
         token_id: res.tokenId,
         token_file: file,
         reregistered: res.reregistered,

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { MachineSchema } from "../../gen/workspaces/v1/machine_service_pb.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 import { formatMachineTable } from "./format-session.js";
@@ -39,7 +39,7 @@ export async function runMachines(args: string[], io: CliIo): Promise<number> {
     const res = await client.machines.listMachines({ workspaceId: values.workspace ?? "" }, { signal: io.signal });
     progress.clear();
     if (values.json) {
-      printJson(io, { machines: res.machines.map((m) => toJson(MachineSchema, m, { useProtoFieldName: true })) });
+      printJson(io, { machines: res.machines.map((m) => toJson(MachineSchema, m, apiJsonOptions)) });
     } else if (res.machines.length === 0) {
       io.stdout("no machines\n");
     } else {

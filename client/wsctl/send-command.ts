@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { SendSessionMessageResponseSchema } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 
@@ -57,7 +57,7 @@ export async function runSend(args: string[], io: CliIo): Promise<number> {
       { signal: io.signal, ...(key !== undefined ? { headers: { "Idempotency-Key": key } } : {}) },
     );
     progress.clear();
-    if (values.json) printJson(io, toJson(SendSessionMessageResponseSchema, res, { useProtoFieldName: true }));
+    if (values.json) printJson(io, toJson(SendSessionMessageResponseSchema, res, apiJsonOptions));
     else io.stdout(`sent to session ${sessionId} (transcript entry ${res.entry?.offset ?? 0n})\n`);
     return exitCode.ok;
   });

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { type Session, SessionSchema, SessionState } from "../../gen/workspaces/v1/session_pb.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 import { formatSessionTable } from "./format-session.js";
@@ -79,7 +79,7 @@ export async function runSessions(args: string[], io: CliIo): Promise<number> {
 
     if (values.json) {
       printJson(io, {
-        sessions: sessions.map((s) => toJson(SessionSchema, s, { useProtoFieldName: true })),
+        sessions: sessions.map((s) => toJson(SessionSchema, s, apiJsonOptions)),
         next_page_token: pageToken,
       });
       return exitCode.ok;

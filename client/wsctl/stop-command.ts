@@ -6,7 +6,7 @@ import {
   StopWorkspaceSessionResponseSchema,
 } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { defaultUnaryTimeoutMs } from "../create-workspace-client.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 import { sessionStopStatus } from "./format-session.js";
@@ -75,7 +75,7 @@ export async function runStop(args: string[], io: CliIo): Promise<number> {
       { signal: io.signal, timeoutMs },
     );
     progress.clear();
-    if (values.json) printJson(io, toJson(StopWorkspaceSessionResponseSchema, res, { useProtoFieldName: true }));
+    if (values.json) printJson(io, toJson(StopWorkspaceSessionResponseSchema, res, apiJsonOptions));
     else io.stdout(`${formatStopResult(sessionId, res)}\n`);
     return res.result === StopResult.MACHINE_OFFLINE ? exitCode.failure : exitCode.ok;
   });

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { toJson } from "@bufbuild/protobuf";
 import { type ApiToken, ApiTokenSchema } from "../../gen/workspaces/v1/token_service_pb.js";
-import { type CliIo, exitCode, formatTable, printJson } from "./cli-output.js";
+import { apiJsonOptions, type CliIo, exitCode, formatTable, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 
@@ -42,7 +42,7 @@ function tokenRow(t: ApiToken): string[] {
   return [t.tokenId, t.scopes.join(",") || "-", created, state, t.label];
 }
 
-const asJson = (t: ApiToken) => toJson(ApiTokenSchema, t, { useProtoFieldName: true });
+const asJson = (t: ApiToken) => toJson(ApiTokenSchema, t, apiJsonOptions);
 
 /** `wsctl tokens create|list|revoke`: a workspace's API tokens through `TokenService`. */
 export async function runTokens(args: string[], io: CliIo): Promise<number> {

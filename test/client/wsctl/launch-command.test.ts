@@ -110,7 +110,19 @@ describe("runLaunch", () => {
       env: { WSCTL_TOKEN: "wsa_t" },
     });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ status: "ok", payload });
+    // The fake server answers {status, payload} only, so the typed fields beside them are empty.
+    expect(JSON.parse(run.stdout)).toEqual({
+      status: "ok",
+      payload,
+      session_id: "",
+      machine_id: "",
+      agent_session_id: "",
+      provider: "",
+      model: "",
+      work_dir: "",
+      branch: "",
+      pid: 0,
+    });
   });
 
   it("exits 1 when the daemon answers status error", async () => {
