@@ -5,6 +5,8 @@ export interface CliIo {
   /** Writes text to standard error as given (add your own newline). */
   stderr: (s: string) => void;
   env: NodeJS.ProcessEnv;
+  /** The directory relative paths (`data/credentials.json`) resolve against. Unset means `process.cwd()`. */
+  cwd?: string;
   /** Aborts when the process is asked to stop (SIGINT, SIGTERM); long-running commands end then. */
   signal?: AbortSignal;
   /**

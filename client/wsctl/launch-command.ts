@@ -150,8 +150,8 @@ export async function runLaunch(args: string[], io: CliIo): Promise<number> {
       return exitCode.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const request = launchRequestFromFlags(values);
-    const client = clientFromOptions(values, io.env);
+    const { client, workspaceId } = clientFromOptions(values, io);
+    const request = launchRequestFromFlags({ ...values, workspace: workspaceId });
     const key = values["idempotency-key"];
     const callOptions = {
       signal: io.signal,

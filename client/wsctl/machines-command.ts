@@ -34,7 +34,7 @@ export async function runMachines(args: string[], io: CliIo): Promise<number> {
       return exitCode.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const client = clientFromOptions(values, io.env);
+    const { client } = clientFromOptions(values, io);
     progress.update("listing machines…");
     const res = await client.machines.listMachines({ workspaceId: values.workspace ?? "" }, { signal: io.signal });
     progress.clear();

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { SendSessionMessageResponseSchema } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
-import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
+import { clientFromOptions, clientOptions, clientOptionsHelp, requireWorkspace, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 
 const usage = `Usage: wsctl send --workspace W SESSION_ID TEXT...
@@ -43,13 +43,13 @@ export async function runSend(args: string[], io: CliIo): Promise<number> {
       io.stdout(usage);
       return exitCode.ok;
     }
-    const workspaceId = values.workspace;
-    if (!workspaceId) throw new UsageError("--workspace W is required");
     const [sessionId, ...words] = positionals;
     if (!sessionId) throw new UsageError("SESSION_ID is required");
     if (words.length === 0) throw new UsageError("TEXT is required");
     const text = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
-    const client = clientFromOptions(values, io.env);
+    const connection = clientFromOptions(values, io);
+    const { client } = connection;
+    const workspaceId = requireWorkspace(connection.workspaceId);
     const key = values["idempotency-key"];
     progress.update(`sending to session ${sessionId}…`);
     const res = await client.sessions.sendSessionMessage(
