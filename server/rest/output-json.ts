@@ -11,7 +11,8 @@ const jsonOptions = { useProtoFieldName: true, alwaysEmitImplicit: true } as con
 // Responses REST sends in the original API's shape, byte for byte: the launch
 // answers `{status, payload}` and nothing else. The typed fields beside them
 // in the message are for the RPC protocols (see launch.proto).
-const seedShapes: ReadonlyMap<string, readonly string[]> = new Map([
+/** The fields REST answers of a response message that keeps the original API's shape, by message type name. */
+export const seedShapes: ReadonlyMap<string, readonly string[]> = new Map([
   [LaunchWorkspaceSessionResponseSchema.typeName, ["status", "payload"]],
 ]);
 
