@@ -27,6 +27,8 @@ const kindNames: Record<TranscriptEntryKind, string> = {
   [TranscriptEntryKind.RESULT]: "result",
   [TranscriptEntryKind.ERROR]: "error",
   [TranscriptEntryKind.RAW]: "raw",
+  [TranscriptEntryKind.PERMISSION_REQUEST]: "permission_request",
+  [TranscriptEntryKind.PERMISSION_DECISION]: "permission_decision",
 };
 
 /** The most telling argument of a tool call, on one short line. */

@@ -10,6 +10,7 @@ const stateNames: Record<SessionState, string> = {
   [SessionState.FAILED]: "failed",
   [SessionState.UNKNOWN]: "unknown",
   [SessionState.STOPPED]: "stopped",
+  [SessionState.AWAITING_APPROVAL]: "awaiting_approval",
 };
 
 const eventNames: Record<SessionEventType, string> = {
@@ -24,6 +25,7 @@ const eventNames: Record<SessionEventType, string> = {
   [SessionEventType.HEARTBEAT]: "heartbeat",
   [SessionEventType.TRANSCRIPT]: "transcript",
   [SessionEventType.STOPPED]: "stopped",
+  [SessionEventType.AWAITING_APPROVAL]: "awaiting_approval",
 };
 
 /** Lower-case state name, as shown and as set in `data-state`. */

@@ -12,9 +12,12 @@ import { nextState, type SessionMove } from "./session-transitions.js";
  * always agree.
  */
 export interface SessionLifecycle {
-  /** The launch command is on the daemon's stream. */
+  /** The launch command is on the daemon's stream. `session` is tried as the stored one (no read; see `transitionBy`). */
   dispatched(session: SessionRecord): Promise<SessionRecord | undefined>;
-  /** The daemon acknowledged the launch (in time or late); `result` is the launch response built from it. */
+  /**
+   * The daemon acknowledged the launch (in time or late); `result` is the launch response built from it.
+   * `session` is tried as the stored one, as with `dispatched`.
+   */
   acknowledged(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
   /** An `ok` acknowledgement that came after the caller was told `deadline_exceeded`: recorded, the session stays failed. */
   acknowledgedLate(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
@@ -115,12 +118,23 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
     move: SessionMove,
     patch: Omit<SessionPatch, "state" | "updatedAt">,
     moveEvents: (from: SessionRecord) => MoveEvent[],
+    known?: SessionRecord,
   ): Promise<SessionRecord | undefined> {
-    return transitionBy(sessionId, (current) => ({ move, patch, events: moveEvents(current) }));
+    return transitionBy(sessionId, (current) => ({ move, patch, events: moveEvents(current) }), known);
   }
 
-  function transitionBy(sessionId: string, plan: (current: SessionRecord) => MovePlan | undefined): Promise<SessionRecord | undefined> {
-    const apply = () => applyTransition(sessionId, plan);
+  /**
+   * `known`: the caller's fresh copy of the session, tried first instead of a
+   * read. Only for moves whose plan reads nothing but the state (dispatch, the
+   * ack): the write holds only while the stored state is the one planned on,
+   * so a stale copy costs one refused write and a read, never a wrong move.
+   */
+  function transitionBy(
+    sessionId: string,
+    plan: (current: SessionRecord) => MovePlan | undefined,
+    known?: SessionRecord,
+  ): Promise<SessionRecord | undefined> {
+    const apply = () => applyTransition(sessionId, plan, known);
     const run = (tails.get(sessionId) ?? Promise.resolve()).then(apply, apply);
     const tail = run.then(
       () => {},
@@ -136,15 +150,22 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
   async function applyTransition(
     sessionId: string,
     plan: (current: SessionRecord) => MovePlan | undefined,
+    known: SessionRecord | undefined,
   ): Promise<SessionRecord | undefined> {
+    let guess = known?.sessionId === sessionId ? known : undefined;
     for (let attempt = 1; ; attempt++) {
-      const current = await store.getSessionById(sessionId);
+      const current = guess ?? (await store.getSessionById(sessionId));
+      const guessed = guess !== undefined;
+      guess = undefined;
       if (current === undefined) return undefined;
       const planned = plan(current);
-      if (planned === undefined) return undefined;
+      const state = planned === undefined ? undefined : nextState(current.state, planned.move);
+      if (planned === undefined || state === undefined) {
+        // Refused on the caller's copy: decide again on the stored session.
+        if (guessed) continue;
+        return undefined;
+      }
       const { move, patch } = planned;
-      const state = nextState(current.state, move);
-      if (state === undefined) return undefined;
       const time = now();
       const moved = await store.moveSession({
         sessionId,
@@ -174,7 +195,7 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
 
   return {
     dispatched(session) {
-      return transition(session.sessionId, "dispatch", {}, () => [{ type: "dispatched" }]);
+      return transition(session.sessionId, "dispatch", {}, () => [{ type: "dispatched" }], session);
     },
 
     acknowledged(session, result) {
@@ -197,7 +218,7 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
         // An error that fails a live launch ends its stream with a `failed` event.
         const failsNow = !ok && nextState(from.state, "ack_error") === "failed" && from.state !== "failed";
         return failsNow ? [acked, { type: "failed", message: errorMessage }] : [acked];
-      });
+      }, session);
     },
 
     acknowledgedLate(session, result) {

@@ -9,6 +9,7 @@ const toEnum: Record<SessionStateName, SessionState> = {
   failed: SessionState.FAILED,
   unknown: SessionState.UNKNOWN,
   stopped: SessionState.STOPPED,
+  awaiting_approval: SessionState.AWAITING_APPROVAL,
 };
 
 /** The proto enum of a stored state name. */
@@ -32,7 +33,8 @@ export type SessionEventTypeName =
   | "failed"
   | "unknown"
   | "transcript"
-  | "stopped";
+  | "stopped"
+  | "awaiting_approval";
 
 const eventTypes: Record<SessionEventTypeName, SessionEventType> = {
   accepted: SessionEventType.ACCEPTED,
@@ -44,6 +46,7 @@ const eventTypes: Record<SessionEventTypeName, SessionEventType> = {
   unknown: SessionEventType.UNKNOWN,
   transcript: SessionEventType.TRANSCRIPT,
   stopped: SessionEventType.STOPPED,
+  awaiting_approval: SessionEventType.AWAITING_APPROVAL,
 };
 
 /** The proto enum of a stored event type name; UNSPECIFIED for any other name. */

@@ -73,7 +73,15 @@ export interface TokenRecord {
 }
 
 /** Lower-case state names, stored as text. */
-export type SessionStateName = "pending" | "dispatched" | "running" | "exited" | "failed" | "unknown" | "stopped";
+export type SessionStateName =
+  | "pending"
+  | "dispatched"
+  | "running"
+  | "exited"
+  | "failed"
+  | "unknown"
+  | "stopped"
+  | "awaiting_approval";
 
 /** Who a transcript entry comes from (the proto enum's suffix, lower case). */
 export type TranscriptRoleName = "user" | "assistant" | "system" | "tool";

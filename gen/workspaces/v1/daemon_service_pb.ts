@@ -8,6 +8,8 @@ import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { LaunchWorkspaceSessionRequest } from "./launch_pb.js";
 import { file_workspaces_v1_launch } from "./launch_pb.js";
+import type { PermissionPolicy, PermissionRequest } from "./permission_pb.js";
+import { file_workspaces_v1_permission } from "./permission_pb.js";
 import type { SessionState } from "./session_pb.js";
 import { file_workspaces_v1_session } from "./session_pb.js";
 import type { TranscriptEntry } from "./transcript_pb.js";
@@ -18,7 +20,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file workspaces/v1/daemon_service.proto.
  */
 export const file_workspaces_v1_daemon_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJ3b3Jrc3BhY2VzL3YxL2RhZW1vbl9zZXJ2aWNlLnByb3RvEg13b3Jrc3BhY2VzLnYxIqIBChBTdWJzY3JpYmVSZXF1ZXN0EhYKDmRhZW1vbl92ZXJzaW9uGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEjcKEHJ1bm5pbmdfc2Vzc2lvbnMYAyADKAsyHS53b3Jrc3BhY2VzLnYxLlJ1bm5pbmdTZXNzaW9uEhYKDmVuZGVkX3Nlc3Npb25zGAQgAygJEhMKC2luc3RhbmNlX2lkGAUgASgJIksKDlJ1bm5pbmdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSCwoDcGlkGAIgASgFEhgKEGFnZW50X3Nlc3Npb25faWQYAyABKAki7gIKDURhZW1vbkNvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRIuCgZsYXVuY2gYAiABKAsyHC53b3Jrc3BhY2VzLnYxLkxhdW5jaENvbW1hbmRIABIqCgRzdG9wGAMgASgLMhoud29ya3NwYWNlcy52MS5TdG9wQ29tbWFuZEgAEiMKBHBpbmcYBCABKAsyEy53b3Jrc3BhY2VzLnYxLlBpbmdIABIwCgdtZXNzYWdlGAUgASgLMh0ud29ya3NwYWNlcy52MS5NZXNzYWdlQ29tbWFuZEgAEhIKCnJlcXVlc3RfaWQYCiABKAkSRQoNdHJhY2VfY29udGV4dBgLIAMoCzIuLndvcmtzcGFjZXMudjEuRGFlbW9uQ29tbWFuZC5UcmFjZUNvbnRleHRFbnRyeRozChFUcmFjZUNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgYKBGtpbmQipgEKDUxhdW5jaENvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSPQoHcmVxdWVzdBgDIAEoCzIsLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSLAoIZGVhZGxpbmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIksKC1N0b3BDb21tYW5kEhIKCnNlc3Npb25faWQYASABKAkSKAoFZ3JhY2UYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iYAoOTWVzc2FnZUNvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJEiwKCGRlYWRsaW5lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIwCgRQaW5nEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImIKEkFja25vd2xlZGdlUmVxdWVzdBISCgpjb21tYW5kX2lkGAEgASgJEg4KBnN0YXR1cxgCIAEoCRIoCgdwYXlsb2FkGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCIVChNBY2tub3dsZWRnZVJlc3BvbnNlIp8BChlSZXBvcnRTZXNzaW9uU3RhdGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSKgoFc3RhdGUYAiABKA4yGy53b3Jrc3BhY2VzLnYxLlNlc3Npb25TdGF0ZRIWCglleGl0X2NvZGUYAyABKAVIAIgBARIPCgdtZXNzYWdlGAQgASgJEgsKA3BpZBgFIAEoBUIMCgpfZXhpdF9jb2RlIhwKGlJlcG9ydFNlc3Npb25TdGF0ZVJlc3BvbnNlInMKF0FwcGVuZFRyYW5zY3JpcHRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEwoLZnJvbV9vZmZzZXQYAiABKAQSLwoHZW50cmllcxgDIAMoCzIeLndvcmtzcGFjZXMudjEuVHJhbnNjcmlwdEVudHJ5Ii8KGEFwcGVuZFRyYW5zY3JpcHRSZXNwb25zZRITCgtuZXh0X29mZnNldBgBIAEoBDKDAwoNRGFlbW9uU2VydmljZRJMCglTdWJzY3JpYmUSHy53b3Jrc3BhY2VzLnYxLlN1YnNjcmliZVJlcXVlc3QaHC53b3Jrc3BhY2VzLnYxLkRhZW1vbkNvbW1hbmQwARJUCgtBY2tub3dsZWRnZRIhLndvcmtzcGFjZXMudjEuQWNrbm93bGVkZ2VSZXF1ZXN0GiIud29ya3NwYWNlcy52MS5BY2tub3dsZWRnZVJlc3BvbnNlEmkKElJlcG9ydFNlc3Npb25TdGF0ZRIoLndvcmtzcGFjZXMudjEuUmVwb3J0U2Vzc2lvblN0YXRlUmVxdWVzdBopLndvcmtzcGFjZXMudjEuUmVwb3J0U2Vzc2lvblN0YXRlUmVzcG9uc2USYwoQQXBwZW5kVHJhbnNjcmlwdBImLndvcmtzcGFjZXMudjEuQXBwZW5kVHJhbnNjcmlwdFJlcXVlc3QaJy53b3Jrc3BhY2VzLnYxLkFwcGVuZFRyYW5zY3JpcHRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_session, file_workspaces_v1_transcript]);
+  fileDesc("CiJ3b3Jrc3BhY2VzL3YxL2RhZW1vbl9zZXJ2aWNlLnByb3RvEg13b3Jrc3BhY2VzLnYxIqIBChBTdWJzY3JpYmVSZXF1ZXN0EhYKDmRhZW1vbl92ZXJzaW9uGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEjcKEHJ1bm5pbmdfc2Vzc2lvbnMYAyADKAsyHS53b3Jrc3BhY2VzLnYxLlJ1bm5pbmdTZXNzaW9uEhYKDmVuZGVkX3Nlc3Npb25zGAQgAygJEhMKC2luc3RhbmNlX2lkGAUgASgJIksKDlJ1bm5pbmdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSCwoDcGlkGAIgASgFEhgKEGFnZW50X3Nlc3Npb25faWQYAyABKAkiswMKDURhZW1vbkNvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRIuCgZsYXVuY2gYAiABKAsyHC53b3Jrc3BhY2VzLnYxLkxhdW5jaENvbW1hbmRIABIqCgRzdG9wGAMgASgLMhoud29ya3NwYWNlcy52MS5TdG9wQ29tbWFuZEgAEiMKBHBpbmcYBCABKAsyEy53b3Jrc3BhY2VzLnYxLlBpbmdIABIwCgdtZXNzYWdlGAUgASgLMh0ud29ya3NwYWNlcy52MS5NZXNzYWdlQ29tbWFuZEgAEkMKEXBlcm1pc3Npb25fYW5zd2VyGAYgASgLMiYud29ya3NwYWNlcy52MS5QZXJtaXNzaW9uQW5zd2VyQ29tbWFuZEgAEhIKCnJlcXVlc3RfaWQYCiABKAkSRQoNdHJhY2VfY29udGV4dBgLIAMoCzIuLndvcmtzcGFjZXMudjEuRGFlbW9uQ29tbWFuZC5UcmFjZUNvbnRleHRFbnRyeRozChFUcmFjZUNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgYKBGtpbmQi2wEKDUxhdW5jaENvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSPQoHcmVxdWVzdBgDIAEoCzIsLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSLAoIZGVhZGxpbmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKCnBlcm1pc3Npb24YBSABKAsyHy53b3Jrc3BhY2VzLnYxLlBlcm1pc3Npb25Qb2xpY3kiSwoLU3RvcENvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIoCgVncmFjZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJgCg5NZXNzYWdlQ29tbWFuZBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBHRleHQYAiABKAkSLAoIZGVhZGxpbmUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImAKF1Blcm1pc3Npb25BbnN3ZXJDb21tYW5kEhIKCnNlc3Npb25faWQYASABKAkSMQoHcmVxdWVzdBgCIAEoCzIgLndvcmtzcGFjZXMudjEuUGVybWlzc2lvblJlcXVlc3QiMAoEUGluZxIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJiChJBY2tub3dsZWRnZVJlcXVlc3QSEgoKY29tbWFuZF9pZBgBIAEoCRIOCgZzdGF0dXMYAiABKAkSKAoHcGF5bG9hZBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiFQoTQWNrbm93bGVkZ2VSZXNwb25zZSKfAQoZUmVwb3J0U2Vzc2lvblN0YXRlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEioKBXN0YXRlGAIgASgOMhsud29ya3NwYWNlcy52MS5TZXNzaW9uU3RhdGUSFgoJZXhpdF9jb2RlGAMgASgFSACIAQESDwoHbWVzc2FnZRgEIAEoCRILCgNwaWQYBSABKAVCDAoKX2V4aXRfY29kZSIcChpSZXBvcnRTZXNzaW9uU3RhdGVSZXNwb25zZSJzChdBcHBlbmRUcmFuc2NyaXB0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhMKC2Zyb21fb2Zmc2V0GAIgASgEEi8KB2VudHJpZXMYAyADKAsyHi53b3Jrc3BhY2VzLnYxLlRyYW5zY3JpcHRFbnRyeSIvChhBcHBlbmRUcmFuc2NyaXB0UmVzcG9uc2USEwoLbmV4dF9vZmZzZXQYASABKAQygwMKDURhZW1vblNlcnZpY2USTAoJU3Vic2NyaWJlEh8ud29ya3NwYWNlcy52MS5TdWJzY3JpYmVSZXF1ZXN0Ghwud29ya3NwYWNlcy52MS5EYWVtb25Db21tYW5kMAESVAoLQWNrbm93bGVkZ2USIS53b3Jrc3BhY2VzLnYxLkFja25vd2xlZGdlUmVxdWVzdBoiLndvcmtzcGFjZXMudjEuQWNrbm93bGVkZ2VSZXNwb25zZRJpChJSZXBvcnRTZXNzaW9uU3RhdGUSKC53b3Jrc3BhY2VzLnYxLlJlcG9ydFNlc3Npb25TdGF0ZVJlcXVlc3QaKS53b3Jrc3BhY2VzLnYxLlJlcG9ydFNlc3Npb25TdGF0ZVJlc3BvbnNlEmMKEEFwcGVuZFRyYW5zY3JpcHQSJi53b3Jrc3BhY2VzLnYxLkFwcGVuZFRyYW5zY3JpcHRSZXF1ZXN0Gicud29ya3NwYWNlcy52MS5BcHBlbmRUcmFuc2NyaXB0UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_permission, file_workspaces_v1_session, file_workspaces_v1_transcript]);
 
 /**
  * SubscribeRequest introduces the daemon.
@@ -164,6 +166,14 @@ export type DaemonCommand = Message<"workspaces.v1.DaemonCommand"> & {
      */
     value: MessageCommand;
     case: "message";
+  } | {
+    /**
+     * Deliver the decision on a permission request to the agent that asked.
+     *
+     * @generated from field: workspaces.v1.PermissionAnswerCommand permission_answer = 6;
+     */
+    value: PermissionAnswerCommand;
+    case: "permissionAnswer";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -231,6 +241,15 @@ export type LaunchCommand = Message<"workspaces.v1.LaunchCommand"> & {
    * @generated from field: google.protobuf.Timestamp deadline = 4;
    */
   deadline?: Timestamp | undefined;
+
+  /**
+   * How the agent handles permissions, resolved from the launch's
+   * `permission_mode` and the workspace's settings. Unset from servers that
+   * predate it: the agent starts without permission setup.
+   *
+   * @generated from field: workspaces.v1.PermissionPolicy permission = 5;
+   */
+  permission?: PermissionPolicy | undefined;
 };
 
 /**
@@ -313,6 +332,42 @@ export const MessageCommandSchema: GenMessage<MessageCommand> = /*@__PURE__*/
   messageDesc(file_workspaces_v1_daemon_service, 5);
 
 /**
+ * PermissionAnswerCommand carries the decision on a permission request. A
+ * daemon receives a PERMISSION_REQUEST from the agent's permission tool, sends
+ * it up as a transcript entry (AppendTranscript), and answers the tool with
+ * this decision. It acknowledges `ok` once the decision is durably handed to
+ * the agent's permission tool (so a daemon restart does not lose it), `error`
+ * with `payload.error.code` `request_not_found` when it knows no such pending
+ * request. The server sends the decision again after a reconnect until it is
+ * acknowledged; a repeat of a delivered decision is acknowledged `ok` again.
+ *
+ * @generated from message workspaces.v1.PermissionAnswerCommand
+ */
+export type PermissionAnswerCommand = Message<"workspaces.v1.PermissionAnswerCommand"> & {
+  /**
+   * Session whose agent asked.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * The decided request: `request_id`, `decision`, `message`,
+   * `updated_input`, `remember`, `decided_by`, `decide_time`.
+   *
+   * @generated from field: workspaces.v1.PermissionRequest request = 2;
+   */
+  request?: PermissionRequest | undefined;
+};
+
+/**
+ * Describes the message workspaces.v1.PermissionAnswerCommand.
+ * Use `create(PermissionAnswerCommandSchema)` to create a new message.
+ */
+export const PermissionAnswerCommandSchema: GenMessage<PermissionAnswerCommand> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_daemon_service, 6);
+
+/**
  * Ping keeps an idle command stream open through proxies.
  *
  * @generated from message workspaces.v1.Ping
@@ -331,7 +386,7 @@ export type Ping = Message<"workspaces.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 6);
+  messageDesc(file_workspaces_v1_daemon_service, 7);
 
 /**
  * AcknowledgeRequest answers one command.
@@ -367,7 +422,7 @@ export type AcknowledgeRequest = Message<"workspaces.v1.AcknowledgeRequest"> & {
  * Use `create(AcknowledgeRequestSchema)` to create a new message.
  */
 export const AcknowledgeRequestSchema: GenMessage<AcknowledgeRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 7);
+  messageDesc(file_workspaces_v1_daemon_service, 8);
 
 /**
  * AcknowledgeResponse is empty.
@@ -382,7 +437,7 @@ export type AcknowledgeResponse = Message<"workspaces.v1.AcknowledgeResponse"> &
  * Use `create(AcknowledgeResponseSchema)` to create a new message.
  */
 export const AcknowledgeResponseSchema: GenMessage<AcknowledgeResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 8);
+  messageDesc(file_workspaces_v1_daemon_service, 9);
 
 /**
  * ReportSessionStateRequest reports a change of a session's agent.
@@ -431,7 +486,7 @@ export type ReportSessionStateRequest = Message<"workspaces.v1.ReportSessionStat
  * Use `create(ReportSessionStateRequestSchema)` to create a new message.
  */
 export const ReportSessionStateRequestSchema: GenMessage<ReportSessionStateRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 9);
+  messageDesc(file_workspaces_v1_daemon_service, 10);
 
 /**
  * ReportSessionStateResponse is empty.
@@ -446,7 +501,7 @@ export type ReportSessionStateResponse = Message<"workspaces.v1.ReportSessionSta
  * Use `create(ReportSessionStateResponseSchema)` to create a new message.
  */
 export const ReportSessionStateResponseSchema: GenMessage<ReportSessionStateResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 10);
+  messageDesc(file_workspaces_v1_daemon_service, 11);
 
 /**
  * AppendTranscriptRequest carries consecutive entries of one session's transcript.
@@ -481,7 +536,7 @@ export type AppendTranscriptRequest = Message<"workspaces.v1.AppendTranscriptReq
  * Use `create(AppendTranscriptRequestSchema)` to create a new message.
  */
 export const AppendTranscriptRequestSchema: GenMessage<AppendTranscriptRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 11);
+  messageDesc(file_workspaces_v1_daemon_service, 12);
 
 /**
  * AppendTranscriptResponse says what the server holds.
@@ -502,7 +557,7 @@ export type AppendTranscriptResponse = Message<"workspaces.v1.AppendTranscriptRe
  * Use `create(AppendTranscriptResponseSchema)` to create a new message.
  */
 export const AppendTranscriptResponseSchema: GenMessage<AppendTranscriptResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 12);
+  messageDesc(file_workspaces_v1_daemon_service, 13);
 
 /**
  * DaemonService is how the daemon on a machine receives commands and reports

@@ -6,13 +6,15 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { PermissionRequest } from "./permission_pb.js";
+import { file_workspaces_v1_permission } from "./permission_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file workspaces/v1/transcript.proto.
  */
 export const file_workspaces_v1_transcript: GenFile = /*@__PURE__*/
-  fileDesc("Ch53b3Jrc3BhY2VzL3YxL3RyYW5zY3JpcHQucHJvdG8SDXdvcmtzcGFjZXMudjEi4gIKD1RyYW5zY3JpcHRFbnRyeRIOCgZvZmZzZXQYASABKAQSKwoEcm9sZRgCIAEoDjIdLndvcmtzcGFjZXMudjEuVHJhbnNjcmlwdFJvbGUSMAoEa2luZBgDIAEoDjIiLndvcmtzcGFjZXMudjEuVHJhbnNjcmlwdEVudHJ5S2luZBIMCgR0ZXh0GAQgASgJEhEKCXRvb2xfbmFtZRgFIAEoCRIrCgp0b29sX2lucHV0GAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIUCgx0b29sX2NhbGxfaWQYByABKAkSJwoGZGV0YWlsGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgphZ2VudF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgl0cnVuY2F0ZWQYCiABKAgSEAoIaXNfZXJyb3IYCyABKAgqoAEKDlRyYW5zY3JpcHRSb2xlEh8KG1RSQU5TQ1JJUFRfUk9MRV9VTlNQRUNJRklFRBAAEhgKFFRSQU5TQ1JJUFRfUk9MRV9VU0VSEAESHQoZVFJBTlNDUklQVF9ST0xFX0FTU0lTVEFOVBACEhoKFlRSQU5TQ1JJUFRfUk9MRV9TWVNURU0QAxIYChRUUkFOU0NSSVBUX1JPTEVfVE9PTBAEKooCChNUcmFuc2NyaXB0RW50cnlLaW5kEiUKIVRSQU5TQ1JJUFRfRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEh4KGlRSQU5TQ1JJUFRfRU5UUllfS0lORF9URVhUEAESIwofVFJBTlNDUklQVF9FTlRSWV9LSU5EX1RPT0xfQ0FMTBACEiUKIVRSQU5TQ1JJUFRfRU5UUllfS0lORF9UT09MX1JFU1VMVBADEiAKHFRSQU5TQ1JJUFRfRU5UUllfS0lORF9SRVNVTFQQBBIfChtUUkFOU0NSSVBUX0VOVFJZX0tJTkRfRVJST1IQBRIdChlUUkFOU0NSSVBUX0VOVFJZX0tJTkRfUkFXEAZiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Ch53b3Jrc3BhY2VzL3YxL3RyYW5zY3JpcHQucHJvdG8SDXdvcmtzcGFjZXMudjEioAMKD1RyYW5zY3JpcHRFbnRyeRIOCgZvZmZzZXQYASABKAQSKwoEcm9sZRgCIAEoDjIdLndvcmtzcGFjZXMudjEuVHJhbnNjcmlwdFJvbGUSMAoEa2luZBgDIAEoDjIiLndvcmtzcGFjZXMudjEuVHJhbnNjcmlwdEVudHJ5S2luZBIMCgR0ZXh0GAQgASgJEhEKCXRvb2xfbmFtZRgFIAEoCRIrCgp0b29sX2lucHV0GAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIUCgx0b29sX2NhbGxfaWQYByABKAkSJwoGZGV0YWlsGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgphZ2VudF90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCgl0cnVuY2F0ZWQYCiABKAgSEAoIaXNfZXJyb3IYCyABKAgSPAoScGVybWlzc2lvbl9yZXF1ZXN0GAwgASgLMiAud29ya3NwYWNlcy52MS5QZXJtaXNzaW9uUmVxdWVzdCqgAQoOVHJhbnNjcmlwdFJvbGUSHwobVFJBTlNDUklQVF9ST0xFX1VOU1BFQ0lGSUVEEAASGAoUVFJBTlNDUklQVF9ST0xFX1VTRVIQARIdChlUUkFOU0NSSVBUX1JPTEVfQVNTSVNUQU5UEAISGgoWVFJBTlNDUklQVF9ST0xFX1NZU1RFTRADEhgKFFRSQU5TQ1JJUFRfUk9MRV9UT09MEAQq5wIKE1RyYW5zY3JpcHRFbnRyeUtpbmQSJQohVFJBTlNDUklQVF9FTlRSWV9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaVFJBTlNDUklQVF9FTlRSWV9LSU5EX1RFWFQQARIjCh9UUkFOU0NSSVBUX0VOVFJZX0tJTkRfVE9PTF9DQUxMEAISJQohVFJBTlNDUklQVF9FTlRSWV9LSU5EX1RPT0xfUkVTVUxUEAMSIAocVFJBTlNDUklQVF9FTlRSWV9LSU5EX1JFU1VMVBAEEh8KG1RSQU5TQ1JJUFRfRU5UUllfS0lORF9FUlJPUhAFEh0KGVRSQU5TQ1JJUFRfRU5UUllfS0lORF9SQVcQBhIsCihUUkFOU0NSSVBUX0VOVFJZX0tJTkRfUEVSTUlTU0lPTl9SRVFVRVNUEAcSLQopVFJBTlNDUklQVF9FTlRSWV9LSU5EX1BFUk1JU1NJT05fREVDSVNJT04QCGIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_permission]);
 
 /**
  * TranscriptEntry is one item of what an agent said and did, parsed by the
@@ -110,6 +112,13 @@ export type TranscriptEntry = Message<"workspaces.v1.TranscriptEntry"> & {
    * @generated from field: bool is_error = 11;
    */
   isError: boolean;
+
+  /**
+   * The request, on PERMISSION_REQUEST and PERMISSION_DECISION entries.
+   *
+   * @generated from field: workspaces.v1.PermissionRequest permission_request = 12;
+   */
+  permissionRequest?: PermissionRequest | undefined;
 };
 
 /**
@@ -225,6 +234,22 @@ export enum TranscriptEntryKind {
    * @generated from enum value: TRANSCRIPT_ENTRY_KIND_RAW = 6;
    */
   RAW = 6,
+
+  /**
+   * The agent asks for a permission: `permission_request` holds the request,
+   * pending; `tool_name` and `tool_input` repeat its tool and input.
+   *
+   * @generated from enum value: TRANSCRIPT_ENTRY_KIND_PERMISSION_REQUEST = 7;
+   */
+  PERMISSION_REQUEST = 7,
+
+  /**
+   * The decision on a permission request reached the agent:
+   * `permission_request` holds the decided request.
+   *
+   * @generated from enum value: TRANSCRIPT_ENTRY_KIND_PERMISSION_DECISION = 8;
+   */
+  PERMISSION_DECISION = 8,
 }
 
 /**

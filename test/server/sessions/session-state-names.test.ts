@@ -16,6 +16,7 @@ const stateTable: [SessionStateName, SessionState][] = [
   ["failed", SessionState.FAILED],
   ["unknown", SessionState.UNKNOWN],
   ["stopped", SessionState.STOPPED],
+  ["awaiting_approval", SessionState.AWAITING_APPROVAL],
 ];
 
 const eventTable: [SessionEventTypeName, SessionEventType][] = [
@@ -28,6 +29,7 @@ const eventTable: [SessionEventTypeName, SessionEventType][] = [
   ["unknown", SessionEventType.UNKNOWN],
   ["transcript", SessionEventType.TRANSCRIPT],
   ["stopped", SessionEventType.STOPPED],
+  ["awaiting_approval", SessionEventType.AWAITING_APPROVAL],
 ];
 
 /** The numeric values of a generated enum. */

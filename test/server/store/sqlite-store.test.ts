@@ -1,33 +1,17 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSqliteStore } from "../../../server/store/sqlite/create-sqlite-store.js";
+import { beforeEach, describe, expect, it } from "vitest";
 import { applySqliteMigrations, sqliteMigrations } from "../../../server/store/sqlite/sqlite-migrations.js";
-import type { Store } from "../../../server/store/store.js";
-import { describeStoreContract, session } from "./store-contract.js";
+import { useTempSqliteStores } from "./sqlite-temp-store.js";
+import { session } from "./store-contract.js";
 
-let dir: string;
-const opened: Store[] = [];
-
+const stores = useTempSqliteStores();
+const open = stores.open;
+let dir = "";
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "wsctl-sqlite-store-"));
+  dir = stores.dir();
 });
-afterEach(async () => {
-  for (const store of opened.splice(0)) await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function open(path = join(dir, "store.db")): Promise<Store> {
-  const store = createSqliteStore({ path });
-  opened.push(store);
-  await store.migrate();
-  return store;
-}
-
-describeStoreContract("sqlite (temp file)", () => open());
-describeStoreContract("sqlite (:memory:)", () => open(":memory:"));
 
 /** A second, plain connection to the same file, to look at what the store wrote. */
 function inspect(path: string): Database.Database {

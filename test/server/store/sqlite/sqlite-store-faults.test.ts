@@ -44,6 +44,8 @@ describe("createSqliteStore", () => {
     await store.checkWritable();
     copyFileSync(path, join(dir, "backup.db"));
     unlinkSync(path);
+    // The guard checks the file once per turn of the event loop: the next turn sees the deletion.
+    await nextTurn();
     const deleted = /^database unavailable: database file deleted/;
     await expectCode(store.createWorkspace("ws-2", 2), Code.Unavailable, deleted);
     await expectCode(store.createSession(session({ sessionId: "s-1", workspaceId: "ws-1", machineId: "m" })), Code.Unavailable, deleted);
@@ -64,12 +66,18 @@ describe("createSqliteStore", () => {
     await other.createWorkspace("ws-other", 1);
     await other.close();
     renameSync(join(dir, "other.db"), path);
+    await nextTurn();
     const replaced = /^database unavailable: database file replaced/;
     await expectCode(store.createWorkspace("ws-2", 2), Code.Unavailable, replaced);
     await expectCode(store.getWorkspace("ws-1"), Code.Unavailable, replaced);
     await expectCode(store.checkWritable(), Code.Unavailable, replaced);
   });
 });
+
+/** Resolves on the next turn of the event loop, as a change made by another process would be seen. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 const tmpfs = await mountSmallTmpfs(4 * 1024 * 1024);
 afterAll(async () => {
