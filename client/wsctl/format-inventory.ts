@@ -1,28 +1,33 @@
+import { toJson } from "@bufbuild/protobuf";
+import { TimestampSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Inventory } from "../../server/admin/list-inventory.js";
 import { formatTable } from "./cli-output.js";
 
-function iso(time: number | undefined): string | null {
-  return time === undefined ? null : new Date(time).toISOString();
+/** A time as the API's JSON writes a Timestamp (RFC 3339, UTC); null when unset. */
+function apiTime(time: number | undefined): string | null {
+  return time === undefined ? null : (toJson(TimestampSchema, timestampFromMs(time)) as string);
 }
 
 /**
- * What `wsctl admin list` prints: the `--json` object (snake_case, times as
- * ISO strings or null) and the three tables of workspaces, machines and tokens.
+ * What `wsctl admin list` prints: the `--json` object and the three tables of
+ * workspaces, machines and tokens. The JSON uses the API's field names
+ * (`Machine`'s `is_default`, `last_seen_time`; `ApiToken`'s `create_time`,
+ * `revoke_time`) and its time format; a value the store does not have is null.
  */
 export function formatInventory(inventory: Inventory): { json: unknown; lines: string[] } {
   const json = {
     workspaces: inventory.workspaces.map((w) => ({
       workspace_id: w.workspaceId,
       default_machine_id: w.defaultMachineId ?? null,
-      created_at: iso(w.createdAt),
+      create_time: apiTime(w.createdAt),
     })),
     machines: inventory.machines.map((m) => ({
       machine_id: m.machineId,
       workspace_id: m.workspaceId,
-      default: m.isDefault,
+      is_default: m.isDefault,
       hostname: m.hostname,
       daemon_version: m.daemonVersion,
-      last_seen_at: iso(m.lastSeenAt),
+      last_seen_time: apiTime(m.lastSeenAt),
     })),
     tokens: inventory.tokens.map((t) => ({
       token_id: t.tokenId,
@@ -31,19 +36,19 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
       machine_id: t.machineId ?? null,
       scopes: t.scopes,
       label: t.label,
-      created_at: iso(t.createdAt),
-      revoked_at: iso(t.revokedAt),
+      create_time: apiTime(t.createdAt),
+      revoke_time: apiTime(t.revokedAt),
     })),
   };
   const lines = [
     ...formatTable([
       ["WORKSPACE", "DEFAULT MACHINE", "CREATED"],
-      ...json.workspaces.map((w) => [w.workspace_id, w.default_machine_id ?? "-", w.created_at ?? "-"]),
+      ...json.workspaces.map((w) => [w.workspace_id, w.default_machine_id ?? "-", w.create_time ?? "-"]),
     ]),
     "",
     ...formatTable([
       ["MACHINE", "WORKSPACE", "DEFAULT", "LAST SEEN"],
-      ...json.machines.map((m) => [m.machine_id, m.workspace_id, m.default ? "yes" : "no", m.last_seen_at ?? "never"]),
+      ...json.machines.map((m) => [m.machine_id, m.workspace_id, m.is_default ? "yes" : "no", m.last_seen_time ?? "never"]),
     ]),
     "",
     ...formatTable([
@@ -53,7 +58,7 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
         t.kind,
         t.machine_id ?? t.workspace_ids.join(","),
         t.scopes.join(",") || "-",
-        t.revoked_at === null ? "live" : `revoked ${t.revoked_at}`,
+        t.revoke_time === null ? "live" : `revoked ${t.revoke_time}`,
       ]),
     ]),
   ];

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { type Session, SessionSchema, SessionState } from "../../gen/workspaces/v1/session_pb.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
-import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, runClientVerb } from "./client-options.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
+import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, requireWorkspace, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 import { formatSessionTable } from "./format-session.js";
 import { watchSessions } from "./watch-sessions.js";
@@ -63,11 +63,11 @@ export async function runSessions(args: string[], io: CliIo): Promise<number> {
       return exitCode.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const workspaceId = values.workspace;
-    if (!workspaceId) throw new UsageError("--workspace W is required");
     const state = values.state !== undefined ? parseSessionState(values.state) : SessionState.UNSPECIFIED;
     const pageSize = values.limit !== undefined ? parseWholeNumber("--limit", values.limit, 1, 500) : 0;
-    const client = clientFromOptions(values, io.env);
+    const connection = clientFromOptions(values, io);
+    const { client } = connection;
+    const workspaceId = requireWorkspace(connection.workspaceId);
     if (values.watch) {
       if (values.all || values["page-token"] !== undefined) throw new UsageError("--watch follows the first page: drop --all and --page-token");
       const query = { workspaceId, state, machineId: values.machine ?? "", pageSize };
@@ -90,7 +90,7 @@ export async function runSessions(args: string[], io: CliIo): Promise<number> {
 
     if (values.json) {
       printJson(io, {
-        sessions: sessions.map((s) => toJson(SessionSchema, s, { useProtoFieldName: true })),
+        sessions: sessions.map((s) => toJson(SessionSchema, s, apiJsonOptions)),
         next_page_token: pageToken,
       });
       return exitCode.ok;

@@ -1,6 +1,4 @@
-import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { LaunchWorkspaceSessionResponseSchema } from "../../gen/workspaces/v1/launch_pb.js";
 import type { SessionEvent } from "../../gen/workspaces/v1/session_pb.js";
 import {
   type WatchWorkspaceSessionsResponse,
@@ -10,6 +8,7 @@ import {
 import { requireWorkspaceAccess } from "../auth/require-workspace-access.js";
 import { idempotencyKeyHeader } from "../launch/create-idempotency-keys.js";
 import type { Launcher } from "../launch/create-launcher.js";
+import { launchResponse } from "../launch/launch-result.js";
 import { kCallInfo } from "../telemetry/request-context.js";
 import type { SessionReader } from "../sessions/create-session-reader.js";
 import { heartbeatEvent, sessionEventMessage, sessionMessage } from "../sessions/session-messages.js";
@@ -68,7 +67,7 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
         timeoutMs: ctx.timeoutMs(),
         requestId: ctx.values.get(kCallInfo)?.requestId,
       });
-      return create(LaunchWorkspaceSessionResponseSchema, result);
+      return launchResponse(result);
     },
 
     async *launchWorkspaceSessionStream(req, ctx) {

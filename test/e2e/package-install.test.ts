@@ -57,7 +57,7 @@ afterAll(async () => {
 describe("npm pack", () => {
   it("ships the compiled bin, the built page, the descriptors and the .proto files", async (t) => {
     if (skipReason) t.skip(skipReason);
-    for (const file of ["dist/wsctl.js", "dist/web/index.html", "dist/descriptors.binpb", "proto/workspaces/v1/daemon_service.proto", "npm-shrinkwrap.json"]) {
+    for (const file of ["dist/wsctl.js", "dist/web/index.html", "dist/descriptors.binpb", "proto/workspaces/v1/daemon_service.proto", "third_party/proto/google/api/annotations.proto", "npm-shrinkwrap.json"]) {
       expect(existsSync(path.join(app, file)), file).toBe(true);
     }
     expect(existsSync(path.join(app, "server"))).toBe(false);
