@@ -3,7 +3,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Webhook, type WebhookDelivery, WebhookDeliverySchema, WebhookSchema } from "../../gen/workspaces/v1/webhook_service_pb.js";
 import { type CliIo, exitCode, formatTable, printJson } from "./cli-output.js";
-import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, runClientVerb } from "./client-options.js";
+import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, requireWorkspace, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 
 const usage = `Usage: wsctl webhooks create --workspace W --url URL [--event E ...]
@@ -69,15 +69,15 @@ export async function runWebhooks(args: string[], io: CliIo): Promise<number> {
     }
     const [verb, ...rest] = positionals;
     if (!verbs.includes(verb as Verb)) throw new UsageError("give a verb: create, list, delete or deliveries");
-    if (!values.workspace) throw new UsageError("--workspace W is required");
     if (verb === "create" && !values.url) throw new UsageError("create needs --url URL");
     if (verb !== "create" && (values.url !== undefined || values.event !== undefined)) throw new UsageError("--url and --event are for create");
     if (verb !== "deliveries" && values.limit !== undefined) throw new UsageError("--limit is for deliveries");
     const takesId = verb === "delete" || verb === "deliveries";
     if (rest.length !== (takesId ? 1 : 0)) throw new UsageError(takesId ? `${verb} takes one WEBHOOK_ID` : `${verb} takes no arguments`);
     const pageSize = values.limit === undefined ? 0 : parseWholeNumber("--limit", values.limit, 1, 1000);
-    const client = clientFromOptions(values, io.env);
-    const workspaceId = values.workspace;
+    const connection = clientFromOptions(values, io);
+    const { client } = connection;
+    const workspaceId = requireWorkspace(connection.workspaceId);
     const webhookId = rest[0] ?? "";
     const call = { signal: io.signal };
     progress.update(`${doing[verb as Verb]} webhooks…`);

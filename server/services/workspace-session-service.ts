@@ -1,3 +1,4 @@
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { SessionEvent } from "../../gen/workspaces/v1/session_pb.js";
 import {
