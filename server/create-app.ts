@@ -39,6 +39,7 @@ import { kCallInfo, requestIdOf } from "./telemetry/request-context.js";
 import { createCorsHandler } from "./web/create-cors-handler.js";
 import { createStaticHandler } from "./web/create-static-handler.js";
 import { createWebhookDispatcher } from "./webhooks/create-webhook-dispatcher.js";
+import { strictJsonOptions } from "./rpc/strict-json-options.js";
 
 /** The built browser page (`npm run build`, run by `npm ci` in a checkout; shipped in the package). */
 const defaultWebRoot = () => path.join(packageInfo().root, "dist/web");
@@ -47,6 +48,8 @@ export interface AppOptions {
   store: Store;
   /** How long a launch waits for the daemon's acknowledgement. Default 15 000 ms. */
   launchDeadlineMs?: number;
+  /** Time between sweeps for permission requests nobody answered in time. Default 1 000 ms. */
+  approvalSweepMs?: number;
   /** Keep-alive interval on idle session streams. Default 15 000 ms. */
   heartbeatMs?: number;
   /** Ping interval on idle daemon command streams. Default 15 000 ms. */
@@ -93,14 +96,6 @@ export interface AppOptions {
   /** Whether the store's migrations ran, for `/readyz`. Default: yes. */
   migrated?: () => boolean;
 }
-
-/**
- * Connect's JSON options: its default of ignoring unknown fields, and a fatal
- * UTF-8 decoder, so a JSON body that is not UTF-8 is `invalid_argument`, not
- * text patched with U+FFFD. connect-node's JSON serialization reads
- * `textDecoder` from these options (its router type does not list it).
- */
-const strictJsonOptions = { ignoreUnknownFields: true, textDecoder: new TextDecoder("utf-8", { fatal: true }) };
 
 export interface App {
   /** Serves gRPC, gRPC-Web, Connect and REST; hand it to an HTTP/1.1 or HTTP/2 server. */
@@ -168,9 +163,10 @@ export function createApp(options: AppOptions): App {
   );
   const launcher = createLauncher({ store, hub, events, lifecycle, log,
     ...(options.launchDeadlineMs !== undefined ? { launchDeadlineMs: options.launchDeadlineMs } : {}),
+    ...(options.approvalSweepMs !== undefined ? { approvalSweepMs: options.approvalSweepMs } : {}),
   });
   const sessions = createSessionReader({ store, events });
-  launcher.reconciler.start();
+  for (const sweeper of [launcher.reconciler, launcher.approvalReconciler]) sweeper.start();
 
   const services = createServiceBindings({ store, hub, launcher, lifecycle, events, sessions,
     maxWatchStreamsPerToken: options.limits?.watchStreamsPerToken ?? defaultRequestLimits.watchStreamsPerToken,

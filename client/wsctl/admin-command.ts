@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { ConnectError } from "@connectrpc/connect";
 import { openAdminStore, type Store } from "../../server/admin/open-admin-store.js";
 import { serverDefaults } from "../../server/start-server.js";
-import { type AdminArgs, type AdminVerb, adminVerbs } from "./admin-verbs.js";
+import { type AdminArgs, type AdminVerb, adminVerbOptions, adminVerbs } from "./admin-verbs.js";
 import { type CliIo, exitCode, printJson } from "./cli-output.js";
 import { UsageError } from "./usage-error.js";
 
@@ -12,7 +12,8 @@ export const defaultDatabase = serverDefaults.database;
 const usage = `Usage: wsctl admin <verb> [options]
 
 Verbs:
-  create-workspace ID                         create a workspace
+  create-workspace ID [PERMISSION OPTIONS]    create a workspace
+  update-workspace ID PERMISSION OPTIONS      change a workspace's permission settings
   create-machine MID --workspace ID [--default]
                                               create a machine in a workspace; the first
                                               machine of a workspace becomes its default
@@ -23,7 +24,19 @@ Verbs:
                                               machines), admin (everything, tokens included)
   create-token --machine MID                  create a machine token for a daemon
   revoke-token TOKEN_ID_OR_TOKEN              revoke a token by its id (tok_...) or itself
-  list                                        list workspaces, machines and tokens
+  list                                        list workspaces (with their permission
+                                              settings), machines and tokens
+
+Permission options (create-workspace, update-workspace):
+  --permission-mode M       mode of a launch that names none (default: default)
+  --permission-ceiling M    least restricted mode a launch may ask for
+                            (default: bypass_permissions, i.e. any)
+  --approval-timeout D      how long a permission request waits for an answer,
+                            1s to 7d, e.g. 90s, 10m, 1h30m (default: 10m)
+  --approval-default allow|deny
+                            decision of a request nobody answered in time
+                            (default: deny)
+  Modes, from the most restricted: plan, default, accept_edits, bypass_permissions.
 
 Options (every verb):
   --database PATH|URL   SQLite file or postgres:// URL
@@ -37,6 +50,8 @@ IDs are 1-64 characters: letters, digits, '.', '_' and '-', starting with a lett
 
 Examples:
   wsctl admin create-workspace acme
+  wsctl admin create-workspace acme --permission-ceiling accept_edits --approval-timeout 5m
+  wsctl admin update-workspace acme --permission-mode plan --approval-default deny
   wsctl admin create-machine laptop --workspace acme
   wsctl admin create-token --workspace acme | tail -n 1 > api-token
   wsctl admin create-token --workspace acme --scope machines:register --label "laptop setup"
@@ -55,6 +70,10 @@ const options = {
   default: { type: "boolean" },
   scope: { type: "string", multiple: true },
   label: { type: "string" },
+  "permission-mode": { type: "string" },
+  "permission-ceiling": { type: "string" },
+  "approval-timeout": { type: "string" },
+  "approval-default": { type: "string" },
 } as const;
 
 /**
@@ -79,7 +98,7 @@ export async function runAdmin(args: string[], io: CliIo): Promise<number> {
     const found = Object.hasOwn(adminVerbs, verbName) ? adminVerbs[verbName] : undefined;
     if (found === undefined) throw new UsageError(`unknown verb ${JSON.stringify(verbName)}`);
     verb = found;
-    for (const name of ["workspace", "machine", "default", "scope", "label"] as const) {
+    for (const name of adminVerbOptions) {
       if (values[name] !== undefined && !verb.options.includes(name)) {
         throw new UsageError(`${verbName} does not take --${name}`);
       }
@@ -95,6 +114,12 @@ export async function runAdmin(args: string[], io: CliIo): Promise<number> {
       makeDefault: values.default ?? false,
       scopes: values.scope ?? [],
       label: values.label,
+      permissions: {
+        permissionMode: values["permission-mode"],
+        permissionCeiling: values["permission-ceiling"],
+        approvalTimeout: values["approval-timeout"],
+        approvalDefault: values["approval-default"],
+      },
     };
     verb.check(parsed);
     json = values.json ?? false;

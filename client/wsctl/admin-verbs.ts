@@ -1,16 +1,37 @@
+import { ConnectError } from "@connectrpc/connect";
 import { idProblem } from "../../server/admin/check-id.js";
 import { createApiToken, isTokenScope, tokenScopes } from "../../server/admin/create-api-token.js";
 import { createMachine } from "../../server/admin/create-machine.js";
 import { createMachineToken } from "../../server/admin/create-machine-token.js";
 import { createWorkspace } from "../../server/admin/create-workspace.js";
+import { updateWorkspace } from "../../server/admin/update-workspace.js";
+import {
+  formatDuration,
+  parsePermissionFlags,
+  type WorkspacePermissionFlags,
+} from "../../server/admin/workspace-permission-options.js";
 import { listInventory } from "../../server/admin/list-inventory.js";
-import type { Store } from "../../server/admin/open-admin-store.js";
+import type { Store, WorkspacePermissions, WorkspaceRecord } from "../../server/admin/open-admin-store.js";
 import { isTokenReference, revokeToken } from "../../server/admin/revoke-token.js";
 import { formatInventory } from "./format-inventory.js";
 import { UsageError } from "./usage-error.js";
 
 /** The options a verb may take besides --database, --json and --help. */
-export type AdminVerbOption = "workspace" | "machine" | "default" | "scope" | "label";
+export const adminVerbOptions = [
+  "workspace",
+  "machine",
+  "default",
+  "scope",
+  "label",
+  "permission-mode",
+  "permission-ceiling",
+  "approval-timeout",
+  "approval-default",
+] as const;
+export type AdminVerbOption = (typeof adminVerbOptions)[number];
+
+/** The workspace permission flags, as create-workspace and update-workspace take them. */
+const permissionOptions = ["permission-mode", "permission-ceiling", "approval-timeout", "approval-default"] as const;
 
 /** A verb's arguments, as parsed from the command line. */
 export interface AdminArgs {
@@ -21,6 +42,8 @@ export interface AdminArgs {
   /** `--scope`, repeatable: an API token's scopes. */
   scopes: string[];
   label: string | undefined;
+  /** `--permission-mode`, `--permission-ceiling`, `--approval-timeout`, `--approval-default`. */
+  permissions: WorkspacePermissionFlags;
 }
 
 /** One `wsctl admin` verb: how it is called, and what it does over the store. */
@@ -40,17 +63,57 @@ function checkId(what: string, value: string): void {
   if (problem !== undefined) throw new UsageError(problem);
 }
 
+/** The permission flags parsed; a bad one is a usage error. */
+function permissionsOf(flags: WorkspacePermissionFlags): Partial<WorkspacePermissions> {
+  try {
+    return parsePermissionFlags(flags);
+  } catch (error) {
+    throw new UsageError(error instanceof ConnectError ? error.rawMessage : String(error));
+  }
+}
+
+/** What create-workspace and update-workspace print of a workspace. */
+function workspaceResult(verb: string, workspace: WorkspaceRecord): { json: unknown; lines: string[] } {
+  const p = workspace.permissions;
+  const settings = {
+    default_permission_mode: p.defaultMode,
+    permission_ceiling: p.ceiling,
+    approval_timeout: formatDuration(p.approvalTimeoutMs),
+    approval_default_decision: p.defaultDecision,
+  };
+  const summary = `mode ${p.defaultMode}, ceiling ${p.ceiling}, approval timeout ${settings.approval_timeout}, then ${p.defaultDecision}`;
+  return { json: { workspace_id: workspace.workspaceId, ...settings }, lines: [`${verb} workspace ${workspace.workspaceId} (${summary})`] };
+}
+
 /** The verbs of `wsctl admin`, by name. Each is a call to one function of `server/admin/`. */
 export const adminVerbs: Readonly<Record<string, AdminVerb>> = {
   "create-workspace": {
     positionals: ["ID"],
-    options: [],
-    check({ positionals: [raw = ""] }) {
+    options: permissionOptions,
+    check({ positionals: [raw = ""], permissions }) {
       checkId("workspace", raw);
+      permissionsOf(permissions);
     },
-    async run(store, { positionals: [workspaceId = ""] }) {
-      await createWorkspace(store, workspaceId);
-      return { json: { workspace_id: workspaceId }, lines: [`created workspace ${workspaceId}`] };
+    async run(store, { positionals: [workspaceId = ""], permissions }) {
+      const parsed = permissionsOf(permissions);
+      const workspace = await createWorkspace(store, workspaceId, { permissions: parsed });
+      // Without permission flags the seed's output: just the id.
+      if (Object.keys(parsed).length === 0) return { json: { workspace_id: workspaceId }, lines: [`created workspace ${workspaceId}`] };
+      return workspaceResult("created", workspace);
+    },
+  },
+
+  "update-workspace": {
+    positionals: ["ID"],
+    options: permissionOptions,
+    check({ positionals: [raw = ""], permissions }) {
+      checkId("workspace", raw);
+      if (Object.keys(permissionsOf(permissions)).length === 0) {
+        throw new UsageError("update-workspace needs at least one of --permission-mode, --permission-ceiling, --approval-timeout, --approval-default");
+      }
+    },
+    async run(store, { positionals: [workspaceId = ""], permissions }) {
+      return workspaceResult("updated", await updateWorkspace(store, workspaceId, permissionsOf(permissions)));
     },
   },
 

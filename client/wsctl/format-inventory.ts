@@ -1,6 +1,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { TimestampSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Inventory } from "../../server/admin/list-inventory.js";
+import { formatDuration } from "../../server/admin/workspace-permission-options.js";
 import { formatTable } from "./cli-output.js";
 
 /** A time as the API's JSON writes a Timestamp (RFC 3339, UTC); null when unset. */
@@ -10,9 +11,11 @@ function apiTime(time: number | undefined): string | null {
 
 /**
  * What `wsctl admin list` prints: the `--json` object and the three tables of
- * workspaces, machines and tokens. The JSON uses the API's field names
- * (`Machine`'s `is_default`, `last_seen_time`; `ApiToken`'s `create_time`,
- * `revoke_time`) and its time format; a value the store does not have is null.
+ * workspaces (with their permission settings), machines and tokens. The JSON
+ * uses the API's field names (`Machine`'s `is_default`, `last_seen_time`;
+ * `ApiToken`'s `create_time`, `revoke_time`) and its time format; a value the
+ * store does not have is null; a workspace's approval timeout is a duration
+ * such as `10m`.
  */
 export function formatInventory(inventory: Inventory): { json: unknown; lines: string[] } {
   const json = {
@@ -20,6 +23,10 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
       workspace_id: w.workspaceId,
       default_machine_id: w.defaultMachineId ?? null,
       create_time: apiTime(w.createdAt),
+      default_permission_mode: w.permissions.defaultMode,
+      permission_ceiling: w.permissions.ceiling,
+      approval_timeout: formatDuration(w.permissions.approvalTimeoutMs),
+      approval_default_decision: w.permissions.defaultDecision,
     })),
     machines: inventory.machines.map((m) => ({
       machine_id: m.machineId,
@@ -42,8 +49,16 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
   };
   const lines = [
     ...formatTable([
-      ["WORKSPACE", "DEFAULT MACHINE", "CREATED"],
-      ...json.workspaces.map((w) => [w.workspace_id, w.default_machine_id ?? "-", w.create_time ?? "-"]),
+      ["WORKSPACE", "DEFAULT MACHINE", "CREATED", "PERMISSION MODE", "CEILING", "APPROVAL TIMEOUT", "THEN"],
+      ...json.workspaces.map((w) => [
+        w.workspace_id,
+        w.default_machine_id ?? "-",
+        w.create_time ?? "-",
+        w.default_permission_mode,
+        w.permission_ceiling,
+        w.approval_timeout,
+        w.approval_default_decision,
+      ]),
     ]),
     "",
     ...formatTable([

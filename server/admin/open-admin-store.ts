@@ -3,7 +3,7 @@ import type { Store } from "../store/store.js";
 
 // The admin door hands its callers the store's types, so they never import
 // server/store themselves.
-export type { MachineRecord, Store, TokenKind, TokenRecord, WorkspaceRecord } from "../store/store.js";
+export type { MachineRecord, Store, TokenKind, TokenRecord, WorkspacePermissions, WorkspaceRecord } from "../store/store.js";
 
 /**
  * Opens the database named by `--database` for the admin functions of this

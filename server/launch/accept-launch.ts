@@ -6,6 +6,7 @@ import {
   LaunchWorkspaceSessionRequestSchema,
   SessionSettingsSchema,
 } from "../../gen/workspaces/v1/launch_pb.js";
+import type { PermissionPolicy } from "../../gen/workspaces/v1/permission_pb.js";
 import type { Principal } from "../auth/principal.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { SessionEventBus } from "../sessions/create-session-event-bus.js";
@@ -29,6 +30,8 @@ export interface AcceptedLaunch {
   replay?: LaunchResult;
   /** The Idempotency-Key this launch claimed, to store its outcome under. */
   claim?: IdempotencyClaim;
+  /** The permission policy the launch command carries (absent for a replay). */
+  permission?: PermissionPolicy;
 }
 
 export interface AcceptDeps {
@@ -133,6 +136,7 @@ export async function acceptLaunch(
       commandId: randomUUID(),
       request: launchRequest,
       acceptedSequence: accepted.sequence,
+      permission: target.permission,
       ...(claim ? { claim } : {}),
     };
   } catch (error) {

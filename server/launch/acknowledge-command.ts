@@ -21,7 +21,8 @@ export interface AcknowledgeDeps {
 }
 
 /**
- * Takes a daemon's acknowledgement of one of its machine's commands. The
+ * Takes a daemon's acknowledgement of one of its machine's commands. An `ok`
+ * to a permission answer marks its request delivered. The
  * command's row decides: the first acknowledgement wins (a repeat is harmless
  * and changes nothing), unless the server gave up on the command first
  * (`expireCommand`, at the launch deadline). A winning launch acknowledgement
@@ -57,6 +58,11 @@ export async function acknowledgeCommand(
   }
   if (!recorded) throw new ConnectError(`command ${ack.commandId} not found`, Code.NotFound);
   const { command } = recorded;
+  if (command.kind === "permission_answer" && ack.status === "ok") {
+    // Marked whichever ack it is (a repeat, or one after the wait gave up): the daemon has the decision.
+    const answer = command.command.kind.case === "permissionAnswer" ? command.command.kind.value : undefined;
+    if (answer?.request) await deps.store.markPermissionDelivered(answer.sessionId, answer.request.requestId);
+  }
   if (command.kind !== "launch") {
     if (recorded.first) await deps.hub.deliverAck(ack.commandId, { status: ack.status, payload: ack.payload });
     return;

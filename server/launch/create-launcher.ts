@@ -10,6 +10,8 @@ import type { SessionEventRecord, SessionRecord, Store } from "../store/store.js
 import { type AcceptedLaunch, acceptLaunch } from "./accept-launch.js";
 import { acknowledgeCommand } from "./acknowledge-command.js";
 import { createAbandonedCommands } from "./create-abandoned-commands.js";
+import { type ApprovalReconciler, createApprovalReconciler } from "./create-approval-reconciler.js";
+import { type Approvals, createApprovals } from "./create-approvals.js";
 import { createCommandSender } from "./create-command-sender.js";
 import { createIdempotencyKeys } from "./create-idempotency-keys.js";
 import { createLaunchReconciler, type LaunchReconciler } from "./create-launch-reconciler.js";
@@ -35,6 +37,8 @@ export interface LauncherOptions {
   minLaunchMs?: number;
   /** How long a stop waits, past its grace, for the daemon's answer and then the final state. Default 10 000 ms. */
   stopSettleMs?: number;
+  /** Time between sweeps for permission requests past their expiry. Default 1 000 ms. */
+  approvalSweepMs?: number;
   /** Where failures nobody else hears of are reported (a key that could not be released). Default: stderr. */
   log?: (message: string, error?: unknown) => void;
   /** Clock, in Unix milliseconds. Default `Date.now`. */
@@ -89,7 +93,11 @@ export interface Launcher {
   drain(graceMs: number): Promise<void>;
   /** Settles what crashed servers left unsettled, and stops orphaned agents of reconnecting daemons. */
   reconciler: LaunchReconciler;
-  /** Stops the background work: the reconciler's sweeps and the retries of abandoned commands. */
+  /** The agents' permission requests, their decisions and their delivery (see `create-approvals.ts`). */
+  approvals: Approvals;
+  /** Decides permission requests nobody answered in time; started with `reconciler`'s sweeps by the app. */
+  approvalReconciler: ApprovalReconciler;
+  /** Stops the background work: the reconcilers' sweeps and the retries of abandoned commands. */
   close(): void;
 }
 
@@ -104,6 +112,14 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const dispatchDeps = { store, sender, lifecycle, keys, abandoned, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
   const stopDeps = { store, hub, events, sender, lifecycle, settleMs: options.stopSettleMs ?? 10_000 };
   const reconciler = createLaunchReconciler({ store, lifecycle, keys, sender, log, now, launchDeadlineMs: dispatchDeps.launchDeadlineMs });
+  const approvals = createApprovals({ store, lifecycle, sender, log, now });
+  const approvalReconciler = createApprovalReconciler({
+    store,
+    approvals,
+    log,
+    now,
+    ...(options.approvalSweepMs !== undefined ? { intervalMs: options.approvalSweepMs } : {}),
+  });
 
   const minLaunchMs = options.minLaunchMs ?? 100;
   const inflight = new Set<Promise<unknown>>();
@@ -147,8 +163,11 @@ export function createLauncher(options: LauncherOptions): Launcher {
       return stopSession(stopDeps, session, call);
     },
     reconciler,
+    approvals,
+    approvalReconciler,
     close() {
       reconciler.close();
+      approvalReconciler.close();
       abandoned.close();
     },
     async drain(graceMs) {

@@ -84,7 +84,13 @@ async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: numbe
       requestId,
       kind: {
         case: "launch",
-        value: { sessionId, workspaceId: session.workspaceId, request: launch.request, deadline: timestampFromMs(now + wait) },
+        value: {
+          sessionId,
+          workspaceId: session.workspaceId,
+          request: launch.request,
+          deadline: timestampFromMs(now + wait),
+          ...(launch.permission ? { permission: launch.permission } : {}),
+        },
       },
     });
     const sent = await deps.sender.send(machineId, command, {

@@ -1,20 +1,25 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { PermissionPolicy } from "../../gen/workspaces/v1/permission_pb.js";
 import type { Principal } from "../auth/principal.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
-import { assertTransition } from "../sessions/session-transitions.js";
+import { assertTransition, liveStates } from "../sessions/session-transitions.js";
 import type { SessionRecord, Store } from "../store/store.js";
 import type { LaunchPlan } from "../validation/validate-launch-request.js";
+import { resolvePermissionPolicy } from "./resolve-permission-policy.js";
 
 /** Where a launch goes: the machine, and the session it reuses if any. */
 export interface LaunchTarget {
   machineId: string;
   reused?: SessionRecord;
+  /** How the agent handles permissions (see `resolvePermissionPolicy`). */
+  permission: PermissionPolicy;
 }
 
 /**
  * Resolves the machine of a launch, in the contract's order: the workspace must
  * be the token's and exist (`not_found` either way, so existence never leaks);
- * a reused session must exist and have finished; the machine is the one named,
+ * the permission mode must be within the workspace's ceiling
+ * (`permission_denied` naming it); a reused session must exist and have finished; the machine is the one named,
  * else the reused session's, else the workspace's default
  * (`failed_precondition` when there is none); it must be in the workspace
  * (`not_found`); a `worktree_name` must not be the worktree of another live
@@ -31,6 +36,7 @@ export async function resolveLaunchTarget(input: {
   const { store, hub, principal, plan, signal } = input;
   const workspace = principal.workspaceIds.has(plan.workspaceId) ? await store.getWorkspace(plan.workspaceId, signal) : undefined;
   if (!workspace) throw new ConnectError(`workspace ${plan.workspaceId} not found`, Code.NotFound);
+  const permission = resolvePermissionPolicy(workspace, plan.permissionMode);
 
   let reused: SessionRecord | undefined;
   if (plan.userSessionId !== undefined) {
@@ -53,11 +59,8 @@ export async function resolveLaunchTarget(input: {
   if (!(await hub.isOnline(machineId))) {
     throw new ConnectError(`machine ${machineId} is offline: no daemon is connected`, Code.Unavailable);
   }
-  return reused ? { machineId, reused } : { machineId };
+  return reused ? { machineId, reused, permission } : { machineId, permission };
 }
-
-/** States in which a session may still have an agent working in its worktree. */
-const liveStates = ["pending", "dispatched", "running", "unknown"] as const;
 
 /**
  * At most one live session per worktree: throws `failed_precondition` naming

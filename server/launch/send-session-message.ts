@@ -6,6 +6,7 @@ import { DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.j
 import { SendSessionMessageRequestSchema } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import type { Principal } from "../auth/principal.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
+import { nextState } from "../sessions/session-transitions.js";
 import type { Acknowledgement, SessionRecord, Store, TranscriptEntryRecord } from "../store/store.js";
 import type { CommandSender } from "./create-command-sender.js";
 import type { IdempotencyClaim, IdempotencyKeys } from "./create-idempotency-keys.js";
@@ -59,7 +60,7 @@ export async function sendSessionMessage(
   let sent: Awaited<ReturnType<CommandSender["send"]>>;
   const commandId = randomUUID();
   try {
-    if (session.state !== "running") {
+    if (nextState(session.state, "message") === undefined) {
       throw new ConnectError(`session ${session.sessionId} is ${session.state}: only a running session takes messages`, Code.FailedPrecondition);
     }
     const command = create(DaemonCommandSchema, {

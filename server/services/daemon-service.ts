@@ -46,8 +46,9 @@ const maxTranscriptBatchText = 4 * 1024 * 1024;
  * anything is recorded, while another daemon instance holds a live one),
  * `Acknowledge` hands an answer to the launch room, `ReportSessionState`
  * moves the session through its lifecycle, `StreamReports` does both for
- * each item of one long-lived stream (`stream-reports.ts`), `AppendTranscript` stores and
- * publishes transcript entries.
+ * each item of one long-lived stream (`stream-reports.ts`), `AppendTranscript`
+ * stores and publishes transcript entries and hands permission requests and
+ * decisions to the approvals desk; a subscription gets undelivered decisions again.
  */
 export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<typeof DaemonService> {
   const { store, hub, launcher, lifecycle, events } = options;
@@ -96,6 +97,8 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
       // Agents the daemon still runs for sessions that ended here (answered with an error, say) are stopped:
       // the stops are recorded now and delivered on this stream as soon as it opens.
       await launcher.reconciler.reconcileMachine(machineId, req.runningSessions);
+      // Decisions its agents have not got yet go down this stream too.
+      await launcher.approvals.redeliver(machineId);
       yield* stream;
       // Cut short by the server (a shutdown): the daemon learns it must reconnect, possibly elsewhere.
       if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -129,17 +132,12 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
       for (const entry of req.entries) size += entry.text.length + entry.toolName.length;
       if (size > maxTranscriptBatchText) throw new ConnectError("at most 4 MiB of text per call", Code.InvalidArgument);
       const from = Number(req.fromOffset);
-      const appended = await events.appendTranscript(
-        {
-          sessionId: req.sessionId,
-          machineId,
-          fromOffset: from,
-          entries: req.entries.map((entry, index) => transcriptEntryRecord(entry, from + index)),
-          now: now(),
-        },
-        ctx.signal,
-      );
+      const entries = req.entries.map((entry, index) => transcriptEntryRecord(entry, from + index));
+      const appended = await events.appendTranscript({ sessionId: req.sessionId, machineId, fromOffset: from, entries, now: now() }, ctx.signal);
       if (!appended) throw new ConnectError(`session ${req.sessionId} not found`, Code.NotFound);
+      // Every stored entry of the batch, resent ones too (recording a request is idempotent): a
+      // server that stored the entries but died before recording the request records it on the resend.
+      await launcher.approvals.entriesStored(req.sessionId, entries.filter((entry) => entry.offset < appended.nextOffset));
       return { nextOffset: BigInt(appended.nextOffset) };
     },
   };

@@ -1,8 +1,9 @@
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Acknowledgement, SessionPatch, SessionRecord, Store } from "../store/store.js";
+import type { Acknowledgement, SessionPatch, SessionRecord, Store, TranscriptEntryRecord } from "../store/store.js";
+import { createKeyLock } from "../launch/create-key-lock.js";
+import { ackPatch } from "./ack-patch.js";
 import type { SessionEventBus } from "./create-session-event-bus.js";
-import { nextState, type SessionMove } from "./session-transitions.js";
+import { nextState, type SessionMove, statesFrom } from "./session-transitions.js";
 
 /**
  * Moves sessions through their states. Every move goes through the transition
@@ -53,6 +54,19 @@ export interface SessionLifecycle {
     running: readonly { sessionId: string; pid: number; agentSessionId: string }[],
     ended?: readonly string[],
   ): Promise<void>;
+  /**
+   * The agent asked for a permission: a running (or not yet acknowledged) session waits
+   * for the answer (`awaiting_approval`), its event carrying the
+   * PERMISSION_REQUEST entry and `message`. Undefined when the table refuses
+   * it (nothing recorded).
+   */
+  awaitingApproval(sessionId: string, entry: TranscriptEntryRecord, message: string): Promise<SessionRecord | undefined>;
+  /**
+   * A request was decided: the session runs again (a RUNNING event with
+   * `message`) unless `stillPending` says another request still waits; it is
+   * asked in the session's move queue, so a request stored meanwhile is seen.
+   */
+  approvalsSettled(sessionId: string, message: string, stillPending: () => Promise<boolean>): Promise<SessionRecord | undefined>;
 }
 
 export interface SessionLifecycleOptions {
@@ -68,6 +82,7 @@ interface MoveEvent {
   acknowledgement?: Acknowledgement;
   exitCode?: number;
   message?: string;
+  entry?: TranscriptEntryRecord;
 }
 
 /** What a move writes, decided on the session as stored. */
@@ -75,21 +90,6 @@ interface MovePlan {
   move: SessionMove;
   patch: Omit<SessionPatch, "state" | "updatedAt">;
   events: MoveEvent[];
-}
-
-function str(value: JsonValue | undefined): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-/** The `code: message` of an error acknowledgement's `payload.error`. */
-export function errorMessageOf(payload: JsonObject): string {
-  const error = payload.error;
-  if (error && typeof error === "object" && !Array.isArray(error)) {
-    const message = str(error.message);
-    const code = str(error.code);
-    if (message) return code ? `${code}: ${message}` : message;
-  }
-  return "the daemon reported an error";
 }
 
 /** Reads and guarded writes of one move before it gives up: each failed write means another replica moved the session. */
@@ -100,8 +100,8 @@ const reportMoves = { exited: "report_exited", failed: "report_failed" } as cons
 export function createSessionLifecycle(options: SessionLifecycleOptions): SessionLifecycle {
   const { store, events } = options;
   const now = options.now ?? Date.now;
-  /** Per session, the end of its last move: moves of one session run one after another. */
-  const tails = new Map<string, Promise<unknown>>();
+  /** Moves of one session run one after another. */
+  const queue = createKeyLock();
 
   /**
    * The one guard: reads the session's current state, asks the table, and
@@ -123,42 +123,33 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
     return transitionBy(sessionId, (current) => ({ move, patch, events: moveEvents(current) }), known);
   }
 
+  /** What a move writes, decided on the session as stored (read in the move queue, so it may read the store too). */
+  type Planner = (current: SessionRecord) => MovePlan | undefined | Promise<MovePlan | undefined>;
+
   /**
    * `known`: the caller's fresh copy of the session, tried first instead of a
    * read. Only for moves whose plan reads nothing but the state (dispatch, the
    * ack): the write holds only while the stored state is the one planned on,
    * so a stale copy costs one refused write and a read, never a wrong move.
    */
-  function transitionBy(
-    sessionId: string,
-    plan: (current: SessionRecord) => MovePlan | undefined,
-    known?: SessionRecord,
-  ): Promise<SessionRecord | undefined> {
-    const apply = () => applyTransition(sessionId, plan, known);
-    const run = (tails.get(sessionId) ?? Promise.resolve()).then(apply, apply);
-    const tail = run.then(
-      () => {},
-      () => {},
-    );
-    tails.set(sessionId, tail);
-    void tail.then(() => {
-      if (tails.get(sessionId) === tail) tails.delete(sessionId);
+  function transitionBy(sessionId: string, plan: Planner, known?: SessionRecord): Promise<SessionRecord | undefined> {
+    return queue.acquire(sessionId).then(async (release) => {
+      try {
+        return await applyTransition(sessionId, plan, known);
+      } finally {
+        release();
+      }
     });
-    return run;
   }
 
-  async function applyTransition(
-    sessionId: string,
-    plan: (current: SessionRecord) => MovePlan | undefined,
-    known: SessionRecord | undefined,
-  ): Promise<SessionRecord | undefined> {
+  async function applyTransition(sessionId: string, plan: Planner, known: SessionRecord | undefined): Promise<SessionRecord | undefined> {
     let guess = known?.sessionId === sessionId ? known : undefined;
     for (let attempt = 1; ; attempt++) {
       const current = guess ?? (await store.getSessionById(sessionId));
       const guessed = guess !== undefined;
       guess = undefined;
       if (current === undefined) return undefined;
-      const planned = plan(current);
+      const planned = await plan(current);
       const state = planned === undefined ? undefined : nextState(current.state, planned.move);
       if (planned === undefined || state === undefined) {
         // Refused on the caller's copy: decide again on the stored session.
@@ -179,6 +170,7 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
           acknowledgement: e.acknowledgement,
           exitCode: e.exitCode,
           message: e.message ?? "",
+          ...(e.entry ? { entry: e.entry } : {}),
           now: time,
         })),
       });
@@ -199,20 +191,8 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
     },
 
     acknowledged(session, result) {
-      const p = result.payload;
       const ok = result.status === "ok";
-      const errorMessage = ok ? "" : errorMessageOf(p);
-      const patch: Omit<SessionPatch, "state" | "updatedAt"> = {
-        acknowledgement: result,
-        agentSessionId: str(p.agent_session_id),
-        provider: str(p.provider),
-        model: str(p.model),
-        workDir: str(p.work_dir),
-        branch: str(p.branch),
-        pid: typeof p.pid === "number" ? p.pid : undefined,
-        errorMessage,
-      };
-      for (const key of Object.keys(patch) as (keyof typeof patch)[]) if (patch[key] === undefined) delete patch[key];
+      const { patch, errorMessage } = ackPatch(result);
       return transition(session.sessionId, ok ? "ack_ok" : "ack_error", patch, (from) => {
         const acked: MoveEvent = { type: "acknowledged", acknowledgement: result, message: errorMessage };
         // An error that fails a live launch ends its stream with a `failed` event.
@@ -262,7 +242,7 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
 
     async machineOffline(machineId) {
       const message = `machine ${machineId} went offline`;
-      for (const session of await store.listSessionsOnMachine(machineId, ["running", "dispatched"])) {
+      for (const session of await store.listSessionsOnMachine(machineId, statesFrom("lose"))) {
         await transition(session.sessionId, "lose", {}, () => [{ type: "unknown", message }]);
       }
     },
@@ -271,18 +251,29 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
       const alive = new Map(running.map((r) => [r.sessionId, r]));
       const reporting = new Set(ended);
       const gone = "the agent was gone when the daemon reconnected";
-      for (const session of await store.listSessionsOnMachine(machineId, ["unknown", "running"])) {
+      for (const session of await store.listSessionsOnMachine(machineId, statesFrom("vanish"))) {
         const r = alive.get(session.sessionId);
         // Not lost: its end is on its way, or its launch is not yet acknowledged (the ack or the deadline settles it).
         if (r === undefined && (reporting.has(session.sessionId) || session.acknowledgement === undefined)) continue;
         if (r === undefined) {
           await transition(session.sessionId, "vanish", { errorMessage: gone }, () => [{ type: "failed", message: gone }]);
-        } else if (session.state !== "running") {
+        } else if (nextState(session.state, "heal") !== undefined) {
           await transition(session.sessionId, "heal", { pid: r.pid || session.pid }, () => [
             { type: "running", message: "daemon reconnected" },
           ]);
         }
       }
+    },
+
+    awaitingApproval(sessionId, entry, message) {
+      return transition(sessionId, "await_approval", {}, () => [{ type: "awaiting_approval", entry, message }]);
+    },
+
+    approvalsSettled(sessionId, message, stillPending) {
+      return transitionBy(sessionId, async (current) => {
+        if (nextState(current.state, "approvals_settled") === undefined || (await stillPending())) return undefined;
+        return { move: "approvals_settled", patch: {}, events: [{ type: "running", message }] };
+      });
     },
   };
 }

@@ -22,6 +22,13 @@ import type { SessionEventRecord, SessionStateName } from "../store/store.js";
  *   before is `exited` / `failed` and the stop answers ALREADY_EXITED. Orphan stops (a late
  *   ok ack on a failed session, a reconnecting daemon's unknown agents) record no request:
  *   their sessions stay `failed`, as the caller was told.
+ * - `message`: a guard only (nothing is written): the states whose agent takes a follow-up message.
+ * - `await_approval`: the agent asked for a permission (a PERMISSION_REQUEST entry was stored);
+ *   `approvals_settled`: no request of the session is pending any more. `awaiting_approval`
+ *   is a running session waiting for an answer: every other move treats it as `running`
+ *   (lose, the daemon's reports, stop, fail, vanish), except `report_running`, which would
+ *   claim the agent runs on while it waits, and `heal` (from `unknown`: the session runs again,
+ *   and waits again if a request is still pending).
  */
 export type SessionMove =
   | "reuse"
@@ -38,7 +45,10 @@ export type SessionMove =
   | "vanish"
   | "request_stop"
   | "withdraw_stop"
-  | "report_stopped";
+  | "report_stopped"
+  | "message"
+  | "await_approval"
+  | "approvals_settled";
 
 /** One row: in any of `from`, `move` takes the session to `to` (`"same"`: the state stays, the event is still recorded). */
 export interface SessionTransition {
@@ -59,25 +69,33 @@ export const sessionTransitions: readonly SessionTransition[] = [
   // `failed` too: the daemon came back without the agent (vanish), then ran the redelivered command.
   { move: "ack_ok", from: ["pending", "dispatched", "unknown", "failed"], to: "running" },
   // An acknowledgement after the agent's own report never moves it back.
-  { move: "ack_ok", from: ["running", "exited", "stopped"], to: "same" },
+  { move: "ack_ok", from: ["running", "awaiting_approval", "exited", "stopped"], to: "same" },
   { move: "ack_error", from: ["pending", "dispatched", "unknown"], to: "failed" },
-  { move: "ack_error", from: ["running", "exited", "failed", "stopped"], to: "same" },
+  { move: "ack_error", from: ["running", "awaiting_approval", "exited", "failed", "stopped"], to: "same" },
   // The caller was told the launch failed: it stays failed (and its agent is stopped).
   { move: "ack_late", from: ["failed"], to: "same" },
   { move: "report_running", from: ["pending", "dispatched", "running", "unknown"], to: "running" },
   // Not from `failed`: a session whose launch was answered with an error (or whose agent the
   // daemon lost) ends there, with one terminal event, even when a stopped agent later exits 0.
-  { move: "report_exited", from: ["pending", "dispatched", "running", "unknown"], to: "exited" },
-  { move: "report_failed", from: ["pending", "dispatched", "running", "unknown"], to: "failed" },
-  { move: "fail", from: ["pending", "dispatched", "running", "unknown"], to: "failed" },
-  { move: "lose", from: ["dispatched", "running"], to: "unknown" },
+  { move: "report_exited", from: ["pending", "dispatched", "running", "awaiting_approval", "unknown"], to: "exited" },
+  { move: "report_failed", from: ["pending", "dispatched", "running", "awaiting_approval", "unknown"], to: "failed" },
+  { move: "fail", from: ["pending", "dispatched", "running", "awaiting_approval", "unknown"], to: "failed" },
+  { move: "lose", from: ["dispatched", "running", "awaiting_approval"], to: "unknown" },
   { move: "heal", from: ["unknown"], to: "running" },
-  { move: "vanish", from: ["unknown", "running"], to: "failed" },
+  { move: "vanish", from: ["unknown", "running", "awaiting_approval"], to: "failed" },
   // A stop is recorded only on a live session: one that already ended answers ALREADY_EXITED.
-  { move: "request_stop", from: ["pending", "dispatched", "running", "unknown"], to: "same" },
-  { move: "withdraw_stop", from: ["pending", "dispatched", "running", "unknown"], to: "same" },
+  { move: "request_stop", from: ["pending", "dispatched", "running", "awaiting_approval", "unknown"], to: "same" },
+  { move: "withdraw_stop", from: ["pending", "dispatched", "running", "awaiting_approval", "unknown"], to: "same" },
   // Not from `failed`, like `report_exited`: an orphan's session stays failed.
-  { move: "report_stopped", from: ["pending", "dispatched", "running", "unknown"], to: "stopped" },
+  { move: "report_stopped", from: ["pending", "dispatched", "running", "awaiting_approval", "unknown"], to: "stopped" },
+  { move: "message", from: ["running", "awaiting_approval"], to: "same" },
+  // From `pending` and `dispatched` too: the agent's request can land before the server recorded
+  // the push or the launch's acknowledgement (separate calls), which then keep it waiting
+  // (`ack_ok` from awaiting_approval). A second request while one is pending records its own
+  // AWAITING_APPROVAL event.
+  { move: "await_approval", from: ["pending", "dispatched", "running"], to: "awaiting_approval" },
+  { move: "await_approval", from: ["awaiting_approval"], to: "same" },
+  { move: "approvals_settled", from: ["awaiting_approval"], to: "running" },
 ];
 
 const index = new Map<SessionMove, Map<SessionStateName, SessionStateName>>();
@@ -109,6 +127,14 @@ export function assertTransition(from: SessionStateName, move: SessionMove, mess
   if (to === undefined) throw new ConnectError(message, Code.FailedPrecondition);
   return to;
 }
+
+/** The states `move` leaves from (in table order): what a query for the sessions a move may apply to asks for. */
+export function statesFrom(move: SessionMove): SessionStateName[] {
+  return [...(index.get(move)?.keys() ?? [])];
+}
+
+/** States of a live session: those a stop may be recorded on (everything but the terminal ones). */
+export const liveStates: readonly SessionStateName[] = statesFrom("request_stop");
 
 /** Whether a session in this state will not change again on its own. */
 export function isTerminalState(state: SessionStateName): boolean {

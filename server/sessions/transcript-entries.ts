@@ -1,4 +1,5 @@
-import { create } from "@bufbuild/protobuf";
+import { create, fromJson, type JsonObject, toJson } from "@bufbuild/protobuf";
+import { PermissionRequestSchema } from "../../gen/workspaces/v1/permission_pb.js";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   type TranscriptEntry,
@@ -22,6 +23,8 @@ const kinds: Record<TranscriptKindName, TranscriptEntryKind> = {
   result: TranscriptEntryKind.RESULT,
   error: TranscriptEntryKind.ERROR,
   raw: TranscriptEntryKind.RAW,
+  permission_request: TranscriptEntryKind.PERMISSION_REQUEST,
+  permission_decision: TranscriptEntryKind.PERMISSION_DECISION,
 };
 
 function nameOf<N extends string, V>(table: Record<N, V>, value: V): N | undefined {
@@ -43,6 +46,7 @@ export function transcriptEntryMessage(record: TranscriptEntryRecord): Transcrip
     agentTime: record.agentTime === undefined ? undefined : timestampFromMs(record.agentTime),
     truncated: record.truncated ?? false,
     isError: record.isError ?? false,
+    permissionRequest: record.permissionRequest ? fromJson(PermissionRequestSchema, record.permissionRequest, { ignoreUnknownFields: true }) : undefined,
   });
 }
 
@@ -65,5 +69,6 @@ export function transcriptEntryRecord(message: TranscriptEntry, offset: number):
   if (message.agentTime) record.agentTime = timestampMs(message.agentTime);
   if (message.truncated) record.truncated = true;
   if (message.isError) record.isError = true;
+  if (message.permissionRequest) record.permissionRequest = toJson(PermissionRequestSchema, message.permissionRequest) as JsonObject;
   return record;
 }

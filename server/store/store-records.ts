@@ -1,6 +1,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Code } from "@connectrpc/connect";
 import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import type { WorkspacePermissions } from "./permission-records.js";
 
 // The values the Store interface (store.ts) takes and returns: domain
 // records, never rows. store.ts re-exports every one of them.
@@ -21,6 +22,8 @@ export interface WorkspaceRecord {
   workspaceId: string;
   /** Default machine, if the workspace has one. */
   defaultMachineId: string | undefined;
+  /** How its sessions' agents handle tool permissions. */
+  permissions: WorkspacePermissions;
   createdAt: number;
 }
 
@@ -86,7 +89,15 @@ export type SessionStateName =
 /** Who a transcript entry comes from (the proto enum's suffix, lower case). */
 export type TranscriptRoleName = "user" | "assistant" | "system" | "tool";
 /** What a transcript entry holds (the proto enum's suffix, lower case). */
-export type TranscriptKindName = "text" | "tool_call" | "tool_result" | "result" | "error" | "raw";
+export type TranscriptKindName =
+  | "text"
+  | "tool_call"
+  | "tool_result"
+  | "result"
+  | "error"
+  | "raw"
+  | "permission_request"
+  | "permission_decision";
 
 /**
  * One entry of a session's transcript (the TranscriptEntry message), as a
@@ -107,6 +118,8 @@ export interface TranscriptEntryRecord {
   agentTime?: number;
   truncated?: boolean;
   isError?: boolean;
+  /** The request (PermissionRequest in proto JSON), on permission_request and permission_decision entries. */
+  permissionRequest?: JsonObject;
 }
 
 export interface TranscriptAppend {
@@ -207,7 +220,7 @@ export interface NewSessionEvent {
   acknowledgement: Acknowledgement | undefined;
   exitCode: number | undefined;
   message: string;
-  /** The entry, on `transcript` events. */
+  /** The entry, on `transcript` events (and `awaiting_approval` ones, which copy their request's). */
   entry?: TranscriptEntryRecord;
   now: number;
 }
@@ -217,7 +230,7 @@ export interface SessionEventRecord extends Omit<NewSessionEvent, "now"> {
   time: number;
 }
 
-export type CommandKind = "launch" | "stop" | "message";
+export type CommandKind = "launch" | "stop" | "message" | "permission_answer";
 
 export interface NewCommand {
   commandId: string;

@@ -1,5 +1,12 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type {
+  NewPermissionRequest,
+  PermissionDecisionWrite,
+  PermissionRequestRecord,
+  PermissionRuleRecord,
+  WorkspacePermissions,
+} from "./permission-records.js";
+import type {
   CommandRecord,
   IdempotencyRecord,
   IdempotentOutcome,
@@ -25,6 +32,8 @@ export type { WebhookStore } from "./webhook-store.js";
 
 export type * from "./store-records.js";
 export type * from "./webhook-records.js";
+export type * from "./permission-records.js";
+export { defaultWorkspacePermissions } from "./permission-records.js";
 
 /**
  * The store: everything the server keeps. One interface, implemented for SQLite
@@ -46,9 +55,12 @@ export interface Store extends WebhookStore {
   /** Closes the connection. */
   close(): Promise<void>;
 
-  createWorkspace(workspaceId: string, now: number): Promise<WorkspaceRecord>;
+  /** Creates a workspace; permission settings not given are `defaultWorkspacePermissions`. */
+  createWorkspace(workspaceId: string, now: number, permissions?: Partial<WorkspacePermissions>): Promise<WorkspaceRecord>;
   getWorkspace(workspaceId: string, signal?: AbortSignal): Promise<WorkspaceRecord | undefined>;
   listWorkspaces(): Promise<WorkspaceRecord[]>;
+  /** Changes the permission settings given, keeping the others; undefined when there is no such workspace. */
+  updateWorkspacePermissions(workspaceId: string, permissions: Partial<WorkspacePermissions>): Promise<WorkspaceRecord | undefined>;
 
   /**
    * Creates a machine in a workspace. It becomes the workspace's default when
@@ -165,9 +177,46 @@ export interface Store extends WebhookStore {
   releaseIdempotencyKey(tokenId: string, key: string): Promise<void>;
 
   /**
+   * Stores a pending permission request, once per session and request id:
+   * `created` is false (and nothing changes) when it was stored before.
+   * A session that does not exist is `failed_precondition`.
+   */
+  createPermissionRequest(request: NewPermissionRequest, signal?: AbortSignal): Promise<{ request: PermissionRequestRecord; created: boolean }>;
+  getPermissionRequest(sessionId: string, requestId: string, signal?: AbortSignal): Promise<PermissionRequestRecord | undefined>;
+  /** Undecided requests of a workspace (of one session, with `sessionId`), oldest first (create time, then id). */
+  listPendingPermissionRequests(query: { workspaceId: string; sessionId?: string }, signal?: AbortSignal): Promise<PermissionRequestRecord[]>;
+  /**
+   * Decides a request if it is still pending, atomically: of two decisions at
+   * once (on any replica) exactly one has `decided` true; the other gets the
+   * request as the winner stored it. A winning decision with `rule` stores
+   * the rule in the same transaction. Undefined when there is no such request.
+   */
+  decidePermissionRequest(write: PermissionDecisionWrite, signal?: AbortSignal): Promise<{ request: PermissionRequestRecord; decided: boolean } | undefined>;
+  /** Marks a decided request delivered (its daemon acknowledged it); false when it is not decided or not there. */
+  markPermissionDelivered(sessionId: string, requestId: string): Promise<boolean>;
+  /** Decided, undelivered requests of a machine's sessions whose state is one of `states`, oldest decision first. */
+  listUndeliveredPermissionDecisions(machineId: string, states: readonly SessionStateName[], signal?: AbortSignal): Promise<PermissionRequestRecord[]>;
+  /** Pending requests whose expire time is at or before `now`, soonest first, at most `limit`. */
+  listExpiredPermissionRequests(now: number, limit: number): Promise<PermissionRequestRecord[]>;
+  /** The session's remembered rules, oldest first. */
+  listPermissionRules(sessionId: string, signal?: AbortSignal): Promise<PermissionRuleRecord[]>;
+
+  /**
    * A harmless write that takes the engine's write path for real (a write
    * that changes nothing may succeed on a full disk): what readiness probes.
    * Rejects as any write would, `unavailable` when the store cannot record.
    */
   checkWritable(signal?: AbortSignal): Promise<void>;
 }
+
+/** The Store methods of workspace permission settings, permission requests and rules (each engine's `*-permission-methods.ts`). */
+export type PermissionStoreMethod =
+  | "updateWorkspacePermissions"
+  | "createPermissionRequest"
+  | "getPermissionRequest"
+  | "listPendingPermissionRequests"
+  | "decidePermissionRequest"
+  | "markPermissionDelivered"
+  | "listUndeliveredPermissionDecisions"
+  | "listExpiredPermissionRequests"
+  | "listPermissionRules";

@@ -99,3 +99,29 @@ export function checkThinking(value: string): string | undefined {
 
 /** What `checkThinking` accepts. */
 export const thinkingSchema: RuleSchema = { enum: THINKING_LEVELS };
+
+/** Permission modes, from the most restricted to the least: the order a workspace's ceiling is compared in. */
+export const PERMISSION_MODES = ["plan", "default", "accept_edits", "bypass_permissions"] as const;
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
+const PERMISSION_MODE_SET: ReadonlySet<string> = new Set(PERMISSION_MODES);
+const PERMISSION_MODE_RULE = `must be one of: ${PERMISSION_MODES.join(", ")}`;
+
+/** What `checkPermissionMode` accepts. */
+export const permissionModeSchema: RuleSchema = { enum: PERMISSION_MODES };
+
+/** `session_settings.code.permission_mode`, and a workspace's default mode and ceiling. */
+export function checkPermissionMode(value: string): string | undefined {
+  return PERMISSION_MODE_SET.has(value) ? undefined : PERMISSION_MODE_RULE;
+}
+
+/** Decisions on a permission request. */
+export const PERMISSION_DECISIONS = ["allow", "deny"] as const;
+const DECISION_RULE = `must be one of: ${PERMISSION_DECISIONS.join(", ")}`;
+
+/** What `checkPermissionDecision` accepts. */
+export const permissionDecisionSchema: RuleSchema = { enum: PERMISSION_DECISIONS };
+
+/** A permission request's `decision`, and a workspace's default decision. */
+export function checkPermissionDecision(value: string): string | undefined {
+  return value === "allow" || value === "deny" ? undefined : DECISION_RULE;
+}

@@ -8,10 +8,12 @@ import {
   checkId,
   checkMode,
   checkModel,
+  checkPermissionMode,
   checkProvider,
   checkThinking,
   type Mode,
   type RuleSchema,
+  type PermissionMode,
   type Provider,
 } from "./field-rules.js";
 import { addViolation, checkOptional, checkRequired, type ViolationList } from "./violation-list.js";
@@ -36,6 +38,8 @@ export interface LaunchPlan {
   language?: string;
   /** `{}` when not given. */
   metadata: JsonObject;
+  /** `session_settings.code.permission_mode`; absent for the workspace's default. */
+  permissionMode?: PermissionMode;
 }
 
 /** Cap on `initial_prompt`, in UTF-8 bytes (64 KiB). */
@@ -61,6 +65,7 @@ const DEFAULT_PROVIDER = `${CODE}.default_provider`;
 const CLAUDE_CODE_MODEL = `${CODE}.providers.claude_code.model`;
 const CODEX_MODEL = `${CODE}.providers.codex.model`;
 const CODEX_THINKING = `${CODE}.providers.codex.thinking`;
+const PERMISSION_MODE = `${CODE}.permission_mode`;
 const LANGUAGE = "session_settings.voice.language";
 
 /**
@@ -86,6 +91,7 @@ export function validateLaunchRequest(req: LaunchWorkspaceSessionRequest): Launc
   v = checkOptional(v, CLAUDE_CODE_MODEL, claudeCode?.model, checkModel);
   v = checkOptional(v, CODEX_MODEL, codex?.model, checkModel);
   v = checkOptional(v, CODEX_THINKING, codex?.thinking, checkThinking);
+  v = checkOptional(v, PERMISSION_MODE, code?.permissionMode, checkPermissionMode);
   v = checkOptional(v, LANGUAGE, language, checkBcp47);
   v = checkOptional(v, "resume_session_id", req.resumeSessionId, checkAgentSessionId);
   v = checkOptional(v, "agent_session_id", req.agentSessionId, checkAgentSessionId);
@@ -113,6 +119,7 @@ export function validateLaunchRequest(req: LaunchWorkspaceSessionRequest): Launc
     agentSessionId: req.agentSessionId,
     language,
     metadata: req.metadata ?? {},
+    ...(code?.permissionMode !== undefined ? { permissionMode: code.permissionMode as PermissionMode } : {}),
   };
 }
 

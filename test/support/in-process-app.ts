@@ -150,6 +150,8 @@ async function startTestDaemon(
       return Number(answer.nextOffset);
     },
     async stop() {
+      // Stopped before: a newer daemon of the machine may hold it online by now.
+      if (controller.signal.aborted) return;
       controller.abort();
       await pollUntil(async () => !(await app.hub.isOnline(machineId)), { what: `machine ${machineId} to go offline`, intervalMs: 1 });
     },

@@ -1,7 +1,7 @@
 import { toBinary } from "@bufbuild/protobuf";
 import type pg from "pg";
 import { DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
-import type { SessionEventRecord, Store } from "../store.js";
+import { defaultWorkspacePermissions, type SessionEventRecord, type Store } from "../store.js";
 import { createPostgresPool, type PostgresPoolOptions } from "./create-postgres-pool.js";
 import { createPostgresRunner, maxAttempts } from "./create-postgres-runner.js";
 import { throwIfAborted } from "../store-errors.js";
@@ -27,6 +27,7 @@ import {
 } from "./postgres-rows.js";
 import { patchToParams, sessionToParams } from "./postgres-session-params.js";
 import { postgresStatements as sql } from "./postgres-statements.js";
+import { postgresPermissionMethods } from "./postgres-permission-methods.js";
 import { postgresTokenMethods } from "./postgres-token-methods.js";
 import { postgresTranscriptMethods } from "./postgres-transcript-methods.js";
 import { postgresWebhookMethods } from "./postgres-webhook-methods.js";
@@ -70,6 +71,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     ...postgresTranscriptMethods(run),
     ...postgresTokenMethods(run),
     ...postgresWebhookMethods(run),
+    ...postgresPermissionMethods(run),
 
     async migrate() {
       try {
@@ -84,8 +86,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       if (ownsPool && !pool.ended && !pool.ending) await pool.end();
     },
 
-    async createWorkspace(workspaceId, now) {
-      const [row] = await run.rows<WorkspaceRow>("workspace", undefined, sql.insertWorkspace(workspaceId, now));
+    async createWorkspace(workspaceId, now, permissions) {
+      const p = { ...defaultWorkspacePermissions, ...permissions };
+      const statement = sql.insertWorkspace(workspaceId, now, p.defaultMode, p.ceiling, p.approvalTimeoutMs, p.defaultDecision);
+      const [row] = await run.rows<WorkspaceRow>("workspace", undefined, statement);
       return workspaceFromRow(row!);
     },
 

@@ -163,6 +163,50 @@ ALTER TABLE sessions ADD COLUMN stop_time BIGINT NOT NULL DEFAULT 0;
     version: 6,
     sql: postgresWebhookSchema,
   },
+  {
+    // Approvals: a workspace's permission settings, its agents' permission
+    // requests (each decided once, with who and when; `delivered` once the
+    // daemon acknowledged the decision) and the rules a session remembers.
+    version: 7,
+    sql: `
+ALTER TABLE workspaces ADD COLUMN default_permission_mode TEXT NOT NULL DEFAULT 'default';
+ALTER TABLE workspaces ADD COLUMN permission_ceiling TEXT NOT NULL DEFAULT 'bypass_permissions';
+ALTER TABLE workspaces ADD COLUMN approval_timeout_ms BIGINT NOT NULL DEFAULT 600000;
+ALTER TABLE workspaces ADD COLUMN approval_default_decision TEXT NOT NULL DEFAULT 'deny';
+
+CREATE TABLE permission_requests (
+  session_id TEXT COLLATE "C" NOT NULL REFERENCES sessions (session_id),
+  request_id TEXT COLLATE "C" NOT NULL,
+  workspace_id TEXT COLLATE "C" NOT NULL,
+  machine_id TEXT COLLATE "C" NOT NULL,
+  tool_name TEXT NOT NULL DEFAULT '',
+  input JSONB NOT NULL DEFAULT '{}',
+  reason TEXT NOT NULL DEFAULT '',
+  tool_use_id TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  expire_at BIGINT NOT NULL,
+  decision TEXT NOT NULL DEFAULT '',
+  decided_by TEXT NOT NULL DEFAULT '',
+  decided_at BIGINT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  updated_input JSONB NULL,
+  remember BOOLEAN NOT NULL DEFAULT FALSE,
+  delivered BOOLEAN NOT NULL DEFAULT FALSE,
+  PRIMARY KEY (session_id, request_id)
+);
+CREATE INDEX permission_requests_pending ON permission_requests (workspace_id, created_at, request_id) WHERE decision = '';
+CREATE INDEX permission_requests_expiry ON permission_requests (expire_at) WHERE decision = '';
+CREATE INDEX permission_requests_undelivered ON permission_requests (machine_id, decided_at) WHERE decision <> '' AND NOT delivered;
+
+CREATE TABLE permission_rules (
+  session_id TEXT COLLATE "C" NOT NULL REFERENCES sessions (session_id),
+  tool_name TEXT COLLATE "C" NOT NULL,
+  prefix TEXT COLLATE "C" NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (session_id, tool_name, prefix)
+);
+`,
+  },
 ];
 
 /** First key of the two-key advisory lock `migrate()` holds: "wsct" in ASCII. */

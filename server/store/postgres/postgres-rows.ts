@@ -7,6 +7,8 @@ import type {
   IdempotencyRecord,
   IdempotentOutcome,
   MachineRecord,
+  PermissionDecisionName,
+  PermissionModeName,
   NewSessionEvent,
   SessionEventRecord,
   SessionRecord,
@@ -35,6 +37,10 @@ export interface WorkspaceRow {
   workspace_id: string;
   default_machine_id: string | null;
   created_at: Int8;
+  default_permission_mode: string;
+  permission_ceiling: string;
+  approval_timeout_ms: Int8;
+  approval_default_decision: string;
 }
 
 export interface MachineRow {
@@ -122,6 +128,12 @@ export function workspaceFromRow(row: WorkspaceRow): WorkspaceRecord {
   return {
     workspaceId: row.workspace_id,
     defaultMachineId: row.default_machine_id ?? undefined,
+    permissions: {
+      defaultMode: row.default_permission_mode as PermissionModeName,
+      ceiling: row.permission_ceiling as PermissionModeName,
+      approvalTimeoutMs: Number(row.approval_timeout_ms),
+      defaultDecision: row.approval_default_decision as PermissionDecisionName,
+    },
     createdAt: Number(row.created_at),
   };
 }
@@ -218,7 +230,7 @@ export function idempotencyFromRow(row: IdempotencyRow): IdempotencyRecord {
   };
 }
 
-/** An event as insert values: session id, type, state, machine, acknowledgement, exit code, message, time. */
+/** An event as insert values: session id, type, state, machine, acknowledgement, exit code, message, time, entry. */
 export function eventToParams(event: NewSessionEvent): unknown[] {
   return [
     event.sessionId,
@@ -229,6 +241,7 @@ export function eventToParams(event: NewSessionEvent): unknown[] {
     event.exitCode ?? null,
     text(event.message),
     event.now,
+    jsonb(event.entry),
   ];
 }
 
@@ -255,7 +268,7 @@ export function optionalText(value: string | undefined): string | null {
  * become `\ufffd`; an escaped backslash before them is left alone.
  */
 export function jsonb(
-  value: JsonObject | Acknowledgement | IdempotentOutcome | readonly TranscriptEntryRecord[] | undefined,
+  value: JsonObject | Acknowledgement | IdempotentOutcome | TranscriptEntryRecord | readonly TranscriptEntryRecord[] | undefined,
 ): string | null {
   if (value === undefined) return null;
   const json = JSON.stringify(value);

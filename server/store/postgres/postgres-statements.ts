@@ -9,7 +9,8 @@ import type { Statement } from "./create-postgres-runner.js";
  * `moveSession`, whose events vary in number (one transaction).
  */
 
-const workspaceColumns = "workspace_id, default_machine_id, created_at";
+const workspaceColumns =
+  "workspace_id, default_machine_id, created_at, default_permission_mode, permission_ceiling, approval_timeout_ms, approval_default_decision";
 const machineColumns = "machine_id, workspace_id, daemon_version, hostname, last_seen_at, created_at";
 const tokenColumns = "token_id, kind, hash_hex, machine_id, scopes, label, created_at, revoked_at";
 /** A token's workspaces, in id order, beside its columns. */
@@ -19,9 +20,8 @@ const sessionColumns =
   "session_id, workspace_id, machine_id, state, provider, model, agent_session_id, work_dir, branch, pid, " +
   "exit_code, error_message, metadata, acknowledgement, created_at, updated_at, initial_prompt, settings, transcript_length, " +
   "stopped_by, stop_time";
-/** The columns an event is inserted with; read back with its transcript entry too. */
-const eventInsertColumns = "session_id, sequence, type, state, machine_id, acknowledgement, exit_code, message, created_at";
-const eventColumns = `${eventInsertColumns}, entry`;
+/** The columns an event is inserted and read with (its entry: on transcript and awaiting_approval events). */
+const eventColumns = "session_id, sequence, type, state, machine_id, acknowledgement, exit_code, message, created_at, entry";
 const commandColumns = "command_id, machine_id, session_id, kind, command, deadline_at, created_at, ack_status, ack_payload, acked_at";
 const keyColumns = "token_id, key, session_id, request_hash, outcome, created_at";
 /**
@@ -57,7 +57,7 @@ export interface SessionListFilter {
 export const postgresStatements = {
   insertWorkspace: statement(
     "insert_workspace",
-    `INSERT INTO workspaces (workspace_id, default_machine_id, created_at) VALUES ($1, NULL, $2) RETURNING ${workspaceColumns}`,
+    `INSERT INTO workspaces (${workspaceColumns}) VALUES ($1, NULL, $2, $3, $4, $5, $6) RETURNING ${workspaceColumns}`,
   ),
   getWorkspace: statement("get_workspace", `SELECT ${workspaceColumns} FROM workspaces WHERE workspace_id = $1`),
   listWorkspaces: statement("list_workspaces", `SELECT ${workspaceColumns} FROM workspaces ORDER BY workspace_id`),
@@ -180,8 +180,8 @@ export const postgresStatements = {
        ON CONFLICT (session_id) DO UPDATE SET last_sequence = c.last_sequence + 1
        RETURNING last_sequence
      )
-     INSERT INTO session_events (${eventInsertColumns})
-     SELECT $1, last_sequence, $2, $3, $4, $5::jsonb, $6, $7, $8 FROM counter
+     INSERT INTO session_events (${eventColumns})
+     SELECT $1, last_sequence, $2, $3, $4, $5::jsonb, $6, $7, $8, $9::jsonb FROM counter
      RETURNING sequence`,
   ),
   listSessionEvents: statement(

@@ -1,4 +1,4 @@
-import type { Store } from "../store.js";
+import { defaultWorkspacePermissions, type Store } from "../store.js";
 import { createSqliteFileGuard, type SqliteFileGuard } from "./create-sqlite-file-guard.js";
 import { openSqliteDatabase } from "./open-sqlite-database.js";
 import { sqliteError, throwIfAborted } from "./sqlite-errors.js";
@@ -17,6 +17,7 @@ import {
 } from "./sqlite-rows.js";
 import { patchToParams, sessionFromRow, sessionToRow } from "./sqlite-session-rows.js";
 import { prepareSqliteStatements, type SqliteStatements } from "./sqlite-statements.js";
+import { sqlitePermissionMethods } from "./sqlite-permission-methods.js";
 import { sqliteTokenMethods } from "./sqlite-token-methods.js";
 import { sqliteTranscriptMethods } from "./sqlite-transcript-methods.js";
 import { prepareSqliteTransactions } from "./sqlite-transactions.js";
@@ -77,6 +78,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...sqliteTranscriptMethods(db, st, run),
     ...sqliteTokenMethods(run, tx),
     ...sqliteWebhookMethods(db, run),
+    ...sqlitePermissionMethods(db, run),
 
     async migrate() {
       try {
@@ -91,8 +93,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (db.open) db.close();
     },
 
-    async createWorkspace(workspaceId, now) {
-      return run("workspace", undefined, (s) => workspaceFromRow(s.insertWorkspace.get(workspaceId, now)!));
+    async createWorkspace(workspaceId, now, permissions) {
+      const p = { ...defaultWorkspacePermissions, ...permissions };
+      return run("workspace", undefined, (s) =>
+        workspaceFromRow(s.insertWorkspace.get(workspaceId, now, p.defaultMode, p.ceiling, p.approvalTimeoutMs, p.defaultDecision)!),
+      );
     },
 
     async getWorkspace(workspaceId, signal) {

@@ -8,6 +8,8 @@ import type {
   IdempotentOutcome,
   MachineRecord,
   NewSessionEvent,
+  PermissionDecisionName,
+  PermissionModeName,
   SessionEventRecord,
   SessionStateName,
   TokenKind,
@@ -26,6 +28,10 @@ export interface WorkspaceRow {
   workspace_id: string;
   default_machine_id: string | null;
   created_at: number;
+  default_permission_mode: string;
+  permission_ceiling: string;
+  approval_timeout_ms: number;
+  approval_default_decision: string;
 }
 
 export interface MachineRow {
@@ -88,6 +94,12 @@ export function workspaceFromRow(row: WorkspaceRow): WorkspaceRecord {
   return {
     workspaceId: row.workspace_id,
     defaultMachineId: row.default_machine_id ?? undefined,
+    permissions: {
+      defaultMode: row.default_permission_mode as PermissionModeName,
+      ceiling: row.permission_ceiling as PermissionModeName,
+      approvalTimeoutMs: row.approval_timeout_ms,
+      defaultDecision: row.approval_default_decision as PermissionDecisionName,
+    },
     createdAt: row.created_at,
   };
 }
@@ -188,9 +200,10 @@ export function payloadJson(payload: JsonObject): string {
 }
 
 /** The bind values of `appendSessionEvent` (the session id twice: the row's, and whose sequence is counted). */
-export function eventParams(event: NewSessionEvent): [string, string, string, string, string, number | null, string, number, string] {
+export function eventParams(event: NewSessionEvent): [string, string, string, string, string, number | null, string, number, string, string] {
   const { sessionId } = event;
-  return [sessionId, event.type, event.state, event.machineId, acknowledgementJson(event.acknowledgement), event.exitCode ?? null, event.message, event.now, sessionId];
+  const entry = event.entry ? JSON.stringify(event.entry) : "";
+  return [sessionId, event.type, event.state, event.machineId, acknowledgementJson(event.acknowledgement), event.exitCode ?? null, event.message, event.now, entry, sessionId];
 }
 
 /** The record of an appended event, from what was asked and the sequence it got. */

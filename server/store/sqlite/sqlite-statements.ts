@@ -40,8 +40,9 @@ const setSession = `UPDATE sessions SET ${sessionColumns
 export function prepareSqliteStatements(db: Database.Database) {
   const sessionLists = new Map<number, Database.Statement<SessionListParams, SessionRow>>();
   return {
-    insertWorkspace: db.prepare<[string, number], WorkspaceRow>(
-      "INSERT INTO workspaces (workspace_id, default_machine_id, created_at) VALUES (?, NULL, ?) RETURNING *",
+    insertWorkspace: db.prepare<[string, number, string, string, number, string], WorkspaceRow>(
+      "INSERT INTO workspaces (workspace_id, default_machine_id, created_at, default_permission_mode, permission_ceiling, " +
+        "approval_timeout_ms, approval_default_decision) VALUES (?, NULL, ?, ?, ?, ?, ?) RETURNING *",
     ),
     getWorkspace: db.prepare<[string], WorkspaceRow>("SELECT * FROM workspaces WHERE workspace_id = ?"),
     listWorkspaces: db.prepare<[], WorkspaceRow>("SELECT * FROM workspaces ORDER BY workspace_id"),
@@ -136,11 +137,11 @@ export function prepareSqliteStatements(db: Database.Database) {
     },
 
     appendSessionEvent: db.prepare<
-      [string, string, string, string, string, number | null, string, number, string],
+      [string, string, string, string, string, number | null, string, number, string, string],
       { sequence: number }
     >(
-      "INSERT INTO session_events (session_id, sequence, type, state, machine_id, ack_json, exit_code, message, created_at) " +
-        "SELECT ?, COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM session_events WHERE session_id = ? " +
+      "INSERT INTO session_events (session_id, sequence, type, state, machine_id, ack_json, exit_code, message, created_at, entry_json) " +
+        "SELECT ?, COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM session_events WHERE session_id = ? " +
         "RETURNING sequence",
     ),
     listSessionEvents: db.prepare<[string, number], SessionEventRow>(

@@ -180,7 +180,17 @@ describe("runAdmin", () => {
     const machine = await json(["create-token", "--machine", "m1"]);
     await admin(["revoke-token", String(api.token_id)]);
     const list = await json(["list"]);
-    expect(list.workspaces).toEqual([{ workspace_id: "w1", default_machine_id: "m1", create_time: expect.any(String) }]);
+    expect(list.workspaces).toEqual([
+      {
+        workspace_id: "w1",
+        default_machine_id: "m1",
+        create_time: expect.any(String),
+        default_permission_mode: "default",
+        permission_ceiling: "bypass_permissions",
+        approval_timeout: "10m",
+        approval_default_decision: "deny",
+      },
+    ]);
     expect(list.machines).toMatchObject([{ machine_id: "m1", workspace_id: "w1", is_default: true, last_seen_time: null }]);
     expect(list.tokens).toEqual(
       expect.arrayContaining([
@@ -193,7 +203,38 @@ describe("runAdmin", () => {
       expect(text).not.toContain(String(t.token));
       expect(text).not.toContain(hashToken(String(t.token)));
     }
-    expect((await admin(["list"])).stdout).toMatch(/^WORKSPACE\s+DEFAULT MACHINE\s+CREATED\nw1\s+m1\s+/);
+    expect((await admin(["list"])).stdout).toMatch(/^WORKSPACE\s+DEFAULT MACHINE\s+CREATED\s+PERMISSION MODE\s+CEILING\s+APPROVAL TIMEOUT\s+THEN\nw1\s+m1\s+/);
+  });
+
+  it("creates a workspace with permission settings, updates some, and lists them", async () => {
+    const created = await json(["create-workspace", "w1", "--permission-ceiling", "accept_edits", "--approval-timeout", "90s"]);
+    expect(created).toEqual({
+      workspace_id: "w1",
+      default_permission_mode: "default",
+      permission_ceiling: "accept_edits",
+      approval_timeout: "1m30s",
+      approval_default_decision: "deny",
+    });
+    const updated = await admin(["update-workspace", "w1", "--permission-mode", "plan", "--approval-default", "allow"]);
+    expect(updated).toMatchObject({ code: 0, stderr: "" });
+    expect(updated.stdout).toBe("updated workspace w1 (mode plan, ceiling accept_edits, approval timeout 1m30s, then allow)\n");
+    expect(await withStore((s) => s.getWorkspace("w1"))).toMatchObject({
+      permissions: { defaultMode: "plan", ceiling: "accept_edits", approvalTimeoutMs: 90_000, defaultDecision: "allow" },
+    });
+    const [row] = (await json(["list"])).workspaces as Record<string, unknown>[];
+    expect(row).toMatchObject({ default_permission_mode: "plan", permission_ceiling: "accept_edits", approval_timeout: "1m30s" });
+    expect((await admin(["list"])).stdout).toMatch(/\nw1\s+-\s+\S+\s+plan\s+accept_edits\s+1m30s\s+allow\n/);
+  });
+
+  it("refuses a default mode above the ceiling, and a workspace that does not exist", async () => {
+    const above = await admin(["create-workspace", "w1", "--permission-mode", "accept_edits", "--permission-ceiling", "plan"]);
+    expect(above.code).toBe(1);
+    expect(above.stderr).toBe(
+      "wsctl admin: workspace w1: the default permission mode accept_edits is above the ceiling plan; lower the mode or raise the ceiling\n",
+    );
+    await admin(["create-workspace", "w1"]);
+    expect((await admin(["update-workspace", "w1", "--permission-ceiling", "plan"])).stderr).toContain("above the ceiling plan");
+    expect((await admin(["update-workspace", "ghost", "--permission-ceiling", "plan"])).stderr).toBe("wsctl admin: workspace ghost not found\n");
   });
 
   it("names each field as the API does (Machine, ApiToken), times as the API's JSON writes them", async () => {
@@ -207,7 +248,15 @@ describe("runAdmin", () => {
     expect(Object.keys(machine).filter((k) => !names(MachineSchema).includes(k))).toEqual([]);
     // `kind` and `machine_id` cover machine tokens, which the API does not list.
     expect(Object.keys(token).filter((k) => !names(ApiTokenSchema).includes(k))).toEqual(["kind", "machine_id"]);
-    expect(Object.keys((list.workspaces as Record<string, unknown>[])[0]!)).toEqual(["workspace_id", "default_machine_id", "create_time"]);
+    expect(Object.keys((list.workspaces as Record<string, unknown>[])[0]!)).toEqual([
+      "workspace_id",
+      "default_machine_id",
+      "create_time",
+      "default_permission_mode",
+      "permission_ceiling",
+      "approval_timeout",
+      "approval_default_decision",
+    ]);
     expect(token.create_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
   });
 
@@ -244,6 +293,11 @@ describe("runAdmin", () => {
       [["create-token", "--machine", "m1", "--scope", "admin"], /--scope and --label are for API tokens/],
       [["create-machine", "m1", "--workspace", "w1", "--scope", "admin"], /does not take --scope/],
       [["list", "extra"], /list takes no arguments/],
+      [["create-workspace", "w1", "--permission-mode", "yolo"], /invalid --permission-mode "yolo": use plan, default, accept_edits, bypass_permissions/],
+      [["create-workspace", "w1", "--approval-timeout", "soon"], /invalid --approval-timeout "soon": use a duration from 1s to 7d/],
+      [["update-workspace", "w1", "--approval-default", "maybe"], /invalid --approval-default "maybe": use allow, deny/],
+      [["update-workspace", "w1"], /update-workspace needs at least one of --permission-mode/],
+      [["create-machine", "m1", "--workspace", "w1", "--permission-mode", "plan"], /does not take --permission-mode/],
       [["frobnicate"], /unknown verb "frobnicate"/],
       [[], /missing verb/],
     ];

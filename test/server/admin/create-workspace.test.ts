@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { createWorkspace } from "../../../server/admin/create-workspace.js";
+import { defaultWorkspacePermissions } from "../../../server/store/store.js";
 import { expectCode } from "../store/store-contract-fixtures.js";
 import { useMemoryStore } from "./memory-store.js";
 
@@ -9,7 +10,7 @@ describe("createWorkspace", () => {
 
   it("creates a workspace with no default machine at the given time", async () => {
     const created = await createWorkspace(store(), "acme", { now: 1234 });
-    expect(created).toEqual({ workspaceId: "acme", defaultMachineId: undefined, createdAt: 1234 });
+    expect(created).toEqual({ workspaceId: "acme", defaultMachineId: undefined, permissions: defaultWorkspacePermissions, createdAt: 1234 });
     expect(await store().getWorkspace("acme")).toEqual(created);
   });
 
@@ -27,6 +28,20 @@ describe("createWorkspace", () => {
 
   it("refuses a malformed id with invalid_argument and stores nothing", async () => {
     await expectCode(createWorkspace(store(), "a b"), Code.InvalidArgument, /invalid workspace id/);
+    expect(await store().listWorkspaces()).toEqual([]);
+  });
+
+  it("stores the permission settings given, the others as the defaults", async () => {
+    const created = await createWorkspace(store(), "acme", { permissions: { ceiling: "default", defaultMode: "plan" } });
+    expect(created.permissions).toEqual({ ...defaultWorkspacePermissions, ceiling: "default", defaultMode: "plan" });
+  });
+
+  it("refuses a default mode above the ceiling with invalid_argument and stores nothing", async () => {
+    await expectCode(
+      createWorkspace(store(), "acme", { permissions: { ceiling: "plan" } }),
+      Code.InvalidArgument,
+      /default permission mode default is above the ceiling plan/,
+    );
     expect(await store().listWorkspaces()).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ensureWorkspace } from "../../../server/admin/ensure-workspace.js";
+import { defaultWorkspacePermissions } from "../../../server/store/store.js";
 import { useMemoryStore } from "./memory-store.js";
 
 describe("ensureWorkspace", () => {
@@ -7,7 +8,7 @@ describe("ensureWorkspace", () => {
 
   it("creates the workspace when it is missing", async () => {
     const workspace = await ensureWorkspace(store(), "default", { now: 10 });
-    expect(workspace).toEqual({ workspaceId: "default", defaultMachineId: undefined, createdAt: 10 });
+    expect(workspace).toEqual({ workspaceId: "default", defaultMachineId: undefined, permissions: defaultWorkspacePermissions, createdAt: 10 });
     expect(await store().listWorkspaces()).toHaveLength(1);
   });
 

@@ -5,7 +5,13 @@ import { validateLaunchRequest } from "../../../server/validation/validate-launc
 import { expectCode } from "../store/store-contract-fixtures.js";
 import { createLaunchRoom, type LaunchRoom, launchRequest } from "./launch-fixtures.js";
 
-function resolve(room: LaunchRoom, init: Parameters<typeof launchRequest>[0] = {}, workspaceIds = ["ws"]) {
+/** The target without its permission policy (see the permission tests below). */
+async function resolve(room: LaunchRoom, init: Parameters<typeof launchRequest>[0] = {}, workspaceIds = ["ws"]) {
+  const { permission: _policy, ...target } = await resolvePolicy(room, init, workspaceIds);
+  return target;
+}
+
+function resolvePolicy(room: LaunchRoom, init: Parameters<typeof launchRequest>[0] = {}, workspaceIds = ["ws"]) {
   return resolveLaunchTarget({
     store: room.store,
     hub: room.hub,
@@ -114,5 +120,24 @@ describe("resolveLaunchTarget", () => {
     // Reusing the finished session that held it is no conflict with itself.
     const reused = await resolve(room, { worktreeName: "feat-done", userSessionId: "s-done" });
     expect(reused.reused?.sessionId).toBe("s-done");
+  });
+
+  it("resolves the permission policy from the launch's mode and the workspace's settings", async () => {
+    const room = await roomWithNeighbours();
+    await room.store.updateWorkspacePermissions("ws", { defaultMode: "plan", approvalTimeoutMs: 30_000 });
+    expect((await resolvePolicy(room)).permission).toMatchObject({ mode: "plan", defaultDecision: "deny" });
+    const asked = await resolvePolicy(room, { sessionSettings: { code: { permissionMode: "bypass_permissions" } } });
+    expect(asked.permission.mode).toBe("bypass_permissions");
+    expect(asked.permission.approvalTimeout?.seconds).toBe(30n);
+  });
+
+  it("refuses a mode above the ceiling with permission_denied before the machine is looked at", async () => {
+    const room = await roomWithNeighbours();
+    await room.store.updateWorkspacePermissions("ws", { ceiling: "default" });
+    await expectCode(
+      resolve(room, { machineId: "ghost", sessionSettings: { code: { permissionMode: "accept_edits" } } }),
+      Code.PermissionDenied,
+      /ceiling is default/,
+    );
   });
 });

@@ -4,13 +4,15 @@ import {
   assertTransition,
   isTerminalEvent,
   isTerminalState,
+  liveStates,
   nextState,
   type SessionMove,
   sessionTransitions,
+  statesFrom,
 } from "../../../server/sessions/session-transitions.js";
 import type { SessionStateName } from "../../../server/store/store.js";
 
-const states: readonly SessionStateName[] = ["pending", "dispatched", "running", "exited", "failed", "unknown", "stopped"];
+const states: readonly SessionStateName[] = ["pending", "dispatched", "running", "exited", "failed", "unknown", "stopped", "awaiting_approval"];
 const moves: readonly SessionMove[] = [
   "reuse",
   "dispatch",
@@ -27,6 +29,9 @@ const moves: readonly SessionMove[] = [
   "request_stop",
   "withdraw_stop",
   "report_stopped",
+  "message",
+  "await_approval",
+  "approvals_settled",
 ];
 
 /**
@@ -42,6 +47,7 @@ const expected: Record<SessionMove, Partial<Record<SessionStateName, SessionStat
     unknown: "running",
     failed: "running",
     running: "running",
+    awaiting_approval: "awaiting_approval",
     exited: "exited",
     stopped: "stopped",
   },
@@ -50,21 +56,42 @@ const expected: Record<SessionMove, Partial<Record<SessionStateName, SessionStat
     dispatched: "failed",
     unknown: "failed",
     running: "running",
+    awaiting_approval: "awaiting_approval",
     exited: "exited",
     failed: "failed",
     stopped: "stopped",
   },
   ack_late: { failed: "failed" },
   report_running: { pending: "running", dispatched: "running", running: "running", unknown: "running" },
-  report_exited: { pending: "exited", dispatched: "exited", running: "exited", unknown: "exited" },
-  report_failed: { pending: "failed", dispatched: "failed", running: "failed", unknown: "failed" },
-  fail: { pending: "failed", dispatched: "failed", running: "failed", unknown: "failed" },
-  lose: { dispatched: "unknown", running: "unknown" },
+  report_exited: { pending: "exited", dispatched: "exited", running: "exited", awaiting_approval: "exited", unknown: "exited" },
+  report_failed: { pending: "failed", dispatched: "failed", running: "failed", awaiting_approval: "failed", unknown: "failed" },
+  fail: { pending: "failed", dispatched: "failed", running: "failed", awaiting_approval: "failed", unknown: "failed" },
+  lose: { dispatched: "unknown", running: "unknown", awaiting_approval: "unknown" },
   heal: { unknown: "running" },
-  vanish: { unknown: "failed", running: "failed" },
-  request_stop: { pending: "pending", dispatched: "dispatched", running: "running", unknown: "unknown" },
-  withdraw_stop: { pending: "pending", dispatched: "dispatched", running: "running", unknown: "unknown" },
-  report_stopped: { pending: "stopped", dispatched: "stopped", running: "stopped", unknown: "stopped" },
+  vanish: { unknown: "failed", running: "failed", awaiting_approval: "failed" },
+  request_stop: {
+    pending: "pending",
+    dispatched: "dispatched",
+    running: "running",
+    awaiting_approval: "awaiting_approval",
+    unknown: "unknown",
+  },
+  withdraw_stop: {
+    pending: "pending",
+    dispatched: "dispatched",
+    running: "running",
+    awaiting_approval: "awaiting_approval",
+    unknown: "unknown",
+  },
+  report_stopped: { pending: "stopped", dispatched: "stopped", running: "stopped", awaiting_approval: "stopped", unknown: "stopped" },
+  message: { running: "running", awaiting_approval: "awaiting_approval" },
+  await_approval: {
+    pending: "awaiting_approval",
+    dispatched: "awaiting_approval",
+    running: "awaiting_approval",
+    awaiting_approval: "awaiting_approval",
+  },
+  approvals_settled: { awaiting_approval: "running" },
 };
 
 const expectedRows = moves.flatMap((move) =>
@@ -124,7 +151,7 @@ describe("nextState", () => {
 
   it("lets only a reported end with a stop recorded reach stopped", () => {
     expect(tableRows.filter((r) => r.to === "stopped" && r.from !== "stopped").map((r) => r.move)).toEqual(
-      Array(4).fill("report_stopped"),
+      Array(5).fill("report_stopped"),
     );
   });
 
@@ -154,6 +181,48 @@ describe("assertTransition", () => {
   });
 });
 
+describe("statesFrom", () => {
+  it("lists the states a move leaves from, as the table has them", () => {
+    expect(statesFrom("lose")).toEqual(["dispatched", "running", "awaiting_approval"]);
+    expect(statesFrom("approvals_settled")).toEqual(["awaiting_approval"]);
+    expect(statesFrom("teleport" as SessionMove)).toEqual([]);
+  });
+
+  it("gives the live states: every state but the terminal ones", () => {
+    expect([...liveStates].sort()).toEqual(states.filter((s) => !isTerminalState(s)).sort());
+  });
+});
+
+describe("awaiting_approval", () => {
+  it("is entered from running on a pending request, and left for running once none is pending", () => {
+    expect(nextState("running", "await_approval")).toBe("awaiting_approval");
+    expect(nextState("awaiting_approval", "approvals_settled")).toBe("running");
+  });
+
+  it("takes a second request without leaving, and a request that lands before the launch's acknowledgement", () => {
+    expect(nextState("awaiting_approval", "await_approval")).toBe("awaiting_approval");
+    expect(nextState("dispatched", "await_approval")).toBe("awaiting_approval");
+    expect(nextState("pending", "await_approval")).toBe("awaiting_approval");
+    expect(nextState("awaiting_approval", "ack_ok")).toBe("awaiting_approval");
+  });
+
+  it("is never entered from a session offline or finished", () => {
+    for (const state of ["unknown", "exited", "failed", "stopped"] as const) {
+      expect(nextState(state, "await_approval")).toBeUndefined();
+    }
+  });
+
+  it("behaves as running for every other move but the daemon's running report", () => {
+    for (const move of moves) {
+      if (move === "await_approval" || move === "approvals_settled" || move === "report_running") continue;
+      const fromRunning = nextState("running", move);
+      expect(nextState("awaiting_approval", move), move).toBe(fromRunning === "running" ? "awaiting_approval" : fromRunning);
+    }
+    expect(nextState("awaiting_approval", "report_running")).toBeUndefined();
+    expect(isTerminalState("awaiting_approval")).toBe(false);
+  });
+});
+
 describe("isTerminalState", () => {
   it.each(states)("says whether %s is terminal", (state) => {
     expect(isTerminalState(state)).toBe(state === "exited" || state === "failed" || state === "stopped");
@@ -176,7 +245,7 @@ describe("isTerminalEvent", () => {
   });
 
   it("is false for an exited or failed event in a live state", () => {
-    for (const state of ["pending", "dispatched", "running", "unknown"] as const) {
+    for (const state of ["pending", "dispatched", "running", "unknown", "awaiting_approval"] as const) {
       expect(isTerminalEvent({ type: "exited", state })).toBe(false);
       expect(isTerminalEvent({ type: "failed", state })).toBe(false);
       expect(isTerminalEvent({ type: "stopped", state })).toBe(false);

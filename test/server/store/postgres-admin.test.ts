@@ -43,7 +43,17 @@ describe.skipIf(postgres.skip)("runAdmin", () => {
     const listed = await admin("list", "--json");
     expect(listed.code).toBe(0);
     const list = JSON.parse(listed.stdout) as Record<string, unknown>;
-    expect(list.workspaces).toEqual([{ workspace_id: "w1", default_machine_id: "m1", create_time: expect.any(String) }]);
+    expect(list.workspaces).toEqual([
+      {
+        workspace_id: "w1",
+        default_machine_id: "m1",
+        create_time: expect.any(String),
+        default_permission_mode: "default",
+        permission_ceiling: "bypass_permissions",
+        approval_timeout: "10m",
+        approval_default_decision: "deny",
+      },
+    ]);
     expect(list.machines).toMatchObject([{ machine_id: "m1", workspace_id: "w1", is_default: true }]);
     expect(list.tokens).toMatchObject([{ kind: "api", workspace_ids: ["w1"] }]);
 

@@ -1,7 +1,8 @@
 import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Store } from "../../../server/store/store.js";
+import { defaultWorkspacePermissions, type Store } from "../../../server/store/store.js";
 import { describeEventsCommandsKeys } from "./store-contract-events.js";
+import { describePermissions } from "./store-contract-permissions.js";
 import { expectCode } from "./store-contract-fixtures.js";
 import { describeTokenScopes } from "./store-contract-scopes.js";
 import { describeSessions } from "./store-contract-sessions.js";
@@ -31,7 +32,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describe("workspaces", () => {
       it("creates, gets and lists workspaces", async () => {
         const created = await store.createWorkspace("ws-3", 400);
-        expect(created).toEqual({ workspaceId: "ws-3", defaultMachineId: undefined, createdAt: 400 });
+        expect(created).toEqual({ workspaceId: "ws-3", defaultMachineId: undefined, permissions: defaultWorkspacePermissions, createdAt: 400 });
         expect(await store.getWorkspace("ws-3")).toEqual(created);
         expect(await store.getWorkspace("nope")).toBeUndefined();
         expect((await store.listWorkspaces()).map((w) => w.workspaceId)).toEqual(["ws-1", "ws-2", "ws-3"]);
@@ -191,5 +192,6 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describeEventsCommandsKeys(() => store);
     describeTranscript(() => store);
     describeWebhooks(() => store);
+    describePermissions(() => store);
   });
 }
