@@ -66,7 +66,9 @@ export async function startBenchStack(dir: string, fanout: number): Promise<Benc
     await Promise.all(children.map((c) => c.stop()));
   };
   try {
-    const server = await spawnUntilReady(["--expose-gc", "--import", "tsx", "bench/server-process.ts", JSON.stringify({ database })], /\{"url":"[^"]+".*\}/, { ipc: true });
+    // BENCH_CPU_PROF=DIR: the server under test writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const server = await spawnUntilReady([...profile, "--expose-gc", "--import", "tsx", "bench/server-process.ts", JSON.stringify({ database })], /\{"url":"[^"]+".*\}/, { ipc: true });
     children.push(server);
     const { url } = JSON.parse(server.match[0] ?? "") as { url: string };
     const daemonSpec = JSON.stringify([{ server: url, token: benchToken }]);

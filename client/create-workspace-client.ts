@@ -3,6 +3,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
 import { PermissionService } from "../gen/workspaces/v1/permission_service_pb.js";
 import { TokenService } from "../gen/workspaces/v1/token_service_pb.js";
+import { WebhookService } from "../gen/workspaces/v1/webhook_service_pb.js";
 import { WorkspaceSessionService } from "../gen/workspaces/v1/workspace_session_service_pb.js";
 
 /** The wire protocols the server speaks on its one port. */
@@ -37,6 +38,8 @@ export interface WorkspaceClient {
   machines: Client<typeof MachineService>;
   /** Needs a token with the `admin` scope. */
   tokens: Client<typeof TokenService>;
+  /** Needs a token with the `admin` scope. */
+  webhooks: Client<typeof WebhookService>;
   /** The agents' permission requests: list the pending ones, answer one. */
   permissions: Client<typeof PermissionService>;
 }
@@ -54,8 +57,8 @@ export function bearerAuth(token: string): Interceptor {
 }
 
 /**
- * Typed clients for `WorkspaceSessionService`, `MachineService`, `TokenService` and
- * `PermissionService` over one Node transport (connect-node: HTTP/1.1 or HTTP/2, TLS for `https://`).
+ * Typed clients for `WorkspaceSessionService`, `MachineService`, `TokenService`, `WebhookService`
+ * and `PermissionService` over one Node transport (connect-node: HTTP/1.1 or HTTP/2, TLS for `https://`).
  *
  * ```ts
  * const client = createWorkspaceClient({ baseUrl: "http://127.0.0.1:8080", token: process.env.WSCTL_TOKEN! });
@@ -71,6 +74,7 @@ export function createWorkspaceClient(options: WorkspaceClientOptions): Workspac
     sessions: createClient(WorkspaceSessionService, transport),
     machines: createClient(MachineService, transport),
     tokens: createClient(TokenService, transport),
+    webhooks: createClient(WebhookService, transport),
     permissions: createClient(PermissionService, transport),
   };
 }

@@ -14,7 +14,7 @@ import { createHealthService } from "./health/create-health-service.js";
 import { createHealthStatus, type HealthStatus } from "./health/create-health-status.js";
 import { createHttpHealthHandler } from "./health/create-http-health-handler.js";
 import { createReadiness, type Readiness } from "./health/create-readiness.js";
-import { createOpenApiDocument } from "./openapi/create-openapi-document.js";
+import { createApiDocument } from "./openapi/create-api-document.js";
 import { createOpenApiHandler } from "./openapi/create-openapi-handler.js";
 import { createDescFileRegistry } from "./reflection/create-desc-file-registry.js";
 import { createReflectionServices } from "./reflection/create-reflection-services.js";
@@ -38,6 +38,8 @@ import { observeHub } from "./telemetry/observe-hub.js";
 import { kCallInfo, requestIdOf } from "./telemetry/request-context.js";
 import { createCorsHandler } from "./web/create-cors-handler.js";
 import { createStaticHandler } from "./web/create-static-handler.js";
+import { createWebhookDispatcher } from "./webhooks/create-webhook-dispatcher.js";
+import { strictJsonOptions } from "./rpc/strict-json-options.js";
 
 /** The built browser page (`npm run build`, run by `npm ci` in a checkout; shipped in the package). */
 const defaultWebRoot = () => path.join(packageInfo().root, "dist/web");
@@ -95,14 +97,6 @@ export interface AppOptions {
   migrated?: () => boolean;
 }
 
-/**
- * Connect's JSON options: its default of ignoring unknown fields, and a fatal
- * UTF-8 decoder, so a JSON body that is not UTF-8 is `invalid_argument`, not
- * text patched with U+FFFD. connect-node's JSON serialization reads
- * `textDecoder` from these options (its router type does not list it).
- */
-const strictJsonOptions = { ignoreUnknownFields: true, textDecoder: new TextDecoder("utf-8", { fatal: true }) };
-
 export interface App {
   /** Serves gRPC, gRPC-Web, Connect and REST; hand it to an HTTP/1.1 or HTTP/2 server. */
   handler: NodeHandler;
@@ -148,7 +142,8 @@ export function createApp(options: AppOptions): App {
       : (message: string, error?: unknown) => console.error(message, error ?? ""));
   const { metrics } = options;
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
-  const backplane = options.backplane ?? createLocalBackplane();
+  const webhooks = createWebhookDispatcher({ store, log });
+  const backplane = webhooks.watch(options.backplane ?? createLocalBackplane());
   const events = createSessionEventBus({ store, backplane, log });
   const lifecycle = createSessionLifecycle({ store, events });
   const hub = observeHub(
@@ -247,7 +242,7 @@ export function createApp(options: AppOptions): App {
   });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
   const openapi = createOpenApiHandler(
-    createOpenApiDocument({ services: services.map((s) => s.service), title: "workspace-sessions", version: "v1" }),
+    createApiDocument(services.map((s) => s.service)),
   );
   const healthz = createHttpHealthHandler(readiness);
   const metricsPage =
@@ -270,7 +265,7 @@ export function createApp(options: AppOptions): App {
   function shutdownApp(shutdownOptions: { graceMs?: number } = {}): Promise<void> {
     shuttingDown ??= (async () => {
       stopTaking();
-      await launcher.drain(shutdownOptions.graceMs ?? 3_000);
+      await Promise.all([launcher.drain(shutdownOptions.graceMs ?? 3_000), webhooks.close()]);
       endStreams();
     })();
     return shuttingDown;
@@ -294,6 +289,7 @@ export function createApp(options: AppOptions): App {
     shutdown: shutdownApp,
     close() {
       stopTaking();
+      void webhooks.close();
       endStreams();
     },
   };

@@ -2,6 +2,7 @@ import { DaemonService, file_workspaces_v1_daemon_service } from "../gen/workspa
 import { file_workspaces_v1_machine_service, MachineService } from "../gen/workspaces/v1/machine_service_pb.js";
 import { file_workspaces_v1_permission_service, PermissionService } from "../gen/workspaces/v1/permission_service_pb.js";
 import { file_workspaces_v1_token_service, TokenService } from "../gen/workspaces/v1/token_service_pb.js";
+import { file_workspaces_v1_webhook_service, WebhookService } from "../gen/workspaces/v1/webhook_service_pb.js";
 import {
   file_workspaces_v1_workspace_session_service,
   WorkspaceSessionService,
@@ -11,6 +12,7 @@ import { createDaemonService, type DaemonServiceOptions } from "./services/daemo
 import { createMachineService } from "./services/machine-service.js";
 import { createPermissionService } from "./services/permission-service.js";
 import { createTokenService } from "./services/token-service.js";
+import { createWebhookService } from "./services/webhook-service.js";
 import { createWorkspaceSessionService, type WorkspaceSessionServiceOptions } from "./services/workspace-session-service.js";
 
 /** The proto files of the services `createServiceBindings` serves, for reflection. */
@@ -18,6 +20,7 @@ export const serviceFiles = [
   file_workspaces_v1_workspace_session_service,
   file_workspaces_v1_machine_service,
   file_workspaces_v1_token_service,
+  file_workspaces_v1_webhook_service,
   file_workspaces_v1_daemon_service,
   file_workspaces_v1_permission_service,
 ];
@@ -43,6 +46,7 @@ export function createServiceBindings(options: ServiceBindingsOptions): ServiceB
     ),
     serviceBinding(MachineService, createMachineService({ store, hub })),
     serviceBinding(TokenService, createTokenService({ store })),
+    serviceBinding(WebhookService, createWebhookService({ store })),
     serviceBinding(DaemonService, createDaemonService({ store, hub, launcher, lifecycle, events })),
     serviceBinding(PermissionService, createPermissionService({ store, approvals: launcher.approvals })),
   ];

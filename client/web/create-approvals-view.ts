@@ -1,8 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { PermissionRequest } from "../../gen/workspaces/v1/permission_pb.js";
-import { type TranscriptEntry, TranscriptEntryKind } from "../../gen/workspaces/v1/transcript_pb.js";
+import { type SessionEvent, SessionEventType } from "../../gen/workspaces/v1/session_pb.js";
+import { TranscriptEntryKind } from "../../gen/workspaces/v1/transcript_pb.js";
 import type { Api } from "./create-api.js";
-import { timeText, toolCallText } from "./describe-event.js";
+import { isTerminal, timeText, toolCallText } from "./describe-event.js";
 import { describeError, isAbort } from "./describe-error.js";
 import { element } from "./element.js";
 
@@ -19,10 +20,12 @@ export interface ApprovalsViewOptions {
 export interface ApprovalsView {
   /** Shows the requests of this session (or none), listing them from the server. */
   show(target: { workspaceId: string; sessionId: string } | undefined): void;
-  /** A transcript entry of the shown session: a request adds an item, its decision removes it. */
-  applyEntry(entry: TranscriptEntry): void;
-  /** Lists the shown session's pending requests again (its state changed). */
-  reconcile(): void;
+  /**
+   * An event of the shown session: a PERMISSION_REQUEST entry adds an item, a
+   * PERMISSION_DECISION entry removes it; a state change lists the pending
+   * requests again (one may have been decided elsewhere); an ended session asks nothing.
+   */
+  apply(ev: SessionEvent): void;
 }
 
 interface Item {
@@ -182,19 +185,28 @@ export function createApprovalsView(options: ApprovalsViewOptions): ApprovalsVie
     reconcileTimer = setTimeout(reconcile, 250);
   }
 
+  function show(next: { workspaceId: string; sessionId: string } | undefined): void {
+    listing?.abort();
+    clearTimeout(reconcileTimer);
+    target = next;
+    items = new Map();
+    list.replaceChildren();
+    sync();
+    reconcile();
+  }
+
   return {
-    show(next) {
-      listing?.abort();
-      clearTimeout(reconcileTimer);
-      target = next;
-      items = new Map();
-      list.replaceChildren();
-      sync();
-      reconcile();
-    },
-    applyEntry(entry) {
-      const req = entry.permissionRequest;
-      if (!req) return;
+    show,
+    apply(ev) {
+      if (ev.type === SessionEventType.HEARTBEAT) return;
+      if (ev.type !== SessionEventType.TRANSCRIPT) {
+        if (isTerminal(ev.state)) show(undefined);
+        else reconcileSoon();
+        return;
+      }
+      const entry = ev.entry;
+      const req = entry?.permissionRequest;
+      if (!entry || !req) return;
       if (entry.kind === TranscriptEntryKind.PERMISSION_REQUEST) {
         add({ ...req, toolName: req.toolName || entry.toolName, input: req.input ?? entry.toolInput });
         reconcileSoon();
@@ -202,6 +214,5 @@ export function createApprovalsView(options: ApprovalsViewOptions): ApprovalsVie
         remove(req.requestId);
       }
     },
-    reconcile: reconcileSoon,
   };
 }

@@ -1,26 +1,26 @@
 import { create } from "@bufbuild/protobuf";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  type Session,
-  type SessionEvent,
-  SessionEventType,
-  SessionSchema,
-  SessionState,
-} from "../../gen/workspaces/v1/session_pb.js";
+import { type Session, type SessionEvent, SessionEventType, SessionSchema, SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import type { Api } from "./create-api.js";
-import { eventDetail, eventName, isTerminal, stateName, timeText } from "./describe-event.js";
-import { describeError, isAbort } from "./describe-error.js";
-import { element } from "./element.js";
 import { createApprovalsView } from "./create-approvals-view.js";
 import { createMessageBox } from "./create-message-box.js";
+import { createStopControl } from "./create-stop-control.js";
 import { createTranscriptView } from "./create-transcript-view.js";
+import { describeError, isAbort } from "./describe-error.js";
+import { eventDetail, eventName, isTerminal, timeText } from "./describe-event.js";
+import { element } from "./element.js";
+import { keepStreaming } from "./keep-streaming.js";
 import { renderSessionFields } from "./render-session-fields.js";
+import { sessionHref, sessionRow } from "./session-row.js";
+import { applyAcknowledgement, isNewer } from "./session-updates.js";
 
 export interface SessionsViewOptions {
   api: Api;
   list: HTMLElement;
   empty: HTMLElement;
+  /** Paging: the newer and older page buttons and the page's label. */
+  pager: { newer: HTMLButtonElement; older: HTMLButtonElement; label: HTMLElement };
+  /** Sessions per page. */
+  pageSize: number;
   detail: HTMLElement;
   detailTitle: HTMLElement;
   fields: HTMLElement;
@@ -32,116 +32,97 @@ export interface SessionsViewOptions {
   /** The box that sends a message to the selected session. */
   message: { form: HTMLFormElement; input: HTMLTextAreaElement; status: HTMLElement };
   stop: HTMLButtonElement;
+  stopConfirm: { box: HTMLElement; yes: HTMLButtonElement; no: HTMLButtonElement };
   onError: (message: string) => void;
 }
 
 export interface SessionsView {
-  /** Lists the workspace's newest sessions again; rejects with the call's error. */
-  refresh(workspaceId: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Shows the sessions of `workspaceId` ("" for none), kept live over
+   * WatchWorkspaceSessions: its first message (and every resync) lists the
+   * current page again, each change updates its row. Nothing happens for the
+   * workspace already shown.
+   */
+  watch(workspaceId: string): void;
   /** Applies a live event (from a launch stream) to the list, adding the session if it is new. */
   apply(workspaceId: string, ev: SessionEvent): void;
-  /** Shows a session's fields and follows its events over WatchWorkspaceSession. */
+  /** Shows a session's fields and follows its events over WatchWorkspaceSession; the address becomes `#session=ID`. */
   select(workspaceId: string, sessionId: string): void;
   /** Forgets every session and stops following (a new token or workspace). */
   reset(): void;
 }
 
-/** Errors a retry cannot fix: following stops and the error is shown. */
-const finalCodes = new Set([Code.NotFound, Code.Unauthenticated, Code.PermissionDenied, Code.InvalidArgument]);
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
-
-function millis(ts: Timestamp | undefined): number {
-  return ts ? Number(ts.seconds) * 1000 + ts.nanos / 1e6 : 0;
-}
-
-/** Whether `a` reflects a later change than `b` (both times are the server's). */
-function isNewer(a: Session, b: Session): boolean {
-  return millis(a.updateTime) > millis(b.updateTime);
-}
-
-/** What the daemon's acknowledgement tells about the session, copied onto it. */
-function applyAcknowledgement(s: Session, ev: SessionEvent): void {
-  const p = ev.acknowledgement?.payload;
-  if (!p) return;
-  s.acknowledgement = ev.acknowledgement;
-  if (typeof p.pid === "number") s.pid = p.pid;
-  if (typeof p.provider === "string") s.provider = p.provider;
-  if (typeof p.model === "string") s.model = p.model;
-  if (typeof p.branch === "string") s.branch = p.branch;
-  if (typeof p.work_dir === "string") s.workDir = p.work_dir;
-  if (typeof p.agent_session_id === "string") s.agentSessionId = p.agent_session_id;
-}
-
 /**
- * The sessions panel: the workspace's sessions, newest first, kept live from
- * the launch streams of this page and from WatchWorkspaceSession for the
- * selected one. Each session's events are applied once, in sequence order,
- * whichever stream brings them first.
+ * The sessions panel: one page of the workspace's sessions, newest first,
+ * with newer/older paging, kept live by WatchWorkspaceSessions and the launch
+ * streams of this page; the selected session followed over
+ * WatchWorkspaceSession. A session's events are applied once, in sequence
+ * order, whichever stream brings them first; a list answer never overwrites
+ * a newer view of a session.
  */
 export function createSessionsView(options: SessionsViewOptions): SessionsView {
-  const { api, list, empty, detail, detailTitle, fields, events, stop } = options;
+  const { api, list, empty, pager, detail, detailTitle, fields, events } = options;
   let workspace = "";
+  /** Every session known: the page's, and a selected one from elsewhere. */
   let sessions = new Map<string, Session>();
+  /** The page's rows, in order. */
   let order: string[] = [];
+  /** Page tokens of the pages up to the current one ("" for the first); the current is the last. */
+  let pageTokens = [""];
+  let nextPageToken = "";
   const lastSequence = new Map<string, bigint>();
   let selected: string | undefined;
   let watch: AbortController | undefined;
+  let following: AbortController | undefined;
   const transcript = createTranscriptView(options.transcript);
   const approvals = createApprovalsView({ api, ...options.approvals, onError: options.onError });
-  const messageBox = createMessageBox({
+  const target = () => (selected ? { workspaceId: workspace, sessionId: selected } : undefined);
+  const messageBox = createMessageBox({ api, ...options.message, target });
+  const stop = createStopControl({
     api,
-    ...options.message,
-    target: () => (selected ? { workspaceId: workspace, sessionId: selected } : undefined),
+    button: options.stop,
+    confirm: options.stopConfirm,
+    target,
+    onStopped: (after) => upsert(after),
+    onError: options.onError,
   });
 
-  function row(s: Session): HTMLTableRowElement {
-    const state = stateName(s.state);
-    const tr = element(
-      "tr",
-      {
-        class: s.sessionId === selected ? "selected" : undefined,
-        tabindex: 0,
-        "data-testid": "session-row",
-        "data-session-id": s.sessionId,
-        "data-state": state,
-      },
-      element("td", {}, element("span", { class: `pill state-${state}`, "data-testid": "session-state" }, state)),
-      element("td", { class: "mono", title: s.sessionId }, s.sessionId.slice(0, 8)),
-      element("td", {}, s.machineId),
-      element("td", {}, [s.provider, s.model].filter(Boolean).join(" · ")),
-      element("td", { class: "mono" }, s.branch),
-      element("td", {}, timeText(s.createTime)),
-    );
-    const choose = () => selectSession(workspace, s.sessionId);
-    tr.addEventListener("click", choose);
-    tr.addEventListener("keydown", (e) => {
-      if (e.key === "Enter") choose();
-    });
-    return tr;
-  }
-
   function render(): void {
-    list.replaceChildren(...order.map((id) => row(sessions.get(id)!)));
+    list.replaceChildren(...order.map((id) => sessionRow(sessions.get(id)!, id === selected, () => choose(id))));
     empty.hidden = order.length > 0;
+    pager.newer.disabled = pageTokens.length === 1;
+    pager.older.disabled = nextPageToken === "";
+    pager.label.textContent = `Page ${pageTokens.length}`;
     const s = selected ? sessions.get(selected) : undefined;
     detail.hidden = !s;
     if (!s) return;
     detailTitle.textContent = `Session ${s.sessionId}`;
     renderSessionFields(fields, s);
-    stop.hidden = isTerminal(s.state);
+    stop.show(!isTerminal(s.state));
     // An agent waiting for an approval still takes messages, as a running one does.
     messageBox.enable(s.state === SessionState.RUNNING || s.state === SessionState.AWAITING_APPROVAL);
+  }
+
+  /** A row's click: a new address, which selects the session (and the back button returns). */
+  function choose(sessionId: string): void {
+    const href = sessionHref(sessionId);
+    if (location.hash === href) selectSession(workspace, sessionId);
+    else location.hash = href;
+  }
+
+  /** Takes a session from the workspace watch or a stop answer, unless a newer view of it is known. */
+  function upsert(s: Session): void {
+    if (s.workspaceId !== workspace) return;
+    const known = sessions.get(s.sessionId);
+    if (known && isNewer(known, s)) return;
+    if (known) {
+      s.initialPrompt ??= known.initialPrompt;
+      s.sessionSettings ??= known.sessionSettings;
+    }
+    sessions.set(s.sessionId, s);
+    // A new session belongs on the first page, newest first.
+    if (!order.includes(s.sessionId) && pageTokens.length === 1) order.unshift(s.sessionId);
+    render();
   }
 
   function apply(workspaceId: string, ev: SessionEvent): void {
@@ -152,7 +133,7 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
     if (!s) {
       s = create(SessionSchema, { sessionId: ev.sessionId, workspaceId, createTime: ev.time });
       sessions.set(s.sessionId, s);
-      order.unshift(s.sessionId);
+      if (pageTokens.length === 1) order.unshift(s.sessionId);
     }
     s.state = ev.state;
     if (ev.machineId) s.machineId = ev.machineId;
@@ -161,6 +142,45 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
     if (ev.exitCode !== undefined) s.exitCode = ev.exitCode;
     if (ev.type === SessionEventType.FAILED) s.errorMessage = ev.message;
     render();
+  }
+
+  /** Lists the current page again. */
+  async function listPage(signal: AbortSignal): Promise<void> {
+    const workspaceId = workspace;
+    const pageToken = pageTokens[pageTokens.length - 1]!;
+    const res = await api.sessions.listWorkspaceSessions({ workspaceId, pageSize: options.pageSize, pageToken }, { signal, timeoutMs: 10_000 });
+    if (workspaceId !== workspace || pageToken !== pageTokens[pageTokens.length - 1]) return;
+    const page = res.sessions.map((s) => {
+      const known = sessions.get(s.sessionId);
+      // A list answer can be older than an event seen live meanwhile: the newer view wins.
+      if (known && isNewer(known, s)) return known;
+      if (known && s.initialPrompt === undefined) {
+        s.initialPrompt = known.initialPrompt;
+        s.sessionSettings ??= known.sessionSettings;
+      }
+      return s;
+    });
+    const listed = new Set(page.map((s) => s.sessionId));
+    // On the first page, sessions seen live that the list does not hold yet stay on top.
+    const fresh = pageTokens.length === 1 ? order.filter((id) => !listed.has(id)).map((id) => sessions.get(id)!) : [];
+    const shown = [...fresh, ...page];
+    const keep = selected ? sessions.get(selected) : undefined;
+    sessions = new Map(shown.map((s) => [s.sessionId, s]));
+    if (keep && !sessions.has(keep.sessionId)) sessions.set(keep.sessionId, keep);
+    order = shown.map((s) => s.sessionId);
+    nextPageToken = res.nextPageToken;
+    render();
+  }
+
+  function followWorkspace(workspaceId: string, signal: AbortSignal): Promise<void> {
+    const what = `Following the sessions of ${workspaceId}`;
+    return keepStreaming({ signal, what, onError: options.onError, endIsDone: false }, async (connected) => {
+      for await (const change of api.sessions.watchWorkspaceSessions({ workspaceId }, { signal })) {
+        connected();
+        if (change.resync) await listPage(signal);
+        else if (change.session) upsert(change.session);
+      }
+    });
   }
 
   function appendEvent(ev: SessionEvent): void {
@@ -176,122 +196,94 @@ export function createSessionsView(options: SessionsViewOptions): SessionsView {
     );
   }
 
-  async function follow(workspaceId: string, sessionId: string, signal: AbortSignal): Promise<void> {
+  function followSession(workspaceId: string, sessionId: string, signal: AbortSignal): Promise<void> {
     let after = 0n;
-    for (let attempt = 0; !signal.aborted; attempt++) {
-      try {
-        const stream = api.sessions.watchWorkspaceSession({ workspaceId, sessionId, afterSequence: after }, { signal });
-        for await (const ev of stream) {
-          attempt = 0;
-          if (ev.type === SessionEventType.HEARTBEAT) continue;
-          after = ev.sequence;
-          if (ev.type === SessionEventType.TRANSCRIPT) {
-            transcript.append(ev);
-            if (ev.entry) approvals.applyEntry(ev.entry);
-          } else {
-            appendEvent(ev);
-            // A state change may mean a request was decided elsewhere; an ended session asks nothing.
-            if (isTerminal(ev.state)) approvals.show(undefined);
-            else approvals.reconcile();
-          }
-          apply(workspaceId, ev);
-        }
-        return; // The session reached a terminal state.
-      } catch (error) {
-        if (signal.aborted || isAbort(error)) return;
-        const final = finalCodes.has(ConnectError.from(error).code);
-        options.onError(`Following session ${sessionId}: ${describeError(error)}${final ? "" : " (reconnecting)"}`);
-        if (final) return;
-        await delay(Math.min(500 * 2 ** attempt, 10_000), signal);
+    return keepStreaming({ signal, what: `Following session ${sessionId}`, onError: options.onError, endIsDone: true }, async (connected) => {
+      for await (const ev of api.sessions.watchWorkspaceSession({ workspaceId, sessionId, afterSequence: after }, { signal })) {
+        connected();
+        if (ev.type === SessionEventType.HEARTBEAT) continue;
+        after = ev.sequence;
+        if (ev.type === SessionEventType.TRANSCRIPT) transcript.append(ev);
+        else appendEvent(ev);
+        approvals.apply(ev);
+        apply(workspaceId, ev);
       }
-    }
+    });
   }
 
   function selectSession(workspaceId: string, sessionId: string): void {
-    if (workspaceId !== workspace) return;
-    if (selected === sessionId && watch && !watch.signal.aborted) return;
-    watch?.abort();
+    if (workspaceId !== workspace || !workspaceId) return;
+    if (location.hash !== sessionHref(sessionId)) history.replaceState(null, "", sessionHref(sessionId));
+    if (selected === sessionId && following && !following.signal.aborted) return;
+    following?.abort();
     selected = sessionId;
+    stop.cancel();
     events.replaceChildren();
     transcript.clear();
     approvals.show({ workspaceId, sessionId });
-    watch = new AbortController();
+    following = new AbortController();
+    const { signal } = following;
     render();
-    // The list holds no prompt or settings: the session itself does.
-    void api.sessions.getWorkspaceSession({ workspaceId, sessionId }, { signal: watch.signal, timeoutMs: 10_000 }).then(
+    // The list holds no prompt or settings, and a linked session may be on no page shown: the session itself has them.
+    void api.sessions.getWorkspaceSession({ workspaceId, sessionId }, { signal, timeoutMs: 10_000 }).then(
       (res) => {
+        if (!res.session || sessionId !== selected) return;
         const known = sessions.get(sessionId);
-        if (res.session && known && sessionId === selected) {
+        if (known) {
           known.initialPrompt = res.session.initialPrompt;
           known.sessionSettings = res.session.sessionSettings;
-          render();
-        }
+        } else sessions.set(sessionId, res.session);
+        render();
       },
-      () => undefined,
+      (error: unknown) => {
+        if (!isAbort(error)) options.onError(`Session ${sessionId}: ${describeError(error)}`);
+      },
     );
-    void follow(workspaceId, sessionId, watch.signal);
+    void followSession(workspaceId, sessionId, signal);
   }
 
-  stop.addEventListener("click", () => {
-    const id = selected;
-    if (!id) return;
-    stop.disabled = true;
-    api.sessions
-      .stopWorkspaceSession({ workspaceId: workspace, sessionId: id }, { timeoutMs: 30_000 })
-      .then((res) => {
-        // Who stopped it and when are on the session, not on its events.
-        const s = sessions.get(id);
-        if (!s || !res.session) return;
-        s.stoppedBy = res.session.stoppedBy;
-        s.stopTime = res.session.stopTime;
-        render();
-      })
-      .catch((error: unknown) => options.onError(`Stopping session ${id}: ${describeError(error)}`))
-      .finally(() => {
-        stop.disabled = false;
-      });
+  /** Moves to the page `tokens` ends with, and lists it. */
+  function turnPage(tokens: string[]): void {
+    pageTokens = tokens;
+    nextPageToken = "";
+    order = [];
+    render();
+    if (watch) void listPage(watch.signal).catch((error: unknown) => options.onError(`Listing sessions: ${describeError(error)}`));
+  }
+  pager.older.addEventListener("click", () => {
+    if (nextPageToken) turnPage([...pageTokens, nextPageToken]);
+  });
+  pager.newer.addEventListener("click", () => {
+    if (pageTokens.length > 1) turnPage(pageTokens.slice(0, -1));
   });
 
   function reset(): void {
     watch?.abort();
     watch = undefined;
+    following?.abort();
+    following = undefined;
     selected = undefined;
+    workspace = "";
     sessions = new Map();
     order = [];
+    pageTokens = [""];
+    nextPageToken = "";
     lastSequence.clear();
     events.replaceChildren();
     transcript.clear();
     approvals.show(undefined);
+    stop.cancel();
     render();
   }
 
   return {
-    async refresh(workspaceId, signal) {
-      if (workspaceId !== workspace) {
-        reset();
-        workspace = workspaceId;
-      }
+    watch(workspaceId) {
+      if (workspaceId === workspace && watch && !watch.signal.aborted) return;
+      reset();
+      workspace = workspaceId;
       if (!workspaceId) return;
-      const res = await api.sessions.listWorkspaceSessions({ workspaceId, pageSize: 50 }, { signal, timeoutMs: 10_000 });
-      if (workspaceId !== workspace) return;
-      const listed = new Set(res.sessions.map((s) => s.sessionId));
-      // Sessions this page launched that the list does not hold yet stay on top.
-      const next = order.filter((id) => !listed.has(id)).map((id) => sessions.get(id)!);
-      for (const s of res.sessions) {
-        const known = sessions.get(s.sessionId);
-        // A list answer can be older than an event seen live meanwhile: the newer view wins.
-        next.push(known && isNewer(known, s) ? known : s);
-      }
-      for (const s of next) {
-        const known = sessions.get(s.sessionId);
-        if (known && s !== known && s.initialPrompt === undefined) {
-          s.initialPrompt = known.initialPrompt;
-          s.sessionSettings ??= known.sessionSettings;
-        }
-      }
-      sessions = new Map(next.map((s) => [s.sessionId, s]));
-      order = next.map((s) => s.sessionId);
-      render();
+      watch = new AbortController();
+      void followWorkspace(workspaceId, watch.signal);
     },
     apply,
     select: selectSession,

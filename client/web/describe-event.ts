@@ -40,6 +40,19 @@ const terminalStates: ReadonlySet<SessionState> = new Set([SessionState.EXITED, 
 /** Whether a session in this state will not change again. */
 export const isTerminal = (state: SessionState): boolean => terminalStates.has(state);
 
+/** Local date and time of a timestamp to the minute, `2026-12-01 16:20`, or "" when unset. */
+export function dateTimeText(ts: Timestamp | undefined): string {
+  if (!ts) return "";
+  const d = timestampDate(ts);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/** A timestamp as ISO 8601 (a `<time datetime>`), or undefined when unset. */
+export function isoText(ts: Timestamp | undefined): string | undefined {
+  return ts ? timestampDate(ts).toISOString() : undefined;
+}
+
 /** Local wall-clock time of a timestamp, or "" when unset. */
 export function timeText(ts: Timestamp | undefined): string {
   return ts ? timestampDate(ts).toLocaleTimeString() : "";

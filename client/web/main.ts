@@ -5,13 +5,21 @@ import { byId, element } from "./element.js";
 import { createLaunchForm } from "./create-launch-form.js";
 import { createMachinesView } from "./create-machines-view.js";
 import { createSessionsView } from "./create-sessions-view.js";
+import { sessionIdFromHash } from "./session-row.js";
 
-// The page served by `wsctl serve` at `/`: machines, sessions and a launch
-// form, all over Connect-web on the page's own origin.
+// The page served by `wsctl serve` at `/`: machines, the workspace's sessions
+// (live over WatchWorkspaceSessions, paged, each at its own #session=ID
+// address) and a launch form, all over Connect-web on the page's own origin.
 
 const tokenKey = "workspace-sessions.token";
 const workspaceKey = "workspace-sessions.workspace";
-const refreshMs = 5000;
+/** Machines have no stream of their own: their list is read again this often. */
+const machinesRefreshMs = 10_000;
+/** Sessions per page: `?page_size=N` (1-500), else 20. */
+const pageSize = (() => {
+  const n = Number(new URLSearchParams(location.search).get("page_size"));
+  return Number.isInteger(n) && n >= 1 && n <= 500 ? n : 20;
+})();
 
 let token = localStorage.getItem(tokenKey) ?? "";
 const api = createApi({ baseUrl: location.origin, token: () => token });
@@ -68,6 +76,8 @@ const sessionsView = createSessionsView({
   api,
   list: byId("sessions-list"),
   empty: byId("sessions-empty"),
+  pager: { newer: byId<HTMLButtonElement>("sessions-newer"), older: byId<HTMLButtonElement>("sessions-older"), label: byId("sessions-page") },
+  pageSize,
   detail: byId("session-detail"),
   detailTitle: byId("session-detail-title"),
   fields: byId("session-fields"),
@@ -80,6 +90,11 @@ const sessionsView = createSessionsView({
     status: byId("session-send-status"),
   },
   stop: byId<HTMLButtonElement>("session-stop"),
+  stopConfirm: {
+    box: byId("session-stop-confirm"),
+    yes: byId<HTMLButtonElement>("session-stop-yes"),
+    no: byId<HTMLButtonElement>("session-stop-no"),
+  },
   onError: (message) => showError(message),
 });
 
@@ -95,7 +110,13 @@ createLaunchForm({
 
 let refreshing: AbortController | undefined;
 
-/** Lists machines and the workspace's sessions again; the first error is shown. */
+/** Selects the session the address names (`#session=ID`), if any. */
+function selectFromAddress(): void {
+  const sessionId = sessionIdFromHash(location.hash);
+  if (sessionId) sessionsView.select(workspaceInput.value.trim(), sessionId);
+}
+
+/** Lists machines again and follows the chosen workspace's sessions (a no-op when it already does); the first error is shown. */
 async function refresh(): Promise<void> {
   if (!token) {
     setConnection("idle", "no token");
@@ -108,7 +129,8 @@ async function refresh(): Promise<void> {
     await machinesView.refresh(controller.signal);
     const workspace = workspaceInput.value.trim();
     sessionsTitle.textContent = workspace ? `Sessions in ${workspace}` : "Sessions";
-    await sessionsView.refresh(workspace, controller.signal);
+    sessionsView.watch(workspace);
+    selectFromAddress();
     setConnection("ok", "connected");
     if (banner.dataset.source === "refresh") showError(undefined);
   } catch (error) {
@@ -134,9 +156,10 @@ workspaceInput.addEventListener("change", () => {
   void refresh();
 });
 
+window.addEventListener("hashchange", selectFromAddress);
 setInterval(() => {
   if (!document.hidden) void refresh();
-}, refreshMs);
+}, machinesRefreshMs);
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden) void refresh();
 });

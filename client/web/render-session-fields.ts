@@ -1,6 +1,6 @@
 import type { SessionSettings } from "../../gen/workspaces/v1/launch_pb.js";
 import type { Session } from "../../gen/workspaces/v1/session_pb.js";
-import { stateName, timeText } from "./describe-event.js";
+import { dateTimeText, stateName, timeText } from "./describe-event.js";
 import { element } from "./element.js";
 
 /** `provider claude_code · model haiku · voice en-US`: the settings given at launch. */
@@ -35,7 +35,8 @@ export function renderSessionFields(dl: HTMLElement, s: Session): void {
     ["Exit code", s.exitCode !== undefined ? String(s.exitCode) : "", "detail-exit-code"],
     ["Error", s.errorMessage, "detail-error"],
     ["Stopped by", s.stoppedBy ? `${s.stoppedBy}${s.stopTime ? ` at ${timeText(s.stopTime)}` : ""}` : "", "detail-stopped-by"],
-    ["Started", timeText(s.createTime), "detail-started"],
+    ["Started", dateTimeText(s.createTime), "detail-started"],
+    ["Updated", dateTimeText(s.updateTime), "detail-updated"],
   ];
   dl.replaceChildren(
     ...rows

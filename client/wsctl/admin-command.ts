@@ -43,6 +43,7 @@ Options (every verb):
                         (default: $WSCTL_DATABASE, else ${defaultDatabase})
   --json                print one JSON object on stdout
   -h, --help            print this help
+  --version             print the version of wsctl
 
 create-token prints the token alone on the last line; it is shown only once.
 IDs are 1-64 characters: letters, digits, '.', '_' and '-', starting with a letter or digit.

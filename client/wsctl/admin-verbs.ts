@@ -128,7 +128,7 @@ export const adminVerbs: Readonly<Record<string, AdminVerb>> = {
     async run(store, { positionals: [machineId = ""], workspaces: [workspaceId = ""], makeDefault }) {
       const { isDefault } = await createMachine(store, { machineId, workspaceId, makeDefault });
       return {
-        json: { machine_id: machineId, workspace_id: workspaceId, default: isDefault },
+        json: { machine_id: machineId, workspace_id: workspaceId, is_default: isDefault },
         lines: [`created machine ${machineId} in workspace ${workspaceId}${isDefault ? " (default)" : ""}`],
       };
     },

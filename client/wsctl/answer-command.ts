@@ -2,8 +2,8 @@ import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type PermissionRequest, PermissionRequestSchema } from "../../gen/workspaces/v1/permission_pb.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
-import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
+import { clientFromOptions, clientOptions, clientOptionsHelp, requireWorkspace, runClientVerb } from "./client-options.js";
 import { formatDecision } from "./format-permission-request.js";
 import { UsageError } from "./usage-error.js";
 
@@ -54,8 +54,6 @@ export async function runAnswer(verb: "approve" | "deny", args: string[], io: Cl
       io.stdout(usage(verb));
       return exitCode.ok;
     }
-    const workspaceId = values.workspace;
-    if (!workspaceId) throw new UsageError("--workspace W is required");
     const [sessionId, requestId, extra] = positionals;
     if (!sessionId || !requestId) throw new UsageError("give SESSION_ID and REQUEST_ID (\"wsctl approvals\" lists them)");
     if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
@@ -63,7 +61,9 @@ export async function runAnswer(verb: "approve" | "deny", args: string[], io: Cl
       throw new UsageError(`--message is at most ${maxMessageBytes} bytes`);
     }
     if (verb === "deny" && values.remember) throw new UsageError("--remember is for approve: a denial is never remembered");
-    const client = clientFromOptions(values, io.env);
+    const connection = clientFromOptions(values, io);
+    const { client } = connection;
+    const workspaceId = requireWorkspace(connection.workspaceId);
     progress.update(`${verb === "approve" ? "approving" : "denying"} request ${requestId}…`);
     try {
       const res = await client.permissions.answerPermissionRequest(
@@ -78,7 +78,7 @@ export async function runAnswer(verb: "approve" | "deny", args: string[], io: Cl
         { signal: io.signal },
       );
       progress.clear();
-      if (values.json) printJson(io, { request: res.request ? toJson(PermissionRequestSchema, res.request, { useProtoFieldName: true }) : null });
+      if (values.json) printJson(io, { request: res.request ? toJson(PermissionRequestSchema, res.request, apiJsonOptions) : null });
       else io.stdout(`request ${requestId}: ${res.request ? formatDecision(res.request) : "answered"}\n`);
       return exitCode.ok;
     } catch (error) {

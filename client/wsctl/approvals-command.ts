@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { PermissionRequestSchema } from "../../gen/workspaces/v1/permission_pb.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
-import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
+import { clientFromOptions, clientOptions, clientOptionsHelp, requireWorkspace, runClientVerb } from "./client-options.js";
 import { formatPermissionTable } from "./format-permission-request.js";
 import { UsageError } from "./usage-error.js";
 
@@ -40,9 +40,9 @@ export async function runApprovals(args: string[], io: CliIo): Promise<number> {
       return exitCode.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const workspaceId = values.workspace;
-    if (!workspaceId) throw new UsageError("--workspace W is required");
-    const client = clientFromOptions(values, io.env);
+    const connection = clientFromOptions(values, io);
+    const { client } = connection;
+    const workspaceId = requireWorkspace(connection.workspaceId);
     progress.update("listing pending permission requests…");
     const { requests } = await client.permissions.listPendingPermissionRequests(
       { workspaceId, sessionId: values.session ?? "" },
@@ -50,7 +50,7 @@ export async function runApprovals(args: string[], io: CliIo): Promise<number> {
     );
     progress.clear();
     if (values.json) {
-      printJson(io, { requests: requests.map((r) => toJson(PermissionRequestSchema, r, { useProtoFieldName: true })) });
+      printJson(io, { requests: requests.map((r) => toJson(PermissionRequestSchema, r, apiJsonOptions)) });
     } else if (requests.length === 0) {
       io.stdout(`no pending permission requests${values.session ? ` in session ${values.session}` : ""}\n`);
     } else {

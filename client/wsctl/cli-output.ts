@@ -5,6 +5,8 @@ export interface CliIo {
   /** Writes text to standard error as given (add your own newline). */
   stderr: (s: string) => void;
   env: NodeJS.ProcessEnv;
+  /** The directory relative paths (`data/credentials.json`) resolve against. Unset means `process.cwd()`. */
+  cwd?: string;
   /** Aborts when the process is asked to stop (SIGINT, SIGTERM); long-running commands end then. */
   signal?: AbortSignal;
   /**
@@ -22,6 +24,13 @@ export interface CliIo {
 
 /** Exit codes shared by the `wsctl` verbs. */
 export const exitCode = { ok: 0, failure: 1, usage: 2 } as const;
+
+/**
+ * How `--json` writes API messages: as REST answers them, proto field names
+ * and every field, those holding false, zero or "" included, so scripts see
+ * the same keys whatever the values.
+ */
+export const apiJsonOptions = { useProtoFieldName: true, alwaysEmitImplicit: true } as const;
 
 /** Writes one JSON object on one line of standard output. */
 export function printJson(io: CliIo, value: unknown): void {

@@ -9,6 +9,7 @@ import { formatError } from "./format-error.js";
 import { UsageError } from "./usage-error.js";
 import { createProgressLine, type ProgressLine } from "./create-progress-line.js";
 import { errnoOf } from "../daemon/errno-of.js";
+import { type DevCredentials, devCredentialsFile, devServerUrl, readDevCredentials } from "./dev-credentials.js";
 
 /** The `parseArgs` options every client verb takes. */
 export const clientOptions = {
@@ -21,28 +22,35 @@ export const clientOptions = {
 
 /** Help text for `clientOptions`, appended to each verb's usage. */
 export const clientOptionsHelp = `Connection (every client verb):
-  --server URL            server address (env WSCTL_SERVER), for example http://127.0.0.1:8080
-  --token TOKEN           API token (env WSCTL_TOKEN)
+  --server URL            server address (env WSCTL_SERVER; default: the dev server, as
+                          data/credentials.json names it, else ${devServerUrl})
+  --token TOKEN           API token (env WSCTL_TOKEN; default: the api_token of
+                          data/credentials.json, written by "npm start" / "wsctl serve --dev",
+                          whose workspace_id is then the default --workspace)
   --protocol P            connect (default), grpc or grpc-web (env WSCTL_PROTOCOL)
-  --json                  print JSON (proto field names) instead of text
-  -h, --help              print this help`;
+  --json                  print JSON (proto field names, every field) instead of text
+  -h, --help              print this help
+  --version               print the version of wsctl`;
 
 export interface ClientSettings {
   baseUrl: string;
   token: string;
   protocol: WorkspaceProtocol;
+  /** What `--workspace` defaults to: the dev credentials' workspace when their token is the one used. */
+  defaultWorkspace?: string;
 }
+
+type ConnectionFlags = { server?: string | undefined; token?: string | undefined; protocol?: string | undefined };
 
 /**
  * Server, token and protocol from the flags, else WSCTL_SERVER / WSCTL_TOKEN /
- * WSCTL_PROTOCOL (an empty variable counts as unset). Throws UsageError.
+ * WSCTL_PROTOCOL (an empty variable counts as unset), else dev mode: the
+ * server and API token `serve --dev` wrote to `credentials` (the server
+ * defaulting to 127.0.0.1:8080), and their workspace as the default
+ * `--workspace`. Throws UsageError.
  */
-export function resolveClientSettings(
-  values: { server?: string | undefined; token?: string | undefined; protocol?: string | undefined },
-  env: NodeJS.ProcessEnv,
-): ClientSettings {
-  const baseUrl = values.server ?? (env.WSCTL_SERVER || undefined);
-  if (!baseUrl) throw new UsageError("no server: pass --server URL or set WSCTL_SERVER");
+export function resolveClientSettings(values: ConnectionFlags, env: NodeJS.ProcessEnv, credentials?: DevCredentials): ClientSettings {
+  const baseUrl = values.server ?? (env.WSCTL_SERVER || undefined) ?? credentials?.server_url ?? devServerUrl;
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -52,21 +60,42 @@ export function resolveClientSettings(
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new UsageError(`--server must be an http:// or https:// URL, not ${url.protocol}`);
   }
-  const token = values.token ?? (env.WSCTL_TOKEN || undefined);
-  if (!token) throw new UsageError("no token: pass --token TOKEN or set WSCTL_TOKEN");
+  const given = values.token ?? (env.WSCTL_TOKEN || undefined);
+  const token = given ?? credentials?.api_token;
+  if (!token) {
+    throw new UsageError(
+      `no token: pass --token TOKEN or set WSCTL_TOKEN (or run where "npm start" / "wsctl serve --dev" wrote ${devCredentialsFile})`,
+    );
+  }
   const protocol = values.protocol ?? (env.WSCTL_PROTOCOL || "connect");
   if (!(workspaceProtocols as readonly string[]).includes(protocol)) {
     throw new UsageError(`--protocol must be one of ${workspaceProtocols.join(", ")}, not ${JSON.stringify(protocol)}`);
   }
-  return { baseUrl, token, protocol: protocol as WorkspaceProtocol };
+  const settings: ClientSettings = { baseUrl, token, protocol: protocol as WorkspaceProtocol };
+  if (given === undefined && credentials !== undefined) settings.defaultWorkspace = credentials.workspace_id;
+  return settings;
 }
 
-/** A client for the resolved settings. Throws UsageError. */
+/**
+ * A client for the resolved settings, and the workspace: `--workspace`, else
+ * the dev credentials' when their token is used. The credentials file
+ * (`data/credentials.json` under `io.cwd`) is read only when a flag or
+ * variable it stands in for is missing. Throws UsageError.
+ */
 export function clientFromOptions(
-  values: { server?: string | undefined; token?: string | undefined; protocol?: string | undefined },
-  env: NodeJS.ProcessEnv,
-): WorkspaceClient {
-  return createWorkspaceClient(resolveClientSettings(values, env));
+  values: ConnectionFlags & { workspace?: string | undefined },
+  io: Pick<CliIo, "env" | "cwd">,
+): { client: WorkspaceClient; workspaceId: string | undefined } {
+  const needsDev = (values.token ?? (io.env.WSCTL_TOKEN || undefined)) === undefined || (values.server ?? (io.env.WSCTL_SERVER || undefined)) === undefined;
+  const credentials = needsDev ? readDevCredentials(io.cwd ?? process.cwd()) : undefined;
+  const settings = resolveClientSettings(values, io.env, credentials);
+  return { client: createWorkspaceClient(settings), workspaceId: values.workspace ?? settings.defaultWorkspace };
+}
+
+/** The workspace a verb acts on. Throws UsageError when there is none. */
+export function requireWorkspace(workspaceId: string | undefined): string {
+  if (!workspaceId) throw new UsageError("--workspace W is required");
+  return workspaceId;
 }
 
 /** A whole number from a flag, within `[min, max]`. Throws UsageError. */

@@ -4,7 +4,7 @@ import { MachineSchema } from "../../gen/workspaces/v1/machine_service_pb.js";
 import { defaultDaemonStateDir } from "../daemon/create-agent-registry.js";
 import { defaultTokenFile, readTokenFile } from "../daemon/resolve-machine-token.js";
 import { writeTokenFile } from "../daemon/write-token-file.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions } from "./client-options.js";
 import { runClientVerb } from "./client-options.js";
 import { readSecretFromTty } from "./read-secret.js";
@@ -32,6 +32,7 @@ Options:
   --protocol P         connect (default), grpc or grpc-web
   --json               print {machine, token_id, token_file, reregistered} as JSON (never the token)
   -h, --help           print this help
+  --version            print the version of wsctl
 
 Examples:
   WSCTL_TOKEN=wsa_... wsctl daemon register --server https://ws.example.com --workspace acme --name laptop
@@ -71,9 +72,11 @@ export async function runDaemonRegister(args: string[], io: CliIo): Promise<numb
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     if (!values.workspace) throw new UsageError("--workspace ID is required");
     if (!values.name) throw new UsageError("--name NAME is required");
+    // No dev-mode default here: a machine registers with the server it names.
     const server = values.server ?? io.env.WSCTL_SERVER?.split(",")[0]?.trim();
+    if (!server) throw new UsageError("no server: pass --server URL or set WSCTL_SERVER");
     const token = await apiToken(values["token-file"], io);
-    const client = clientFromOptions({ server, token, protocol: values.protocol }, io.env);
+    const { client } = clientFromOptions({ server, token, protocol: values.protocol }, io);
     const file = defaultTokenFile(values["state-dir"] || defaultDaemonStateDir(io.env));
     progress.update(`registering machine ${values.name}…`);
     const res = await client.machines.registerMachine(
@@ -91,7 +94,7 @@ export async function runDaemonRegister(args: string[], io: CliIo): Promise<numb
     const machineId = res.machine?.machineId ?? values.name;
     if (values.json) {
       printJson(io, {
-        machine: res.machine ? toJson(MachineSchema, res.machine, { useProtoFieldName: true }) : null,
+        machine: res.machine ? toJson(MachineSchema, res.machine, apiJsonOptions) : null,
         token_id: res.tokenId,
         token_file: file,
         reregistered: res.reregistered,

@@ -1,6 +1,6 @@
 import { toJson } from "@bufbuild/protobuf";
 import { type SessionEvent, SessionEventSchema, SessionEventType } from "../../gen/workspaces/v1/session_pb.js";
-import { type CliIo, printJson } from "./cli-output.js";
+import { apiJsonOptions, type CliIo, printJson } from "./cli-output.js";
 import { followExitStatus, formatEvent, isTerminalEvent, stateName } from "./format-event.js";
 import type { ProgressLine } from "./create-progress-line.js";
 
@@ -20,7 +20,7 @@ export async function followEvents(
   for await (const event of events) {
     if (event.type === SessionEventType.HEARTBEAT) continue;
     options.progress.clear();
-    if (options.json) printJson(io, toJson(SessionEventSchema, event, { useProtoFieldName: true }));
+    if (options.json) printJson(io, toJson(SessionEventSchema, event, apiJsonOptions));
     else io.stdout(`${formatEvent(event)}\n`);
     last = event;
     if (isTerminalEvent(event)) break;

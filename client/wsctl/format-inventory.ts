@@ -1,23 +1,28 @@
+import { toJson } from "@bufbuild/protobuf";
+import { TimestampSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Inventory } from "../../server/admin/list-inventory.js";
 import { formatDuration } from "../../server/admin/workspace-permission-options.js";
 import { formatTable } from "./cli-output.js";
 
-function iso(time: number | undefined): string | null {
-  return time === undefined ? null : new Date(time).toISOString();
+/** A time as the API's JSON writes a Timestamp (RFC 3339, UTC); null when unset. */
+function apiTime(time: number | undefined): string | null {
+  return time === undefined ? null : (toJson(TimestampSchema, timestampFromMs(time)) as string);
 }
 
 /**
- * What `wsctl admin list` prints: the `--json` object (snake_case, times as
- * ISO strings or null, a workspace's approval timeout as a duration such as
- * `10m`) and the three tables of workspaces (with their permission settings),
- * machines and tokens.
+ * What `wsctl admin list` prints: the `--json` object and the three tables of
+ * workspaces (with their permission settings), machines and tokens. The JSON
+ * uses the API's field names (`Machine`'s `is_default`, `last_seen_time`;
+ * `ApiToken`'s `create_time`, `revoke_time`) and its time format; a value the
+ * store does not have is null; a workspace's approval timeout is a duration
+ * such as `10m`.
  */
 export function formatInventory(inventory: Inventory): { json: unknown; lines: string[] } {
   const json = {
     workspaces: inventory.workspaces.map((w) => ({
       workspace_id: w.workspaceId,
       default_machine_id: w.defaultMachineId ?? null,
-      created_at: iso(w.createdAt),
+      create_time: apiTime(w.createdAt),
       default_permission_mode: w.permissions.defaultMode,
       permission_ceiling: w.permissions.ceiling,
       approval_timeout: formatDuration(w.permissions.approvalTimeoutMs),
@@ -26,10 +31,10 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
     machines: inventory.machines.map((m) => ({
       machine_id: m.machineId,
       workspace_id: m.workspaceId,
-      default: m.isDefault,
+      is_default: m.isDefault,
       hostname: m.hostname,
       daemon_version: m.daemonVersion,
-      last_seen_at: iso(m.lastSeenAt),
+      last_seen_time: apiTime(m.lastSeenAt),
     })),
     tokens: inventory.tokens.map((t) => ({
       token_id: t.tokenId,
@@ -38,8 +43,8 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
       machine_id: t.machineId ?? null,
       scopes: t.scopes,
       label: t.label,
-      created_at: iso(t.createdAt),
-      revoked_at: iso(t.revokedAt),
+      create_time: apiTime(t.createdAt),
+      revoke_time: apiTime(t.revokedAt),
     })),
   };
   const lines = [
@@ -48,7 +53,7 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
       ...json.workspaces.map((w) => [
         w.workspace_id,
         w.default_machine_id ?? "-",
-        w.created_at ?? "-",
+        w.create_time ?? "-",
         w.default_permission_mode,
         w.permission_ceiling,
         w.approval_timeout,
@@ -58,7 +63,7 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
     "",
     ...formatTable([
       ["MACHINE", "WORKSPACE", "DEFAULT", "LAST SEEN"],
-      ...json.machines.map((m) => [m.machine_id, m.workspace_id, m.default ? "yes" : "no", m.last_seen_at ?? "never"]),
+      ...json.machines.map((m) => [m.machine_id, m.workspace_id, m.is_default ? "yes" : "no", m.last_seen_time ?? "never"]),
     ]),
     "",
     ...formatTable([
@@ -68,7 +73,7 @@ export function formatInventory(inventory: Inventory): { json: unknown; lines: s
         t.kind,
         t.machine_id ?? t.workspace_ids.join(","),
         t.scopes.join(",") || "-",
-        t.revoked_at === null ? "live" : `revoked ${t.revoked_at}`,
+        t.revoke_time === null ? "live" : `revoked ${t.revoke_time}`,
       ]),
     ]),
   ];

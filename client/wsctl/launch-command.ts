@@ -5,7 +5,7 @@ import {
   LaunchWorkspaceSessionRequestSchema,
   LaunchWorkspaceSessionResponseSchema,
 } from "../../gen/workspaces/v1/launch_pb.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
 import { formatLaunchResult } from "./format-event.js";
 import { UsageError } from "./usage-error.js";
@@ -150,8 +150,8 @@ export async function runLaunch(args: string[], io: CliIo): Promise<number> {
       return exitCode.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const request = launchRequestFromFlags(values);
-    const client = clientFromOptions(values, io.env);
+    const { client, workspaceId } = clientFromOptions(values, io);
+    const request = launchRequestFromFlags({ ...values, workspace: workspaceId });
     const key = values["idempotency-key"];
     const callOptions = {
       signal: io.signal,
@@ -166,7 +166,7 @@ export async function runLaunch(args: string[], io: CliIo): Promise<number> {
     progress.update(`launching in ${where}, waiting for the daemon…`);
     const res = await client.sessions.launchWorkspaceSession(request, callOptions);
     progress.clear();
-    if (values.json) printJson(io, toJson(LaunchWorkspaceSessionResponseSchema, res, { useProtoFieldName: true }));
+    if (values.json) printJson(io, toJson(LaunchWorkspaceSessionResponseSchema, res, apiJsonOptions));
     else io.stdout(`${formatLaunchResult(res).join("\n")}\n`);
     return res.status === "ok" ? exitCode.ok : exitCode.failure;
   });

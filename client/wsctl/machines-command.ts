@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { MachineSchema } from "../../gen/workspaces/v1/machine_service_pb.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
 import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 import { formatMachineTable } from "./format-session.js";
@@ -34,12 +34,12 @@ export async function runMachines(args: string[], io: CliIo): Promise<number> {
       return exitCode.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const client = clientFromOptions(values, io.env);
+    const { client } = clientFromOptions(values, io);
     progress.update("listing machines…");
     const res = await client.machines.listMachines({ workspaceId: values.workspace ?? "" }, { signal: io.signal });
     progress.clear();
     if (values.json) {
-      printJson(io, { machines: res.machines.map((m) => toJson(MachineSchema, m, { useProtoFieldName: true })) });
+      printJson(io, { machines: res.machines.map((m) => toJson(MachineSchema, m, apiJsonOptions)) });
     } else if (res.machines.length === 0) {
       io.stdout("no machines\n");
     } else {

@@ -18,12 +18,13 @@ const commands: Record<string, () => Promise<(args: string[], io: CliIo) => Prom
   approvals: async () => (await import("./approvals-command.js")).runApprovals,
   approve: async () => (await import("./answer-command.js")).runApprove,
   deny: async () => (await import("./answer-command.js")).runDeny,
+  webhooks: async () => (await import("./webhooks-command.js")).runWebhooks,
 };
 
 const usage = `wsctl — launch coding-agent sessions on remote machines
 
 Usage:
-  wsctl serve   [--listen HOST:PORT] [--database PATH|URL] [--tls-cert F --tls-key F] [--dev]
+  wsctl serve   [--listen HOST:PORT] [--database PATH|URL] [--tls-cert F --tls-key F] [--dev [--root DIR]]
   wsctl daemon  --server URL --token-file FILE --workspace-root WORKSPACE_ID=DIR ...
   wsctl daemon  register --server URL --workspace WORKSPACE_ID --name NAME [--state-dir DIR]
   wsctl daemon  prune-worktrees --workspace-root WORKSPACE_ID=DIR ... [--dry-run] [--force]
@@ -38,14 +39,21 @@ Usage:
   wsctl approvals --workspace W [--session ID]          (the agents' pending permission requests)
   wsctl approve --workspace W SESSION_ID REQUEST_ID [--message M] [--remember]
   wsctl deny    --workspace W SESSION_ID REQUEST_ID [--message M]
+  wsctl webhooks create | list | delete | deliveries --workspace W   (a token with the admin scope)
 
 Client commands take --server URL and --token TOKEN (or WSCTL_SERVER, WSCTL_TOKEN),
---protocol connect|grpc|grpc-web and --json.
+--protocol connect|grpc|grpc-web and --json. Without a token they use dev mode: the server,
+API token and workspace that "npm start" (wsctl serve --dev) wrote to data/credentials.json
+in the current directory, so --workspace may be left out; the server defaults to
+http://127.0.0.1:8080.
 
-Run "wsctl <command> --help" for the options of a command; "wsctl --version" prints the version.
+Run "wsctl <command> --help" for the options of a command. "--version" prints the version,
+after any command or subcommand too ("wsctl daemon register --version").
 
 Examples:
   wsctl serve --dev                         # first run: workspace, machine, tokens and a local daemon
+  npm start -- --root ~/src/myproject       # the same from a checkout, its daemon rooted at myproject
+  wsctl launch --prompt "say hello"         # in dev mode: server, token and workspace from data/credentials.json
   wsctl admin create-workspace acme --database ./data/wsctl.db
   wsctl daemon --server http://127.0.0.1:8080 --token-file ~/.wsctl-token --workspace-root acme=$HOME/src/acme
   export WSCTL_SERVER=http://127.0.0.1:8080 WSCTL_TOKEN=wsa_...
@@ -55,11 +63,17 @@ Examples:
   wsctl approvals --workspace acme          # then: wsctl approve --workspace acme SESSION_ID prq_...
 `;
 
+/** Whether a command's arguments ask for the version: `--version` before any `--` (after it, it is an argument). */
+function asksVersion(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).includes("--version");
+}
+
 /** Runs one wsctl command line; resolves with the process exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = argv;
   // `--version` anywhere, as `wsctl --version` and `wsctl serve --version`, before any module loads.
-  if (command === "--version" || command === "-V" || (command !== undefined && command in commands && rest.includes("--version"))) {
+  if (command === "--version" || command === "-V" || (command !== undefined && Object.hasOwn(commands, command) && asksVersion(rest))) {
     io.stdout(`wsctl ${packageInfo().version}\n`);
     return 0;
   }

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { SendSessionMessageResponseSchema } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
-import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
+import { clientFromOptions, clientOptions, clientOptionsHelp, requireWorkspace, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 
 const usage = `Usage: wsctl send --workspace W SESSION_ID TEXT...
@@ -43,13 +43,13 @@ export async function runSend(args: string[], io: CliIo): Promise<number> {
       io.stdout(usage);
       return exitCode.ok;
     }
-    const workspaceId = values.workspace;
-    if (!workspaceId) throw new UsageError("--workspace W is required");
     const [sessionId, ...words] = positionals;
     if (!sessionId) throw new UsageError("SESSION_ID is required");
     if (words.length === 0) throw new UsageError("TEXT is required");
     const text = words.length === 1 && words[0] === "-" ? await readStdin() : words.join(" ");
-    const client = clientFromOptions(values, io.env);
+    const connection = clientFromOptions(values, io);
+    const { client } = connection;
+    const workspaceId = requireWorkspace(connection.workspaceId);
     const key = values["idempotency-key"];
     progress.update(`sending to session ${sessionId}…`);
     const res = await client.sessions.sendSessionMessage(
@@ -57,7 +57,7 @@ export async function runSend(args: string[], io: CliIo): Promise<number> {
       { signal: io.signal, ...(key !== undefined ? { headers: { "Idempotency-Key": key } } : {}) },
     );
     progress.clear();
-    if (values.json) printJson(io, toJson(SendSessionMessageResponseSchema, res, { useProtoFieldName: true }));
+    if (values.json) printJson(io, toJson(SendSessionMessageResponseSchema, res, apiJsonOptions));
     else io.stdout(`sent to session ${sessionId} (transcript entry ${res.entry?.offset ?? 0n})\n`);
     return exitCode.ok;
   });

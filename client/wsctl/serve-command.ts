@@ -3,7 +3,7 @@ import { ConnectError } from "@connectrpc/connect";
 import { normalizeOrigin, type RequestLimits, type RunningServer, startServer, startTracing } from "../../server/start-server.js";
 import type { CliIo } from "./cli-output.js";
 import { createCommandLogger } from "./create-command-logger.js";
-import { startDevMode } from "./dev-mode.js";
+import { devRoot, startDevMode } from "./dev-mode.js";
 import { loadCommandConfig } from "./load-command-config.js";
 import { parseListen } from "./parse-listen.js";
 import { parseRateLimit } from "./parse-rate-limit.js";
@@ -43,8 +43,11 @@ Options (each also a key of the config file's "serve" section, and an environmen
   --log-level LEVEL       trace, debug, info, warn, error, fatal or silent (env WSCTL_LOG_LEVEL; default info)
   --log-format FORMAT     json, pretty or auto: pretty on a terminal, JSON lines otherwise (default auto)
   --dev                   first-run mode: create workspace "default", machine "local" and tokens
-                          (written to data/credentials.json), and run a daemon for "local" rooted
-                          at the current directory
+                          (written to data/credentials.json with the server's address, where the
+                          client verbs find them), and run a daemon for "local" rooted at --root
+  --root DIR              with --dev: the directory (your project, a git repository) the daemon
+                          launches agents in (env WSCTL_DEV_ROOT; default: the directory the command
+                          was started in; under "npm start", where npm was run: INIT_CWD)
   --claude-bin PATH       with --dev: the claude binary (env WSCTL_CLAUDE_BIN; default claude)
   --codex-bin PATH        with --dev: the codex binary (env WSCTL_CODEX_BIN; default codex)
 
@@ -52,6 +55,7 @@ Logs go to stderr. Traces are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_EN
 
 Examples:
   wsctl serve --dev
+  npm start -- --root ~/src/myproject       # from a checkout: wsctl serve --dev rooted at myproject
   wsctl serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --database /var/lib/wsctl/wsctl.db
   wsctl serve --config /etc/wsctl/config.yaml --print-config
 `;
@@ -77,6 +81,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   let values: Record<string, unknown>;
+  let root = "";
   try {
     const resolved = await loadCommandConfig("serve", serveSettings, flags, io);
     if (!resolved) return 0;
@@ -89,6 +94,8 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       }
     }
     if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) throw new Error("--tls-cert and --tls-key go together");
+    if (values.root !== undefined && !values.dev) throw new Error("--root goes with --dev");
+    if (values.dev) root = await devRoot(values.root as string | undefined, io.env, io.cwd);
   } catch (error) {
     io.stderr(`wsctl serve: ${(error as Error).message}\n`);
     return 2;
@@ -144,6 +151,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
         store: server.store,
         database,
         serverUrl: server.url,
+        root,
         io,
         signal: stopped,
         bins: { claude: values["claude-bin"] as string, codex: values["codex-bin"] as string },

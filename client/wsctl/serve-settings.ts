@@ -35,6 +35,7 @@ export const serveSettings: Setting[] = [
   { key: "metrics-listen", type: "string", env: "WSCTL_METRICS_LISTEN", check: hostPort },
   ...logSettings,
   { key: "dev", type: "boolean", env: "WSCTL_DEV", default: false },
+  { key: "root", type: "string", env: "WSCTL_DEV_ROOT" },
   { key: "claude-bin", type: "string", env: "WSCTL_CLAUDE_BIN", default: "claude" },
   { key: "codex-bin", type: "string", env: "WSCTL_CODEX_BIN", default: "codex" },
 ];

@@ -1,14 +1,17 @@
 import { parseArgs } from "node:util";
 import { toJson } from "@bufbuild/protobuf";
 import { type Session, SessionSchema, SessionState } from "../../gen/workspaces/v1/session_pb.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
-import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, runClientVerb } from "./client-options.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
+import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, requireWorkspace, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 import { formatSessionTable } from "./format-session.js";
+import { watchSessions } from "./watch-sessions.js";
 
 const usage = `Usage: wsctl sessions --workspace W [options]
 
 Lists the workspace's sessions, newest first: one page, or every page with --all.
+With --watch, lists the first page, then prints a line per change as sessions
+are launched, change state and end, until Ctrl-C (JSON: one object per line).
 
 Options:
   --workspace W           workspace whose sessions are listed (required)
@@ -18,6 +21,7 @@ Options:
   --limit N               sessions per page, 1-500 (default 50)
   --page-token T          continue after a previous page (its next_page_token)
   --all                   follow the page tokens and list every session
+  --watch                 keep listening: one line per change (WatchWorkspaceSessions)
 
 ${clientOptionsHelp}
 
@@ -25,6 +29,7 @@ Examples:
   wsctl sessions --workspace acme
   wsctl sessions --workspace acme --state running --machine laptop
   wsctl sessions --workspace acme --all --json | jq -r '.sessions[].session_id'
+  wsctl sessions --workspace acme --watch --state running
 `;
 
 const options = {
@@ -35,6 +40,7 @@ const options = {
   limit: { type: "string" },
   "page-token": { type: "string" },
   all: { type: "boolean", default: false },
+  watch: { type: "boolean", default: false },
 } as const;
 
 const stateNames = ["pending", "dispatched", "running", "awaiting_approval", "exited", "failed", "stopped", "unknown"];
@@ -57,11 +63,16 @@ export async function runSessions(args: string[], io: CliIo): Promise<number> {
       return exitCode.ok;
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const workspaceId = values.workspace;
-    if (!workspaceId) throw new UsageError("--workspace W is required");
     const state = values.state !== undefined ? parseSessionState(values.state) : SessionState.UNSPECIFIED;
     const pageSize = values.limit !== undefined ? parseWholeNumber("--limit", values.limit, 1, 500) : 0;
-    const client = clientFromOptions(values, io.env);
+    const connection = clientFromOptions(values, io);
+    const { client } = connection;
+    const workspaceId = requireWorkspace(connection.workspaceId);
+    if (values.watch) {
+      if (values.all || values["page-token"] !== undefined) throw new UsageError("--watch follows the first page: drop --all and --page-token");
+      const query = { workspaceId, state, machineId: values.machine ?? "", pageSize };
+      return watchSessions(client, query, io, { json: values.json === true, progress });
+    }
 
     const sessions: Session[] = [];
     let pageToken = values["page-token"] ?? "";
@@ -79,7 +90,7 @@ export async function runSessions(args: string[], io: CliIo): Promise<number> {
 
     if (values.json) {
       printJson(io, {
-        sessions: sessions.map((s) => toJson(SessionSchema, s, { useProtoFieldName: true })),
+        sessions: sessions.map((s) => toJson(SessionSchema, s, apiJsonOptions)),
         next_page_token: pageToken,
       });
       return exitCode.ok;

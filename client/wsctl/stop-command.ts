@@ -6,8 +6,8 @@ import {
   StopWorkspaceSessionResponseSchema,
 } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { defaultUnaryTimeoutMs } from "../create-workspace-client.js";
-import { type CliIo, exitCode, printJson } from "./cli-output.js";
-import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, runClientVerb } from "./client-options.js";
+import { apiJsonOptions, type CliIo, exitCode, printJson } from "./cli-output.js";
+import { clientFromOptions, clientOptions, clientOptionsHelp, parseWholeNumber, requireWorkspace, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 import { sessionStopStatus } from "./format-session.js";
 
@@ -60,13 +60,13 @@ export async function runStop(args: string[], io: CliIo): Promise<number> {
       io.stdout(usage);
       return exitCode.ok;
     }
-    const workspaceId = values.workspace;
-    if (!workspaceId) throw new UsageError("--workspace W is required");
     const [sessionId, extra] = positionals;
     if (!sessionId) throw new UsageError("SESSION_ID is required");
     if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
     const graceSeconds = values.grace !== undefined ? parseWholeNumber("--grace", values.grace, 1, 300) : 0;
-    const client = clientFromOptions(values, io.env);
+    const connection = clientFromOptions(values, io);
+    const { client } = connection;
+    const workspaceId = requireWorkspace(connection.workspaceId);
     progress.update(`stopping session ${sessionId}…`);
     // The server answers once the agent is gone, which may take the whole grace period.
     const timeoutMs = (graceSeconds || defaultGraceSeconds) * 1000 + defaultUnaryTimeoutMs;
@@ -75,7 +75,7 @@ export async function runStop(args: string[], io: CliIo): Promise<number> {
       { signal: io.signal, timeoutMs },
     );
     progress.clear();
-    if (values.json) printJson(io, toJson(StopWorkspaceSessionResponseSchema, res, { useProtoFieldName: true }));
+    if (values.json) printJson(io, toJson(StopWorkspaceSessionResponseSchema, res, apiJsonOptions));
     else io.stdout(`${formatStopResult(sessionId, res)}\n`);
     return res.result === StopResult.MACHINE_OFFLINE ? exitCode.failure : exitCode.ok;
   });

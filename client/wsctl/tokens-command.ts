@@ -2,8 +2,8 @@ import { parseArgs } from "node:util";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { toJson } from "@bufbuild/protobuf";
 import { type ApiToken, ApiTokenSchema } from "../../gen/workspaces/v1/token_service_pb.js";
-import { type CliIo, exitCode, formatTable, printJson } from "./cli-output.js";
-import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
+import { apiJsonOptions, type CliIo, exitCode, formatTable, printJson } from "./cli-output.js";
+import { clientFromOptions, clientOptions, clientOptionsHelp, requireWorkspace, runClientVerb } from "./client-options.js";
 import { UsageError } from "./usage-error.js";
 
 const usage = `Usage: wsctl tokens create --workspace W [--scope S ...] [--label TEXT]
@@ -42,7 +42,7 @@ function tokenRow(t: ApiToken): string[] {
   return [t.tokenId, t.scopes.join(",") || "-", created, state, t.label];
 }
 
-const asJson = (t: ApiToken) => toJson(ApiTokenSchema, t, { useProtoFieldName: true });
+const asJson = (t: ApiToken) => toJson(ApiTokenSchema, t, apiJsonOptions);
 
 /** `wsctl tokens create|list|revoke`: a workspace's API tokens through `TokenService`. */
 export async function runTokens(args: string[], io: CliIo): Promise<number> {
@@ -54,11 +54,11 @@ export async function runTokens(args: string[], io: CliIo): Promise<number> {
     }
     const [verb, ...rest] = positionals;
     if (verb !== "create" && verb !== "list" && verb !== "revoke") throw new UsageError("give a verb: create, list or revoke");
-    if (!values.workspace) throw new UsageError("--workspace W is required");
     if (verb !== "create" && (values.scope !== undefined || values.label !== undefined)) throw new UsageError("--scope and --label are for create");
     if (rest.length !== (verb === "revoke" ? 1 : 0)) throw new UsageError(verb === "revoke" ? "revoke takes one TOKEN_ID" : `${verb} takes no arguments`);
-    const client = clientFromOptions(values, io.env);
-    const workspaceId = values.workspace;
+    const connection = clientFromOptions(values, io);
+    const { client } = connection;
+    const workspaceId = requireWorkspace(connection.workspaceId);
     progress.update(`${verb === "list" ? "listing" : verb === "create" ? "creating" : "revoking"} tokens…`);
     if (verb === "create") {
       const res = await client.tokens.createApiToken({ workspaceId, scopes: values.scope ?? [], label: values.label ?? "" }, { signal: io.signal });

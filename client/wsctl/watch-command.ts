@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { type CliIo, exitCode } from "./cli-output.js";
-import { clientFromOptions, clientOptions, clientOptionsHelp, runClientVerb } from "./client-options.js";
+import { clientFromOptions, clientOptions, clientOptionsHelp, requireWorkspace, runClientVerb } from "./client-options.js";
 import { followEvents } from "./follow-events.js";
 import { UsageError } from "./usage-error.js";
 
@@ -38,8 +38,6 @@ export async function runWatch(args: string[], io: CliIo): Promise<number> {
       io.stdout(usage);
       return exitCode.ok;
     }
-    const workspaceId = values.workspace;
-    if (!workspaceId) throw new UsageError("--workspace W is required");
     const [sessionId, extra] = positionals;
     if (!sessionId) throw new UsageError("SESSION_ID is required");
     if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
@@ -48,7 +46,9 @@ export async function runWatch(args: string[], io: CliIo): Promise<number> {
       if (!/^\d{1,19}$/.test(values.after)) throw new UsageError(`--after must be a whole number, not ${JSON.stringify(values.after)}`);
       afterSequence = BigInt(values.after);
     }
-    const client = clientFromOptions(values, io.env);
+    const connection = clientFromOptions(values, io);
+    const { client } = connection;
+    const workspaceId = requireWorkspace(connection.workspaceId);
     progress.update(`watching session ${sessionId}…`);
     const events = client.sessions.watchWorkspaceSession({ workspaceId, sessionId, afterSequence }, { signal: io.signal });
     return followEvents(events, io, { verb: "watch", json: values.json, progress });

@@ -3,12 +3,14 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { MachineService } from "../../gen/workspaces/v1/machine_service_pb.js";
 import { TokenService } from "../../gen/workspaces/v1/token_service_pb.js";
+import { WebhookService } from "../../gen/workspaces/v1/webhook_service_pb.js";
 import type { TokenScope } from "../store/store.js";
 import type { Principal } from "./principal.js";
 import { grantsScope } from "./token-scopes.js";
 
 /**
- * The scope an API token needs to call a method: `admin` for `TokenService`,
+ * The scope an API token needs to call a method: `admin` for `TokenService`
+ * and `WebhookService`,
  * `machines:register` for `MachineService.RegisterMachine`, `sessions` for
  * every other method of the API. Undefined for `DaemonService`, which takes
  * machine tokens (they carry no scopes).
@@ -16,7 +18,7 @@ import { grantsScope } from "./token-scopes.js";
 export function requiredScope(method: Pick<DescMethod, "name" | "parent">): TokenScope | undefined {
   const typeName = method.parent.typeName;
   if (typeName === DaemonService.typeName) return undefined;
-  if (typeName === TokenService.typeName) return "admin";
+  if (typeName === TokenService.typeName || typeName === WebhookService.typeName) return "admin";
   if (typeName === MachineService.typeName && method.name === MachineService.method.registerMachine.name) return "machines:register";
   return "sessions";
 }

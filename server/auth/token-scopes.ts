@@ -7,7 +7,7 @@ import type { TokenScope } from "../store/store.js";
  *   token could do before scopes existed, and the default of a new one);
  * - `machines:register`: `MachineService.RegisterMachine`, nothing else;
  * - `admin`: everything in its workspaces, `TokenService` (creating, listing,
- *   revoking API tokens) included.
+ *   revoking API tokens) and `WebhookService` included.
  */
 export const tokenScopes: readonly TokenScope[] = ["sessions", "machines:register", "admin"];
 

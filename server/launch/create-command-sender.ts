@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { Acknowledgement, CommandKind, Store } from "../store/store.js";
+import { createDeadlineWheel, type DeadlineWheel } from "./create-deadline-wheel.js";
 
 /** A command on a daemon's stream, and its acknowledgement to come. */
 export interface SentCommand {
@@ -40,8 +41,16 @@ export interface CommandSender {
   send(machineId: string, command: DaemonCommand, options: SendOptions): Promise<SentCommand | undefined>;
 }
 
-export function createCommandSender(options: { store: Store; hub: DaemonHub }): CommandSender {
+export interface CommandSenderOptions {
+  store: Store;
+  hub: DaemonHub;
+  /** Where the waits' deadlines are kept. Default: a wheel of the sender's own (10 ms ticks). */
+  deadlines?: DeadlineWheel;
+}
+
+export function createCommandSender(options: CommandSenderOptions): CommandSender {
   const { store, hub } = options;
+  const deadlines = options.deadlines ?? createDeadlineWheel();
   return {
     async send(machineId, command, send) {
       const { commandId } = command;
@@ -50,18 +59,32 @@ export function createCommandSender(options: { store: Store; hub: DaemonHub }): 
         { commandId, machineId, sessionId: send.sessionId, kind: send.kind, command, deadlineAt: time + send.timeoutMs, now: time },
         send.signal,
       );
-      const timeout = AbortSignal.timeout(Math.max(0, send.timeoutMs));
-      const offline = new AbortController();
-      const wait = AbortSignal.any(send.signal ? [send.signal, timeout, offline.signal] : [timeout, offline.signal]);
+      // One controller ends the wait: the deadline (on the shared wheel, no timer of its own),
+      // the caller's signal, or the machine found offline at the push.
+      const wait = new AbortController();
+      let timedOut = false;
+      const cancelDeadline = deadlines.add(send.timeoutMs, () => {
+        timedOut = true;
+        wait.abort(new ConnectError(send.timeoutMessage, Code.DeadlineExceeded));
+      });
+      const caller = send.signal;
+      const onCallerAbort = () => wait.abort(caller?.reason);
+      if (caller?.aborted) onCallerAbort();
+      else caller?.addEventListener("abort", onCallerAbort, { once: true });
+      const done = () => {
+        cancelDeadline();
+        caller?.removeEventListener("abort", onCallerAbort);
+      };
       // Registered before the push, so an acknowledgement that comes at once is not missed.
-      const waiting = hub.waitForAck(commandId, wait);
+      const waiting = hub.waitForAck(commandId, wait.signal);
+      void waiting.then(done, done);
       if (!(await hub.send(machineId, command))) {
         waiting.catch(() => {});
-        offline.abort();
+        wait.abort(new ConnectError(`machine ${machineId} is offline`, Code.Unavailable));
         return undefined;
       }
       const ack = waiting.catch((error: unknown) => {
-        if (timeout.aborted && !send.signal?.aborted) throw new ConnectError(send.timeoutMessage, Code.DeadlineExceeded);
+        if (timedOut && !caller?.aborted) throw new ConnectError(send.timeoutMessage, Code.DeadlineExceeded);
         throw error;
       });
       ack.catch(() => {});

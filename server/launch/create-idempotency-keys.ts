@@ -51,6 +51,16 @@ export interface IdempotencyKeysOptions {
 
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 
+/** The request header that carries an idempotency key (HTTP header names are case-insensitive). */
+export const idempotencyKeyHeader = "Idempotency-Key";
+/** The RPCs, by full method name, that honour `idempotencyKeyHeader`: a retry with the key returns the first result. */
+export const idempotentMethods: ReadonlySet<string> = new Set([
+  "workspaces.v1.WorkspaceSessionService.LaunchWorkspaceSession",
+  "workspaces.v1.WorkspaceSessionService.SendSessionMessage",
+]);
+/** What `claim` accepts as a key, as JSON Schema (the same pattern). */
+export const idempotencyKeySchema = { type: "string", pattern: keyPattern.source, minLength: 1, maxLength: 255 };
+
 export function createIdempotencyKeys(options: IdempotencyKeysOptions): IdempotencyKeys {
   const { store, log } = options;
   const now = options.now ?? Date.now;

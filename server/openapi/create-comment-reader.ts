@@ -1,22 +1,28 @@
 import type { DescEnum, DescField, DescFile, DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
+import type { FileDescriptorProto, SourceCodeInfo } from "@bufbuild/protobuf/wkt";
 
 /** A described element of a .proto file. */
 export type Commented = DescMessage | DescEnum | DescService | DescMethod | DescField;
 
 /**
- * Reads the .proto comment of a descriptor from its file's source code info.
- * Generated code embeds descriptors without source info, so for them every
- * answer is undefined; descriptors loaded from a `buf build` image (which
- * keeps it) are described. `buf:lint:ignore` lines are dropped. Each file's
- * comments are indexed once, on first use.
+ * Reads the .proto comment of a descriptor from its file's source code info:
+ * the descriptor's own (descriptors loaded from a `buf build` image keep it),
+ * else that of the file of the same name in `sources`. Generated code embeds
+ * descriptors without source info, so they are described only through
+ * `sources`, e.g. `apiSourceFiles()` (gen/descriptor_set.ts, written by
+ * `npm run gen` from the same .proto files, so the element paths agree).
+ * Undescribed elements answer undefined. `buf:lint:ignore` lines are dropped.
+ * Each file's comments are indexed once, on first use.
  */
-export function createCommentReader(): (desc: Commented) => string | undefined {
+export function createCommentReader(sources: readonly FileDescriptorProto[] = []): (desc: Commented) => string | undefined {
+  const sourceInfo = new Map(sources.map((f) => [f.name, f.sourceCodeInfo]));
+  const infoOf = (file: DescFile): SourceCodeInfo | undefined => file.proto.sourceCodeInfo ?? sourceInfo.get(file.proto.name);
   const byFile = new Map<DescFile, Map<string, string>>();
   const indexOf = (file: DescFile): Map<string, string> => {
     let index = byFile.get(file);
     if (index === undefined) {
       index = new Map();
-      for (const loc of file.proto.sourceCodeInfo?.location ?? []) {
+      for (const loc of infoOf(file)?.location ?? []) {
         const text = clean(loc.leadingComments || loc.trailingComments);
         if (text !== "") index.set(loc.path.join(","), text);
       }
@@ -26,7 +32,7 @@ export function createCommentReader(): (desc: Commented) => string | undefined {
   };
   return (desc) => {
     const file = desc.kind === "field" || desc.kind === "rpc" ? desc.parent.file : desc.file;
-    if (file.proto.sourceCodeInfo === undefined) return undefined;
+    if (infoOf(file) === undefined) return undefined;
     return indexOf(file).get(sourcePath(desc).join(","));
   };
 }

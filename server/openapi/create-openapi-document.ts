@@ -1,6 +1,9 @@
-import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import type { DescField, DescMethod, DescService } from "@bufbuild/protobuf";
 import { allCodeNames } from "../errors/http-status-from-code.js";
+import { idempotencyKeyHeader, idempotencyKeySchema, idempotentMethods } from "../launch/create-idempotency-keys.js";
 import { createRouteTable } from "../rest/create-route-table.js";
+import { fieldSchemas } from "../validation/field-schemas.js";
+import { apiSourceFiles } from "./api-source-files.js";
 import { type Commented, createCommentReader } from "./create-comment-reader.js";
 import { createOpenApiOperation, errorResponses, openApiPath } from "./create-openapi-operation.js";
 import { createSchemaBuilder, type Schema } from "./create-schema-builder.js";
@@ -14,15 +17,35 @@ export interface OpenApiOptions {
   version: string;
   /** `info.description`. Default: none. */
   description?: string;
-  /** The one entry of `servers`. Default: none, so tools use the document's own origin. */
+  /** The one entry of `servers`. Default: `/`, the origin that serves the document. */
   serverUrl?: string;
   /**
    * Describes services, methods, messages, enums and fields. Default: their
-   * .proto comments when the descriptors carry source info (descriptors from
-   * a `buf build` image do; generated code's embedded ones do not).
+   * .proto comments, from the descriptors' own source info (descriptors from
+   * a `buf build` image) or else from `apiSourceFiles()` (gen/descriptor_set.ts,
+   * for the generated code's descriptors, which carry none).
    */
   describe?: (desc: Commented) => string | undefined;
+  /** Keywords (pattern, enum, bounds) a scalar field's schema gets. Default: the validators' `fieldSchemas`. */
+  rules?: (field: DescField) => Schema | undefined;
+  /** Header parameters of a method's operations. Default: `Idempotency-Key` on the `idempotentMethods`. */
+  headers?: (method: DescMethod) => Schema[];
 }
+
+const idempotencyKeyParameter: Schema = {
+  name: idempotencyKeyHeader,
+  in: "header",
+  required: false,
+  description:
+    "A key of your choosing (1-255 printable ASCII characters). A retry with the same key and token returns the " +
+    "first call's result and does nothing again; the same key with a different request is `invalid_argument`, and " +
+    "while the first call runs a retry is `aborted` (409).",
+  schema: idempotencyKeySchema,
+};
+
+const defaultRules = (f: DescField): Schema | undefined => fieldSchemas.get(`${f.parent.typeName}.${f.name}`) as Schema | undefined;
+const defaultHeaders = (m: DescMethod): Schema[] =>
+  idempotentMethods.has(`${m.parent.typeName}.${m.name}`) ? [idempotencyKeyParameter] : [];
 
 /** Connect code names in the codes' order, the values of `Error.code`. */
 const codeNames = allCodeNames();
@@ -59,14 +82,17 @@ const errorSchema: Schema = {
  * request body, the 200 response (`application/x-ndjson` for server streams)
  * and the error responses with the shared `Error` schema. Messages and enums
  * are components under their full proto names, with proto (snake_case)
- * property names as REST responses use. Every operation takes a bearer token.
+ * property names as REST responses use, with the validators' patterns, enums
+ * and bounds; summaries and descriptions from the .proto comments. Every
+ * operation takes a bearer token; launch and send-message an `Idempotency-Key`.
  * Throws where the route table does (an annotation naming no field, a
  * malformed template, two methods on one route) and for two bindings OpenAPI
  * would write as the same method and path.
  */
 export function createOpenApiDocument(options: OpenApiOptions): Schema {
-  const describe = options.describe ?? createCommentReader();
-  const schemas = createSchemaBuilder(describe);
+  const describe = options.describe ?? createCommentReader(apiSourceFiles());
+  const schemas = createSchemaBuilder(describe, options.rules ?? defaultRules);
+  const headers = options.headers ?? defaultHeaders;
   const paths: Record<string, Record<string, Schema>> = {};
   const operationIds = new Set<string>();
   const { routes } = createRouteTable(options.services);
@@ -87,7 +113,7 @@ export function createOpenApiDocument(options: OpenApiOptions): Schema {
     if (item[httpMethod] !== undefined) {
       throw new Error(`${method.parent.typeName}.${method.name}: ${httpMethod} ${path} is bound twice`);
     }
-    item[httpMethod] = createOpenApiOperation(route, operationId, schemas, describe);
+    item[httpMethod] = createOpenApiOperation(route, operationId, schemas, describe, headers(method));
   }
 
   const bound = new Set(routes.map((r) => r.service));
@@ -112,7 +138,11 @@ export function createOpenApiDocument(options: OpenApiOptions): Schema {
   return {
     openapi: "3.1.0",
     info,
-    ...(options.serverUrl !== undefined ? { servers: [{ url: options.serverUrl }] } : {}),
+    servers: [
+      options.serverUrl !== undefined
+        ? { url: options.serverUrl }
+        : { url: "/", description: "The server that serves this document (a URL relative to it)." },
+    ],
     tags,
     security: [{ bearerAuth: [] }],
     paths,

@@ -42,16 +42,18 @@ export function openApiPath(template: PathTemplate): string {
  * variables, query parameters for the fields neither in the path nor in the
  * body (dotted names for nested ones), the request body for `body: "*"` (the
  * input without its path fields) or a field, the 200 response (NDJSON for a
- * server stream), and the shared error responses.
+ * server stream), and the shared error responses. `headers` come first among
+ * the parameters.
  */
 export function createOpenApiOperation(
   route: Route,
   operationId: string,
   schemas: SchemaBuilder,
   describe: (desc: Commented) => string | undefined,
+  headers: readonly Schema[] = [],
 ): Schema {
   const { method } = route;
-  const parameters: Schema[] = [];
+  const parameters: Schema[] = [...headers];
   const pathFields = new Set<string>();
   route.template.variables.forEach((v, i) => {
     const chain = route.pathFields[i]!;
@@ -75,7 +77,7 @@ export function createOpenApiOperation(
   };
   const description = describe(method);
   if (description !== undefined) {
-    operation.summary = description.split(/\.\s|\n/)[0]!.replace(/\.$/, "");
+    operation.summary = firstSentence(description);
     operation.description = description;
   }
   if (parameters.length > 0) operation.parameters = parameters;
@@ -152,4 +154,10 @@ function addQuery(
       }
     }
   }
+}
+
+/** The first clause of a comment's first paragraph (up to ".", ":" or ";"), on one line, as an operation's summary. */
+export function firstSentence(comment: string): string {
+  const paragraph = comment.split(/\n\s*\n/)[0]!.replace(/\s*\n\s*/g, " ").trim();
+  return paragraph.split(/[.:;]\s/)[0]!.replace(/[.:;]$/, "");
 }

@@ -85,9 +85,14 @@ export function nullable(schema: Schema): Schema {
  * properties under proto names, `optional` and message fields nullable,
  * 64-bit integers as strings, enums as their value names, well-known types in
  * their JSON forms. Messages and enums become components named by full proto
- * name, registered on first use (recursive types are fine).
+ * name, registered on first use (recursive types are fine). `rules` adds
+ * keywords (pattern, enum, bounds) to a scalar field's value schema, e.g. the
+ * validators' `fieldSchemas`; default none.
  */
-export function createSchemaBuilder(describe: (desc: Commented) => string | undefined): SchemaBuilder {
+export function createSchemaBuilder(
+  describe: (desc: Commented) => string | undefined,
+  rules: (field: DescField) => Schema | undefined = () => undefined,
+): SchemaBuilder {
   const schemas: Record<string, Schema> = {};
   const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 
@@ -116,7 +121,9 @@ export function createSchemaBuilder(describe: (desc: Commented) => string | unde
   const value = (f: DescField): Schema => {
     if (f.enum !== undefined) return enumSchema(f.enum);
     if (f.message !== undefined) return message(f.message);
-    return scalars[f.scalar ?? ScalarType.STRING];
+    const scalar = scalars[f.scalar ?? ScalarType.STRING];
+    const rule = rules(f);
+    return rule === undefined ? scalar : { ...scalar, ...rule };
   };
 
   const field = (f: DescField): Schema => {

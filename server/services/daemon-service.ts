@@ -1,6 +1,6 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import type { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import type { AcknowledgeRequest, DaemonService, ReportSessionStateRequest } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { kPrincipal, type Principal } from "../auth/principal.js";
 import { type DaemonHub, instanceHash } from "../hub/create-daemon-hub.js";
@@ -10,6 +10,7 @@ import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import { transcriptEntryRecord } from "../sessions/transcript-entries.js";
 import type { Store } from "../store/store.js";
 import { kConnectionProbe } from "../transport/connection-probe.js";
+import { streamReports } from "./stream-reports.js";
 
 export interface DaemonServiceOptions {
   store: Store;
@@ -44,13 +45,37 @@ const maxTranscriptBatchText = 4 * 1024 * 1024;
  * machine's command stream in the hub (refused `already_exists`, before
  * anything is recorded, while another daemon instance holds a live one),
  * `Acknowledge` hands an answer to the launch room, `ReportSessionState`
- * moves the session through its lifecycle, `AppendTranscript` stores and
- * publishes transcript entries and hands permission requests and decisions
- * to the approvals desk; a subscription gets undelivered decisions again.
+ * moves the session through its lifecycle, `StreamReports` does both for
+ * each item of one long-lived stream (`stream-reports.ts`), `AppendTranscript`
+ * stores and publishes transcript entries and hands permission requests and
+ * decisions to the approvals desk; a subscription gets undelivered decisions again.
  */
 export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<typeof DaemonService> {
   const { store, hub, launcher, lifecycle, events } = options;
   const now = options.now ?? Date.now;
+
+  async function acknowledge(machineId: string, req: AcknowledgeRequest, signal: AbortSignal): Promise<void> {
+    if (req.status !== "ok" && req.status !== "error") {
+      throw new ConnectError('status must be "ok" or "error"', Code.InvalidArgument);
+    }
+    const payload: JsonObject = req.payload ?? {};
+    await launcher.acknowledge(machineId, { commandId: req.commandId, status: req.status, payload }, signal);
+  }
+
+  async function report(machineId: string, req: ReportSessionStateRequest, signal: AbortSignal): Promise<void> {
+    const state = reportedStates.get(req.state);
+    if (!state) throw new ConnectError("state must be RUNNING, EXITED or FAILED", Code.InvalidArgument);
+    const session = await store.getSessionById(req.sessionId, signal);
+    if (!session || session.machineId !== machineId) throw new ConnectError(`session ${req.sessionId} not found`, Code.NotFound);
+    await store.recordMachineSeen(machineId, { now: now() });
+    await lifecycle.reported(session, {
+      state,
+      ...(req.exitCode !== undefined ? { exitCode: req.exitCode } : {}),
+      message: req.message,
+      pid: req.pid,
+    });
+  }
+
   return {
     async *subscribe(req, ctx) {
       const { machineId } = machineOf(ctx);
@@ -80,29 +105,22 @@ export function createDaemonService(options: DaemonServiceOptions): ServiceImpl<
     },
 
     async acknowledge(req, ctx) {
-      const { machineId } = machineOf(ctx);
-      if (req.status !== "ok" && req.status !== "error") {
-        throw new ConnectError('status must be "ok" or "error"', Code.InvalidArgument);
-      }
-      const payload: JsonObject = req.payload ?? {};
-      await launcher.acknowledge(machineId, { commandId: req.commandId, status: req.status, payload }, ctx.signal);
+      await acknowledge(machineOf(ctx).machineId, req, ctx.signal);
       return {};
     },
 
     async reportSessionState(req, ctx) {
-      const { machineId } = machineOf(ctx);
-      const state = reportedStates.get(req.state);
-      if (!state) throw new ConnectError("state must be RUNNING, EXITED or FAILED", Code.InvalidArgument);
-      const session = await store.getSessionById(req.sessionId, ctx.signal);
-      if (!session || session.machineId !== machineId) throw new ConnectError(`session ${req.sessionId} not found`, Code.NotFound);
-      await store.recordMachineSeen(machineId, { now: now() });
-      await lifecycle.reported(session, {
-        state,
-        ...(req.exitCode !== undefined ? { exitCode: req.exitCode } : {}),
-        message: req.message,
-        pid: req.pid,
-      });
+      await report(machineOf(ctx).machineId, req, ctx.signal);
       return {};
+    },
+
+    streamReports(requests, ctx) {
+      const { machineId } = machineOf(ctx);
+      return streamReports(
+        requests,
+        { ack: (req) => acknowledge(machineId, req, ctx.signal), report: (req) => report(machineId, req, ctx.signal) },
+        ctx.signal,
+      );
     },
 
     async appendTranscript(req, ctx) {

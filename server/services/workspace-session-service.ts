@@ -1,10 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { LaunchWorkspaceSessionResponseSchema } from "../../gen/workspaces/v1/launch_pb.js";
 import type { SessionEvent } from "../../gen/workspaces/v1/session_pb.js";
-import type { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
+import {
+  type WatchWorkspaceSessionsResponse,
+  WatchWorkspaceSessionsResponseSchema,
+  type WorkspaceSessionService,
+} from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { requireWorkspaceAccess } from "../auth/require-workspace-access.js";
+import { idempotencyKeyHeader } from "../launch/create-idempotency-keys.js";
 import type { Launcher } from "../launch/create-launcher.js";
+import { launchResponse } from "../launch/launch-result.js";
 import { kCallInfo } from "../telemetry/request-context.js";
 import type { SessionReader } from "../sessions/create-session-reader.js";
 import { heartbeatEvent, sessionEventMessage, sessionMessage } from "../sessions/session-messages.js";
@@ -19,6 +24,7 @@ import {
   validateListSessionsRequest,
   validateStopSessionRequest,
   validateWatchSessionRequest,
+  validateWatchSessionsRequest,
 } from "../validation/validate-session-requests.js";
 
 export interface WorkspaceSessionServiceOptions {
@@ -26,7 +32,7 @@ export interface WorkspaceSessionServiceOptions {
   sessions: SessionReader;
   /** Keep-alive interval of session streams. Default 15 000 ms. */
   heartbeatMs?: number;
-  /** Concurrent `WatchWorkspaceSession` streams one API token may hold; more are `resource_exhausted`. Default 100. */
+  /** Concurrent `WatchWorkspaceSession` and `WatchWorkspaceSessions` streams one API token may hold; more are `resource_exhausted`. Default 100. */
   maxWatchStreamsPerToken?: number;
 }
 
@@ -57,12 +63,12 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
     async launchWorkspaceSession(req, ctx) {
       const principal = requireWorkspaceAccess(ctx, req.workspaceId);
       const result = await launcher.launch(principal, req, {
-        idempotencyKey: ctx.requestHeader.get("idempotency-key") ?? undefined,
+        idempotencyKey: ctx.requestHeader.get(idempotencyKeyHeader) ?? undefined,
         signal: ctx.signal,
         timeoutMs: ctx.timeoutMs(),
         requestId: ctx.values.get(kCallInfo)?.requestId,
       });
-      return create(LaunchWorkspaceSessionResponseSchema, result);
+      return launchResponse(result);
     },
 
     async *launchWorkspaceSessionStream(req, ctx) {
@@ -78,6 +84,26 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
       try {
         const records = await sessions.watch(req.workspaceId, req.sessionId, Number(req.afterSequence), ctx.signal);
         yield* eventStream(req.sessionId, records, ctx.signal);
+      } finally {
+        release();
+      }
+    },
+
+    async *watchWorkspaceSessions(req, ctx) {
+      validateWatchSessionsRequest(req);
+      const principal = requireWorkspaceAccess(ctx, req.workspaceId);
+      const release = watchSlots.acquire(principal.tokenId);
+      try {
+        const changes = sessions.watchWorkspace(req.workspaceId, ctx.signal);
+        const messages = (async function* (): AsyncGenerator<WatchWorkspaceSessionsResponse> {
+          for await (const change of changes) {
+            yield change.kind === "resync"
+              ? create(WatchWorkspaceSessionsResponseSchema, { resync: true })
+              : create(WatchWorkspaceSessionsResponseSchema, { session: sessionMessage(change.session) });
+          }
+          if (ctx.signal.aborted) throw ctx.signal.reason;
+        })();
+        yield* withHeartbeats(messages, heartbeatMs, () => create(WatchWorkspaceSessionsResponseSchema));
       } finally {
         release();
       }
@@ -140,7 +166,7 @@ export function createWorkspaceSessionService(options: WorkspaceSessionServiceOp
       const principal = requireWorkspaceAccess(ctx, req.workspaceId);
       const session = await sessions.get(req.workspaceId, req.sessionId, ctx.signal);
       const sent = await launcher.sendMessage(principal, session, req.text, {
-        idempotencyKey: ctx.requestHeader.get("idempotency-key") ?? undefined,
+        idempotencyKey: ctx.requestHeader.get(idempotencyKeyHeader) ?? undefined,
         signal: ctx.signal,
         requestId: ctx.values.get(kCallInfo)?.requestId,
       });

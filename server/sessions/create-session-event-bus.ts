@@ -24,6 +24,15 @@ export interface SessionEventBus {
    * the caller decides when a terminal event ends its interest.
    */
   follow(sessionId: string, afterSequence: number, signal: AbortSignal): AsyncIterable<SessionEventRecord>;
+  /**
+   * Calls `listener` with the session id of every state event stored here
+   * (transcript entries left out) and every event announced by another
+   * replica (whatever its kind: announcements say only which session), and
+   * with `undefined` when announcements may have been missed (the backplane
+   * resynced): then any session may have changed. Nothing is read for it;
+   * the listener reads what it needs. Returns the unsubscribe function.
+   */
+  onChange(listener: (sessionId: string | undefined) => void): () => void;
 }
 
 export interface SessionEventBusOptions {
@@ -42,14 +51,20 @@ export function createSessionEventBus(options: SessionEventBusOptions): SessionE
   const backplane = options.backplane ?? createLocalBackplane();
   const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
   const followers = new Map<string, Set<(delivery: Delivery) => void>>();
+  const changeListeners = new Set<(sessionId: string | undefined) => void>();
+  const changed = (sessionId: string | undefined) => {
+    for (const listener of changeListeners) listener(sessionId);
+  };
 
   backplane.on({
     event(sessionId) {
       const set = followers.get(sessionId);
       if (set) for (const deliver of set) deliver("catch-up");
+      changed(sessionId);
     },
     resync() {
       for (const set of followers.values()) for (const deliver of set) deliver("catch-up");
+      changed(undefined);
     },
   });
 
@@ -57,6 +72,7 @@ export function createSessionEventBus(options: SessionEventBusOptions): SessionE
   function publishAll(sessionId: string, records: readonly SessionEventRecord[]): void {
     const set = followers.get(sessionId);
     if (set) for (const record of records) for (const deliver of set) deliver(record);
+    if (changeListeners.size > 0 && records.some((r) => r.type !== "transcript")) changed(sessionId);
     const last = records[records.length - 1]!;
     backplane.appended(sessionId, last.sequence).catch((error: unknown) => log(`announcing an event of session ${sessionId} failed`, error));
   }
@@ -76,6 +92,13 @@ export function createSessionEventBus(options: SessionEventBusOptions): SessionE
       const result = await store.appendTranscript(append, signal);
       if (result && result.appended.length > 0) publishAll(append.sessionId, result.appended);
       return result;
+    },
+
+    onChange(listener) {
+      // A wrapper per call, so the same function subscribed twice is two subscriptions.
+      const entry = (sessionId: string | undefined) => listener(sessionId);
+      changeListeners.add(entry);
+      return () => changeListeners.delete(entry);
     },
 
     async *follow(sessionId, afterSequence, signal) {

@@ -1,6 +1,7 @@
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Acknowledgement, SessionPatch, SessionRecord, Store, TranscriptEntryRecord } from "../store/store.js";
+import { createKeyLock } from "../launch/create-key-lock.js";
+import { ackPatch } from "./ack-patch.js";
 import type { SessionEventBus } from "./create-session-event-bus.js";
 import { nextState, type SessionMove, statesFrom } from "./session-transitions.js";
 
@@ -12,9 +13,12 @@ import { nextState, type SessionMove, statesFrom } from "./session-transitions.j
  * always agree.
  */
 export interface SessionLifecycle {
-  /** The launch command is on the daemon's stream. */
+  /** The launch command is on the daemon's stream. `session` is tried as the stored one (no read; see `transitionBy`). */
   dispatched(session: SessionRecord): Promise<SessionRecord | undefined>;
-  /** The daemon acknowledged the launch (in time or late); `result` is the launch response built from it. */
+  /**
+   * The daemon acknowledged the launch (in time or late); `result` is the launch response built from it.
+   * `session` is tried as the stored one, as with `dispatched`.
+   */
   acknowledged(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
   /** An `ok` acknowledgement that came after the caller was told `deadline_exceeded`: recorded, the session stays failed. */
   acknowledgedLate(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
@@ -88,21 +92,6 @@ interface MovePlan {
   events: MoveEvent[];
 }
 
-function str(value: JsonValue | undefined): string | undefined {
-  return typeof value === "string" ? value : undefined;
-}
-
-/** The `code: message` of an error acknowledgement's `payload.error`. */
-export function errorMessageOf(payload: JsonObject): string {
-  const error = payload.error;
-  if (error && typeof error === "object" && !Array.isArray(error)) {
-    const message = str(error.message);
-    const code = str(error.code);
-    if (message) return code ? `${code}: ${message}` : message;
-  }
-  return "the daemon reported an error";
-}
-
 /** Reads and guarded writes of one move before it gives up: each failed write means another replica moved the session. */
 const maxMoveAttempts = 8;
 
@@ -111,8 +100,8 @@ const reportMoves = { exited: "report_exited", failed: "report_failed" } as cons
 export function createSessionLifecycle(options: SessionLifecycleOptions): SessionLifecycle {
   const { store, events } = options;
   const now = options.now ?? Date.now;
-  /** Per session, the end of its last move: moves of one session run one after another. */
-  const tails = new Map<string, Promise<unknown>>();
+  /** Moves of one session run one after another. */
+  const queue = createKeyLock();
 
   /**
    * The one guard: reads the session's current state, asks the table, and
@@ -129,36 +118,45 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
     move: SessionMove,
     patch: Omit<SessionPatch, "state" | "updatedAt">,
     moveEvents: (from: SessionRecord) => MoveEvent[],
+    known?: SessionRecord,
   ): Promise<SessionRecord | undefined> {
-    return transitionBy(sessionId, (current) => ({ move, patch, events: moveEvents(current) }));
+    return transitionBy(sessionId, (current) => ({ move, patch, events: moveEvents(current) }), known);
   }
 
   /** What a move writes, decided on the session as stored (read in the move queue, so it may read the store too). */
   type Planner = (current: SessionRecord) => MovePlan | undefined | Promise<MovePlan | undefined>;
 
-  function transitionBy(sessionId: string, plan: Planner): Promise<SessionRecord | undefined> {
-    const apply = () => applyTransition(sessionId, plan);
-    const run = (tails.get(sessionId) ?? Promise.resolve()).then(apply, apply);
-    const tail = run.then(
-      () => {},
-      () => {},
-    );
-    tails.set(sessionId, tail);
-    void tail.then(() => {
-      if (tails.get(sessionId) === tail) tails.delete(sessionId);
+  /**
+   * `known`: the caller's fresh copy of the session, tried first instead of a
+   * read. Only for moves whose plan reads nothing but the state (dispatch, the
+   * ack): the write holds only while the stored state is the one planned on,
+   * so a stale copy costs one refused write and a read, never a wrong move.
+   */
+  function transitionBy(sessionId: string, plan: Planner, known?: SessionRecord): Promise<SessionRecord | undefined> {
+    return queue.acquire(sessionId).then(async (release) => {
+      try {
+        return await applyTransition(sessionId, plan, known);
+      } finally {
+        release();
+      }
     });
-    return run;
   }
 
-  async function applyTransition(sessionId: string, plan: Planner): Promise<SessionRecord | undefined> {
+  async function applyTransition(sessionId: string, plan: Planner, known: SessionRecord | undefined): Promise<SessionRecord | undefined> {
+    let guess = known?.sessionId === sessionId ? known : undefined;
     for (let attempt = 1; ; attempt++) {
-      const current = await store.getSessionById(sessionId);
+      const current = guess ?? (await store.getSessionById(sessionId));
+      const guessed = guess !== undefined;
+      guess = undefined;
       if (current === undefined) return undefined;
       const planned = await plan(current);
-      if (planned === undefined) return undefined;
+      const state = planned === undefined ? undefined : nextState(current.state, planned.move);
+      if (planned === undefined || state === undefined) {
+        // Refused on the caller's copy: decide again on the stored session.
+        if (guessed) continue;
+        return undefined;
+      }
       const { move, patch } = planned;
-      const state = nextState(current.state, move);
-      if (state === undefined) return undefined;
       const time = now();
       const moved = await store.moveSession({
         sessionId,
@@ -189,30 +187,18 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
 
   return {
     dispatched(session) {
-      return transition(session.sessionId, "dispatch", {}, () => [{ type: "dispatched" }]);
+      return transition(session.sessionId, "dispatch", {}, () => [{ type: "dispatched" }], session);
     },
 
     acknowledged(session, result) {
-      const p = result.payload;
       const ok = result.status === "ok";
-      const errorMessage = ok ? "" : errorMessageOf(p);
-      const patch: Omit<SessionPatch, "state" | "updatedAt"> = {
-        acknowledgement: result,
-        agentSessionId: str(p.agent_session_id),
-        provider: str(p.provider),
-        model: str(p.model),
-        workDir: str(p.work_dir),
-        branch: str(p.branch),
-        pid: typeof p.pid === "number" ? p.pid : undefined,
-        errorMessage,
-      };
-      for (const key of Object.keys(patch) as (keyof typeof patch)[]) if (patch[key] === undefined) delete patch[key];
+      const { patch, errorMessage } = ackPatch(result);
       return transition(session.sessionId, ok ? "ack_ok" : "ack_error", patch, (from) => {
         const acked: MoveEvent = { type: "acknowledged", acknowledgement: result, message: errorMessage };
         // An error that fails a live launch ends its stream with a `failed` event.
         const failsNow = !ok && nextState(from.state, "ack_error") === "failed" && from.state !== "failed";
         return failsNow ? [acked, { type: "failed", message: errorMessage }] : [acked];
-      });
+      }, session);
     },
 
     acknowledgedLate(session, result) {

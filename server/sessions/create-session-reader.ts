@@ -3,6 +3,7 @@ import type { SessionEventRecord, SessionRecord, SessionStateName, Store } from 
 import type { SessionEventBus } from "./create-session-event-bus.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { isTerminalEvent, isTerminalState } from "./session-transitions.js";
+import { type WorkspaceSessionChange, watchWorkspaceSessions } from "./watch-workspace-sessions.js";
 
 /** One page of a workspace's sessions, newest first. */
 export interface SessionPage {
@@ -41,6 +42,8 @@ export interface SessionReader {
    * session, after its stored history).
    */
   watch(workspaceId: string, sessionId: string, afterSequence: number, signal: AbortSignal): Promise<AsyncIterable<SessionEventRecord>>;
+  /** Every session of the workspace as it changes, after a first `resync` (see `watchWorkspaceSessions`). */
+  watchWorkspace(workspaceId: string, signal: AbortSignal): AsyncIterable<WorkspaceSessionChange>;
   /** A page of the session's transcript events in (afterSequence, beforeSequence), the oldest or (backward) the newest of the range. */
   messages(
     workspaceId: string,
@@ -98,6 +101,9 @@ export function createSessionReader(options: { store: Store; events: SessionEven
       return (async function* () {
         yield* history;
       })();
+    },
+    watchWorkspace(workspaceId, signal) {
+      return watchWorkspaceSessions({ store, events }, workspaceId, signal);
     },
     async messages(workspaceId, sessionId, query, signal) {
       const session = await get(workspaceId, sessionId, signal);

@@ -9,7 +9,7 @@ import {
   SessionState,
 } from "../../gen/workspaces/v1/session_pb.js";
 import { SessionSettingsSchema } from "../../gen/workspaces/v1/launch_pb.js";
-import { orderedLaunchResult } from "../launch/launch-result.js";
+import { launchResponse } from "../launch/launch-result.js";
 import type { SessionEventRecord, SessionRecord } from "../store/store.js";
 import { sessionEventTypeFromName, sessionStateFromName } from "./session-state-names.js";
 import { transcriptEntryMessage } from "./transcript-entries.js";
@@ -32,7 +32,7 @@ export function sessionMessage(record: SessionRecord): Session {
     metadata: record.metadata,
     createTime: timestampFromMs(record.createdAt),
     updateTime: timestampFromMs(record.updatedAt),
-    acknowledgement: orderedLaunchResult(record.acknowledgement),
+    acknowledgement: record.acknowledgement && launchResponse(record.acknowledgement),
     initialPrompt: record.initialPrompt || undefined,
     sessionSettings: record.settings ? fromJson(SessionSettingsSchema, record.settings, { ignoreUnknownFields: true }) : undefined,
     transcriptLength: BigInt(record.transcriptLength ?? 0),
@@ -50,7 +50,7 @@ export function sessionEventMessage(record: SessionEventRecord): SessionEvent {
     type: sessionEventTypeFromName(record.type),
     state: sessionStateFromName(record.state),
     machineId: record.machineId,
-    acknowledgement: orderedLaunchResult(record.acknowledgement),
+    acknowledgement: record.acknowledgement && launchResponse(record.acknowledgement),
     exitCode: record.exitCode,
     message: record.message,
     entry: record.entry ? transcriptEntryMessage(record.entry) : undefined,

@@ -26,8 +26,12 @@ import type {
   TranscriptQuery,
   WorkspaceRecord,
 } from "./store-records.js";
+import type { WebhookStore } from "./webhook-store.js";
+
+export type { WebhookStore } from "./webhook-store.js";
 
 export type * from "./store-records.js";
+export type * from "./webhook-records.js";
 export type * from "./permission-records.js";
 export { defaultWorkspacePermissions } from "./permission-records.js";
 
@@ -45,7 +49,7 @@ export { defaultWorkspacePermissions } from "./permission-records.js";
  * lost) `unavailable`, anything else `internal`, with no SQL or path in the
  * message.
  */
-export interface Store {
+export interface Store extends WebhookStore {
   /** Applies pending migrations. Idempotent. */
   migrate(): Promise<void>;
   /** Closes the connection. */

@@ -1,3 +1,5 @@
+import type { RuleSchema } from "./field-rules.js";
+
 /**
  * Checks that a string is a well-formed BCP 47 language tag (RFC 5646 syntax,
  * not registry validity), for `session_settings.voice.language`:
@@ -34,4 +36,6 @@ const BCP47 = new RegExp(
     "(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?$", // private use
   ].join(""),
 );
+/** What `checkBcp47` accepts: the same pattern and length. */
+export const bcp47Schema: RuleSchema = { pattern: BCP47.source, minLength: 2, maxLength: MAX_LENGTH };
 const BCP47_RULE = `must be a BCP 47 language tag such as en or en-US: language, then optional script, region, variants, extensions and private use; at most ${MAX_LENGTH} characters`;

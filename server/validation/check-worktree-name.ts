@@ -1,4 +1,5 @@
 import { checkBranchName } from "./check-branch-name.js";
+import type { RuleSchema } from "./field-rules.js";
 
 /** Longest directory name a worktree gets under `.worktrees/` (a path component; Linux allows 255 bytes). */
 const MAX_DIR_NAME = 200;
@@ -31,3 +32,16 @@ export function checkWorktreeName(value: string): string | undefined {
   if (worktreeDirName(value).length > MAX_DIR_NAME) return DIR_LENGTH_RULE;
   return undefined;
 }
+
+/**
+ * What `checkWorktreeName` accepts, as one JSON Schema pattern (ECMAScript,
+ * with lookaheads): the branch rules of `checkBranchName` and the collision
+ * rule. The directory length rule (each `/` counts twice) is no pattern; the
+ * schema says at most 200 characters, which it implies. A property test keeps
+ * pattern and check equal on every name whose directory fits.
+ */
+export const worktreeNameSchema: RuleSchema = {
+  pattern: "^(?!HEAD$)(?![-/.])(?!.*(?:\\.\\.|//|/\\.|\\.lock/|__|_/|/_))(?!.*(?:[/.]|\\.lock)$)[A-Za-z0-9._/-]{1,200}$",
+  minLength: 1,
+  maxLength: MAX_DIR_NAME,
+};

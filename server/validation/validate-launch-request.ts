@@ -12,6 +12,7 @@ import {
   checkProvider,
   checkThinking,
   type Mode,
+  type RuleSchema,
   type PermissionMode,
   type Provider,
 } from "./field-rules.js";
@@ -47,6 +48,9 @@ const MAX_PROMPT_BYTES = 64 * 1024;
 const MAX_METADATA_BYTES = 16 * 1024;
 /** Cap on how deep objects and arrays nest in `metadata`, itself level 1. */
 const MAX_METADATA_DEPTH = 16;
+
+/** What `initial_prompt` may be: no NUL (the 64 KiB cap counts UTF-8 bytes, which no JSON Schema keyword does). */
+export const promptSchema: RuleSchema = { pattern: "^[^\\u0000]*$" };
 
 const PROMPT_NUL = "must not contain NUL characters";
 const METADATA_DEPTH = `must not nest objects and arrays more than ${MAX_METADATA_DEPTH} levels deep`;

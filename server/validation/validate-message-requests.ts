@@ -4,12 +4,22 @@ import type {
 } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { badRequest } from "../errors/bad-request.js";
 import { checkSessionKey } from "./validate-session-requests.js";
+import type { RuleSchema } from "./field-rules.js";
 import { addViolation } from "./violation-list.js";
 
 /** Largest page of ListSessionMessages. */
 export const MAX_MESSAGES_PAGE_SIZE = 1000;
 /** Cap on a follow-up message, in UTF-8 bytes (64 KiB, as the initial prompt). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** What `page_size` of ListSessionMessages may be. */
+export const messagesPageSizeSchema: RuleSchema = { minimum: 0, maximum: MAX_MESSAGES_PAGE_SIZE };
+/**
+ * What `text` of SendSessionMessage may be: something besides whitespace
+ * (`\S` matches what `trim` keeps) and no NUL; the 64 KiB cap counts UTF-8
+ * bytes, which no JSON Schema keyword does.
+ */
+export const messageTextSchema: RuleSchema = { pattern: "^(?=[\\s\\S]*\\S)[^\\u0000]*$", minLength: 1 };
 
 /**
  * ListSessionMessages: `workspace_id`, `session_id`, `page_size` 0..1000, and

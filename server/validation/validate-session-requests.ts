@@ -5,9 +5,10 @@ import type {
   ListWorkspaceSessionsRequest,
   StopWorkspaceSessionRequest,
   WatchWorkspaceSessionRequest,
+  WatchWorkspaceSessionsRequest,
 } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { badRequest } from "../errors/bad-request.js";
-import { checkId } from "./field-rules.js";
+import { checkId, type RuleSchema } from "./field-rules.js";
 import { addViolation, checkRequired, checkUnlessEmpty, type ViolationList } from "./violation-list.js";
 
 /**
@@ -20,6 +21,13 @@ import { addViolation, checkRequired, checkUnlessEmpty, type ViolationList } fro
 const MAX_PAGE_SIZE = 500;
 const MAX_PAGE_TOKEN_LENGTH = 512;
 const MAX_GRACE_SECONDS = 300;
+
+/** What `page_size` of ListWorkspaceSessions may be. */
+export const sessionsPageSizeSchema: RuleSchema = { minimum: 0, maximum: MAX_PAGE_SIZE };
+/** What `page_token` of ListWorkspaceSessions may be. */
+export const pageTokenSchema: RuleSchema = { maxLength: MAX_PAGE_TOKEN_LENGTH };
+/** What `grace_seconds` of StopWorkspaceSession may be. */
+export const graceSecondsSchema: RuleSchema = { minimum: 0, maximum: MAX_GRACE_SECONDS };
 
 const PAGE_SIZE_RULE = `must be between 0 and ${MAX_PAGE_SIZE} (0 means 50)`;
 const PAGE_TOKEN_RULE = `must be at most ${MAX_PAGE_TOKEN_LENGTH} characters: send the next_page_token of the previous page`;
@@ -43,6 +51,12 @@ export function validateGetSessionRequest(req: GetWorkspaceSessionRequest): void
 /** WatchWorkspaceSession: `workspace_id` and `session_id` (any `after_sequence`). */
 export function validateWatchSessionRequest(req: WatchWorkspaceSessionRequest): void {
   const v = checkSessionKey(req);
+  if (v !== undefined) throw badRequest(v);
+}
+
+/** WatchWorkspaceSessions: `workspace_id`. */
+export function validateWatchSessionsRequest(req: WatchWorkspaceSessionsRequest): void {
+  const v = checkRequired(undefined, "workspace_id", req.workspaceId, checkId);
   if (v !== undefined) throw badRequest(v);
 }
 

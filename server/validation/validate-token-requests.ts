@@ -6,7 +6,7 @@ import type {
 } from "../../gen/workspaces/v1/token_service_pb.js";
 import { isTokenScope, tokenScopes } from "../auth/token-scopes.js";
 import { badRequest } from "../errors/bad-request.js";
-import { checkId } from "./field-rules.js";
+import { checkId, type RuleSchema } from "./field-rules.js";
 import { addViolation, checkRequired, type ViolationList } from "./violation-list.js";
 
 /**
@@ -29,6 +29,13 @@ const controlCharacters = /[\u0000-\u001f\u007f]/;
 export function labelProblem(label: string): string | undefined {
   return label.length > maxTokenLabelLength || controlCharacters.test(label) ? LABEL_RULE : undefined;
 }
+
+/** What `scopes` of CreateApiToken may hold. */
+export const tokenScopeSchema: RuleSchema = { enum: tokenScopes };
+/** What `label` of CreateApiToken may be (the same control characters `labelProblem` finds). */
+export const tokenLabelSchema: RuleSchema = { pattern: "^[^\\u0000-\\u001f\\u007f]*$", maxLength: maxTokenLabelLength };
+/** What `token_id` of RevokeApiToken may be. */
+export const tokenIdSchema: RuleSchema = { pattern: tokenIdPattern.source };
 
 function check(v: ViolationList): void {
   if (v !== undefined) throw badRequest(v);

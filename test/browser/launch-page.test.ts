@@ -181,7 +181,15 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", 
     await page.waitForSelector('[data-testid="launch-event"][data-type="running"]');
     const row = await page.waitForSelector('[data-testid="session-row"].selected[data-state="running"]');
     const sessionId = await row.getAttribute("data-session-id");
+    // A stop asks first; "Keep running" leaves the session alone.
     await page.click('[data-testid="session-stop"]');
+    await page.waitForSelector('[data-testid="session-stop-confirm"]:not([hidden])');
+    expect(await page.isHidden('[data-testid="session-stop"]')).toBe(true);
+    await page.click('[data-testid="session-stop-no"]');
+    await page.waitForSelector('[data-testid="session-stop-confirm"]', { state: "hidden" });
+    expect(await page.getAttribute(`[data-testid="session-row"][data-session-id="${sessionId}"]`, "data-state")).toBe("running");
+    await page.click('[data-testid="session-stop"]');
+    await page.click('[data-testid="session-stop-yes"]');
     await page.waitForSelector(`[data-testid="session-row"][data-session-id="${sessionId}"][data-state="stopped"]`);
     await page.waitForSelector('[data-testid="session-event"][data-type="stopped"]');
     expect(await page.isHidden('[data-testid="session-stop"]')).toBe(true);
@@ -309,6 +317,86 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", 
     const error = await page.waitForSelector('[data-testid="launch-error"]:not([hidden])');
     expect(await error.textContent()).toMatch(/invalid_argument.*session_settings\.voice\.language/);
     expect(await page.$$('[data-testid="launch-event"]')).toHaveLength(0);
+    await page.close();
+  });
+
+  /** Launches a session over REST, as another client would: the page learns of it only from its watch. */
+  async function launchElsewhere(prompt: string): Promise<string> {
+    const res = await fetch(`${stack.url}/api/v1/workspaces/${stack.workspaceId}/sessions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.apiToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ initial_prompt: prompt }),
+    });
+    const body = (await res.json()) as { status: string; payload: { session_id: string } };
+    expect(body.status).toBe("ok");
+    return body.payload.session_id;
+  }
+
+  it("keeps the list live over WatchWorkspaceSessions, with dates, pages and a link per session, from 390 px to a wide screen", async () => {
+    const page = await openPage();
+    const lists: string[] = [];
+    page.on("request", (req) => {
+      if (req.url().endsWith("/ListWorkspaceSessions")) lists.push(req.url());
+    });
+    await page.goto(`${stack.url}/?page_size=2`);
+    await page.fill('[data-testid="token-input"]', stack.apiToken);
+    await page.click('[data-testid="token-save"]');
+    await page.waitForSelector('[data-testid="connection"][data-state="ok"]');
+    await page.waitForSelector('[data-testid="sessions-page"]:has-text("Page 1")');
+
+    // Sessions launched by someone else appear and move on their own: no reload, no poll.
+    const first = await launchElsewhere("exit:0:300");
+    const second = await launchElsewhere("exit:0:300");
+    await page.waitForSelector(`[data-testid="session-row"][data-session-id="${first}"][data-state="exited"]`);
+    await page.waitForSelector(`[data-testid="session-row"][data-session-id="${second}"][data-state="exited"]`);
+    const ids = await page.$$eval('[data-testid="session-row"]', (els) => els.map((e) => e.getAttribute("data-session-id")));
+    expect(ids.slice(0, 2)).toEqual([second, first]);
+    expect(lists).toHaveLength(1); // the watch's first resync; nothing since
+
+    // Dates: local date and minute, the exact instant in datetime.
+    const created = await page.$eval(`[data-session-id="${second}"] [data-testid="session-created"]`, (e) => ({ text: e.textContent, iso: e.getAttribute("datetime") }));
+    expect(created.text).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    expect(Date.parse(created.iso!)).toBeGreaterThan(Date.now() - 120_000);
+
+    // Paging through the older sessions and back.
+    await page.reload();
+    await page.waitForSelector('[data-testid="session-row"]');
+    const pageOne = await page.$$eval('[data-testid="session-row"]', (els) => els.map((e) => e.getAttribute("data-session-id")));
+    expect(pageOne).toEqual([second, first]);
+    await page.click('[data-testid="sessions-older"]');
+    await page.waitForSelector('[data-testid="sessions-page"]:has-text("Page 2")');
+    await page.waitForFunction((shown) => {
+      const rows = [...document.querySelectorAll('[data-testid="session-row"]')].map((e) => e.getAttribute("data-session-id"));
+      return rows.length > 0 && rows.every((id) => !shown.includes(id));
+    }, pageOne);
+    expect(await page.isDisabled('[data-testid="sessions-newer"]')).toBe(false);
+    await page.click('[data-testid="sessions-newer"]');
+    await page.waitForSelector(`[data-testid="sessions-page"]:has-text("Page 1")`);
+    await page.waitForSelector(`[data-testid="session-row"][data-session-id="${second}"]`);
+
+    // A link per session: the address selects it, and opens it in a fresh page.
+    await page.click(`[data-session-id="${first}"] [data-testid="session-link"]`);
+    await page.waitForSelector(`[data-testid="session-row"].selected[data-session-id="${first}"]`);
+    expect(new URL(page.url()).hash).toBe(`#session=${first}`);
+    // (Its own browser context: the token is entered again.)
+    const linked = await openPage();
+    await linked.goto(`${stack.url}/#session=${first}`);
+    await linked.fill('[data-testid="token-input"]', stack.apiToken);
+    await linked.click('[data-testid="token-save"]');
+    await linked.waitForSelector(`#session-detail-title:has-text("${first}")`);
+    await linked.waitForSelector('[data-testid="session-event"][data-type="exited"]');
+    await linked.close();
+
+    // The layout holds on a phone and on a wide screen.
+    for (const width of [390, 1440]) {
+      await page.setViewportSize({ width, height: 844 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `horizontal overflow at ${width} px`).toBeLessThanOrEqual(0);
+      const shot = path.join(repoRoot, `test-results/browser/dashboard-${width}.png`);
+      mkdirSync(path.dirname(shot), { recursive: true });
+      await page.screenshot({ path: shot, fullPage: true });
+    }
+    expect(consoleErrors).toEqual([]);
     await page.close();
   });
 

@@ -1,6 +1,8 @@
 import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { MachineService } from "../../gen/workspaces/v1/machine_service_pb.js";
@@ -66,7 +68,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs a wsctl verb with captured output; `isTTY` defaults to false. */
+/** A directory that does not exist: a verb run there finds no data/credentials.json, whatever the checkout holds. */
+export const noCredentialsDir = path.join(tmpdir(), "wsctl-test-no-such-dir");
+
+/** Runs a wsctl verb with captured output; `isTTY` defaults to false, `cwd` to `noCredentialsDir`. */
 export async function runCli(
   run: (args: string[], io: CliIo) => Promise<number>,
   args: string[],
@@ -77,6 +82,7 @@ export async function runCli(
   const code = await run(args, {
     env: {},
     isTTY: false,
+    cwd: noCredentialsDir,
     ...io,
     stdout: (s) => {
       stdout += s;

@@ -62,6 +62,10 @@ describe.each(protocols)("LaunchWorkspaceSession over %s", (protocol) => {
     expect(out.payload.agent_session_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.payload.pid).toBeGreaterThan(0);
     expect(String(out.payload.work_dir)).toContain(stack.repoDir);
+    // The typed fields repeat the payload (pid an integer) on the RPC protocols; REST keeps the seed's {status, payload}.
+    const typedKeys = ["session_id", "machine_id", "agent_session_id", "provider", "model", "work_dir", "branch", "pid"];
+    if (protocol.startsWith("REST")) expect(out.typed).toEqual({});
+    else expect(out.typed).toEqual(Object.fromEntries(typedKeys.map((k) => [k, out.payload[k]])));
   });
 
   it("answers unauthenticated without a token", async () => {
@@ -108,5 +112,6 @@ describe.each(protocols)("LaunchWorkspaceSession over %s", (protocol) => {
     const error = out.payload.error as { code: string; message: string };
     expect(error.code).toBe("agent_exited");
     expect(error.message).toContain("boom: agent crashed");
+    if (!protocol.startsWith("REST")) expect(out.typed).toMatchObject({ session_id: out.payload.session_id, error });
   });
 });

@@ -57,7 +57,7 @@ afterAll(async () => {
 describe("npm pack", () => {
   it("ships the compiled bin, the built page, the descriptors and the .proto files", async (t) => {
     if (skipReason) t.skip(skipReason);
-    for (const file of ["dist/wsctl.js", "dist/web/index.html", "dist/descriptors.binpb", "proto/workspaces/v1/daemon_service.proto", "npm-shrinkwrap.json"]) {
+    for (const file of ["dist/wsctl.js", "dist/web/index.html", "dist/descriptors.binpb", "proto/workspaces/v1/daemon_service.proto", "third_party/proto/google/api/annotations.proto", "npm-shrinkwrap.json"]) {
       expect(existsSync(path.join(app, file)), file).toBe(true);
     }
     expect(existsSync(path.join(app, "server"))).toBe(false);
@@ -98,5 +98,8 @@ describe("the installed wsctl", () => {
     const page = await fetch(`${stack.url}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("<html");
+    // The document is described from the installed package too (gen/descriptor_set.ts is in the bundle).
+    const api = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { summary?: string }>> };
+    expect(api.paths["/api/v1/workspaces/{workspace_id}/sessions"]?.post?.summary).toMatch(/^LaunchWorkspaceSession starts a session/);
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { access, constants } from "node:fs/promises";
+import { access, constants, readFile, symlink } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -55,36 +55,42 @@ export async function findPythonToolchain(): Promise<PythonToolchain | { missing
   return { protoc, grpcPythonPlugin, python: systemPython };
 }
 
-/** Third-party protos the API imports, plus the google.rpc ones the client decodes error details with. */
-const thirdPartyProtos = [
-  "google/api/annotations.proto",
-  "google/api/http.proto",
-  "google/rpc/status.proto",
-  "google/rpc/error_details.proto",
-];
+/** The heading above the README's Python command, and the folder that command writes. */
+const readmeHeading = "**Python**";
+const stubsFolder = "gen-python";
+
+/** The first ```sh block after the README paragraph that starts with `heading`. */
+export function readmeCommand(readme: string, heading: string): string {
+  const at = readme.indexOf(`\n${heading}`);
+  const block = at < 0 ? null : /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (block === null) throw new Error(`README.md has no \`\`\`sh block after ${JSON.stringify(heading)}`);
+  return block[1]!;
+}
 
 /**
- * Generates Python message and gRPC stubs for `proto/workspaces/v1/*.proto` and
- * the third-party protos they need into `outDir`, with Debian's `protoc` and
- * `grpc_python_plugin`. Well-known types come from protoc's own `/usr/include`.
+ * Generates Python message and gRPC stubs with exactly the command the README
+ * shows ("Clients in other languages"), run by `sh` in a folder that holds
+ * the repository's `proto/` and `third_party/` (symlinks), so nothing is
+ * written into the checkout; the toolchain's protoc and grpc_python_plugin come
+ * first on PATH. Nothing from node_modules is on the proto path. Resolves with
+ * the folder of the stubs.
  */
-export async function generatePythonStubs(
-  toolchain: PythonToolchain,
-  options: { repoRoot: string; protoFiles: readonly string[]; outDir: string },
-): Promise<void> {
-  const { repoRoot, outDir } = options;
-  await run(
-    toolchain.protoc,
-    [
-      `--plugin=protoc-gen-grpc_python=${toolchain.grpcPythonPlugin}`,
-      `--proto_path=${path.join(repoRoot, "proto")}`,
-      `--proto_path=${path.join(repoRoot, "node_modules/google-proto-files")}`,
-      "--proto_path=/usr/include",
-      `--python_out=${outDir}`,
-      `--grpc_python_out=${outDir}`,
-      ...options.protoFiles,
-      ...thirdPartyProtos,
-    ],
-    { cwd: path.join(repoRoot, "proto"), timeout: 60_000 },
-  );
+export async function generatePythonStubs(toolchain: PythonToolchain, options: { repoRoot: string; workDir: string }): Promise<string> {
+  const { repoRoot, workDir } = options;
+  const command = readmeCommand(await readFile(path.join(repoRoot, "README.md"), "utf8"), readmeHeading);
+  for (const dir of ["proto", "third_party"]) await symlink(path.join(repoRoot, dir), path.join(workDir, dir));
+  const toolDirs = [...new Set([path.dirname(toolchain.protoc), path.dirname(toolchain.grpcPythonPlugin)])];
+  try {
+    await run("sh", ["-euc", command], {
+      cwd: workDir,
+      env: { ...process.env, PATH: [...toolDirs, process.env.PATH ?? ""].join(path.delimiter) },
+      timeout: 60_000,
+    });
+  } catch (error) {
+    const e = error as { stderr?: string; message: string };
+    throw new Error(`the README's Python protoc command failed: ${e.stderr || e.message}\n${command}`);
+  }
+  const stubs = path.join(workDir, stubsFolder);
+  await access(path.join(stubs, "workspaces/v1/workspace_session_service_pb2_grpc.py"));
+  return stubs;
 }

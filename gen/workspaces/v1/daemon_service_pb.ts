@@ -20,7 +20,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file workspaces/v1/daemon_service.proto.
  */
 export const file_workspaces_v1_daemon_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJ3b3Jrc3BhY2VzL3YxL2RhZW1vbl9zZXJ2aWNlLnByb3RvEg13b3Jrc3BhY2VzLnYxIqIBChBTdWJzY3JpYmVSZXF1ZXN0EhYKDmRhZW1vbl92ZXJzaW9uGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEjcKEHJ1bm5pbmdfc2Vzc2lvbnMYAyADKAsyHS53b3Jrc3BhY2VzLnYxLlJ1bm5pbmdTZXNzaW9uEhYKDmVuZGVkX3Nlc3Npb25zGAQgAygJEhMKC2luc3RhbmNlX2lkGAUgASgJIksKDlJ1bm5pbmdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSCwoDcGlkGAIgASgFEhgKEGFnZW50X3Nlc3Npb25faWQYAyABKAkiswMKDURhZW1vbkNvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRIuCgZsYXVuY2gYAiABKAsyHC53b3Jrc3BhY2VzLnYxLkxhdW5jaENvbW1hbmRIABIqCgRzdG9wGAMgASgLMhoud29ya3NwYWNlcy52MS5TdG9wQ29tbWFuZEgAEiMKBHBpbmcYBCABKAsyEy53b3Jrc3BhY2VzLnYxLlBpbmdIABIwCgdtZXNzYWdlGAUgASgLMh0ud29ya3NwYWNlcy52MS5NZXNzYWdlQ29tbWFuZEgAEkMKEXBlcm1pc3Npb25fYW5zd2VyGAYgASgLMiYud29ya3NwYWNlcy52MS5QZXJtaXNzaW9uQW5zd2VyQ29tbWFuZEgAEhIKCnJlcXVlc3RfaWQYCiABKAkSRQoNdHJhY2VfY29udGV4dBgLIAMoCzIuLndvcmtzcGFjZXMudjEuRGFlbW9uQ29tbWFuZC5UcmFjZUNvbnRleHRFbnRyeRozChFUcmFjZUNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgYKBGtpbmQi2wEKDUxhdW5jaENvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSPQoHcmVxdWVzdBgDIAEoCzIsLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSLAoIZGVhZGxpbmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKCnBlcm1pc3Npb24YBSABKAsyHy53b3Jrc3BhY2VzLnYxLlBlcm1pc3Npb25Qb2xpY3kiSwoLU3RvcENvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIoCgVncmFjZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJgCg5NZXNzYWdlQ29tbWFuZBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBHRleHQYAiABKAkSLAoIZGVhZGxpbmUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImAKF1Blcm1pc3Npb25BbnN3ZXJDb21tYW5kEhIKCnNlc3Npb25faWQYASABKAkSMQoHcmVxdWVzdBgCIAEoCzIgLndvcmtzcGFjZXMudjEuUGVybWlzc2lvblJlcXVlc3QiMAoEUGluZxIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJiChJBY2tub3dsZWRnZVJlcXVlc3QSEgoKY29tbWFuZF9pZBgBIAEoCRIOCgZzdGF0dXMYAiABKAkSKAoHcGF5bG9hZBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiFQoTQWNrbm93bGVkZ2VSZXNwb25zZSKfAQoZUmVwb3J0U2Vzc2lvblN0YXRlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEioKBXN0YXRlGAIgASgOMhsud29ya3NwYWNlcy52MS5TZXNzaW9uU3RhdGUSFgoJZXhpdF9jb2RlGAMgASgFSACIAQESDwoHbWVzc2FnZRgEIAEoCRILCgNwaWQYBSABKAVCDAoKX2V4aXRfY29kZSIcChpSZXBvcnRTZXNzaW9uU3RhdGVSZXNwb25zZSJzChdBcHBlbmRUcmFuc2NyaXB0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhMKC2Zyb21fb2Zmc2V0GAIgASgEEi8KB2VudHJpZXMYAyADKAsyHi53b3Jrc3BhY2VzLnYxLlRyYW5zY3JpcHRFbnRyeSIvChhBcHBlbmRUcmFuc2NyaXB0UmVzcG9uc2USEwoLbmV4dF9vZmZzZXQYASABKAQygwMKDURhZW1vblNlcnZpY2USTAoJU3Vic2NyaWJlEh8ud29ya3NwYWNlcy52MS5TdWJzY3JpYmVSZXF1ZXN0Ghwud29ya3NwYWNlcy52MS5EYWVtb25Db21tYW5kMAESVAoLQWNrbm93bGVkZ2USIS53b3Jrc3BhY2VzLnYxLkFja25vd2xlZGdlUmVxdWVzdBoiLndvcmtzcGFjZXMudjEuQWNrbm93bGVkZ2VSZXNwb25zZRJpChJSZXBvcnRTZXNzaW9uU3RhdGUSKC53b3Jrc3BhY2VzLnYxLlJlcG9ydFNlc3Npb25TdGF0ZVJlcXVlc3QaKS53b3Jrc3BhY2VzLnYxLlJlcG9ydFNlc3Npb25TdGF0ZVJlc3BvbnNlEmMKEEFwcGVuZFRyYW5zY3JpcHQSJi53b3Jrc3BhY2VzLnYxLkFwcGVuZFRyYW5zY3JpcHRSZXF1ZXN0Gicud29ya3NwYWNlcy52MS5BcHBlbmRUcmFuc2NyaXB0UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_permission, file_workspaces_v1_session, file_workspaces_v1_transcript]);
+  fileDesc("CiJ3b3Jrc3BhY2VzL3YxL2RhZW1vbl9zZXJ2aWNlLnByb3RvEg13b3Jrc3BhY2VzLnYxIqIBChBTdWJzY3JpYmVSZXF1ZXN0EhYKDmRhZW1vbl92ZXJzaW9uGAEgASgJEhAKCGhvc3RuYW1lGAIgASgJEjcKEHJ1bm5pbmdfc2Vzc2lvbnMYAyADKAsyHS53b3Jrc3BhY2VzLnYxLlJ1bm5pbmdTZXNzaW9uEhYKDmVuZGVkX3Nlc3Npb25zGAQgAygJEhMKC2luc3RhbmNlX2lkGAUgASgJIksKDlJ1bm5pbmdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSCwoDcGlkGAIgASgFEhgKEGFnZW50X3Nlc3Npb25faWQYAyABKAkiswMKDURhZW1vbkNvbW1hbmQSEgoKY29tbWFuZF9pZBgBIAEoCRIuCgZsYXVuY2gYAiABKAsyHC53b3Jrc3BhY2VzLnYxLkxhdW5jaENvbW1hbmRIABIqCgRzdG9wGAMgASgLMhoud29ya3NwYWNlcy52MS5TdG9wQ29tbWFuZEgAEiMKBHBpbmcYBCABKAsyEy53b3Jrc3BhY2VzLnYxLlBpbmdIABIwCgdtZXNzYWdlGAUgASgLMh0ud29ya3NwYWNlcy52MS5NZXNzYWdlQ29tbWFuZEgAEkMKEXBlcm1pc3Npb25fYW5zd2VyGAYgASgLMiYud29ya3NwYWNlcy52MS5QZXJtaXNzaW9uQW5zd2VyQ29tbWFuZEgAEhIKCnJlcXVlc3RfaWQYCiABKAkSRQoNdHJhY2VfY29udGV4dBgLIAMoCzIuLndvcmtzcGFjZXMudjEuRGFlbW9uQ29tbWFuZC5UcmFjZUNvbnRleHRFbnRyeRozChFUcmFjZUNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgYKBGtpbmQi2wEKDUxhdW5jaENvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSPQoHcmVxdWVzdBgDIAEoCzIsLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSLAoIZGVhZGxpbmUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjMKCnBlcm1pc3Npb24YBSABKAsyHy53b3Jrc3BhY2VzLnYxLlBlcm1pc3Npb25Qb2xpY3kiSwoLU3RvcENvbW1hbmQSEgoKc2Vzc2lvbl9pZBgBIAEoCRIoCgVncmFjZRgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJgCg5NZXNzYWdlQ29tbWFuZBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBHRleHQYAiABKAkSLAoIZGVhZGxpbmUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImAKF1Blcm1pc3Npb25BbnN3ZXJDb21tYW5kEhIKCnNlc3Npb25faWQYASABKAkSMQoHcmVxdWVzdBgCIAEoCzIgLndvcmtzcGFjZXMudjEuUGVybWlzc2lvblJlcXVlc3QiMAoEUGluZxIoCgR0aW1lGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJiChJBY2tub3dsZWRnZVJlcXVlc3QSEgoKY29tbWFuZF9pZBgBIAEoCRIOCgZzdGF0dXMYAiABKAkSKAoHcGF5bG9hZBgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiFQoTQWNrbm93bGVkZ2VSZXNwb25zZSKfAQoZUmVwb3J0U2Vzc2lvblN0YXRlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEioKBXN0YXRlGAIgASgOMhsud29ya3NwYWNlcy52MS5TZXNzaW9uU3RhdGUSFgoJZXhpdF9jb2RlGAMgASgFSACIAQESDwoHbWVzc2FnZRgEIAEoCRILCgNwaWQYBSABKAVCDAoKX2V4aXRfY29kZSIcChpSZXBvcnRTZXNzaW9uU3RhdGVSZXNwb25zZSKZAQoUU3RyZWFtUmVwb3J0c1JlcXVlc3QSCwoDc2VxGAEgASgEEjAKA2FjaxgCIAEoCzIhLndvcmtzcGFjZXMudjEuQWNrbm93bGVkZ2VSZXF1ZXN0SAASOgoGcmVwb3J0GAMgASgLMigud29ya3NwYWNlcy52MS5SZXBvcnRTZXNzaW9uU3RhdGVSZXF1ZXN0SABCBgoEa2luZCJDChVTdHJlYW1SZXBvcnRzUmVzcG9uc2USCwoDc2VxGAEgASgEEgwKBGNvZGUYAiABKAkSDwoHbWVzc2FnZRgDIAEoCSJzChdBcHBlbmRUcmFuc2NyaXB0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhMKC2Zyb21fb2Zmc2V0GAIgASgEEi8KB2VudHJpZXMYAyADKAsyHi53b3Jrc3BhY2VzLnYxLlRyYW5zY3JpcHRFbnRyeSIvChhBcHBlbmRUcmFuc2NyaXB0UmVzcG9uc2USEwoLbmV4dF9vZmZzZXQYASABKAQy4wMKDURhZW1vblNlcnZpY2USTAoJU3Vic2NyaWJlEh8ud29ya3NwYWNlcy52MS5TdWJzY3JpYmVSZXF1ZXN0Ghwud29ya3NwYWNlcy52MS5EYWVtb25Db21tYW5kMAESVAoLQWNrbm93bGVkZ2USIS53b3Jrc3BhY2VzLnYxLkFja25vd2xlZGdlUmVxdWVzdBoiLndvcmtzcGFjZXMudjEuQWNrbm93bGVkZ2VSZXNwb25zZRJpChJSZXBvcnRTZXNzaW9uU3RhdGUSKC53b3Jrc3BhY2VzLnYxLlJlcG9ydFNlc3Npb25TdGF0ZVJlcXVlc3QaKS53b3Jrc3BhY2VzLnYxLlJlcG9ydFNlc3Npb25TdGF0ZVJlc3BvbnNlEl4KDVN0cmVhbVJlcG9ydHMSIy53b3Jrc3BhY2VzLnYxLlN0cmVhbVJlcG9ydHNSZXF1ZXN0GiQud29ya3NwYWNlcy52MS5TdHJlYW1SZXBvcnRzUmVzcG9uc2UoATABEmMKEEFwcGVuZFRyYW5zY3JpcHQSJi53b3Jrc3BhY2VzLnYxLkFwcGVuZFRyYW5zY3JpcHRSZXF1ZXN0Gicud29ya3NwYWNlcy52MS5BcHBlbmRUcmFuc2NyaXB0UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_workspaces_v1_launch, file_workspaces_v1_permission, file_workspaces_v1_session, file_workspaces_v1_transcript]);
 
 /**
  * SubscribeRequest introduces the daemon.
@@ -504,6 +504,88 @@ export const ReportSessionStateResponseSchema: GenMessage<ReportSessionStateResp
   messageDesc(file_workspaces_v1_daemon_service, 11);
 
 /**
+ * StreamReportsRequest is one acknowledgement or state report on StreamReports.
+ *
+ * @generated from message workspaces.v1.StreamReportsRequest
+ */
+export type StreamReportsRequest = Message<"workspaces.v1.StreamReportsRequest"> & {
+  /**
+   * Chosen by the daemon, echoed by the response that answers this request;
+   * unique among the requests of one stream that are not answered yet.
+   *
+   * @generated from field: uint64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * What is reported.
+   *
+   * @generated from oneof workspaces.v1.StreamReportsRequest.kind
+   */
+  kind: {
+    /**
+     * An acknowledgement, as Acknowledge takes it.
+     *
+     * @generated from field: workspaces.v1.AcknowledgeRequest ack = 2;
+     */
+    value: AcknowledgeRequest;
+    case: "ack";
+  } | {
+    /**
+     * A state report, as ReportSessionState takes it.
+     *
+     * @generated from field: workspaces.v1.ReportSessionStateRequest report = 3;
+     */
+    value: ReportSessionStateRequest;
+    case: "report";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message workspaces.v1.StreamReportsRequest.
+ * Use `create(StreamReportsRequestSchema)` to create a new message.
+ */
+export const StreamReportsRequestSchema: GenMessage<StreamReportsRequest> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_daemon_service, 12);
+
+/**
+ * StreamReportsResponse answers one StreamReportsRequest.
+ *
+ * @generated from message workspaces.v1.StreamReportsResponse
+ */
+export type StreamReportsResponse = Message<"workspaces.v1.StreamReportsResponse"> & {
+  /**
+   * The `seq` of the request answered.
+   *
+   * @generated from field: uint64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * Empty when the request was recorded; else the Connect code name
+   * (`not_found`, `invalid_argument`, `unavailable`, ...) the unary call would
+   * have failed with.
+   *
+   * @generated from field: string code = 2;
+   */
+  code: string;
+
+  /**
+   * What went wrong, when `code` is set.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message workspaces.v1.StreamReportsResponse.
+ * Use `create(StreamReportsResponseSchema)` to create a new message.
+ */
+export const StreamReportsResponseSchema: GenMessage<StreamReportsResponse> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_daemon_service, 13);
+
+/**
  * AppendTranscriptRequest carries consecutive entries of one session's transcript.
  *
  * @generated from message workspaces.v1.AppendTranscriptRequest
@@ -536,7 +618,7 @@ export type AppendTranscriptRequest = Message<"workspaces.v1.AppendTranscriptReq
  * Use `create(AppendTranscriptRequestSchema)` to create a new message.
  */
 export const AppendTranscriptRequestSchema: GenMessage<AppendTranscriptRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 12);
+  messageDesc(file_workspaces_v1_daemon_service, 14);
 
 /**
  * AppendTranscriptResponse says what the server holds.
@@ -557,7 +639,7 @@ export type AppendTranscriptResponse = Message<"workspaces.v1.AppendTranscriptRe
  * Use `create(AppendTranscriptResponseSchema)` to create a new message.
  */
 export const AppendTranscriptResponseSchema: GenMessage<AppendTranscriptResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_daemon_service, 13);
+  messageDesc(file_workspaces_v1_daemon_service, 15);
 
 /**
  * DaemonService is how the daemon on a machine receives commands and reports
@@ -606,6 +688,26 @@ export const DaemonService: GenService<{
     methodKind: "unary";
     input: typeof ReportSessionStateRequestSchema;
     output: typeof ReportSessionStateResponseSchema;
+  },
+  /**
+   * StreamReports carries a daemon's acknowledgements and state reports on one
+   * long-lived stream instead of one unary call each (HTTP/2 only: gRPC, or
+   * Connect over HTTP/2). Each request is answered once, with its `seq`, by a
+   * response saying whether it was recorded: `code` empty when it was, else
+   * the Connect code name (and `message`) the unary call would have failed
+   * with; a refused item never ends the stream. Acknowledgements are applied
+   * as they come, in any order; the reports of one session in the order sent
+   * (a daemon sends a session's reports only after its launch's
+   * acknowledgement was answered). Ending the stream cancels nothing already
+   * sent: the server still answers what it received, then ends its side. The
+   * unary Acknowledge and ReportSessionState stay for daemons that do not use it.
+   *
+   * @generated from rpc workspaces.v1.DaemonService.StreamReports
+   */
+  streamReports: {
+    methodKind: "bidi_streaming";
+    input: typeof StreamReportsRequestSchema;
+    output: typeof StreamReportsResponseSchema;
   },
   /**
    * AppendTranscript forwards entries of a session's transcript, in order.

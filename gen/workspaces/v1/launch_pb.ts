@@ -11,7 +11,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file workspaces/v1/launch.proto.
  */
 export const file_workspaces_v1_launch: GenFile = /*@__PURE__*/
-  fileDesc("Chp3b3Jrc3BhY2VzL3YxL2xhdW5jaC5wcm90bxINd29ya3NwYWNlcy52MSK8AwodTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhcKCm1hY2hpbmVfaWQYAiABKAlIAIgBARIcCg91c2VyX3Nlc3Npb25faWQYAyABKAlIAYgBARIpCghtZXRhZGF0YRgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSGwoOaW5pdGlhbF9wcm9tcHQYBSABKAlIAogBARIaCg13b3JrdHJlZV9uYW1lGAYgASgJSAOIAQESOAoQc2Vzc2lvbl9zZXR0aW5ncxgHIAEoCzIeLndvcmtzcGFjZXMudjEuU2Vzc2lvblNldHRpbmdzEh4KEXJlc3VtZV9zZXNzaW9uX2lkGAggASgJSASIAQESHQoQYWdlbnRfc2Vzc2lvbl9pZBgJIAEoCUgFiAEBQg0KC19tYWNoaW5lX2lkQhIKEF91c2VyX3Nlc3Npb25faWRCEQoPX2luaXRpYWxfcHJvbXB0QhAKDl93b3JrdHJlZV9uYW1lQhQKEl9yZXN1bWVfc2Vzc2lvbl9pZEITChFfYWdlbnRfc2Vzc2lvbl9pZCJpCg9TZXNzaW9uU2V0dGluZ3MSKQoEY29kZRgBIAEoCzIbLndvcmtzcGFjZXMudjEuQ29kZVNldHRpbmdzEisKBXZvaWNlGAIgASgLMhwud29ya3NwYWNlcy52MS5Wb2ljZVNldHRpbmdzIsQBCgxDb2RlU2V0dGluZ3MSEQoEbW9kZRgBIAEoCUgAiAEBEh0KEGRlZmF1bHRfcHJvdmlkZXIYAiABKAlIAYgBARIyCglwcm92aWRlcnMYAyABKAsyHy53b3Jrc3BhY2VzLnYxLlByb3ZpZGVyU2V0dGluZ3MSHAoPcGVybWlzc2lvbl9tb2RlGAQgASgJSAKIAQFCBwoFX21vZGVCEwoRX2RlZmF1bHRfcHJvdmlkZXJCEgoQX3Blcm1pc3Npb25fbW9kZSJ3ChBQcm92aWRlclNldHRpbmdzEjYKC2NsYXVkZV9jb2RlGAEgASgLMiEud29ya3NwYWNlcy52MS5DbGF1ZGVDb2RlU2V0dGluZ3MSKwoFY29kZXgYAiABKAsyHC53b3Jrc3BhY2VzLnYxLkNvZGV4U2V0dGluZ3MiMgoSQ2xhdWRlQ29kZVNldHRpbmdzEhIKBW1vZGVsGAEgASgJSACIAQFCCAoGX21vZGVsIlEKDUNvZGV4U2V0dGluZ3MSEgoFbW9kZWwYASABKAlIAIgBARIVCgh0aGlua2luZxgCIAEoCUgBiAEBQggKBl9tb2RlbEILCglfdGhpbmtpbmciMwoNVm9pY2VTZXR0aW5ncxIVCghsYW5ndWFnZRgBIAEoCUgAiAEBQgsKCV9sYW5ndWFnZSJaCh5MYXVuY2hXb3Jrc3BhY2VTZXNzaW9uUmVzcG9uc2USDgoGc3RhdHVzGAEgASgJEigKB3BheWxvYWQYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0YgZwcm90bzM", [file_google_protobuf_struct]);
+  fileDesc("Chp3b3Jrc3BhY2VzL3YxL2xhdW5jaC5wcm90bxINd29ya3NwYWNlcy52MSK8AwodTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhcKCm1hY2hpbmVfaWQYAiABKAlIAIgBARIcCg91c2VyX3Nlc3Npb25faWQYAyABKAlIAYgBARIpCghtZXRhZGF0YRgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSGwoOaW5pdGlhbF9wcm9tcHQYBSABKAlIAogBARIaCg13b3JrdHJlZV9uYW1lGAYgASgJSAOIAQESOAoQc2Vzc2lvbl9zZXR0aW5ncxgHIAEoCzIeLndvcmtzcGFjZXMudjEuU2Vzc2lvblNldHRpbmdzEh4KEXJlc3VtZV9zZXNzaW9uX2lkGAggASgJSASIAQESHQoQYWdlbnRfc2Vzc2lvbl9pZBgJIAEoCUgFiAEBQg0KC19tYWNoaW5lX2lkQhIKEF91c2VyX3Nlc3Npb25faWRCEQoPX2luaXRpYWxfcHJvbXB0QhAKDl93b3JrdHJlZV9uYW1lQhQKEl9yZXN1bWVfc2Vzc2lvbl9pZEITChFfYWdlbnRfc2Vzc2lvbl9pZCJpCg9TZXNzaW9uU2V0dGluZ3MSKQoEY29kZRgBIAEoCzIbLndvcmtzcGFjZXMudjEuQ29kZVNldHRpbmdzEisKBXZvaWNlGAIgASgLMhwud29ya3NwYWNlcy52MS5Wb2ljZVNldHRpbmdzIsQBCgxDb2RlU2V0dGluZ3MSEQoEbW9kZRgBIAEoCUgAiAEBEh0KEGRlZmF1bHRfcHJvdmlkZXIYAiABKAlIAYgBARIyCglwcm92aWRlcnMYAyABKAsyHy53b3Jrc3BhY2VzLnYxLlByb3ZpZGVyU2V0dGluZ3MSHAoPcGVybWlzc2lvbl9tb2RlGAQgASgJSAKIAQFCBwoFX21vZGVCEwoRX2RlZmF1bHRfcHJvdmlkZXJCEgoQX3Blcm1pc3Npb25fbW9kZSJ3ChBQcm92aWRlclNldHRpbmdzEjYKC2NsYXVkZV9jb2RlGAEgASgLMiEud29ya3NwYWNlcy52MS5DbGF1ZGVDb2RlU2V0dGluZ3MSKwoFY29kZXgYAiABKAsyHC53b3Jrc3BhY2VzLnYxLkNvZGV4U2V0dGluZ3MiMgoSQ2xhdWRlQ29kZVNldHRpbmdzEhIKBW1vZGVsGAEgASgJSACIAQFCCAoGX21vZGVsIlEKDUNvZGV4U2V0dGluZ3MSEgoFbW9kZWwYASABKAlIAIgBARIVCgh0aGlua2luZxgCIAEoCUgBiAEBQggKBl9tb2RlbEILCglfdGhpbmtpbmciMwoNVm9pY2VTZXR0aW5ncxIVCghsYW5ndWFnZRgBIAEoCUgAiAEBQgsKCV9sYW5ndWFnZSKXAgoeTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlEg4KBnN0YXR1cxgBIAEoCRIoCgdwYXlsb2FkGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpzZXNzaW9uX2lkGAMgASgJEhIKCm1hY2hpbmVfaWQYBCABKAkSGAoQYWdlbnRfc2Vzc2lvbl9pZBgFIAEoCRIQCghwcm92aWRlchgGIAEoCRINCgVtb2RlbBgHIAEoCRIQCgh3b3JrX2RpchgIIAEoCRIOCgZicmFuY2gYCSABKAkSCwoDcGlkGAogASgFEikKBWVycm9yGAsgASgLMhoud29ya3NwYWNlcy52MS5MYXVuY2hFcnJvciIsCgtMYXVuY2hFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAliBnByb3RvMw", [file_google_protobuf_struct]);
 
 /**
  * LaunchWorkspaceSessionRequest asks the server to start a coding-agent session
@@ -284,12 +284,22 @@ export const VoiceSettingsSchema: GenMessage<VoiceSettings> = /*@__PURE__*/
 /**
  * LaunchWorkspaceSessionResponse is the daemon's acknowledgement of a launch.
  *
+ * `status` and `payload` are the original API's response, byte for byte: the
+ * REST route (POST /api/v1/workspaces/{workspace_id}/sessions) answers with
+ * exactly these two fields, as the original API did. The typed fields after
+ * them repeat what `payload` holds, with types, for gRPC, gRPC-Web and Connect
+ * callers (so a client in another language reads `pid` as an integer, not the
+ * double a Struct carries). The server fills them from the same
+ * acknowledgement on every path: the unary launch, the ACKNOWLEDGED event of
+ * the streaming launch and of Watch, `Session.acknowledgement`, and the replay
+ * of an Idempotency-Key. A field the daemon did not report is empty (`""`, 0).
+ *
  * @generated from message workspaces.v1.LaunchWorkspaceSessionResponse
  */
 export type LaunchWorkspaceSessionResponse = Message<"workspaces.v1.LaunchWorkspaceSessionResponse"> & {
   /**
    * Launch status: `ok` when the agent started, `error` when the machine
-   * could not start it (the reason is in `payload.error`).
+   * could not start it (the reason is in `payload.error` and `error`).
    *
    * @generated from field: string status = 1;
    */
@@ -304,6 +314,75 @@ export type LaunchWorkspaceSessionResponse = Message<"workspaces.v1.LaunchWorksp
    * @generated from field: google.protobuf.Struct payload = 2;
    */
   payload?: JsonObject | undefined;
+
+  /**
+   * Id of the session (a UUID), as `payload.session_id`.
+   *
+   * @generated from field: string session_id = 3;
+   */
+  sessionId: string;
+
+  /**
+   * Machine the session was launched on, as `payload.machine_id`.
+   *
+   * @generated from field: string machine_id = 4;
+   */
+  machineId: string;
+
+  /**
+   * The agent's own session id (Claude Code's `--session-id`, Codex's thread
+   * id once known), as `payload.agent_session_id`; empty when not reported.
+   *
+   * @generated from field: string agent_session_id = 5;
+   */
+  agentSessionId: string;
+
+  /**
+   * Provider whose CLI was started (`claude_code` or `codex`), as
+   * `payload.provider`.
+   *
+   * @generated from field: string provider = 6;
+   */
+  provider: string;
+
+  /**
+   * Model the agent runs with, as `payload.model`; empty when the provider's
+   * default was used.
+   *
+   * @generated from field: string model = 7;
+   */
+  model: string;
+
+  /**
+   * Directory the agent runs in on the machine (the worktree, or the
+   * workspace's root), as `payload.work_dir`.
+   *
+   * @generated from field: string work_dir = 8;
+   */
+  workDir: string;
+
+  /**
+   * Git branch checked out in `work_dir`, as `payload.branch`.
+   *
+   * @generated from field: string branch = 9;
+   */
+  branch: string;
+
+  /**
+   * Process id of the agent on the machine, as `payload.pid`; 0 when no
+   * process was started.
+   *
+   * @generated from field: int32 pid = 10;
+   */
+  pid: number;
+
+  /**
+   * Why the launch failed, as `payload.error`; set only when `status` is
+   * `error`.
+   *
+   * @generated from field: workspaces.v1.LaunchError error = 11;
+   */
+  error?: LaunchError | undefined;
 };
 
 /**
@@ -312,4 +391,35 @@ export type LaunchWorkspaceSessionResponse = Message<"workspaces.v1.LaunchWorksp
  */
 export const LaunchWorkspaceSessionResponseSchema: GenMessage<LaunchWorkspaceSessionResponse> = /*@__PURE__*/
   messageDesc(file_workspaces_v1_launch, 7);
+
+/**
+ * LaunchError says why a machine could not start an agent.
+ *
+ * @generated from message workspaces.v1.LaunchError
+ */
+export type LaunchError = Message<"workspaces.v1.LaunchError"> & {
+  /**
+   * What went wrong, in snake_case: for example `unknown_workspace` (the
+   * daemon has no directory for it), `not_a_git_repo`, `worktree_failed`,
+   * `binary_not_found`, `spawn_failed`, `agent_exited` (the agent died at
+   * once; `message` has the tail of its stderr), `deadline_exceeded`.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * A sentence for people: what failed and, where it helps, what to do.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message workspaces.v1.LaunchError.
+ * Use `create(LaunchErrorSchema)` to create a new message.
+ */
+export const LaunchErrorSchema: GenMessage<LaunchError> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_launch, 8);
 

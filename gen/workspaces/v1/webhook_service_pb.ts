@@ -156,7 +156,7 @@ export const WebhookEventSchema: GenMessage<WebhookEvent> = /*@__PURE__*/
  */
 export type WebhookDelivery = Message<"workspaces.v1.WebhookDelivery"> & {
   /**
-   * Id of the delivery (`whd_...`), sent as `Webhook-Id`.
+   * Id of the delivery (`whd_` and 24 hex digits), sent as `Webhook-Id`.
    *
    * @generated from field: string delivery_id = 1;
    */
@@ -443,17 +443,20 @@ export const ListWebhookDeliveriesResponseSchema: GenMessage<ListWebhookDeliveri
  * events. Every call needs an API token with the `admin` scope on the
  * workspace; another workspace is `not_found`, as one that does not exist.
  *
- * A delivery is an HTTP POST of a JSON WebhookEvent (proto field names) with
- * the headers `Webhook-Id` (the delivery id, the same on every retry),
+ * A delivery is an HTTP POST of a JSON WebhookEvent (proto field names, every
+ * field present but an unset `exit_code`) with the headers `Webhook-Id` (the
+ * delivery id, the same on every retry: receivers deduplicate on it),
  * `Webhook-Timestamp` (Unix seconds of this attempt) and `Webhook-Signature`
- * (`v1=` and the hex HMAC-SHA256, keyed with the webhook's secret, of the
- * timestamp, a `.` and the raw body). A receiver should refuse a timestamp
- * more than 5 minutes from its clock (the replay window) and compare the
- * signature in constant time. A 2xx answer delivers it; anything else, or no
- * answer within 10 s, is retried with exponential backoff (1 s doubling to
- * 5 min) for 24 hours, then the delivery is `failed`. Deliveries are made at
- * least once and in order per session: a session's next event waits until
- * the one before it is delivered or failed.
+ * (`v1=` and the lower-case hex HMAC-SHA256, keyed with the webhook's secret
+ * as UTF-8 bytes, `whsec_` prefix included, of the timestamp, a `.` and the
+ * raw body). A receiver should refuse a timestamp more than 5 minutes from
+ * its clock (the replay window) and compare the signature in constant time.
+ * A 2xx answer delivers it; anything else (redirects are not followed), or
+ * no answer within 10 s, is retried with exponential backoff (1 s doubling
+ * to 5 min) for 24 hours, then the delivery is `failed`. Deliveries are made
+ * at least once and in order per session: a session's next event waits until
+ * the one before it is delivered or failed. A delivery is recorded in the
+ * transaction that stores its event, so none is lost to a server crash.
  *
  * @generated from service workspaces.v1.WebhookService
  */
@@ -481,7 +484,8 @@ export const WebhookService: GenService<{
     output: typeof ListWebhooksResponseSchema;
   },
   /**
-   * DeleteWebhook removes an endpoint; its pending deliveries are dropped.
+   * DeleteWebhook removes an endpoint; its deliveries, pending ones
+   * included, are dropped with it.
    * Errors: `not_found` for an id that is no webhook of the workspace.
    *
    * @generated from rpc workspaces.v1.WebhookService.DeleteWebhook
@@ -493,7 +497,8 @@ export const WebhookService: GenService<{
   },
   /**
    * ListWebhookDeliveries lists the delivery log of an endpoint, newest first,
-   * with each delivery's last status.
+   * with each delivery's last status. Errors: `not_found` for an id that is no
+   * webhook of the workspace.
    *
    * @generated from rpc workspaces.v1.WebhookService.ListWebhookDeliveries
    */

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file workspaces/v1/workspace_session_service.proto.
  */
 export const file_workspaces_v1_workspace_session_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci13b3Jrc3BhY2VzL3YxL3dvcmtzcGFjZV9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDXdvcmtzcGFjZXMudjEinAEKGkxpc3RTZXNzaW9uTWVzc2FnZXNSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAMgASgEEhcKD2JlZm9yZV9zZXF1ZW5jZRgEIAEoBBIRCglwYWdlX3NpemUYBSABKAUSEAoIYmFja3dhcmQYBiABKAgidQobTGlzdFNlc3Npb25NZXNzYWdlc1Jlc3BvbnNlEi0KCG1lc3NhZ2VzGAEgAygLMhsud29ya3NwYWNlcy52MS5TZXNzaW9uRXZlbnQSEAoIaGFzX21vcmUYAiABKAgSFQoNbGFzdF9zZXF1ZW5jZRgDIAEoBCJTChlTZW5kU2Vzc2lvbk1lc3NhZ2VSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEgwKBHRleHQYAyABKAkidAoaU2VuZFNlc3Npb25NZXNzYWdlUmVzcG9uc2USJwoHc2Vzc2lvbhgBIAEoCzIWLndvcmtzcGFjZXMudjEuU2Vzc2lvbhItCgVlbnRyeRgCIAEoCzIeLndvcmtzcGFjZXMudjEuVHJhbnNjcmlwdEVudHJ5ImAKHFdhdGNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYAyABKAQiRgoaR2V0V29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkiRgobR2V0V29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlEicKB3Nlc3Npb24YASABKAsyFi53b3Jrc3BhY2VzLnYxLlNlc3Npb24imwEKHExpc3RXb3Jrc3BhY2VTZXNzaW9uc1JlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEioKBXN0YXRlGAIgASgOMhsud29ya3NwYWNlcy52MS5TZXNzaW9uU3RhdGUSEgoKbWFjaGluZV9pZBgDIAEoCRIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSJiCh1MaXN0V29ya3NwYWNlU2Vzc2lvbnNSZXNwb25zZRIoCghzZXNzaW9ucxgBIAMoCzIWLndvcmtzcGFjZXMudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiXgobU3RvcFdvcmtzcGFjZVNlc3Npb25SZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhUKDWdyYWNlX3NlY29uZHMYAyABKAUicgocU3RvcFdvcmtzcGFjZVNlc3Npb25SZXNwb25zZRIpCgZyZXN1bHQYASABKA4yGS53b3Jrc3BhY2VzLnYxLlN0b3BSZXN1bHQSJwoHc2Vzc2lvbhgCIAEoCzIWLndvcmtzcGFjZXMudjEuU2Vzc2lvbiqDAQoKU3RvcFJlc3VsdBIbChdTVE9QX1JFU1VMVF9VTlNQRUNJRklFRBAAEhcKE1NUT1BfUkVTVUxUX1NUT1BQRUQQARIeChpTVE9QX1JFU1VMVF9BTFJFQURZX0VYSVRFRBACEh8KG1NUT1BfUkVTVUxUX01BQ0hJTkVfT0ZGTElORRADMugKChdXb3Jrc3BhY2VTZXNzaW9uU2VydmljZRKsAQoWTGF1bmNoV29ya3NwYWNlU2Vzc2lvbhIsLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QaLS53b3Jrc3BhY2VzLnYxLkxhdW5jaFdvcmtzcGFjZVNlc3Npb25SZXNwb25zZSI1gtPkkwIvOgEqIiovYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMSawocTGF1bmNoV29ya3NwYWNlU2Vzc2lvblN0cmVhbRIsLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QaGy53b3Jrc3BhY2VzLnYxLlNlc3Npb25FdmVudDABEqoBChVXYXRjaFdvcmtzcGFjZVNlc3Npb24SKy53b3Jrc3BhY2VzLnYxLldhdGNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QaGy53b3Jrc3BhY2VzLnYxLlNlc3Npb25FdmVudCJFgtPkkwI/Ej0vYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMve3Nlc3Npb25faWR9OndhdGNoMAESrQEKE0dldFdvcmtzcGFjZVNlc3Npb24SKS53b3Jrc3BhY2VzLnYxLkdldFdvcmtzcGFjZVNlc3Npb25SZXF1ZXN0Gioud29ya3NwYWNlcy52MS5HZXRXb3Jrc3BhY2VTZXNzaW9uUmVzcG9uc2UiP4LT5JMCORI3L2FwaS92MS93b3Jrc3BhY2VzL3t3b3Jrc3BhY2VfaWR9L3Nlc3Npb25zL3tzZXNzaW9uX2lkfRKmAQoVTGlzdFdvcmtzcGFjZVNlc3Npb25zEisud29ya3NwYWNlcy52MS5MaXN0V29ya3NwYWNlU2Vzc2lvbnNSZXF1ZXN0Giwud29ya3NwYWNlcy52MS5MaXN0V29ya3NwYWNlU2Vzc2lvbnNSZXNwb25zZSIygtPkkwIsEiovYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMSuAEKFFN0b3BXb3Jrc3BhY2VTZXNzaW9uEioud29ya3NwYWNlcy52MS5TdG9wV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QaKy53b3Jrc3BhY2VzLnYxLlN0b3BXb3Jrc3BhY2VTZXNzaW9uUmVzcG9uc2UiR4LT5JMCQToBKiI8L2FwaS92MS93b3Jrc3BhY2VzL3t3b3Jrc3BhY2VfaWR9L3Nlc3Npb25zL3tzZXNzaW9uX2lkfTpzdG9wErYBChNMaXN0U2Vzc2lvbk1lc3NhZ2VzEikud29ya3NwYWNlcy52MS5MaXN0U2Vzc2lvbk1lc3NhZ2VzUmVxdWVzdBoqLndvcmtzcGFjZXMudjEuTGlzdFNlc3Npb25NZXNzYWdlc1Jlc3BvbnNlIkiC0+STAkISQC9hcGkvdjEvd29ya3NwYWNlcy97d29ya3NwYWNlX2lkfS9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vbWVzc2FnZXMStgEKElNlbmRTZXNzaW9uTWVzc2FnZRIoLndvcmtzcGFjZXMudjEuU2VuZFNlc3Npb25NZXNzYWdlUmVxdWVzdBopLndvcmtzcGFjZXMudjEuU2VuZFNlc3Npb25NZXNzYWdlUmVzcG9uc2UiS4LT5JMCRToBKiJAL2FwaS92MS93b3Jrc3BhY2VzL3t3b3Jrc3BhY2VfaWR9L3Nlc3Npb25zL3tzZXNzaW9uX2lkfS9tZXNzYWdlc2IGcHJvdG8z", [file_google_api_annotations, file_workspaces_v1_launch, file_workspaces_v1_session, file_workspaces_v1_transcript]);
+  fileDesc("Ci13b3Jrc3BhY2VzL3YxL3dvcmtzcGFjZV9zZXNzaW9uX3NlcnZpY2UucHJvdG8SDXdvcmtzcGFjZXMudjEinAEKGkxpc3RTZXNzaW9uTWVzc2FnZXNSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAMgASgEEhcKD2JlZm9yZV9zZXF1ZW5jZRgEIAEoBBIRCglwYWdlX3NpemUYBSABKAUSEAoIYmFja3dhcmQYBiABKAgidQobTGlzdFNlc3Npb25NZXNzYWdlc1Jlc3BvbnNlEi0KCG1lc3NhZ2VzGAEgAygLMhsud29ya3NwYWNlcy52MS5TZXNzaW9uRXZlbnQSEAoIaGFzX21vcmUYAiABKAgSFQoNbGFzdF9zZXF1ZW5jZRgDIAEoBCJTChlTZW5kU2Vzc2lvbk1lc3NhZ2VSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCRISCgpzZXNzaW9uX2lkGAIgASgJEgwKBHRleHQYAyABKAkidAoaU2VuZFNlc3Npb25NZXNzYWdlUmVzcG9uc2USJwoHc2Vzc2lvbhgBIAEoCzIWLndvcmtzcGFjZXMudjEuU2Vzc2lvbhItCgVlbnRyeRgCIAEoCzIeLndvcmtzcGFjZXMudjEuVHJhbnNjcmlwdEVudHJ5ImAKHFdhdGNoV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYAyABKAQiNQodV2F0Y2hXb3Jrc3BhY2VTZXNzaW9uc1JlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJIlkKHldhdGNoV29ya3NwYWNlU2Vzc2lvbnNSZXNwb25zZRInCgdzZXNzaW9uGAEgASgLMhYud29ya3NwYWNlcy52MS5TZXNzaW9uEg4KBnJlc3luYxgCIAEoCCJGChpHZXRXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSEgoKc2Vzc2lvbl9pZBgCIAEoCSJGChtHZXRXb3Jrc3BhY2VTZXNzaW9uUmVzcG9uc2USJwoHc2Vzc2lvbhgBIAEoCzIWLndvcmtzcGFjZXMudjEuU2Vzc2lvbiKbAQocTGlzdFdvcmtzcGFjZVNlc3Npb25zUmVxdWVzdBIUCgx3b3Jrc3BhY2VfaWQYASABKAkSKgoFc3RhdGUYAiABKA4yGy53b3Jrc3BhY2VzLnYxLlNlc3Npb25TdGF0ZRISCgptYWNoaW5lX2lkGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJImIKHUxpc3RXb3Jrc3BhY2VTZXNzaW9uc1Jlc3BvbnNlEigKCHNlc3Npb25zGAEgAygLMhYud29ya3NwYWNlcy52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJeChtTdG9wV29ya3NwYWNlU2Vzc2lvblJlcXVlc3QSFAoMd29ya3NwYWNlX2lkGAEgASgJEhIKCnNlc3Npb25faWQYAiABKAkSFQoNZ3JhY2Vfc2Vjb25kcxgDIAEoBSJyChxTdG9wV29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlEikKBnJlc3VsdBgBIAEoDjIZLndvcmtzcGFjZXMudjEuU3RvcFJlc3VsdBInCgdzZXNzaW9uGAIgASgLMhYud29ya3NwYWNlcy52MS5TZXNzaW9uKoMBCgpTdG9wUmVzdWx0EhsKF1NUT1BfUkVTVUxUX1VOU1BFQ0lGSUVEEAASFwoTU1RPUF9SRVNVTFRfU1RPUFBFRBABEh4KGlNUT1BfUkVTVUxUX0FMUkVBRFlfRVhJVEVEEAISHwobU1RPUF9SRVNVTFRfTUFDSElORV9PRkZMSU5FEAMynAwKF1dvcmtzcGFjZVNlc3Npb25TZXJ2aWNlEqwBChZMYXVuY2hXb3Jrc3BhY2VTZXNzaW9uEiwud29ya3NwYWNlcy52MS5MYXVuY2hXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBotLndvcmtzcGFjZXMudjEuTGF1bmNoV29ya3NwYWNlU2Vzc2lvblJlc3BvbnNlIjWC0+STAi86ASoiKi9hcGkvdjEvd29ya3NwYWNlcy97d29ya3NwYWNlX2lkfS9zZXNzaW9ucxJrChxMYXVuY2hXb3Jrc3BhY2VTZXNzaW9uU3RyZWFtEiwud29ya3NwYWNlcy52MS5MYXVuY2hXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBobLndvcmtzcGFjZXMudjEuU2Vzc2lvbkV2ZW50MAESqgEKFVdhdGNoV29ya3NwYWNlU2Vzc2lvbhIrLndvcmtzcGFjZXMudjEuV2F0Y2hXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBobLndvcmtzcGFjZXMudjEuU2Vzc2lvbkV2ZW50IkWC0+STAj8SPS9hcGkvdjEvd29ya3NwYWNlcy97d29ya3NwYWNlX2lkfS9zZXNzaW9ucy97c2Vzc2lvbl9pZH06d2F0Y2gwARKxAQoWV2F0Y2hXb3Jrc3BhY2VTZXNzaW9ucxIsLndvcmtzcGFjZXMudjEuV2F0Y2hXb3Jrc3BhY2VTZXNzaW9uc1JlcXVlc3QaLS53b3Jrc3BhY2VzLnYxLldhdGNoV29ya3NwYWNlU2Vzc2lvbnNSZXNwb25zZSI4gtPkkwIyEjAvYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnM6d2F0Y2gwARKtAQoTR2V0V29ya3NwYWNlU2Vzc2lvbhIpLndvcmtzcGFjZXMudjEuR2V0V29ya3NwYWNlU2Vzc2lvblJlcXVlc3QaKi53b3Jrc3BhY2VzLnYxLkdldFdvcmtzcGFjZVNlc3Npb25SZXNwb25zZSI/gtPkkwI5EjcvYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMve3Nlc3Npb25faWR9EqYBChVMaXN0V29ya3NwYWNlU2Vzc2lvbnMSKy53b3Jrc3BhY2VzLnYxLkxpc3RXb3Jrc3BhY2VTZXNzaW9uc1JlcXVlc3QaLC53b3Jrc3BhY2VzLnYxLkxpc3RXb3Jrc3BhY2VTZXNzaW9uc1Jlc3BvbnNlIjKC0+STAiwSKi9hcGkvdjEvd29ya3NwYWNlcy97d29ya3NwYWNlX2lkfS9zZXNzaW9ucxK4AQoUU3RvcFdvcmtzcGFjZVNlc3Npb24SKi53b3Jrc3BhY2VzLnYxLlN0b3BXb3Jrc3BhY2VTZXNzaW9uUmVxdWVzdBorLndvcmtzcGFjZXMudjEuU3RvcFdvcmtzcGFjZVNlc3Npb25SZXNwb25zZSJHgtPkkwJBOgEqIjwvYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMve3Nlc3Npb25faWR9OnN0b3AStgEKE0xpc3RTZXNzaW9uTWVzc2FnZXMSKS53b3Jrc3BhY2VzLnYxLkxpc3RTZXNzaW9uTWVzc2FnZXNSZXF1ZXN0Gioud29ya3NwYWNlcy52MS5MaXN0U2Vzc2lvbk1lc3NhZ2VzUmVzcG9uc2UiSILT5JMCQhJAL2FwaS92MS93b3Jrc3BhY2VzL3t3b3Jrc3BhY2VfaWR9L3Nlc3Npb25zL3tzZXNzaW9uX2lkfS9tZXNzYWdlcxK2AQoSU2VuZFNlc3Npb25NZXNzYWdlEigud29ya3NwYWNlcy52MS5TZW5kU2Vzc2lvbk1lc3NhZ2VSZXF1ZXN0Gikud29ya3NwYWNlcy52MS5TZW5kU2Vzc2lvbk1lc3NhZ2VSZXNwb25zZSJLgtPkkwJFOgEqIkAvYXBpL3YxL3dvcmtzcGFjZXMve3dvcmtzcGFjZV9pZH0vc2Vzc2lvbnMve3Nlc3Npb25faWR9L21lc3NhZ2VzYgZwcm90bzM", [file_google_api_annotations, file_workspaces_v1_launch, file_workspaces_v1_session, file_workspaces_v1_transcript]);
 
 /**
  * ListSessionMessagesRequest pages a session's transcript by sequence.
@@ -211,6 +211,57 @@ export const WatchWorkspaceSessionRequestSchema: GenMessage<WatchWorkspaceSessio
   messageDesc(file_workspaces_v1_workspace_session_service, 4);
 
 /**
+ * WatchWorkspaceSessionsRequest names the workspace whose sessions are followed.
+ *
+ * @generated from message workspaces.v1.WatchWorkspaceSessionsRequest
+ */
+export type WatchWorkspaceSessionsRequest = Message<"workspaces.v1.WatchWorkspaceSessionsRequest"> & {
+  /**
+   * Workspace whose sessions are followed.
+   *
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+};
+
+/**
+ * Describes the message workspaces.v1.WatchWorkspaceSessionsRequest.
+ * Use `create(WatchWorkspaceSessionsRequestSchema)` to create a new message.
+ */
+export const WatchWorkspaceSessionsRequestSchema: GenMessage<WatchWorkspaceSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_workspace_session_service, 5);
+
+/**
+ * WatchWorkspaceSessionsResponse is one change among a workspace's sessions,
+ * a resync, or a keep-alive.
+ *
+ * @generated from message workspaces.v1.WatchWorkspaceSessionsResponse
+ */
+export type WatchWorkspaceSessionsResponse = Message<"workspaces.v1.WatchWorkspaceSessionsResponse"> & {
+  /**
+   * The session as it is after the change; unset on resyncs and keep-alives.
+   *
+   * @generated from field: workspaces.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+
+  /**
+   * List the sessions again: set on the stream's first message and whenever
+   * changes may have been missed.
+   *
+   * @generated from field: bool resync = 2;
+   */
+  resync: boolean;
+};
+
+/**
+ * Describes the message workspaces.v1.WatchWorkspaceSessionsResponse.
+ * Use `create(WatchWorkspaceSessionsResponseSchema)` to create a new message.
+ */
+export const WatchWorkspaceSessionsResponseSchema: GenMessage<WatchWorkspaceSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_workspaces_v1_workspace_session_service, 6);
+
+/**
  * GetWorkspaceSessionRequest names one session.
  *
  * @generated from message workspaces.v1.GetWorkspaceSessionRequest
@@ -236,7 +287,7 @@ export type GetWorkspaceSessionRequest = Message<"workspaces.v1.GetWorkspaceSess
  * Use `create(GetWorkspaceSessionRequestSchema)` to create a new message.
  */
 export const GetWorkspaceSessionRequestSchema: GenMessage<GetWorkspaceSessionRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 5);
+  messageDesc(file_workspaces_v1_workspace_session_service, 7);
 
 /**
  * GetWorkspaceSessionResponse holds one session.
@@ -257,7 +308,7 @@ export type GetWorkspaceSessionResponse = Message<"workspaces.v1.GetWorkspaceSes
  * Use `create(GetWorkspaceSessionResponseSchema)` to create a new message.
  */
 export const GetWorkspaceSessionResponseSchema: GenMessage<GetWorkspaceSessionResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 6);
+  messageDesc(file_workspaces_v1_workspace_session_service, 8);
 
 /**
  * ListWorkspaceSessionsRequest filters and pages the sessions of a workspace.
@@ -306,7 +357,7 @@ export type ListWorkspaceSessionsRequest = Message<"workspaces.v1.ListWorkspaceS
  * Use `create(ListWorkspaceSessionsRequestSchema)` to create a new message.
  */
 export const ListWorkspaceSessionsRequestSchema: GenMessage<ListWorkspaceSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 7);
+  messageDesc(file_workspaces_v1_workspace_session_service, 9);
 
 /**
  * ListWorkspaceSessionsResponse is one page of sessions, newest first.
@@ -334,7 +385,7 @@ export type ListWorkspaceSessionsResponse = Message<"workspaces.v1.ListWorkspace
  * Use `create(ListWorkspaceSessionsResponseSchema)` to create a new message.
  */
 export const ListWorkspaceSessionsResponseSchema: GenMessage<ListWorkspaceSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 8);
+  messageDesc(file_workspaces_v1_workspace_session_service, 10);
 
 /**
  * StopWorkspaceSessionRequest names the session to stop.
@@ -369,7 +420,7 @@ export type StopWorkspaceSessionRequest = Message<"workspaces.v1.StopWorkspaceSe
  * Use `create(StopWorkspaceSessionRequestSchema)` to create a new message.
  */
 export const StopWorkspaceSessionRequestSchema: GenMessage<StopWorkspaceSessionRequest> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 9);
+  messageDesc(file_workspaces_v1_workspace_session_service, 11);
 
 /**
  * StopWorkspaceSessionResponse says what the stop did.
@@ -397,7 +448,7 @@ export type StopWorkspaceSessionResponse = Message<"workspaces.v1.StopWorkspaceS
  * Use `create(StopWorkspaceSessionResponseSchema)` to create a new message.
  */
 export const StopWorkspaceSessionResponseSchema: GenMessage<StopWorkspaceSessionResponse> = /*@__PURE__*/
-  messageDesc(file_workspaces_v1_workspace_session_service, 10);
+  messageDesc(file_workspaces_v1_workspace_session_service, 12);
 
 /**
  * StopResult says what a stop did.
@@ -502,6 +553,26 @@ export const WorkspaceSessionService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchWorkspaceSessionRequestSchema;
     output: typeof SessionEventSchema;
+  },
+  /**
+   * WatchWorkspaceSessions follows every session of a workspace, for
+   * dashboards and `wsctl sessions --watch`. Its first message has `resync`
+   * set and no session: the watch is live, so list the sessions
+   * (ListWorkspaceSessions) after it and no change is missed. Each later
+   * message with a session is that session as it is after a change a caller
+   * sees (a launch, a new state, an exit code, a stop), possibly skipping
+   * intermediate states that passed quickly; transcript entries are not
+   * changes here (WatchWorkspaceSession carries them). `resync` comes again
+   * when changes may have been missed (the server lost its notifications for a
+   * moment): list again. A message with neither is a keep-alive. Runs until the
+   * caller cancels.
+   *
+   * @generated from rpc workspaces.v1.WorkspaceSessionService.WatchWorkspaceSessions
+   */
+  watchWorkspaceSessions: {
+    methodKind: "server_streaming";
+    input: typeof WatchWorkspaceSessionsRequestSchema;
+    output: typeof WatchWorkspaceSessionsResponseSchema;
   },
   /**
    * GetWorkspaceSession returns one session.

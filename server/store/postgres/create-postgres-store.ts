@@ -30,6 +30,7 @@ import { postgresStatements as sql } from "./postgres-statements.js";
 import { postgresPermissionMethods } from "./postgres-permission-methods.js";
 import { postgresTokenMethods } from "./postgres-token-methods.js";
 import { postgresTranscriptMethods } from "./postgres-transcript-methods.js";
+import { postgresWebhookMethods } from "./postgres-webhook-methods.js";
 
 export type PostgresStoreOptions =
   /** The store opens its own pool (see `createPostgresPool` for the URL's `?schema=` and `?pool_size=`) and ends it on close. */
@@ -69,6 +70,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     schema,
     ...postgresTranscriptMethods(run),
     ...postgresTokenMethods(run),
+    ...postgresWebhookMethods(run),
     ...postgresPermissionMethods(run),
 
     async migrate() {

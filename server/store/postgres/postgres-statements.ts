@@ -41,7 +41,7 @@ const setSession = `UPDATE sessions SET machine_id = COALESCE($2, machine_id), s
      WHERE session_id = $1`;
 
 /** A statement named `wsctl_<name>`, bound to the values it is called with. */
-function statement(name: string, text: string): (...values: unknown[]) => Statement {
+export function statement(name: string, text: string): (...values: unknown[]) => Statement {
   return (...values) => ({ name: `wsctl_${name}`, text, values });
 }
 

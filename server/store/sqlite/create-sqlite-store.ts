@@ -21,6 +21,7 @@ import { sqlitePermissionMethods } from "./sqlite-permission-methods.js";
 import { sqliteTokenMethods } from "./sqlite-token-methods.js";
 import { sqliteTranscriptMethods } from "./sqlite-transcript-methods.js";
 import { prepareSqliteTransactions } from "./sqlite-transactions.js";
+import { sqliteWebhookMethods } from "./sqlite-webhook-methods.js";
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created when missing. `:memory:` for a private in-memory database. */
@@ -76,6 +77,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   return {
     ...sqliteTranscriptMethods(db, st, run),
     ...sqliteTokenMethods(run, tx),
+    ...sqliteWebhookMethods(db, run),
     ...sqlitePermissionMethods(db, run),
 
     async migrate() {

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { sqliteWebhookSchema } from "./sqlite-webhook-schema.js";
 
 /** One schema step: applied once, in order, inside a transaction. */
 export interface Migration {
@@ -156,10 +157,16 @@ ALTER TABLE sessions ADD COLUMN stop_time BIGINT NOT NULL DEFAULT 0;
 `,
   },
   {
+    // Webhooks: endpoints, their delivery log, and the trigger that writes a
+    // session event's deliveries in the event's own transaction.
+    version: 7,
+    sql: sqliteWebhookSchema,
+  },
+  {
     // Approvals: a workspace's permission settings, its agents' permission
     // requests (each decided once, with who and when; `delivered` once the
     // daemon acknowledged the decision) and the rules a session remembers.
-    version: 7,
+    version: 8,
     sql: `
 ALTER TABLE workspaces ADD COLUMN default_permission_mode TEXT NOT NULL DEFAULT 'default';
 ALTER TABLE workspaces ADD COLUMN permission_ceiling TEXT NOT NULL DEFAULT 'bypass_permissions';

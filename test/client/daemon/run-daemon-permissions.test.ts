@@ -22,6 +22,8 @@ beforeAll(async () => {
   recordDir = await mkdtemp(path.join(bed.temp.base, "records-"));
   // The stand-in records its argv and permission checks here (the agents inherit the daemon's environment).
   process.env.STANDIN_RECORD_DIR = recordDir;
+  // As Claude Code: the permission server starts with the agent, not at the first check.
+  process.env.STANDIN_MCP_EAGER = "1";
 });
 
 const start = (options: Partial<DaemonOptions> = {}) => bed.startDaemon({ bins: { claude: standIn, codex: bed.agents.codex }, ...options });

@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runAdmin } from "../../../client/wsctl/admin-command.js";
+import { MachineSchema } from "../../../gen/workspaces/v1/machine_service_pb.js";
+import { ApiTokenSchema } from "../../../gen/workspaces/v1/token_service_pb.js";
 import { hashToken } from "../../../server/auth/api-token.js";
 import { authenticate } from "../../../server/auth/create-auth-interceptor.js";
 import { openStore } from "../../../server/store/open-store.js";
@@ -83,8 +85,8 @@ describe("runAdmin", () => {
 
   it("makes the first machine of a workspace its default, and another one on --default", async () => {
     await admin(["create-workspace", "w1"]);
-    expect(await json(["create-machine", "m1", "--workspace", "w1"])).toEqual({ machine_id: "m1", workspace_id: "w1", default: true });
-    expect(await json(["create-machine", "m2", "--workspace", "w1"])).toEqual({ machine_id: "m2", workspace_id: "w1", default: false });
+    expect(await json(["create-machine", "m1", "--workspace", "w1"])).toEqual({ machine_id: "m1", workspace_id: "w1", is_default: true });
+    expect(await json(["create-machine", "m2", "--workspace", "w1"])).toEqual({ machine_id: "m2", workspace_id: "w1", is_default: false });
     const human = await admin(["create-machine", "m3", "--workspace", "w1", "--default"]);
     expect(human).toEqual({ code: 0, stdout: "created machine m3 in workspace w1 (default)\n", stderr: "" });
     expect(await withStore((s) => s.getWorkspace("w1"))).toMatchObject({ defaultMachineId: "m3" });
@@ -182,18 +184,18 @@ describe("runAdmin", () => {
       {
         workspace_id: "w1",
         default_machine_id: "m1",
-        created_at: expect.any(String),
+        create_time: expect.any(String),
         default_permission_mode: "default",
         permission_ceiling: "bypass_permissions",
         approval_timeout: "10m",
         approval_default_decision: "deny",
       },
     ]);
-    expect(list.machines).toMatchObject([{ machine_id: "m1", workspace_id: "w1", default: true, last_seen_at: null }]);
+    expect(list.machines).toMatchObject([{ machine_id: "m1", workspace_id: "w1", is_default: true, last_seen_time: null }]);
     expect(list.tokens).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ token_id: api.token_id, kind: "api", workspace_ids: ["w1"], revoked_at: expect.any(String) }),
-        expect.objectContaining({ token_id: machine.token_id, kind: "machine", machine_id: "m1", revoked_at: null }),
+        expect.objectContaining({ token_id: api.token_id, kind: "api", workspace_ids: ["w1"], revoke_time: expect.any(String) }),
+        expect.objectContaining({ token_id: machine.token_id, kind: "machine", machine_id: "m1", revoke_time: null }),
       ]),
     );
     const text = JSON.stringify(list) + (await admin(["list"])).stdout;
@@ -233,6 +235,29 @@ describe("runAdmin", () => {
     await admin(["create-workspace", "w1"]);
     expect((await admin(["update-workspace", "w1", "--permission-ceiling", "plan"])).stderr).toContain("above the ceiling plan");
     expect((await admin(["update-workspace", "ghost", "--permission-ceiling", "plan"])).stderr).toBe("wsctl admin: workspace ghost not found\n");
+  });
+
+  it("names each field as the API does (Machine, ApiToken), times as the API's JSON writes them", async () => {
+    await admin(["create-workspace", "w1"]);
+    await admin(["create-machine", "m1", "--workspace", "w1"]);
+    await json(["create-token", "--workspace", "w1"]);
+    const list = await json(["list"]);
+    const names = (schema: { fields: { name: string }[] }) => schema.fields.map((f) => f.name);
+    const machine = (list.machines as Record<string, unknown>[])[0]!;
+    const token = (list.tokens as Record<string, unknown>[])[0]!;
+    expect(Object.keys(machine).filter((k) => !names(MachineSchema).includes(k))).toEqual([]);
+    // `kind` and `machine_id` cover machine tokens, which the API does not list.
+    expect(Object.keys(token).filter((k) => !names(ApiTokenSchema).includes(k))).toEqual(["kind", "machine_id"]);
+    expect(Object.keys((list.workspaces as Record<string, unknown>[])[0]!)).toEqual([
+      "workspace_id",
+      "default_machine_id",
+      "create_time",
+      "default_permission_mode",
+      "permission_ceiling",
+      "approval_timeout",
+      "approval_default_decision",
+    ]);
+    expect(token.create_time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
   });
 
   it("exits 1 when the database cannot be opened", async () => {

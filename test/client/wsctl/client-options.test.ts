@@ -1,6 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { describe, expect, it } from "vitest";
-import { parseWholeNumber, resolveClientSettings, runClientVerb } from "../../../client/wsctl/client-options.js";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { clientFromOptions, parseWholeNumber, resolveClientSettings, runClientVerb } from "../../../client/wsctl/client-options.js";
+import type { DevCredentials } from "../../../client/wsctl/dev-credentials.js";
 import { UsageError } from "../../../client/wsctl/usage-error.js";
 import { runCli } from "../fake-workspace-server.js";
 
@@ -16,14 +20,73 @@ describe("resolveClientSettings", () => {
     expect(resolveClientSettings({ server: "http://x", token: "t" }, {}).protocol).toBe("connect");
   });
 
-  it("rejects a missing server or token, a non-HTTP URL and an unknown protocol", () => {
-    expect(() => resolveClientSettings({ token: "t" }, {})).toThrow(/--server URL or set WSCTL_SERVER/);
+  it("rejects a missing token, a non-HTTP URL and an unknown protocol", () => {
     expect(() => resolveClientSettings({ server: "http://x" }, {})).toThrow(/--token TOKEN or set WSCTL_TOKEN/);
     expect(() => resolveClientSettings({ server: "localhost:8080", token: "t" }, {})).toThrow(UsageError);
     expect(() => resolveClientSettings({ server: "not a url", token: "t" }, {})).toThrow(/is not a URL/);
     expect(() => resolveClientSettings({ server: "http://x", token: "t", protocol: "rest" }, {})).toThrow(
       /connect, grpc, grpc-web/,
     );
+  });
+});
+
+describe("resolveClientSettings in dev mode", () => {
+  const dev: DevCredentials = {
+    workspace_id: "default",
+    machine_id: "local",
+    api_token: "wsa_dev",
+    machine_token: "wsm_dev",
+    server_url: "http://127.0.0.1:43210",
+  };
+
+  it("defaults to the dev server, 127.0.0.1:8080 when no credentials name one", () => {
+    expect(resolveClientSettings({ token: "t" }, {}).baseUrl).toBe("http://127.0.0.1:8080");
+    expect(resolveClientSettings({ token: "t" }, {}, { ...dev, server_url: undefined }).baseUrl).toBe("http://127.0.0.1:8080");
+    expect(resolveClientSettings({}, {}, dev).baseUrl).toBe("http://127.0.0.1:43210");
+    expect(resolveClientSettings({}, { WSCTL_SERVER: "http://env:1" }, dev).baseUrl).toBe("http://env:1");
+  });
+
+  it("takes the credentials' token and workspace when no token is given", () => {
+    expect(resolveClientSettings({}, {}, dev)).toEqual({
+      baseUrl: "http://127.0.0.1:43210",
+      token: "wsa_dev",
+      protocol: "connect",
+      defaultWorkspace: "default",
+    });
+  });
+
+  it("never pairs a given token with the credentials' workspace", () => {
+    expect(resolveClientSettings({ token: "wsa_mine" }, {}, dev)).toEqual({ baseUrl: "http://127.0.0.1:43210", token: "wsa_mine", protocol: "connect" });
+    expect(resolveClientSettings({}, { WSCTL_TOKEN: "wsa_env" }, dev).defaultWorkspace).toBeUndefined();
+  });
+});
+
+describe("clientFromOptions", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "wsctl-client-options-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const write = async (text: string) => {
+    await mkdir(path.join(dir, "data"), { recursive: true });
+    await writeFile(path.join(dir, "data/credentials.json"), text);
+  };
+
+  it("reads data/credentials.json under the working directory for the workspace, and --workspace wins", async () => {
+    await write(JSON.stringify({ workspace_id: "default", machine_id: "local", api_token: "wsa_dev", machine_token: "wsm_dev" }));
+    expect(clientFromOptions({}, { env: {}, cwd: dir }).workspaceId).toBe("default");
+    expect(clientFromOptions({ workspace: "acme" }, { env: {}, cwd: dir }).workspaceId).toBe("acme");
+    expect(clientFromOptions({ token: "t", server: "http://x" }, { env: {}, cwd: dir }).workspaceId).toBeUndefined();
+  });
+
+  it("says so when there is no token and no credentials file, or the file is not one", async () => {
+    expect(() => clientFromOptions({}, { env: {}, cwd: dir })).toThrow(/no token: .*data\/credentials\.json/);
+    await write("{not json");
+    expect(() => clientFromOptions({}, { env: {}, cwd: dir })).toThrow(/credentials\.json is not the credentials file wsctl serve --dev writes/);
+    // Not read at all when the flags give everything it stands in for.
+    expect(clientFromOptions({ token: "t", server: "http://x" }, { env: {}, cwd: dir }).workspaceId).toBeUndefined();
   });
 });
 

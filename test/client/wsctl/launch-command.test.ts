@@ -110,7 +110,19 @@ describe("runLaunch", () => {
       env: { WSCTL_TOKEN: "wsa_t" },
     });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ status: "ok", payload });
+    // The fake server answers {status, payload} only, so the typed fields beside them are empty.
+    expect(JSON.parse(run.stdout)).toEqual({
+      status: "ok",
+      payload,
+      session_id: "",
+      machine_id: "",
+      agent_session_id: "",
+      provider: "",
+      model: "",
+      work_dir: "",
+      branch: "",
+      pid: 0,
+    });
   });
 
   it("exits 1 when the daemon answers status error", async () => {
@@ -171,9 +183,10 @@ describe("runLaunch", () => {
     expect((await runCli(runLaunch, ["--prompt", "x"], { env: env() })).code).toBe(2);
     expect((await runCli(runLaunch, ["--workspace", "acme", "--nope"], { env: env() })).code).toBe(2);
     expect((await runCli(runLaunch, ["--workspace", "acme", "extra"], { env: env() })).code).toBe(2);
-    const noServer = await runCli(runLaunch, ["--workspace", "acme"], { env: { WSCTL_TOKEN: "t" } });
-    expect(noServer.code).toBe(2);
-    expect(noServer.stderr).toMatch(/^wsctl launch: no server: pass --server URL or set WSCTL_SERVER\n/);
+    // No token and no data/credentials.json where it runs: nothing to call the dev server with.
+    const noToken = await runCli(runLaunch, ["--workspace", "acme"], { env: { WSCTL_SERVER: server.url1 } });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/^wsctl launch: no token: pass --token TOKEN or set WSCTL_TOKEN \(or run where/);
     expect(seen.length).toBe(before);
   });
 

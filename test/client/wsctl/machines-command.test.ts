@@ -58,7 +58,8 @@ describe("runMachines", () => {
     expect(lastWorkspace).toBe("");
     const body = JSON.parse(run.stdout) as { machines: Record<string, unknown>[] };
     expect(body.machines[0]).toMatchObject({ machine_id: "m1", online: true, is_default: true, last_seen_time: "2025-01-02T03:04:05Z" });
-    expect(body.machines[1]).toEqual({ machine_id: "m2", workspace_id: "acme" });
+    // As REST answers: false and empty fields are there too ("online": false).
+    expect(body.machines[1]).toEqual({ machine_id: "m2", workspace_id: "acme", online: false, daemon_version: "", hostname: "", is_default: false });
   });
 
   it("says so when there are none", async () => {

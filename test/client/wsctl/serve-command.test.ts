@@ -46,4 +46,13 @@ describe("runServe", () => {
       expect(run.stdout).toBe("");
     }
   });
+
+  it("refuses --root without --dev, and a --root that is not a directory, before starting anything", async () => {
+    const alone = await serve(["--root", "."]);
+    expect([alone.code, alone.stdout]).toEqual([2, ""]);
+    expect(alone.stderr).toContain("--root goes with --dev");
+    const missing = await serve(["--dev", "--root", "/nonexistent/wsctl-root"]);
+    expect([missing.code, missing.stdout]).toEqual([2, ""]);
+    expect(missing.stderr).toContain("--root /nonexistent/wsctl-root: no such directory");
+  });
 });

@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSessionState, runSessions } from "../../../client/wsctl/sessions-command.js";
@@ -63,6 +66,22 @@ describe("runSessions", () => {
     ]);
     expect(run.stderr).toBe("more sessions: add --page-token 2 or --all\n");
     expect(requests.at(-1)).toMatchObject({ workspaceId: "acme", state: SessionState.RUNNING, machineId: "m1", pageSize: 0 });
+  });
+
+  it("in dev mode takes the server, token and workspace from data/credentials.json", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "wsctl-dev-client-"));
+    try {
+      await mkdir(path.join(dir, "data"));
+      const credentials = { workspace_id: "devws", machine_id: "local", api_token: "wsa_dev", machine_token: "wsm_dev", server_url: server.url1 };
+      await writeFile(path.join(dir, "data/credentials.json"), JSON.stringify(credentials));
+      const run = await runCli(runSessions, ["--limit", "1"], { env: {}, cwd: dir });
+      expect(run.code).toBe(0);
+      expect(requests.at(-1)).toMatchObject({ workspaceId: "devws", pageSize: 1 });
+      const none = await runCli(runSessions, [], { env: { WSCTL_TOKEN: "wsa_mine" }, cwd: dir });
+      expect(none).toMatchObject({ code: 2, stderr: expect.stringMatching(/^wsctl sessions: --workspace W is required/) });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("follows page tokens with --all", async () => {

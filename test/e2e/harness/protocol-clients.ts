@@ -1,5 +1,5 @@
 import http2 from "node:http2";
-import { fromBinary, fromJson, type JsonObject, type JsonValue, toBinary } from "@bufbuild/protobuf";
+import { fromBinary, fromJson, type JsonObject, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
 import { ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -14,7 +14,8 @@ import { WorkspaceSessionService } from "../../../gen/workspaces/v1/workspace_se
 
 /** What a launch came back with, the same shape whatever the protocol. */
 export type LaunchOutcome =
-  | { kind: "ok"; status: string; payload: JsonObject }
+  /** `typed`: the response's fields beside `status` and `payload`, by their proto names. */
+  | { kind: "ok"; status: string; payload: JsonObject; typed: JsonObject }
   | { kind: "error"; code: string; message: string; httpStatus?: number };
 
 export interface LaunchClient {
@@ -28,7 +29,8 @@ function requestOf(workspaceId: string, body: Record<string, unknown>): LaunchWo
 }
 
 function fromResponse(res: LaunchWorkspaceSessionResponse): LaunchOutcome {
-  return { kind: "ok", status: res.status, payload: res.payload ?? {} };
+  const { status: _status, payload: _payload, ...typed } = toJson(LaunchWorkspaceSessionResponseSchema, res, { useProtoFieldName: true }) as JsonObject;
+  return { kind: "ok", status: res.status, payload: res.payload ?? {}, typed };
 }
 
 function connectClient(name: string, transport: Transport): LaunchClient {
@@ -78,10 +80,14 @@ interface RestBody {
   payload?: JsonObject;
   code?: string;
   message?: string;
+  [field: string]: JsonValue | undefined;
 }
 
 function restOutcome(httpStatus: number, body: RestBody): LaunchOutcome {
-  if (httpStatus === 200) return { kind: "ok", status: body.status ?? "", payload: body.payload ?? {} };
+  if (httpStatus === 200) {
+    const { status, payload, ...typed } = body;
+    return { kind: "ok", status: status ?? "", payload: payload ?? {}, typed: typed as JsonObject };
+  }
   return { kind: "error", code: body.code ?? "", message: body.message ?? "", httpStatus };
 }
 

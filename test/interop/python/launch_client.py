@@ -122,11 +122,31 @@ def run_case(fn):
         return {"exception": traceback.format_exc()}
 
 
+def typed_fields(response):
+    """The response's typed fields, read as generated (pid is a Python int, no conversion)."""
+    out = {
+        "session_id": response.session_id,
+        "machine_id": response.machine_id,
+        "agent_session_id": response.agent_session_id,
+        "provider": response.provider,
+        "model": response.model,
+        "work_dir": response.work_dir,
+        "branch": response.branch,
+        "pid": response.pid,
+        "pid_type": type(response.pid).__name__,
+        # Struct numbers are doubles: what a client reading payload["pid"] gets.
+        "payload_pid_type": type(response.payload["pid"]).__name__ if "pid" in response.payload else None,
+    }
+    if response.HasField("error"):
+        out["error"] = {"code": response.error.code, "message": response.error.message}
+    return out
+
+
 def launch(stub, token):
     response = stub.LaunchWorkspaceSession(
         seed_request(ARGS.workspace), metadata=auth(token), timeout=CALL_TIMEOUT_S
     )
-    return {"status": response.status, "payload": struct_to_dict(response.payload)}
+    return {"status": response.status, "payload": struct_to_dict(response.payload), "typed": typed_fields(response)}
 
 
 def launch_and_follow(stub, token):
@@ -160,6 +180,7 @@ def launch_and_follow(stub, token):
             entry["acknowledgement"] = {
                 "status": event.acknowledgement.status,
                 "payload": struct_to_dict(event.acknowledgement.payload),
+                "typed": typed_fields(event.acknowledgement),
             }
         events.append(entry)
         if kind in ("SESSION_EVENT_TYPE_EXITED", "SESSION_EVENT_TYPE_FAILED", "SESSION_EVENT_TYPE_STOPPED"):

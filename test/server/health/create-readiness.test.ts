@@ -7,6 +7,7 @@ import { createReadiness } from "../../../server/health/create-readiness.js";
 import { openStore } from "../../../server/store/open-store.js";
 import type { Store } from "../../../server/store/store.js";
 import { mountSmallTmpfs, skipWithoutTmpfs } from "../../support/small-tmpfs.js";
+import { nextTurn } from "../../support/next-turn.js";
 
 let dir: string;
 const opened: Store[] = [];
@@ -31,6 +32,7 @@ describe("createReadiness", () => {
     const { readiness, health } = await readinessOn(path);
     expect(await readiness.check()).toMatchObject({ ready: true, checks: { store: "ok" } });
     unlinkSync(path);
+    await nextTurn();
     const report = await readiness.check();
     expect(report.ready).toBe(false);
     expect(report.checks.store).toBe("database unavailable: database file deleted: restore it and restart the server");

@@ -1,5 +1,7 @@
+import { toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { launchResult, orderedLaunchResult } from "../../../server/launch/launch-result.js";
+import { LaunchWorkspaceSessionResponseSchema } from "../../../gen/workspaces/v1/launch_pb.js";
+import { launchResponse, launchResult, orderedLaunchResult } from "../../../server/launch/launch-result.js";
 
 const ids = { sessionId: "s-1", workspaceId: "ws", machineId: "m1" };
 
@@ -43,5 +45,58 @@ describe("orderedLaunchResult", () => {
     ]);
     expect(orderedLaunchResult(stored)).toEqual(stored);
     expect(orderedLaunchResult(undefined)).toBeUndefined();
+  });
+});
+
+describe("launchResponse", () => {
+  const okPayload = {
+    pid: 29824,
+    branch: "b",
+    session_id: "s-1",
+    workspace_id: "ws",
+    machine_id: "m1",
+    agent_session_id: "a-1",
+    provider: "claude_code",
+    model: "haiku",
+    work_dir: "/w",
+  };
+
+  it("fills the typed fields from the payload, pid as an integer, and keeps the payload in the documented order", () => {
+    const message = launchResponse({ status: "ok", payload: okPayload });
+    expect(message).toMatchObject({
+      status: "ok",
+      sessionId: "s-1",
+      machineId: "m1",
+      agentSessionId: "a-1",
+      provider: "claude_code",
+      model: "haiku",
+      workDir: "/w",
+      branch: "b",
+      pid: 29824,
+    });
+    expect(message.error).toBeUndefined();
+    expect(Object.keys(message.payload ?? {})).toEqual([
+      "session_id", "workspace_id", "machine_id", "agent_session_id", "provider", "model", "work_dir", "branch", "pid",
+    ]);
+    expect(toJson(LaunchWorkspaceSessionResponseSchema, message, { useProtoFieldName: true })).toMatchObject({ pid: 29824, work_dir: "/w" });
+  });
+
+  it("types an error acknowledgement's error as {code, message}", () => {
+    const error = { code: "not_a_git_repo", message: "/w is not inside a git repository" };
+    const message = launchResponse({ status: "error", payload: { session_id: "s-1", workspace_id: "ws", machine_id: "m1", error } });
+    expect(message.status).toBe("error");
+    expect(message.error).toMatchObject(error);
+    expect(message.pid).toBe(0);
+    expect(message.payload).toEqual({ session_id: "s-1", workspace_id: "ws", machine_id: "m1", error });
+  });
+
+  it("leaves a field empty where the payload's value is not of the documented type, keeping it in the payload", () => {
+    for (const pid of [1.5, -1, 2 ** 31, "123", null]) {
+      const message = launchResponse({ status: "ok", payload: { session_id: "s-1", pid, provider: 7, error: "boom" } });
+      expect([message.pid, message.provider, message.error]).toEqual([0, "", undefined]);
+      expect(message.payload).toMatchObject({ pid, provider: 7, error: "boom" });
+    }
+    const partial = launchResponse({ status: "error", payload: { error: { code: 5 } } });
+    expect(partial.error).toMatchObject({ code: "", message: "" });
   });
 });

@@ -24,14 +24,15 @@ describe("createOpenApiDocument", () => {
 
   it("has an operation for every REST binding of the services and none other", () => {
     const bindings = bindingsOf(services);
-    // 7 session routes, 3 machine routes (RegisterMachine among them), 3 token routes.
-    expect(bindings.size).toBe(13);
+    // 8 session routes (WatchWorkspaceSessions among them), 3 machine routes (RegisterMachine among them), 3 token routes.
+    expect(bindings.size).toBe(14);
     expect(operationsOf(doc)).toEqual(bindings);
   });
 
   it("documents the launch request body with the seed's fields and the {status, payload} response", () => {
     const op = doc.paths["/api/v1/workspaces/{workspace_id}/sessions"].post;
-    expect(op.parameters).toEqual([{ name: "workspace_id", in: "path", required: true, schema: { type: "string" } }]);
+    expect(op.parameters.map((p: Json) => `${p.in}:${p.name}`)).toEqual(["header:Idempotency-Key", "path:workspace_id"]);
+    expect(op.parameters[1]).toMatchObject({ required: true, schema: { type: "string", pattern: expect.any(String) } });
     const body = deref(op.requestBody.content["application/json"].schema);
     expect(Object.keys(body.properties).sort()).toEqual(
       [
@@ -48,7 +49,7 @@ describe("createOpenApiDocument", () => {
     expect(body.properties.machine_id.type).toEqual(["string", "null"]);
     expect(body.properties.metadata).toMatchObject({ type: ["object", "null"], additionalProperties: true });
     const res = deref(op.responses["200"].content["application/json"].schema);
-    expect(res.properties.status).toEqual({ type: "string" });
+    expect(res.properties.status).toMatchObject({ type: "string" });
     expect(res.properties.payload).toMatchObject({ type: ["object", "null"], additionalProperties: true });
     for (const status of ["400", "401", "403", "404", "409", "429", "500", "503", "504"]) {
       const r = resolveRef(doc, op.responses[status].$ref) as Json;
@@ -62,19 +63,19 @@ describe("createOpenApiDocument", () => {
     expect(deref(settings.properties.providers.anyOf[0]).properties.codex.anyOf[0].$ref).toBe(
       "#/components/schemas/workspaces.v1.CodexSettings",
     );
-    expect(schema("workspaces.v1.CodexSettings").properties.thinking.type).toEqual(["string", "null"]);
+    expect(schema("workspaces.v1.CodexSettings").properties.thinking.anyOf[1]).toEqual({ type: "null" });
     const event = schema("workspaces.v1.SessionEvent");
     expect(event.properties.sequence).toMatchObject({ type: "string", format: "uint64" });
     expect(event.properties.time).toMatchObject({ type: ["string", "null"], format: "date-time" });
     expect(event.properties.exit_code.type).toEqual(["integer", "null"]);
-    expect(event.properties.state).toEqual({ $ref: "#/components/schemas/workspaces.v1.SessionState" });
+    expect(event.properties.state).toMatchObject({ $ref: "#/components/schemas/workspaces.v1.SessionState" });
     expect(schema("workspaces.v1.SessionState").enum).toContain("SESSION_STATE_RUNNING");
     expect(schema("workspaces.v1.SessionState").enum).toContain("SESSION_STATE_STOPPED");
     expect(schema("workspaces.v1.SessionEventType").enum).toContain("SESSION_EVENT_TYPE_STOPPED");
     const session = schema("workspaces.v1.Session");
     expect(session.properties.stopped_by.type).toBe("string");
     expect(session.properties.stop_time).toMatchObject({ format: "date-time" });
-    expect(schema("workspaces.v1.ListWorkspaceSessionsResponse").properties.sessions).toEqual({
+    expect(schema("workspaces.v1.ListWorkspaceSessionsResponse").properties.sessions).toMatchObject({
       type: "array",
       items: { $ref: "#/components/schemas/workspaces.v1.Session" },
     });

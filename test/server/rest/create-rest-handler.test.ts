@@ -213,8 +213,26 @@ describe("createRestHandler", () => {
       `${url}/api/v1/workspaces/w1/sessions?page_size=10&state=SESSION_STATE_RUNNING&machine_id=m%201&pageToken=p`,
     );
     expect(res.status).toBe(200);
+    // Every field, those holding "", 0 or false included; unset messages (times) stay out.
     expect(await res.json()).toEqual({
-      sessions: [{ session_id: "s1", workspace_id: "w1", state: "SESSION_STATE_RUNNING" }],
+      sessions: [
+        {
+          session_id: "s1",
+          workspace_id: "w1",
+          machine_id: "",
+          state: "SESSION_STATE_RUNNING",
+          provider: "",
+          model: "",
+          agent_session_id: "",
+          work_dir: "",
+          branch: "",
+          pid: 0,
+          error_message: "",
+          transcript_length: "0",
+          stopped_by: "",
+        },
+      ],
+      next_page_token: "",
     });
     const m = seen.list!;
     expect(m.workspaceId).toBe("w1");

@@ -58,6 +58,7 @@ describe("requestFromHttp", () => {
     expect(m.color).toBe(1);
     expect(m.count).toBe(-7);
     expect(await res.json()).toEqual({
+      name: "",
       inner: { id: "i1", child: { id: "c/1" } },
       tags: ["a", "b c"],
       big: "9007199254740993",

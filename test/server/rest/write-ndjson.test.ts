@@ -40,6 +40,16 @@ const event = (sequence: number) => ({
   type: SessionEventType.RUNNING,
 });
 
+/** `event(sequence)` as a REST line: proto names, the fields holding "" or 0 included. */
+const eventJson = (sequence: number) => ({
+  session_id: "s1",
+  sequence: String(sequence),
+  type: "SESSION_EVENT_TYPE_RUNNING",
+  state: "SESSION_STATE_UNSPECIFIED",
+  machine_id: "",
+  message: "",
+});
+
 /** Read an NDJSON response body line by line. */
 async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
@@ -77,11 +87,7 @@ describe("writeNdjson", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/x-ndjson");
     const it = lines(res.body!);
-    expect(JSON.parse((await it.next()).value as string)).toEqual({
-      session_id: "s1",
-      sequence: "1",
-      type: "SESSION_EVENT_TYPE_RUNNING",
-    });
+    expect(JSON.parse((await it.next()).value as string)).toEqual(eventJson(1));
     firstRead.resolve();
     expect(JSON.parse((await it.next()).value as string)).toMatchObject({ sequence: "2" });
     expect((await it.next()).done).toBe(true);
@@ -120,7 +126,7 @@ describe("writeNdjson", () => {
     expect(res.status).toBe(200);
     const all = (await res.text()).trimEnd().split("\n").map((l) => JSON.parse(l));
     expect(all).toEqual([
-      { session_id: "s1", sequence: "1", type: "SESSION_EVENT_TYPE_RUNNING" },
+      eventJson(1),
       { error: { code: "unavailable", message: "daemon went away", details: [], detail: "daemon went away" } },
     ]);
   });

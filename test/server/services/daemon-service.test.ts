@@ -1,9 +1,15 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
-import { AcknowledgeRequestSchema, DaemonCommandSchema, DaemonService } from "../../../gen/workspaces/v1/daemon_service_pb.js";
+import {
+  AcknowledgeRequestSchema,
+  DaemonCommandSchema,
+  DaemonService,
+  type StreamReportsRequestSchema,
+} from "../../../gen/workspaces/v1/daemon_service_pb.js";
 import { SessionState } from "../../../gen/workspaces/v1/session_pb.js";
 import type { Principal } from "../../../server/auth/principal.js";
+import { createAsyncQueue } from "../../../server/hub/create-async-queue.js";
 import { createDaemonHub } from "../../../server/hub/create-daemon-hub.js";
 import { createLauncher } from "../../../server/launch/create-launcher.js";
 import { createDaemonService } from "../../../server/services/daemon-service.js";
@@ -170,4 +176,36 @@ describe("createDaemonService", () => {
       expect((await env.store.getSessionById("s-1"))?.state).toBe("exited");
     });
   });
+
+  describe("streamReports", () => {
+    it("records acknowledgements and reports sent on one stream, answering each by its seq, a refused one without ending the stream", async () => {
+      env = await createInProcessApp();
+      const { client, headers } = await daemonClient();
+      await storedCommand("c-1");
+      await appSession(env, { sessionId: "s-2", state: "running" });
+      const requests = createAsyncQueue<MessageInitShape<typeof StreamReportsRequestSchema>>();
+      const answers = client.streamReports(requests, { headers })[Symbol.asyncIterator]();
+      requests.push({ seq: 1n, kind: { case: "ack", value: { commandId: "c-1", status: "ok", payload: { pid: 5 } } } });
+      expect((await answers.next()).value).toMatchObject({ seq: 1n, code: "" });
+      expect(await env.store.getSessionById("s-c-1")).toMatchObject({ state: "running", pid: 5 });
+      requests.push({ seq: 2n, kind: { case: "ack", value: { commandId: "c-missing", status: "ok" } } });
+      expect((await answers.next()).value).toMatchObject({ seq: 2n, code: "not_found", message: "command c-missing not found" });
+      requests.push({ seq: 3n, kind: { case: "report", value: { sessionId: "s-2", state: SessionState.EXITED, exitCode: 0 } } });
+      expect((await answers.next()).value).toMatchObject({ seq: 3n, code: "" });
+      expect(await env.store.getSessionById("s-2")).toMatchObject({ state: "exited", exitCode: 0 });
+      requests.close();
+      expect((await answers.next()).done).toBe(true);
+    });
+
+    it("refuses API tokens", async () => {
+      env = await createInProcessApp();
+      const requests = createAsyncQueue<MessageInitShape<typeof StreamReportsRequestSchema>>();
+      requests.close();
+      const stream = (async () => {
+        for await (const _ of createClient(DaemonService, env.transport).streamReports(requests, { headers: env.headers() })) break;
+      })();
+      await rejection(stream, Code.PermissionDenied);
+    });
+  });
 });
+

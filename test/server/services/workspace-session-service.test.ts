@@ -52,6 +52,7 @@ describe("createWorkspaceSessionService", () => {
       const res = await env.sessions.launchWorkspaceSession(launchRequest(), auth());
       expect(res.status).toBe("ok");
       expect(res.payload).toMatchObject({ workspace_id: "ws", machine_id: "m1", pid: 42, agent_session_id: "agent-1" });
+      expect(res).toMatchObject({ sessionId: res.payload?.session_id, machineId: "m1", pid: 42, agentSessionId: "agent-1" });
       expect(await env.store.getSessionById(String(res.payload?.session_id))).toMatchObject({ state: "running", pid: 42 });
     });
 
@@ -61,6 +62,7 @@ describe("createWorkspaceSessionService", () => {
       const res = await env.sessions.launchWorkspaceSession(launchRequest(), auth());
       expect(res.status).toBe("error");
       expect(res.payload).toMatchObject({ machine_id: "m1", error: { code: "git_failed", message: "no repo" } });
+      expect(res.error).toMatchObject({ code: "git_failed", message: "no repo" });
       expect(await env.store.getSessionById(String(res.payload?.session_id))).toMatchObject({ state: "failed", errorMessage: "git_failed: no repo" });
     });
 
@@ -109,6 +111,7 @@ describe("createWorkspaceSessionService", () => {
         if (event.type === SessionEventType.ACKNOWLEDGED) {
           expect(event.acknowledgement?.status).toBe("ok");
           expect(event.acknowledgement?.payload).toMatchObject({ session_id: event.sessionId, machine_id: "m1", pid: 42 });
+          expect(event.acknowledgement).toMatchObject({ sessionId: event.sessionId, machineId: "m1", pid: 42 });
           await daemon.report(event.sessionId, SessionState.EXITED, { exitCode: 0 });
         }
       }

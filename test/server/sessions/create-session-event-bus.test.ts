@@ -125,6 +125,17 @@ describe("createSessionEventBus", () => {
     expect(gone.values).toHaveLength(1);
   });
 
+  it("tells change listeners the session of every state event, not of transcript entries, until they unsubscribe", async () => {
+    const heard: (string | undefined)[] = [];
+    const unsubscribe = room.events.onChange((sessionId) => heard.push(sessionId));
+    await append("accepted", "s-2");
+    await room.events.appendTranscript({ sessionId: "s-1", machineId: "m-1", fromOffset: 0, entries: [{ offset: 0, role: "assistant", kind: "text", text: "hi" }], now: 3 });
+    await append("dispatched", "s-1");
+    unsubscribe();
+    await append("running", "s-1");
+    expect(heard).toEqual(["s-2", "s-1"]);
+  });
+
   it("lets go of a follower that returns early", async () => {
     await storeHistory(room.store, "s-1", [
       ["accepted", "pending"],

@@ -14,17 +14,20 @@ afterEach(async () => {
 
 const okAck = { status: "ok", payload: { session_id: "s-1", pid: 42 } };
 
-/** Makes the next read of a session run `race` (another replica's move) after reading, so the caller decides on a stale state. */
-function raceNextRead(race: () => Promise<unknown>): void {
-  const read = room.store.getSessionById.bind(room.store);
+/**
+ * Runs `race` (another replica's move) just before the next write of a move,
+ * so the caller's write meets a state other than the one it decided on
+ * (whether it decided on a read or on the copy it was given).
+ */
+function raceNextMove(race: () => Promise<unknown>): void {
+  const move = room.store.moveSession.bind(room.store);
   let raced = false;
-  room.store.getSessionById = async (sessionId, signal) => {
-    const found = await read(sessionId, signal);
+  room.store.moveSession = async (m, signal) => {
     if (!raced) {
       raced = true;
       await race();
     }
-    return found;
+    return move(m, signal);
   };
 }
 
@@ -32,7 +35,7 @@ describe("createSessionLifecycle", () => {
   it("decides a move again when another replica moved the session between its read and its write", async () => {
     const s = await storeSession(room.store, { sessionId: "s-1", state: "dispatched" });
     const other = createSessionLifecycle({ store: room.store, events: room.events, now: () => moveTime });
-    raceNextRead(() => other.reported(s, { state: "exited", exitCode: 0, message: "", pid: 0 }));
+    raceNextMove(() => other.reported(s, { state: "exited", exitCode: 0, message: "", pid: 0 }));
 
     const moved = await room.lifecycle.acknowledged(s, okAck);
 
@@ -48,7 +51,7 @@ describe("createSessionLifecycle", () => {
   it("refuses a move that the other replica's move made impossible, writing nothing", async () => {
     const s = await storeSession(room.store, { sessionId: "s-1", state: "pending" });
     const other = createSessionLifecycle({ store: room.store, events: room.events, now: () => moveTime });
-    raceNextRead(() => other.dispatched(s));
+    raceNextMove(() => other.dispatched(s));
 
     expect(await room.lifecycle.dispatched(s)).toBeUndefined();
     expect(await historyOf(room.store, "s-1")).toEqual([[1, "dispatched", "dispatched"]]);
@@ -73,5 +76,34 @@ describe("createSessionLifecycle", () => {
 
     await room.lifecycle.acknowledged(s, okAck);
     expect(await historyOf(room.store, "s-1")).toEqual([[1, "acknowledged", "running"]]);
+  });
+
+  it("moves a dispatch and an ack on the caller's copy of the session, reading it no more", async () => {
+    const s = await storeSession(room.store, { sessionId: "s-1", state: "pending" });
+    let reads = 0;
+    const read = room.store.getSessionById.bind(room.store);
+    room.store.getSessionById = (sessionId, signal) => {
+      reads++;
+      return read(sessionId, signal);
+    };
+    const dispatched = await room.lifecycle.dispatched(s);
+    await room.lifecycle.acknowledged(dispatched!, okAck);
+    expect(reads).toBe(0);
+    expect(await historyOf(room.store, "s-1")).toEqual([
+      [1, "dispatched", "dispatched"],
+      [2, "acknowledged", "running"],
+    ]);
+  });
+
+  it("decides again on the stored session when the caller's copy is stale", async () => {
+    const stale = await storeSession(room.store, { sessionId: "s-1", state: "dispatched" });
+    await room.lifecycle.reported(stale, { state: "exited", exitCode: 0, message: "", pid: 0 });
+    // The copy says dispatched; the session exited meanwhile: the ack is recorded on the exited session.
+    expect((await room.lifecycle.acknowledged(stale, okAck))?.state).toBe("exited");
+    // And a dispatch planned on a stale pending copy is refused by the table on the stored state.
+    const pending = await storeSession(room.store, { sessionId: "s-2", state: "pending" });
+    await room.lifecycle.dispatched(pending);
+    expect(await room.lifecycle.dispatched(pending)).toBeUndefined();
+    expect(await historyOf(room.store, "s-2")).toEqual([[1, "dispatched", "dispatched"]]);
   });
 });

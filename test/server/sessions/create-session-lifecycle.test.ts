@@ -1,6 +1,4 @@
-import type { JsonObject } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { errorMessageOf } from "../../../server/sessions/create-session-lifecycle.js";
 import type { SessionRecord, SessionStateName } from "../../../server/store/store.js";
 import { session } from "../store/store-contract-fixtures.js";
 import { historyOf, moveTime, openSessionRoom, type SessionRoom, storeSession } from "./session-fixtures.js";
@@ -351,21 +349,4 @@ describe("createSessionLifecycle", () => {
       }
     });
   });
-});
-
-describe("errorMessageOf", () => {
-  it("joins the error's code and message", () => {
-    expect(errorMessageOf({ error: { code: "git_failed", message: "not a repository" } })).toBe("git_failed: not a repository");
-  });
-
-  it("gives the message alone when there is no code", () => {
-    expect(errorMessageOf({ error: { message: "no such workspace root" } })).toBe("no such workspace root");
-  });
-
-  it.each<JsonObject>([{}, { error: "flat string" }, { error: ["x"] }, { error: { code: "c" } }, { error: { message: 5 } }, { error: null }])(
-    "falls back to a generic message for %j",
-    (payload) => {
-      expect(errorMessageOf(payload)).toBe("the daemon reported an error");
-    },
-  );
 });

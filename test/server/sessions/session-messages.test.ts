@@ -49,6 +49,8 @@ describe("sessionMessage", () => {
     expect(sessionMessage(full)).toEqual(
       create(SessionSchema, {
         ...sameFields,
+        // The acknowledgement's typed fields are read from its payload.
+        acknowledgement: { ...acknowledgement, sessionId: "s-1", pid: 42 },
         state: SessionState.EXITED,
         createTime: timestampFromMs(1_700_000_000_123),
         updateTime: timestampFromMs(1_700_000_001_456),
@@ -100,7 +102,7 @@ describe("sessionEventMessage", () => {
     const message = sessionEventMessage({ ...exitedEvent, type: "acknowledged", state: "running", exitCode: undefined, acknowledgement });
     expect(message.type).toBe(SessionEventType.ACKNOWLEDGED);
     expect(message.state).toBe(SessionState.RUNNING);
-    expect(message.acknowledgement).toMatchObject(acknowledgement);
+    expect(message.acknowledgement).toMatchObject({ ...acknowledgement, sessionId: "s-1", pid: 42, provider: "" });
     expect(message.exitCode).toBeUndefined();
   });
 

@@ -47,14 +47,14 @@ describe.skipIf(postgres.skip)("runAdmin", () => {
       {
         workspace_id: "w1",
         default_machine_id: "m1",
-        created_at: expect.any(String),
+        create_time: expect.any(String),
         default_permission_mode: "default",
         permission_ceiling: "bypass_permissions",
         approval_timeout: "10m",
         approval_default_decision: "deny",
       },
     ]);
-    expect(list.machines).toMatchObject([{ machine_id: "m1", workspace_id: "w1", default: true }]);
+    expect(list.machines).toMatchObject([{ machine_id: "m1", workspace_id: "w1", is_default: true }]);
     expect(list.tokens).toMatchObject([{ kind: "api", workspace_ids: ["w1"] }]);
 
     const store = await openStore(db.url);

@@ -7,6 +7,7 @@ import { expectCode } from "./store-contract-fixtures.js";
 import { describeTokenScopes } from "./store-contract-scopes.js";
 import { describeSessions } from "./store-contract-sessions.js";
 import { describeTranscript } from "./store-contract-transcript.js";
+import { describeWebhooks } from "./store-contract-webhooks.js";
 
 export { session } from "./store-contract-fixtures.js";
 
@@ -190,6 +191,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describeSessions(() => store);
     describeEventsCommandsKeys(() => store);
     describeTranscript(() => store);
+    describeWebhooks(() => store);
     describePermissions(() => store);
   });
 }

@@ -132,6 +132,32 @@ describe.skipIf(postgres.skip)("createPostgresBackplane", { timeout: 20_000 }, (
     daemon.stop();
   });
 
+  it("carries a workspace's session changes to WatchWorkspaceSessions on another replica", async () => {
+    const [a, b] = [await replica(), await replica()];
+    const daemon = daemonOn(a);
+    await pollUntil(() => b.app.hub.isOnline("m1"));
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const m of b.sessions.watchWorkspaceSessions({ workspaceId: "ws" }, { ...api(), signal: controller.signal })) {
+        if (m.resync) seen.push("resync");
+        else if (m.session) seen.push(`${m.session.sessionId}:${SessionState[m.session.state]}`);
+      }
+    })().catch(() => {});
+    await pollUntil(() => seen.length >= 1, { what: "the watch to start" });
+    const res = await a.sessions.launchWorkspaceSession({ workspaceId: "ws", initialPrompt: "hi" }, api());
+    const sessionId = String(res.payload?.session_id);
+    await a.daemon.reportSessionState({ sessionId, state: SessionState.EXITED, pid: 77, exitCode: 0, message: "" }, { headers: machine() });
+    await pollUntil(() => seen.includes(`${sessionId}:EXITED`), { what: "replica b's watch to see the exit" });
+    controller.abort();
+    await watching;
+    expect(seen[0]).toBe("resync");
+    const states = seen.slice(1).filter((s) => s.startsWith(sessionId));
+    expect(states[0]).toMatch(/:(PENDING|DISPATCHED|RUNNING)$/);
+    expect(states.at(-1)).toBe(`${sessionId}:EXITED`);
+    daemon.stop();
+  });
+
   it("moves a machine to the replica it subscribes to last, ending the older stream there", async () => {
     const [a, b] = [await replica(), await replica()];
     const first = daemonOn(a);

@@ -7,6 +7,7 @@ import { createSqliteStore } from "../../../../server/store/sqlite/create-sqlite
 import type { Store } from "../../../../server/store/store.js";
 import { mountSmallTmpfs, skipWithoutTmpfs } from "../../../support/small-tmpfs.js";
 import { expectCode, session } from "../store-contract-fixtures.js";
+import { nextTurn } from "../../../support/next-turn.js";
 
 let dir: string;
 const opened: Store[] = [];
@@ -44,6 +45,8 @@ describe("createSqliteStore", () => {
     await store.checkWritable();
     copyFileSync(path, join(dir, "backup.db"));
     unlinkSync(path);
+    // The guard checks the file once per turn of the event loop: the next turn sees the deletion.
+    await nextTurn();
     const deleted = /^database unavailable: database file deleted/;
     await expectCode(store.createWorkspace("ws-2", 2), Code.Unavailable, deleted);
     await expectCode(store.createSession(session({ sessionId: "s-1", workspaceId: "ws-1", machineId: "m" })), Code.Unavailable, deleted);
@@ -64,6 +67,7 @@ describe("createSqliteStore", () => {
     await other.createWorkspace("ws-other", 1);
     await other.close();
     renameSync(join(dir, "other.db"), path);
+    await nextTurn();
     const replaced = /^database unavailable: database file replaced/;
     await expectCode(store.createWorkspace("ws-2", 2), Code.Unavailable, replaced);
     await expectCode(store.getWorkspace("ws-1"), Code.Unavailable, replaced);
