@@ -267,6 +267,7 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", 
     expect(check).toMatchObject({ tool: "Bash", behavior: "allow" });
     expect(await page.textContent('[data-testid="transcript-entry"][data-kind="permission_decision"]')).toContain(`by ${stack.apiTokenId}`);
     await page.click('[data-testid="session-stop"]');
+    await page.click('[data-testid="session-stop-yes"]');
     await page.waitForSelector('[data-testid="session-row"].selected[data-state="stopped"]');
     expect(consoleErrors).toEqual([]);
     await page.close();
@@ -302,6 +303,7 @@ describe.skipIf(!haveChromium && process.env.CI !== "true")("the browser page", 
     await other.waitForSelector('[data-testid="session-approvals"]', { state: "hidden" });
     expect((await waitForAgentChecks(stack, pid, 2))[1]).toMatchObject({ behavior: "allow", input: { command: "make clean" } });
     await page.click('[data-testid="session-stop"]');
+    await page.click('[data-testid="session-stop-yes"]');
     // The browser logs the refused answer's HTTP 400 itself; that one is expected here.
     expect(consoleErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     consoleErrors.length = 0;
