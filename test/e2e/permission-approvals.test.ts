@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../client/wsctl/main.js";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
+import { runCli } from "../client/fake-workspace-server.js";
 import { pollUntil } from "../support/poll-until.js";
 import {
   launchWithPermissions,
@@ -25,21 +26,7 @@ afterAll(async () => {
 });
 
 /** Runs a wsctl client verb in process against the stack; resolves with its exit code and output. */
-async function wsctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main([...args, "--server", stack.url, "--token", stack.apiToken], {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    env: {},
-    isTTY: false,
-  });
-  return { code, stdout, stderr };
-}
+const wsctl = (...args: string[]) => runCli(main, [...args, "--server", stack.url, "--token", stack.apiToken]);
 
 interface MessageJson {
   type: string;
