@@ -83,11 +83,10 @@ export async function acceptLaunch(
   // Until the accepted event is stored nothing has started: a failure gives the key back.
   try {
     const target = await resolveLaunchTarget({ store, hub, principal, plan, signal });
-    const launchRequest = create(LaunchWorkspaceSessionRequestSchema, request);
-    if (target.reused && launchRequest.resumeSessionId === undefined && target.reused.agentSessionId) {
-      // Resume must not depend on daemon memory: the server stored the agent session id.
-      launchRequest.resumeSessionId = target.reused.agentSessionId;
-    }
+    // The request goes to the daemon as it came, copied only when a reuse fills in what to resume:
+    // resume must not depend on daemon memory, the server stored the agent session id.
+    const resume = target.reused && request.resumeSessionId === undefined ? target.reused.agentSessionId : "";
+    const launchRequest = resume ? create(LaunchWorkspaceSessionRequestSchema, { ...request, resumeSessionId: resume }) : request;
     const time = deps.now();
     const fields = {
       machineId: target.machineId,
