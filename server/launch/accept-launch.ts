@@ -6,7 +6,8 @@ import {
   LaunchWorkspaceSessionRequestSchema,
   SessionSettingsSchema,
 } from "../../gen/workspaces/v1/launch_pb.js";
-import type { PermissionPolicy } from "../../gen/workspaces/v1/permission_pb.js";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { type DaemonCommand, DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { Principal } from "../auth/principal.js";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { SessionEventBus } from "../sessions/create-session-event-bus.js";
@@ -20,19 +21,25 @@ import { resolveLaunchTarget } from "./resolve-launch-target.js";
 /** A launch that passed every check and whose session row is committed. */
 export interface AcceptedLaunch {
   session: SessionRecord;
-  /** The id of the launch command to push (a fresh one per launch). */
+  /** The id of the launch command (a fresh one per launch; "" for a replay). */
   commandId: string;
-  /** The request as the daemon gets it (a reuse fills in `resume_session_id`). */
-  request: LaunchWorkspaceSessionRequest;
+  /**
+   * The launch command, stored with the session (a reuse fills in `resume_session_id`), for the
+   * dispatch to push; undefined for a replay.
+   */
+  command?: DaemonCommand;
+  /** How long the dispatch waits for the acknowledgement: the command's deadline is the accept time plus this. */
+  waitMs: number;
   /** Sequence of the session's `accepted` event of this launch (0 for a replay). */
   acceptedSequence: number;
   /** Set when an earlier call with the same Idempotency-Key already finished: its result. */
   replay?: LaunchResult;
   /** The Idempotency-Key this launch claimed, to store its outcome under. */
   claim?: IdempotencyClaim;
-  /** The permission policy the launch command carries (absent for a replay). */
-  permission?: PermissionPolicy;
 }
+
+/** The launch deadline when the caller gives none (`LauncherOptions.launchDeadlineMs`'s default). */
+const defaultWaitMs = 15_000;
 
 export interface AcceptDeps {
   store: Store;
@@ -61,7 +68,14 @@ export async function acceptLaunch(
   deps: AcceptDeps,
   principal: Principal & { kind: "api" },
   request: LaunchWorkspaceSessionRequest,
-  options: { idempotencyKey?: string; signal: AbortSignal },
+  options: {
+    idempotencyKey?: string;
+    signal: AbortSignal;
+    /** How long the launch will wait for the acknowledgement (the command's deadline). Default 15 000 ms. */
+    waitMs?: number;
+    /** The call's request id, carried in the command for the daemon's logs. Default none. */
+    requestId?: string;
+  },
 ): Promise<AcceptedLaunch> {
   const { store, hub, keys } = deps;
   const { signal } = options;
@@ -72,7 +86,7 @@ export async function acceptLaunch(
     if (found.kind === "replay") {
       const session = await store.getSessionById(found.sessionId, signal);
       if (!session) throw new ConnectError("the session of this Idempotency-Key is gone", Code.NotFound);
-      return { session, commandId: "", request, acceptedSequence: 0, replay: found.result };
+      return { session, commandId: "", waitMs: 0, acceptedSequence: 0, replay: found.result };
     }
     claim = found.claim;
   }
@@ -83,11 +97,10 @@ export async function acceptLaunch(
   // Until the accepted event is stored nothing has started: a failure gives the key back.
   try {
     const target = await resolveLaunchTarget({ store, hub, principal, plan, signal });
-    const launchRequest = create(LaunchWorkspaceSessionRequestSchema, request);
-    if (target.reused && launchRequest.resumeSessionId === undefined && target.reused.agentSessionId) {
-      // Resume must not depend on daemon memory: the server stored the agent session id.
-      launchRequest.resumeSessionId = target.reused.agentSessionId;
-    }
+    // The request goes to the daemon as it came, copied only when a reuse fills in what to resume:
+    // resume must not depend on daemon memory, the server stored the agent session id.
+    const resume = target.reused && request.resumeSessionId === undefined ? target.reused.agentSessionId : "";
+    const launchRequest = resume ? create(LaunchWorkspaceSessionRequestSchema, { ...request, resumeSessionId: resume }) : request;
     const time = deps.now();
     const fields = {
       machineId: target.machineId,
@@ -111,34 +124,48 @@ export async function acceptLaunch(
       stopTime: 0,
       updatedAt: time,
     };
-    let session: SessionRecord;
-    if (target.reused) {
-      // A reuse starts the session over: the stored acknowledgement goes too.
-      session = (await store.updateSession(target.reused.sessionId, { ...fields, acknowledgement: null }, signal)) ?? target.reused;
-    } else {
-      session = { sessionId: randomUUID(), workspaceId: plan.workspaceId, createdAt: time, ...fields };
-      await store.createSession(session, signal);
-    }
-    // A key whose call never settles (a crash) is settled later from its session.
-    if (claim) await store.bindIdempotencyKey(claim.tokenId, claim.key, session.sessionId);
-    const accepted = await deps.events.append({
-      sessionId: session.sessionId,
-      type: "accepted",
-      state: "pending",
-      machineId: target.machineId,
-      acknowledgement: undefined,
-      exitCode: undefined,
-      message: target.reused ? "reusing the session" : "",
-      now: time,
+    const sessionId = target.reused?.sessionId ?? randomUUID();
+    const commandId = randomUUID();
+    const waitMs = options.waitMs ?? defaultWaitMs;
+    const command = create(DaemonCommandSchema, {
+      commandId,
+      requestId: options.requestId ?? "",
+      kind: {
+        case: "launch",
+        value: {
+          sessionId,
+          workspaceId: plan.workspaceId,
+          request: launchRequest,
+          deadline: timestampFromMs(time + waitMs),
+          ...(target.permission ? { permission: target.permission } : {}),
+        },
+      },
     });
-    return {
-      session,
-      commandId: randomUUID(),
-      request: launchRequest,
-      acceptedSequence: accepted.sequence,
-      permission: target.permission,
-      ...(claim ? { claim } : {}),
-    };
+    // One transaction: the session (a reuse starts it over, its stored acknowledgement too), the key
+    // bound to it (a key whose call never settles, a crash, is settled later from its session), the
+    // `accepted` event and the command the dispatch pushes.
+    const { session, event } = await store.acceptLaunch(
+      {
+        session: target.reused
+          ? { reuse: sessionId, patch: { ...fields, acknowledgement: null } }
+          : { create: { sessionId, workspaceId: plan.workspaceId, createdAt: time, ...fields } },
+        idempotencyKey: claim ? { tokenId: claim.tokenId, key: claim.key } : undefined,
+        event: {
+          sessionId,
+          type: "accepted",
+          state: "pending",
+          machineId: target.machineId,
+          acknowledgement: undefined,
+          exitCode: undefined,
+          message: target.reused ? "reusing the session" : "",
+          now: time,
+        },
+        command: { commandId, machineId: target.machineId, sessionId, kind: "launch", command, deadlineAt: time + waitMs, now: time },
+      },
+      signal,
+    );
+    deps.events.publish(event);
+    return { session, commandId, command, waitMs, acceptedSequence: event.sequence, ...(claim ? { claim } : {}) };
   } catch (error) {
     if (claim) await keys.release(claim);
     throw error;

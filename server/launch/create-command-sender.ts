@@ -28,6 +28,8 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Clock, in Unix milliseconds. Default `Date.now`. */
   now?: number;
+  /** The command is stored already (a launch's, with its session): only push and wait. Default false. */
+  stored?: boolean;
 }
 
 /**
@@ -55,10 +57,12 @@ export function createCommandSender(options: CommandSenderOptions): CommandSende
     async send(machineId, command, send) {
       const { commandId } = command;
       const time = send.now ?? Date.now();
-      await store.createCommand(
-        { commandId, machineId, sessionId: send.sessionId, kind: send.kind, command, deadlineAt: time + send.timeoutMs, now: time },
-        send.signal,
-      );
+      if (!send.stored) {
+        await store.createCommand(
+          { commandId, machineId, sessionId: send.sessionId, kind: send.kind, command, deadlineAt: time + send.timeoutMs, now: time },
+          send.signal,
+        );
+      }
       // One controller ends the wait: the deadline (on the shared wheel, no timer of its own),
       // the caller's signal, or the machine found offline at the push.
       const wait = new AbortController();

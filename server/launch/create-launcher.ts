@@ -144,6 +144,9 @@ export function createLauncher(options: LauncherOptions): Launcher {
     }
     return acceptLaunch(acceptDeps, principal, request, {
       signal: call.signal,
+      // The acknowledgement is awaited up to the launch deadline, never past the caller's own.
+      waitMs: Math.max(0, Math.min(dispatchDeps.launchDeadlineMs, call.timeoutMs ?? dispatchDeps.launchDeadlineMs)),
+      ...(call.requestId !== undefined ? { requestId: call.requestId } : {}),
       ...(call.idempotencyKey !== undefined ? { idempotencyKey: call.idempotencyKey } : {}),
     });
   }

@@ -1,8 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { DaemonCommandSchema } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
 import type { IdempotentOutcome, Store } from "../store/store.js";
 import type { AcceptedLaunch } from "./accept-launch.js";
@@ -18,8 +17,6 @@ export interface DispatchDeps {
   keys: IdempotencyKeys;
   /** Where a launch goes whose failure the store could not record (its command is expired once it can). */
   abandoned: AbandonedCommands;
-  /** How long a launch waits for the daemon's acknowledgement, never past the caller's deadline. */
-  launchDeadlineMs: number;
   log: (message: string, error?: unknown) => void;
   /** Clock, in Unix milliseconds. */
   now: () => number;
@@ -38,11 +35,11 @@ export interface DispatchDeps {
 export async function dispatchLaunch(
   deps: DispatchDeps,
   launch: AcceptedLaunch,
-  options: { signal: AbortSignal; timeoutMs?: number | undefined; requestId?: string | undefined },
+  options: { signal: AbortSignal },
 ): Promise<LaunchResult> {
   if (launch.replay) return launch.replay;
-  const wait = Math.max(0, Math.min(deps.launchDeadlineMs, options.timeoutMs ?? deps.launchDeadlineMs));
-  const outcome = runLaunch(deps, launch, wait, options.requestId ?? "");
+  if (!launch.command) throw new ConnectError("an accepted launch without its command", Code.Internal);
+  const outcome = runLaunch(deps, launch, launch.command);
   const { claim } = launch;
   // Stored when the launch settles, even if this caller has gone; a caller
   // still here gets its answer once a retry would find it.
@@ -74,31 +71,17 @@ export async function dispatchLaunch(
  * the wait did not work out, and every failure moves the session to `failed`
  * before it is thrown.
  */
-async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, wait: number, requestId: string): Promise<LaunchResult> {
-  const { session, commandId } = launch;
+async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, command: DaemonCommand): Promise<LaunchResult> {
+  const { session, waitMs: wait } = launch;
   const { machineId, sessionId } = session;
   try {
-    const now = deps.now();
-    const command = create(DaemonCommandSchema, {
-      commandId,
-      requestId,
-      kind: {
-        case: "launch",
-        value: {
-          sessionId,
-          workspaceId: session.workspaceId,
-          request: launch.request,
-          deadline: timestampFromMs(now + wait),
-          ...(launch.permission ? { permission: launch.permission } : {}),
-        },
-      },
-    });
+    // Stored with the session by the accept: pushed, and its acknowledgement awaited.
     const sent = await deps.sender.send(machineId, command, {
       sessionId,
       kind: "launch",
       timeoutMs: wait,
       timeoutMessage: `machine ${machineId} did not acknowledge the launch within ${wait} ms`,
-      now,
+      stored: true,
     });
     if (!sent) {
       // The command is stored: a daemon subscribing before its deadline would get it.

@@ -244,6 +244,19 @@ export interface NewCommand {
   now: number;
 }
 
+/**
+ * An accepted launch, written in one transaction (`Store.acceptLaunch`): the
+ * session (a new row, or with `reuse` the stored one started over by its
+ * patch), the Idempotency-Key bound to it when the launch claimed one, its
+ * `accepted` event and the launch command.
+ */
+export interface AcceptLaunchWrite {
+  session: { create: SessionRecord } | { reuse: string; patch: SessionPatch };
+  idempotencyKey: { tokenId: string; key: string } | undefined;
+  event: NewSessionEvent;
+  command: NewCommand;
+}
+
 export interface CommandRecord extends Omit<NewCommand, "now"> {
   createdAt: number;
   /** "" until acknowledged; `expired` when the server gave up first (see `expireCommand`). */

@@ -7,6 +7,7 @@ import type {
   WorkspacePermissions,
 } from "./permission-records.js";
 import type {
+  AcceptLaunchWrite,
   CommandRecord,
   IdempotencyRecord,
   IdempotentOutcome,
@@ -132,6 +133,12 @@ export interface Store extends WebhookStore {
   /** A page of a session's `transcript` events (see TranscriptQuery), oldest first, with the session's last sequence. */
   listTranscript(query: TranscriptQuery, signal?: AbortSignal): Promise<{ events: SessionEventRecord[]; lastSequence: number }>;
 
+  /**
+   * Commits an accepted launch in one transaction (see `AcceptLaunchWrite`):
+   * every row of it, or nothing when any fails (a duplicate command id, a
+   * reused session gone). Resolves with the session as stored and its event.
+   */
+  acceptLaunch(write: AcceptLaunchWrite, signal?: AbortSignal): Promise<{ session: SessionRecord; event: SessionEventRecord }>;
   /** Records a command sent to a daemon, before it is pushed. */
   createCommand(command: NewCommand, signal?: AbortSignal): Promise<void>;
   getCommand(commandId: string, signal?: AbortSignal): Promise<CommandRecord | undefined>;

@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import { toBinary } from "@bufbuild/protobuf";
 import type pg from "pg";
 import { DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
@@ -161,6 +162,25 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         sql.appendSessionEvent(...eventToParams(event)),
       );
       return appendedEvent(event, row!.sequence);
+    },
+
+    async acceptLaunch(write, signal) {
+      return run.transaction("session", signal, async (query) => {
+        let session = "create" in write.session ? write.session.create : undefined;
+        if (session) await query(sql.insertSession(...sessionToParams(session)));
+        else if ("reuse" in write.session) {
+          const [row] = await query<SessionRow>(sql.updateSession(...patchToParams(write.session.reuse, write.session.patch)));
+          if (!row) throw new ConnectError(`session ${write.session.reuse} not found`, Code.NotFound);
+          session = sessionFromRow(row);
+        }
+        const key = write.idempotencyKey;
+        if (key) await query(sql.bindIdempotencyKey(session!.sessionId, key.tokenId, key.key));
+        const [appended] = await query<{ sequence: string }>(sql.appendSessionEvent(...eventToParams(write.event)));
+        const { commandId, machineId, sessionId, kind, now } = write.command;
+        const bytes = Buffer.from(toBinary(DaemonCommandSchema, write.command.command));
+        await query(sql.insertCommand(commandId, machineId, sessionId, kind, bytes, write.command.deadlineAt ?? null, now));
+        return { session: session!, event: appendedEvent(write.event, appended!.sequence) };
+      });
     },
 
     async moveSession(move, signal) {

@@ -138,6 +138,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       });
     },
 
+    async acceptLaunch(write, signal) {
+      return run("session", signal, () => tx.acceptLaunch.immediate(write));
+    },
+
     async getSession(workspaceId, sessionId, signal) {
       return run("session", signal, (s) => maybe(s.getSession.get(sessionId, workspaceId), sessionFromRow));
     },

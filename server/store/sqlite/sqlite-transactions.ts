@@ -1,8 +1,9 @@
 import type Database from "better-sqlite3";
-import type { NewToken, SessionMoveWrite } from "../store.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { AcceptLaunchWrite, NewToken, SessionMoveWrite } from "../store.js";
 import { storedScopes } from "../stored-scopes.js";
-import { appendedEvent, commandFromRow, eventParams, idempotencyFromRow } from "./sqlite-rows.js";
-import { patchToParams, sessionFromRow } from "./sqlite-session-rows.js";
+import { appendedEvent, commandBytes, commandFromRow, eventParams, idempotencyFromRow } from "./sqlite-rows.js";
+import { patchToParams, sessionFromRow, sessionToRow } from "./sqlite-session-rows.js";
 import type { SqliteStatements } from "./sqlite-statements.js";
 
 /**
@@ -40,6 +41,23 @@ export function prepareSqliteTransactions(db: Database.Database, st: () => Sqlit
       const changes = s.expireCommand.run(now, commandId).changes;
       const row = s.getCommand.get(commandId);
       return row === undefined ? undefined : { command: commandFromRow(row), expired: changes > 0 };
+    }),
+
+    acceptLaunch: db.transaction((write: AcceptLaunchWrite) => {
+      const s = st();
+      let session = "create" in write.session ? write.session.create : undefined;
+      if (session) s.insertSession.run(sessionToRow(session));
+      else if ("reuse" in write.session) {
+        const row = s.updateSession.get(patchToParams(write.session.reuse, write.session.patch));
+        if (row === undefined) throw new ConnectError(`session ${write.session.reuse} not found`, Code.NotFound);
+        session = sessionFromRow(row);
+      }
+      const key = write.idempotencyKey;
+      if (key) s.bindIdempotencyKey.run(session!.sessionId, key.tokenId, key.key);
+      const event = appendedEvent(write.event, s.appendSessionEvent.get(...eventParams(write.event))!.sequence);
+      const { commandId, machineId, sessionId, kind, deadlineAt, now } = write.command;
+      s.insertCommand.run(commandId, machineId, sessionId, kind, commandBytes(write.command.command), deadlineAt ?? null, now);
+      return { session: session!, event };
     }),
 
     moveSession: db.transaction((move: SessionMoveWrite) => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { acceptLaunch } from "../../../server/launch/accept-launch.js";
 import { launchResult } from "../../../server/launch/launch-result.js";
 import { expectCode } from "../store/store-contract-fixtures.js";
-import { createLaunchRoom, type LaunchRoom, launchRequest } from "./launch-fixtures.js";
+import { commandRequest, createLaunchRoom, type LaunchRoom, launchRequest } from "./launch-fixtures.js";
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -28,7 +28,7 @@ describe("acceptLaunch", () => {
     expect(history.map((e) => [e.sequence, e.type, e.state, e.machineId])).toEqual([[1, "accepted", "pending", "m1"]]);
     expect(launch.acceptedSequence).toBe(1);
     expect(launch.commandId).toMatch(uuid);
-    expect(launch.request).toEqual(request);
+    expect(commandRequest(launch)).toEqual(request);
     expect(launch.replay).toBeUndefined();
     expect(launch.claim).toBeUndefined();
     // Another launch (not into feature-x, which the first still holds) gets a command id of its own.
@@ -59,7 +59,7 @@ describe("acceptLaunch", () => {
     await room.keys.complete(first.claim!, { result });
     await daemon.disconnect(); // resolving the machine now would answer unavailable
     const again = await room.accept(launchRequest(), "k");
-    expect(again).toEqual({ session: first.session, commandId: "", request: launchRequest(), acceptedSequence: 0, replay: result });
+    expect(again).toEqual({ session: first.session, commandId: "", waitMs: 0, acceptedSequence: 0, replay: result });
     expect(await sessionsOf(room)).toHaveLength(1);
     expect(await room.store.listSessionEvents(first.session.sessionId, 0)).toHaveLength(1);
   });
@@ -127,15 +127,15 @@ describe("acceptLaunch", () => {
     expect(await room.store.getSessionById(retried.session.sessionId)).toMatchObject({ state: "pending" });
   });
 
-  it("gives the key back when the session cannot be stored, so a retry runs instead of answering aborted forever", async () => {
+  it("gives the key back when the accept cannot be stored, so a retry runs instead of answering aborted forever", async () => {
     const room = await createLaunchRoom();
     room.daemon();
-    const createSession = room.store.createSession.bind(room.store);
-    room.store.createSession = async () => {
+    const acceptInStore = room.store.acceptLaunch.bind(room.store);
+    room.store.acceptLaunch = async () => {
       throw new ConnectError("database error (session)", Code.Internal);
     };
     await expectCode(room.accept(launchRequest(), "k"), Code.Internal, /database error \(session\)/);
-    room.store.createSession = createSession;
+    room.store.acceptLaunch = acceptInStore;
     const retried = await room.accept(launchRequest(), "k");
     expect(retried.claim).toEqual({ tokenId: "token-1", key: "k" });
     expect(await sessionsOf(room)).toEqual([retried.session]);
@@ -155,8 +155,8 @@ describe("acceptLaunch", () => {
       acknowledgement: { status: "ok", payload: { session_id: "s-old", agent_session_id: "agent-1" } },
     });
     const launch = await room.accept(launchRequest({ userSessionId: "s-old" }));
-    expect(launch.request.resumeSessionId).toBe("agent-1");
-    expect(launch.request.userSessionId).toBe("s-old");
+    expect(commandRequest(launch)?.resumeSessionId).toBe("agent-1");
+    expect(commandRequest(launch)?.userSessionId).toBe("s-old");
     const stored = await room.store.getSessionById("s-old");
     // Not the exit code: SessionPatch cannot clear one yet (an undefined field keeps its value), so the last run's stays.
     expect(stored).toMatchObject({ sessionId: "s-old", state: "pending", agentSessionId: "", workDir: "", errorMessage: "", createdAt: old.createdAt });
@@ -172,8 +172,8 @@ describe("acceptLaunch", () => {
     room.daemon();
     await room.addSession({ sessionId: "s-a", state: "exited", agentSessionId: "agent-1" });
     await room.addSession({ sessionId: "s-b", state: "failed", agentSessionId: "" });
-    expect((await room.accept(launchRequest({ userSessionId: "s-a", resumeSessionId: "agent-mine" }))).request.resumeSessionId).toBe("agent-mine");
-    expect((await room.accept(launchRequest({ userSessionId: "s-b" }))).request.resumeSessionId).toBeUndefined();
+    expect(commandRequest(await room.accept(launchRequest({ userSessionId: "s-a", resumeSessionId: "agent-mine" })))?.resumeSessionId).toBe("agent-mine");
+    expect(commandRequest(await room.accept(launchRequest({ userSessionId: "s-b" })))?.resumeSessionId).toBeUndefined();
   });
 
   it("answers not_found for another workspace, as for one that does not exist, storing nothing", async () => {

@@ -73,8 +73,8 @@ describe("followLaunch", () => {
   it("ends a failed dispatch with its recorded failed event, then throws the dispatch's code", async () => {
     const room = await createLaunchRoom();
     room.daemon();
-    const launch = await room.accept();
-    const dispatched = dispatchLaunch(room.dispatchDeps(20), launch, { signal: new AbortController().signal });
+    const launch = await room.accept(launchRequest(), undefined, 20);
+    const dispatched = dispatchLaunch(room.dispatchDeps(), launch, { signal: new AbortController().signal });
     const { events, done } = follow(room, launch, dispatched);
     const error = await expectCode(done, Code.DeadlineExceeded);
     expect(summary(events)).toEqual([

@@ -40,9 +40,11 @@ export interface LaunchRoom {
   principal: Principal & { kind: "api" };
   acceptDeps: AcceptDeps;
   /** Deps of `dispatchLaunch`, with a short launch deadline by default (50 ms). */
-  dispatchDeps(launchDeadlineMs?: number): DispatchDeps;
+  dispatchDeps(): DispatchDeps;
   /** `acceptLaunch` with the room's principal and a fresh signal. */
-  accept(request?: LaunchWorkspaceSessionRequest, idempotencyKey?: string): Promise<AcceptedLaunch>;
+  /** Accepts a launch whose acknowledgement the dispatch then awaits `waitMs` (default 50 ms). */
+  accept(request?: LaunchWorkspaceSessionRequest, idempotencyKey?: string, waitMs?: number): Promise<AcceptedLaunch>;
+  accept(request?: LaunchWorkspaceSessionRequest, idempotencyKey?: string, waitMs?: number): Promise<AcceptedLaunch>;
   /** A daemon's Acknowledge call, through the real `acknowledgeCommand`. */
   acknowledge(commandId: string, status: "ok" | "error", payload?: JsonObject, machineId?: string): Promise<void>;
   /** Stores a session on `m1` in `ws` (any state), as a finished or running launch left it. */
@@ -115,10 +117,10 @@ export async function createLaunchRoom(options: { path?: string } = {}): Promise
     log,
     principal,
     acceptDeps,
-    dispatchDeps: (launchDeadlineMs = 50) => ({ store, sender, lifecycle, keys, abandoned, log, launchDeadlineMs, now: Date.now }),
-    accept(request = launchRequest(), idempotencyKey) {
+    dispatchDeps: () => ({ store, sender, lifecycle, keys, abandoned, log, now: Date.now }),
+    accept(request = launchRequest(), idempotencyKey, waitMs = 50) {
       const signal = new AbortController().signal;
-      return acceptLaunch(acceptDeps, principal, request, idempotencyKey === undefined ? { signal } : { signal, idempotencyKey });
+      return acceptLaunch(acceptDeps, principal, request, idempotencyKey === undefined ? { signal, waitMs } : { signal, idempotencyKey, waitMs });
     },
     acknowledge(commandId, status, payload = {}, machine = machineId) {
       return acknowledgeCommand({ store, hub, lifecycle, sender, abandoned, log, now: Date.now }, machine, { commandId, status, payload }, new AbortController().signal);
@@ -198,4 +200,9 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
 export function storedCommand(commandId: string, sessionId: string, kind: CommandKind = "launch", deadlineAt?: number) {
   const command = create(DaemonCommandSchema, { commandId, kind: { case: kind, value: { sessionId } } as never });
   return { commandId, machineId, sessionId, kind, command, deadlineAt, now: 1 };
+}
+
+/** The request a launch's stored command carries to the daemon. */
+export function commandRequest(launch: AcceptedLaunch): LaunchWorkspaceSessionRequest | undefined {
+  return launch.command?.kind.case === "launch" ? launch.command.kind.value.request : undefined;
 }

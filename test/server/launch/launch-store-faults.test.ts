@@ -5,7 +5,7 @@ import { dispatchLaunch } from "../../../server/launch/dispatch-launch.js";
 import { pollUntil } from "../../support/poll-until.js";
 import { mountSmallTmpfs, skipWithoutTmpfs } from "../../support/small-tmpfs.js";
 import { expectCode } from "../store/store-contract-fixtures.js";
-import { createLaunchRoom, rejectionOf } from "./launch-fixtures.js";
+import { createLaunchRoom, launchRequest, rejectionOf } from "./launch-fixtures.js";
 
 const tmpfs = await mountSmallTmpfs(4 * 1024 * 1024);
 afterAll(async () => {
@@ -17,9 +17,9 @@ describe.skipIf(skipWithoutTmpfs("dispatchLaunch on a full disk", tmpfs))("dispa
     if (typeof tmpfs === "string") throw new Error(tmpfs);
     const room = await createLaunchRoom({ path: join(tmpfs.dir, "launch.db") });
     const daemon = room.daemon();
-    const launch = await room.accept();
+    const launch = await room.accept(launchRequest(), undefined, 10_000);
     const started = Date.now();
-    const answer = rejectionOf(dispatchLaunch(room.dispatchDeps(10_000), launch, { signal: new AbortController().signal }));
+    const answer = rejectionOf(dispatchLaunch(room.dispatchDeps(), launch, { signal: new AbortController().signal }));
     const command = await daemon.nextCommand();
     await pollUntil(async () => (await room.store.getSessionById(launch.session.sessionId))?.state === "dispatched");
     await tmpfs.fill();

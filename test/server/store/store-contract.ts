@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defaultWorkspacePermissions, type Store } from "../../../server/store/store.js";
+import { describeAcceptLaunch } from "./store-contract-accept.js";
 import { describeEventsCommandsKeys } from "./store-contract-events.js";
 import { describePermissions } from "./store-contract-permissions.js";
 import { expectCode } from "./store-contract-fixtures.js";
@@ -193,5 +194,6 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
     describeTranscript(() => store);
     describeWebhooks(() => store);
     describePermissions(() => store);
+    describeAcceptLaunch(() => store);
   });
 }
