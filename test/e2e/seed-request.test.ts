@@ -93,6 +93,13 @@ describe("the seed's curl request", () => {
       payload.agent_session_id,
       "--model",
       "haiku",
+      // The workspace's default permission mode: requests are relayed through the daemon's permission server.
+      "--permission-mode",
+      "default",
+      "--mcp-config",
+      expect.stringMatching(/\.permissions\/mcp-config\.json$/),
+      "--permission-prompt-tool",
+      "mcp__wsctl__approve",
     ]);
     expect(record.messages).toEqual(["-rf /"]);
   });
