@@ -88,7 +88,8 @@ describe("OpenTelemetry traces", () => {
     expect(rpc).toMatchObject({ service: "wsctl-serve", parentSpanId: callerSpan, kind: 2 });
     expect(push).toMatchObject({ service: "wsctl-serve", parentSpanId: rpc.spanId });
     expect(trace.filter((s) => s.name.startsWith("store.") && s.parentSpanId === rpc.spanId).map((s) => s.name)).toEqual(
-      expect.arrayContaining(["store.createSession", "store.createCommand"]),
+      // The accept's one transaction (session, event, command), then the dispatched move.
+      expect.arrayContaining(["store.acceptLaunch", "store.moveSession"]),
     );
     expect(launch).toMatchObject({ service: "wsctl-daemon", parentSpanId: push.spanId });
     expect(one("daemon.worktree")).toMatchObject({ service: "wsctl-daemon", parentSpanId: launch.spanId });
