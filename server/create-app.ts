@@ -50,6 +50,8 @@ export interface AppOptions {
   launchDeadlineMs?: number;
   /** Time between sweeps for permission requests nobody answered in time. Default 1 000 ms. */
   approvalSweepMs?: number;
+  /** Longest time between the webhook dispatcher's looks for due deliveries (events stored here nudge it sooner). Default 2 000 ms. */
+  webhookPollMs?: number;
   /** Keep-alive interval on idle session streams. Default 15 000 ms. */
   heartbeatMs?: number;
   /** Ping interval on idle daemon command streams. Default 15 000 ms. */
@@ -142,7 +144,7 @@ export function createApp(options: AppOptions): App {
       : (message: string, error?: unknown) => console.error(message, error ?? ""));
   const { metrics } = options;
   const readMaxBytes = options.readMaxBytes ?? 1024 * 1024;
-  const webhooks = createWebhookDispatcher({ store, log });
+  const webhooks = createWebhookDispatcher({ store, log, ...(options.webhookPollMs !== undefined ? { pollMs: options.webhookPollMs } : {}) });
   const backplane = webhooks.watch(options.backplane ?? createLocalBackplane());
   const events = createSessionEventBus({ store, backplane, log });
   const lifecycle = createSessionLifecycle({ store, events });
@@ -241,9 +243,7 @@ export function createApp(options: AppOptions): App {
     onInternalError: (error, method) => log(`REST ${method.parent.typeName}.${method.name} failed`, error),
   });
   const cors = createCorsHandler({ allowedOrigins: options.corsOrigins ?? [] });
-  const openapi = createOpenApiHandler(
-    createApiDocument(services.map((s) => s.service)),
-  );
+  const openapi = createOpenApiHandler(() => createApiDocument(services.map((s) => s.service)));
   const healthz = createHttpHealthHandler(readiness);
   const metricsPage =
     metrics && (options.metricsOnMainPort ?? true)

@@ -4,15 +4,19 @@ import type { NodeHandler } from "../rpc/node-handler.js";
 /**
  * A request handler that answers `GET` (and `HEAD`) `/openapi.json` with
  * `document` as JSON and returns true; for any other request it does nothing
- * and returns false, so the caller passes the request on. The JSON text is
- * built once, here.
+ * and returns false, so the caller passes the request on. `document` may be a
+ * function: it is then built on the first request for it, not with the app
+ * (every app, and the tests make hundreds, would pay a few milliseconds for
+ * a document most never serve). Either way the JSON text is built once.
  */
-export function createOpenApiHandler(document: object): NodeHandler<boolean> {
-  const body = Buffer.from(JSON.stringify(document));
-  const headers = {
-    "content-type": "application/json",
-    "content-length": String(body.length),
-    "cache-control": "public, max-age=300",
+export function createOpenApiHandler(document: object | (() => object)): NodeHandler<boolean> {
+  let served: { body: Buffer; headers: Record<string, string> } | undefined;
+  const build = () => {
+    const body = Buffer.from(JSON.stringify(typeof document === "function" ? document() : document));
+    return {
+      body,
+      headers: { "content-type": "application/json", "content-length": String(body.length), "cache-control": "public, max-age=300" },
+    };
   };
   return (req, res) => {
     const url = req.url ?? "";
@@ -20,9 +24,10 @@ export function createOpenApiHandler(document: object): NodeHandler<boolean> {
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     // Both response kinds have these methods; their union has no common overload.
     const out = res as ServerResponse;
-    out.writeHead(200, headers);
+    served ??= build();
+    out.writeHead(200, served.headers);
     if (req.method === "HEAD") out.end();
-    else out.end(body);
+    else out.end(served.body);
     return true;
   };
 }

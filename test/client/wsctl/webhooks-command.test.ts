@@ -19,7 +19,8 @@ const webhooks = (args: string[], token: string) => runCli(runWebhooks, args, { 
 
 describe("runWebhooks", () => {
   it("creates an endpoint (its secret alone on the last line), lists it without the secret, shows its deliveries and deletes it", async () => {
-    env = await createListeningApp();
+    // The event below is stored past the app's event bus, so no nudge: the dispatcher finds it by its poll.
+    env = await createListeningApp({ webhookPollMs: 50 });
     receiver = await startWebhookReceiver();
     const admin = await scopedToken(env, ["admin"]);
     const created = await webhooks(["create", "--workspace", "ws", "--url", receiver.url, "--event", "launched", "--event", "exited"], admin);

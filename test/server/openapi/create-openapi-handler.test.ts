@@ -55,4 +55,22 @@ describe("createOpenApiHandler", () => {
       expect(await res.text()).toBe("passed on");
     }
   });
+
+  it("builds a document given as a function on its first request only, and never for other requests", () => {
+    let built = 0;
+    const lazy = createOpenApiHandler(() => {
+      built++;
+      return { openapi: "3.1.0" };
+    });
+    const answer = (url: string) => {
+      const res = { writeHead: () => res, end: () => res } as unknown as Parameters<typeof lazy>[1];
+      return lazy({ url, method: "GET" } as Parameters<typeof lazy>[0], res);
+    };
+    expect(answer("/api/v1/machines")).toBe(false);
+    expect(built).toBe(0);
+    expect(answer("/openapi.json")).toBe(true);
+    expect(answer("/openapi.json?x=1")).toBe(true);
+    expect(built).toBe(1);
+  });
 });
+
