@@ -1,33 +1,18 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { type Client, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { ConnectError, } from "@connectrpc/connect";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type DaemonCommand, DaemonService } from "../../../../gen/workspaces/v1/daemon_service_pb.js";
-import { PermissionService } from "../../../../gen/workspaces/v1/permission_service_pb.js";
+import type { DaemonCommand, } from "../../../../gen/workspaces/v1/daemon_service_pb.js";
 import { TranscriptEntryKind, TranscriptRole } from "../../../../gen/workspaces/v1/transcript_pb.js";
-import { WorkspaceSessionService } from "../../../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createApiToken } from "../../../../server/admin/create-api-token.js";
 import { createMachine } from "../../../../server/admin/create-machine.js";
 import { createMachineToken } from "../../../../server/admin/create-machine-token.js";
 import { createWorkspace } from "../../../../server/admin/create-workspace.js";
-import { type App, createApp } from "../../../../server/create-app.js";
-import type { Backplane } from "../../../../server/hub/backplane.js";
-import { openBackplane } from "../../../../server/hub/open-backplane.js";
 import { openStore } from "../../../../server/store/open-store.js";
-import type { Store } from "../../../../server/store/store.js";
 import { pollUntil } from "../../../support/poll-until.js";
+import { openReplica, type Replica } from "./in-process-replica.js";
 import { createTestSchema, findTestPostgres, type TestSchema } from "../../../support/postgres-test-database.js";
 
 const postgres = await findTestPostgres("approvals across PostgreSQL replicas");
-
-interface Replica {
-  app: App;
-  store: Store;
-  backplane: Backplane;
-  sessions: Client<typeof WorkspaceSessionService>;
-  permissions: Client<typeof PermissionService>;
-  daemon: Client<typeof DaemonService>;
-  close(): Promise<void>;
-}
 
 describe.skipIf(postgres.skip)("approvals across replicas", { timeout: 20_000 }, () => {
   let db: TestSchema;
@@ -52,23 +37,7 @@ describe.skipIf(postgres.skip)("approvals across replicas", { timeout: 20_000 },
   });
 
   async function replica(): Promise<Replica> {
-    const store = await openStore(db.url);
-    const backplane = await openBackplane(db.url, { leaseMs: 6_000, log: () => {} });
-    const app = createApp({ store, backplane, log: () => {}, webRoot: "/nonexistent", launchDeadlineMs: 2_000, approvalSweepMs: 20 });
-    const transport = createRouterTransport(app.routes, { router: app.routerOptions });
-    const r: Replica = {
-      app,
-      store,
-      backplane,
-      sessions: createClient(WorkspaceSessionService, transport),
-      permissions: createClient(PermissionService, transport),
-      daemon: createClient(DaemonService, transport),
-      async close() {
-        app.close();
-        await backplane.close();
-        await store.close();
-      },
-    };
+    const r = await openReplica(db.url, { app: { approvalSweepMs: 20 } });
     replicas.push(r);
     return r;
   }

@@ -1,32 +1,17 @@
-import { type Client, createClient, createRouterTransport } from "@connectrpc/connect";
+
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DaemonService } from "../../../../gen/workspaces/v1/daemon_service_pb.js";
 import { SessionEventType, SessionState } from "../../../../gen/workspaces/v1/session_pb.js";
-import { WorkspaceSessionService } from "../../../../gen/workspaces/v1/workspace_session_service_pb.js";
 import { createApiToken } from "../../../../server/admin/create-api-token.js";
 import { createMachine } from "../../../../server/admin/create-machine.js";
 import { createMachineToken } from "../../../../server/admin/create-machine-token.js";
 import { createWorkspace } from "../../../../server/admin/create-workspace.js";
-import { type App, createApp } from "../../../../server/create-app.js";
-import type { Backplane } from "../../../../server/hub/backplane.js";
-import { openBackplane } from "../../../../server/hub/open-backplane.js";
 import { openStore } from "../../../../server/store/open-store.js";
-import type { Store } from "../../../../server/store/store.js";
 import { pollUntil } from "../../../support/poll-until.js";
+import { openReplica, type Replica } from "./in-process-replica.js";
 import { createTestSchema, findTestPostgres, type TestSchema } from "../../../support/postgres-test-database.js";
 
 const postgres = await findTestPostgres("PostgreSQL backplane");
-
-/** One `wsctl serve` replica in process: its own store pool, backplane and app on the shared schema. */
-interface Replica {
-  app: App;
-  store: Store;
-  backplane: Backplane;
-  sessions: Client<typeof WorkspaceSessionService>;
-  daemon: Client<typeof DaemonService>;
-  close(): Promise<void>;
-}
 
 // Three replicas with their pools and listeners in one process: slower than a unit test under load.
 describe.skipIf(postgres.skip)("createPostgresBackplane", { timeout: 20_000 }, () => {
@@ -52,22 +37,7 @@ describe.skipIf(postgres.skip)("createPostgresBackplane", { timeout: 20_000 }, (
   });
 
   async function replica(leaseMs = 6_000): Promise<Replica> {
-    const store = await openStore(db.url);
-    const backplane = await openBackplane(db.url, { leaseMs, log: () => {} });
-    const app = createApp({ store, backplane, log: () => {}, webRoot: "/nonexistent", launchDeadlineMs: 2_000 });
-    const transport = createRouterTransport(app.routes, { router: app.routerOptions });
-    const r: Replica = {
-      app,
-      store,
-      backplane,
-      sessions: createClient(WorkspaceSessionService, transport),
-      daemon: createClient(DaemonService, transport),
-      async close() {
-        app.close();
-        await backplane.close();
-        await store.close();
-      },
-    };
+    const r = await openReplica(db.url, { leaseMs });
     replicas.push(r);
     return r;
   }
