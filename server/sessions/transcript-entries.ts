@@ -7,25 +7,12 @@ import {
   TranscriptEntrySchema,
   TranscriptRole,
 } from "../../gen/workspaces/v1/transcript_pb.js";
+import { transcriptKinds, transcriptRoles } from "../../client/transcript-entry-names.js";
 import type { TranscriptEntryRecord, TranscriptKindName, TranscriptRoleName } from "../store/store.js";
 
-const roles: Record<TranscriptRoleName, TranscriptRole> = {
-  user: TranscriptRole.USER,
-  assistant: TranscriptRole.ASSISTANT,
-  system: TranscriptRole.SYSTEM,
-  tool: TranscriptRole.TOOL,
-};
-
-const kinds: Record<TranscriptKindName, TranscriptEntryKind> = {
-  text: TranscriptEntryKind.TEXT,
-  tool_call: TranscriptEntryKind.TOOL_CALL,
-  tool_result: TranscriptEntryKind.TOOL_RESULT,
-  result: TranscriptEntryKind.RESULT,
-  error: TranscriptEntryKind.ERROR,
-  raw: TranscriptEntryKind.RAW,
-  permission_request: TranscriptEntryKind.PERMISSION_REQUEST,
-  permission_decision: TranscriptEntryKind.PERMISSION_DECISION,
-};
+// The shared names (client/transcript-entry-names.ts): a stored name missing from them does not compile.
+const roles: Record<TranscriptRoleName, TranscriptRole> = transcriptRoles;
+const kinds: Record<TranscriptKindName, TranscriptEntryKind> = transcriptKinds;
 
 function nameOf<N extends string, V>(table: Record<N, V>, value: V): N | undefined {
   for (const [name, v] of Object.entries(table) as [N, V][]) if (v === value) return name;

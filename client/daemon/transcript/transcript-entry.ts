@@ -1,7 +1,8 @@
 import type { JsonObject, MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { PermissionRequestSchema } from "../../../gen/workspaces/v1/permission_pb.js";
-import { TranscriptEntryKind, type TranscriptEntrySchema, TranscriptRole } from "../../../gen/workspaces/v1/transcript_pb.js";
+import type { TranscriptEntrySchema } from "../../../gen/workspaces/v1/transcript_pb.js";
+import { transcriptKinds, transcriptRoles } from "../../transcript-entry-names.js";
 
 /**
  * One transcript entry as the daemon keeps it (in memory and in its journal):
@@ -43,17 +44,8 @@ export interface PermissionEntry {
   delivered?: boolean;
 }
 
-const roles = { user: TranscriptRole.USER, assistant: TranscriptRole.ASSISTANT, system: TranscriptRole.SYSTEM, tool: TranscriptRole.TOOL };
-const kinds = {
-  text: TranscriptEntryKind.TEXT,
-  tool_call: TranscriptEntryKind.TOOL_CALL,
-  tool_result: TranscriptEntryKind.TOOL_RESULT,
-  result: TranscriptEntryKind.RESULT,
-  error: TranscriptEntryKind.ERROR,
-  raw: TranscriptEntryKind.RAW,
-  permission_request: TranscriptEntryKind.PERMISSION_REQUEST,
-  permission_decision: TranscriptEntryKind.PERMISSION_DECISION,
-};
+const roles = transcriptRoles;
+const kinds = transcriptKinds;
 
 /** The TranscriptEntry of a daemon entry at `offset`. */
 export function entryMessage(entry: DaemonEntry, offset: number): MessageInitShape<typeof TranscriptEntrySchema> {
