@@ -2,7 +2,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
-import type { Store } from "../store/store.js";
+import type { CommandRecord, SessionMoveWrite, SessionRecord, Store } from "../store/store.js";
 import type { AbandonedCommands } from "./create-abandoned-commands.js";
 import type { CommandSender } from "./create-command-sender.js";
 import { launchResult } from "./launch-result.js";
@@ -18,6 +18,8 @@ export interface AcknowledgeDeps {
   log: (message: string, error?: unknown) => void;
   /** Clock, in Unix milliseconds. */
   now: () => number;
+  /** The sessions of the launches waiting on this replica, by command id, as their dispatch last wrote them. */
+  launching?: ReadonlyMap<string, SessionRecord>;
 }
 
 /**
@@ -46,16 +48,21 @@ export async function acknowledgeCommand(
   signal: AbortSignal,
 ): Promise<void> {
   await deps.abandoned.settleFirst(ack.commandId);
-  let recorded: Awaited<ReturnType<Store["recordAck"]>>;
-  try {
-    recorded = await deps.store.recordAck({ ...ack, machineId, now: deps.now() });
-  } catch (error) {
-    const e = ConnectError.from(error);
-    if (e.code === Code.Unavailable) {
-      deps.hub.failAck(ack.commandId, new ConnectError(`the acknowledgement could not be recorded: ${e.rawMessage}`, Code.Unavailable, undefined, undefined, e));
+  // A launch waiting here: its acknowledgement and state change go in one transaction, planned on the dispatch's copy.
+  const known = deps.launching?.get(ack.commandId);
+  const result = known && launchResult(known, { status: ack.status, payload: ack.payload });
+  const record = async (move?: SessionMoveWrite) => {
+    try {
+      return await deps.store.recordAck({ ...ack, machineId, now: deps.now(), ...(move ? { move } : {}) });
+    } catch (error) {
+      const e = ConnectError.from(error);
+      if (e.code === Code.Unavailable) {
+        deps.hub.failAck(ack.commandId, new ConnectError(`the acknowledgement could not be recorded: ${e.rawMessage}`, Code.Unavailable, undefined, undefined, e));
+      }
+      throw e;
     }
-    throw e;
-  }
+  };
+  const recorded = known && result ? await deps.lifecycle.acknowledgedWith(known, result, record) : await record();
   if (!recorded) throw new ConnectError(`command ${ack.commandId} not found`, Code.NotFound);
   const { command } = recorded;
   if (command.kind === "permission_answer" && ack.status === "ok") {
@@ -67,10 +74,26 @@ export async function acknowledgeCommand(
     if (recorded.first) await deps.hub.deliverAck(ack.commandId, { status: ack.status, payload: ack.payload });
     return;
   }
+  if (result && recorded.first) {
+    // Moved with the record (or, when the session had moved on, just after it).
+    await deps.hub.deliverAck(ack.commandId, result);
+    return;
+  }
+  await settleAck(deps, command, recorded.first, ack, signal);
+}
+
+/** A launch acknowledgement recorded without its move: the session is read, then moved (first) or its late agent stopped. */
+async function settleAck(
+  deps: AcknowledgeDeps,
+  command: CommandRecord,
+  first: boolean,
+  ack: { commandId: string; status: string; payload: JsonObject },
+  signal: AbortSignal,
+): Promise<void> {
   const session = await deps.store.getSessionById(command.sessionId, signal);
   if (!session) return;
   const result = launchResult(session, { status: ack.status, payload: ack.payload });
-  if (recorded.first) {
+  if (first) {
     await deps.lifecycle.acknowledged(session, result);
     await deps.hub.deliverAck(ack.commandId, result);
     return;

@@ -109,7 +109,8 @@ export function createLauncher(options: LauncherOptions): Launcher {
   const sender = createCommandSender({ store, hub });
   const acceptDeps = { store, hub, events, keys, now, worktreeLocks: createKeyLock() };
   const abandoned = createAbandonedCommands({ store, lifecycle, log, now });
-  const dispatchDeps = { store, sender, lifecycle, keys, abandoned, log, now, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
+  const launching = new Map<string, SessionRecord>();
+  const dispatchDeps = { store, sender, lifecycle, keys, abandoned, log, now, launching, launchDeadlineMs: options.launchDeadlineMs ?? 15_000 };
   const stopDeps = { store, hub, events, sender, lifecycle, settleMs: options.stopSettleMs ?? 10_000 };
   const reconciler = createLaunchReconciler({ store, lifecycle, keys, sender, log, now, launchDeadlineMs: dispatchDeps.launchDeadlineMs });
   const approvals = createApprovals({ store, lifecycle, sender, log, now });
@@ -186,7 +187,7 @@ export function createLauncher(options: LauncherOptions): Launcher {
       return sendSessionMessage(messageDeps, principal, session, text, call);
     },
     acknowledge(machineId, ack, signal) {
-      return acknowledgeCommand({ store, hub, lifecycle, sender, abandoned, log, now }, machineId, ack, signal);
+      return acknowledgeCommand({ store, hub, lifecycle, sender, abandoned, log, now, launching }, machineId, ack, signal);
     },
   };
 }

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
-import type { IdempotentOutcome, Store } from "../store/store.js";
+import type { IdempotentOutcome, SessionRecord, Store } from "../store/store.js";
 import type { AcceptedLaunch } from "./accept-launch.js";
 import type { AbandonedCommands } from "./create-abandoned-commands.js";
 import type { CommandSender } from "./create-command-sender.js";
@@ -20,6 +20,13 @@ export interface DispatchDeps {
   log: (message: string, error?: unknown) => void;
   /** Clock, in Unix milliseconds. */
   now: () => number;
+  /**
+   * The sessions of the launches waiting for their acknowledgement, by command
+   * id, as their dispatch last wrote them: the acknowledgement's move is
+   * planned on this copy (see `acknowledgeCommand`). Kept here from the push
+   * until the launch settles.
+   */
+  launching: Map<string, SessionRecord>;
 }
 
 /**
@@ -74,6 +81,7 @@ export async function dispatchLaunch(
 async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, command: DaemonCommand): Promise<LaunchResult> {
   const { session, waitMs: wait } = launch;
   const { machineId, sessionId } = session;
+  deps.launching.set(command.commandId, session);
   try {
     // Stored with the session by the accept: pushed, and its acknowledgement awaited.
     const sent = await deps.sender.send(machineId, command, {
@@ -90,7 +98,8 @@ async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, command: Da
     }
     try {
       // Pushed: from here every failure (the store refusing `dispatched` too) must expire the command.
-      await deps.lifecycle.dispatched(session);
+      const dispatched = await deps.lifecycle.dispatched(session);
+      if (dispatched && deps.launching.has(command.commandId)) deps.launching.set(command.commandId, dispatched);
       return launchResult(session, await sent.ack);
     } catch (error) {
       return await settle(deps, launch, withSessionDetails(ConnectError.from(error), session));
@@ -103,6 +112,8 @@ async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, command: Da
       deps.log(`recording the failure of session ${sessionId} failed`, storeError);
     }
     throw e;
+  } finally {
+    deps.launching.delete(command.commandId);
   }
 }
 

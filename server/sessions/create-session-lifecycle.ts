@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Acknowledgement, SessionPatch, SessionRecord, Store, TranscriptEntryRecord } from "../store/store.js";
-import { createKeyLock } from "../launch/create-key-lock.js";
-import { ackPatch } from "./ack-patch.js";
+import type { Acknowledgement, SessionMoveWrite, SessionPatch, SessionRecord, Store, TranscriptEntryRecord } from "../store/store.js";
+import { createMoveQueue } from "./create-move-queue.js";
+import { ackPlan, type MoveEvent, type MovedSession, type MovePlan, moveWrite } from "./move-plan.js";
 import type { SessionEventBus } from "./create-session-event-bus.js";
 import { nextState, type SessionMove, statesFrom } from "./session-transitions.js";
 
@@ -20,6 +20,20 @@ export interface SessionLifecycle {
    * `session` is tried as the stored one, as with `dispatched`.
    */
   acknowledged(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
+  /**
+   * The daemon acknowledged the launch, and `record` writes the
+   * acknowledgement together with its move: the move is planned on `known`
+   * (undefined when the table refuses it there) and handed to `record` for
+   * the same transaction (`Store.recordAck`'s `move`). A first
+   * acknowledgement whose move was not written (the session had moved on
+   * from `known`) is moved as `acknowledged` would, on the stored session.
+   * Resolves with what `record` answered.
+   */
+  acknowledgedWith<R extends { first: boolean; moved?: MovedSession }>(
+    known: SessionRecord,
+    result: Acknowledgement,
+    record: (move: SessionMoveWrite | undefined) => Promise<R | undefined>,
+  ): Promise<R | undefined>;
   /** An `ok` acknowledgement that came after the caller was told `deadline_exceeded`: recorded, the session stays failed. */
   acknowledgedLate(session: SessionRecord, result: Acknowledgement): Promise<SessionRecord | undefined>;
   /** The server gave up on the launch (offline at push, no answer in time, a store error). */
@@ -76,22 +90,6 @@ export interface SessionLifecycleOptions {
   now?: () => number;
 }
 
-/** An event a move appends: its type, and what it carries besides the new state. */
-interface MoveEvent {
-  type: string;
-  acknowledgement?: Acknowledgement;
-  exitCode?: number;
-  message?: string;
-  entry?: TranscriptEntryRecord;
-}
-
-/** What a move writes, decided on the session as stored. */
-interface MovePlan {
-  move: SessionMove;
-  patch: Omit<SessionPatch, "state" | "updatedAt">;
-  events: MoveEvent[];
-}
-
 /** Reads and guarded writes of one move before it gives up: each failed write means another replica moved the session. */
 const maxMoveAttempts = 8;
 
@@ -100,8 +98,8 @@ const reportMoves = { exited: "report_exited", failed: "report_failed" } as cons
 export function createSessionLifecycle(options: SessionLifecycleOptions): SessionLifecycle {
   const { store, events } = options;
   const now = options.now ?? Date.now;
-  /** Moves of one session run one after another. */
-  const queue = createKeyLock();
+  /** Moves of one session run one after another, with the copy this process last wrote. */
+  const queue = createMoveQueue();
 
   /**
    * The one guard: reads the session's current state, asks the table, and
@@ -133,13 +131,7 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
    * so a stale copy costs one refused write and a read, never a wrong move.
    */
   function transitionBy(sessionId: string, plan: Planner, known?: SessionRecord): Promise<SessionRecord | undefined> {
-    return queue.acquire(sessionId).then(async (release) => {
-      try {
-        return await applyTransition(sessionId, plan, known);
-      } finally {
-        release();
-      }
-    });
+    return queue.run(sessionId, () => applyTransition(sessionId, plan, known && queue.newest(known)));
   }
 
   async function applyTransition(sessionId: string, plan: Planner, known: SessionRecord | undefined): Promise<SessionRecord | undefined> {
@@ -156,33 +148,20 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
         if (guessed) continue;
         return undefined;
       }
-      const { move, patch } = planned;
-      const time = now();
-      const moved = await store.moveSession({
-        sessionId,
-        from: current.state,
-        patch: { ...patch, state, updatedAt: time },
-        events: planned.events.map((e) => ({
-          sessionId,
-          type: e.type,
-          state,
-          machineId: current.machineId,
-          acknowledgement: e.acknowledgement,
-          exitCode: e.exitCode,
-          message: e.message ?? "",
-          ...(e.entry ? { entry: e.entry } : {}),
-          now: time,
-        })),
-      });
-      if (moved !== undefined) {
-        for (const record of moved.events) events.publish(record);
-        return moved.session;
-      }
+      const moved = await store.moveSession(moveWrite(current, planned, state, now()));
+      if (moved !== undefined) return published(moved);
       // Another replica moved the session between our read and our write: decide again on what it did.
       if (attempt >= maxMoveAttempts) {
-        throw new ConnectError(`session ${sessionId} kept changing while it was being moved (${move})`, Code.Aborted);
+        throw new ConnectError(`session ${sessionId} kept changing while it was being moved (${planned.move})`, Code.Aborted);
       }
     }
+  }
+
+  /** A written move's events go to the streams; its session is the answer. */
+  function published(moved: MovedSession): SessionRecord {
+    queue.wrote(moved.session);
+    for (const record of moved.events) events.publish(record);
+    return moved.session;
   }
 
   return {
@@ -191,14 +170,22 @@ export function createSessionLifecycle(options: SessionLifecycleOptions): Sessio
     },
 
     acknowledged(session, result) {
-      const ok = result.status === "ok";
-      const { patch, errorMessage } = ackPatch(result);
-      return transition(session.sessionId, ok ? "ack_ok" : "ack_error", patch, (from) => {
-        const acked: MoveEvent = { type: "acknowledged", acknowledgement: result, message: errorMessage };
-        // An error that fails a live launch ends its stream with a `failed` event.
-        const failsNow = !ok && nextState(from.state, "ack_error") === "failed" && from.state !== "failed";
-        return failsNow ? [acked, { type: "failed", message: errorMessage }] : [acked];
-      }, session);
+      return transitionBy(session.sessionId, ackPlan(result), session);
+    },
+
+    acknowledgedWith(known, result, record) {
+      const plan = ackPlan(result);
+      return queue.run(known.sessionId, async () => {
+        const current = queue.newest(known);
+        const planned = plan(current);
+        const state = nextState(current.state, planned.move);
+        const recorded = await record(state === undefined ? undefined : moveWrite(current, planned, state, now()));
+        if (recorded === undefined || !recorded.first) return recorded;
+        if (recorded.moved) published(recorded.moved);
+        // Recorded, but the session had moved on from the copy: decide the move on the stored session.
+        else await applyTransition(known.sessionId, plan, undefined);
+        return recorded;
+      });
     },
 
     acknowledgedLate(session, result) {

@@ -160,9 +160,17 @@ export interface Store extends WebhookStore {
    * Records the acknowledgement of a command. The first one wins; a repeat is
    * harmless. Returns the command as stored, with `first` telling whether this
    * call recorded it. Undefined when no such command exists for that machine.
+   *
+   * `move`: the state change the acknowledgement makes, planned on a copy of
+   * its session: written in the same transaction when this call is `first`
+   * and the move is the command's own session's, under `moveSession`'s guard
+   * (only while the session is still in `move.from`). `moved` is what it
+   * wrote, absent when it wrote nothing (not first, or the session moved on:
+   * decide the move again on the stored session). The acknowledgement is
+   * recorded either way.
    */
-  recordAck(ack: { commandId: string; machineId: string; status: string; payload: JsonObject; now: number }):
-    Promise<{ command: CommandRecord; first: boolean } | undefined>;
+  recordAck(ack: { commandId: string; machineId: string; status: string; payload: JsonObject; now: number; move?: SessionMoveWrite }):
+    Promise<{ command: CommandRecord; first: boolean; moved?: { session: SessionRecord; events: SessionEventRecord[] } } | undefined>;
 
   /**
    * Claims an idempotency key for a token. Returns undefined when this call

@@ -2,9 +2,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { toBinary } from "@bufbuild/protobuf";
 import type pg from "pg";
 import { DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
-import { defaultWorkspacePermissions, type SessionEventRecord, type Store } from "../store.js";
+import { defaultWorkspacePermissions, type SessionEventRecord, type SessionMoveWrite, type Store } from "../store.js";
 import { createPostgresPool, type PostgresPoolOptions } from "./create-postgres-pool.js";
-import { createPostgresRunner, maxAttempts } from "./create-postgres-runner.js";
+import { createPostgresRunner, maxAttempts, type TransactionQuery } from "./create-postgres-runner.js";
 import { throwIfAborted } from "../store-errors.js";
 import { postgresError } from "./postgres-errors.js";
 import { applyPostgresMigrations } from "./postgres-migrations.js";
@@ -184,16 +184,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
 
     async moveSession(move, signal) {
-      return run.transaction("session", signal, async (query) => {
-        const [row] = await query<SessionRow>(sql.moveSession(...patchToParams(move.sessionId, move.patch), move.from));
-        if (!row) return undefined;
-        const events: SessionEventRecord[] = [];
-        for (const event of move.events) {
-          const [appended] = await query<{ sequence: string }>(sql.appendSessionEvent(...eventToParams(event)));
-          events.push(appendedEvent(event, appended!.sequence));
-        }
-        return { session: sessionFromRow(row), events };
-      });
+      return run.transaction("session", signal, (query) => applyMove(query, move));
     },
 
     async listSessionEvents(sessionId, afterSequence, signal) {
@@ -226,8 +217,21 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
     async recordAck(ack) {
       const statement = sql.ackCommand(ack.status, jsonb(ack.payload), ack.now, ack.commandId, ack.machineId);
-      const [acked] = await run.rows<CommandRow>("command", undefined, statement);
-      if (acked) return { command: commandFromRow(acked), first: true };
+      const { move } = ack;
+      if (move) {
+        // The acknowledgement and the state change it makes, in one transaction.
+        const recorded = await run.transaction("command", undefined, async (query) => {
+          const [acked] = await query<CommandRow>(statement);
+          if (!acked) return undefined;
+          const command = commandFromRow(acked);
+          const moved = move.sessionId === command.sessionId ? await applyMove(query, move) : undefined;
+          return moved ? { command, first: true, moved } : { command, first: true };
+        });
+        if (recorded) return recorded;
+      } else {
+        const [acked] = await run.rows<CommandRow>("command", undefined, statement);
+        if (acked) return { command: commandFromRow(acked), first: true };
+      }
       // Not the first (or no such command): a new statement sees the acknowledgement that won.
       const [row] = await run.rows<CommandRow>("command", undefined, sql.getMachineCommand(ack.commandId, ack.machineId));
       return row && { command: commandFromRow(row), first: false };
@@ -275,6 +279,18 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       await run.rows("database", signal, sql.checkWritable());
     },
   };
+}
+
+/** A session's guarded move (see `Store.moveSession`), inside the caller's transaction. */
+async function applyMove(query: TransactionQuery, move: SessionMoveWrite) {
+  const [row] = await query<SessionRow>(sql.moveSession(...patchToParams(move.sessionId, move.patch), move.from));
+  if (!row) return undefined;
+  const events: SessionEventRecord[] = [];
+  for (const event of move.events) {
+    const [appended] = await query<{ sequence: string }>(sql.appendSessionEvent(...eventToParams(event)));
+    events.push(appendedEvent(event, appended!.sequence));
+  }
+  return { session: sessionFromRow(row), events };
 }
 
 /** The answer of a list asked for nothing: empty, or `canceled` as any call with an aborted signal. */

@@ -212,7 +212,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     async recordAck(ack) {
       return run("command", undefined, () =>
-        tx.recordAck.immediate(ack.commandId, ack.machineId, ack.status, payloadJson(ack.payload), ack.now),
+        tx.recordAck.immediate(ack.commandId, ack.machineId, ack.status, payloadJson(ack.payload), ack.now, ack.move),
       );
     },
 

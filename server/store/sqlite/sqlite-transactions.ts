@@ -29,11 +29,15 @@ export function prepareSqliteTransactions(db: Database.Database, st: () => Sqlit
       return s.getTokenById.get(init.tokenId)!;
     }),
 
-    recordAck: db.transaction((commandId: string, machineId: string, status: string, payload: string, now: number) => {
+    recordAck: db.transaction((commandId: string, machineId: string, status: string, payload: string, now: number, move?: SessionMoveWrite) => {
       const s = st();
       const changes = s.ackCommand.run(status, payload, now, commandId, machineId).changes;
       const row = s.getMachineCommand.get(commandId, machineId);
-      return row === undefined ? undefined : { command: commandFromRow(row), first: changes > 0 };
+      if (row === undefined) return undefined;
+      const command = commandFromRow(row);
+      const first = changes > 0;
+      const moved = first && move !== undefined && move.sessionId === command.sessionId ? applyMove(s, move) : undefined;
+      return moved ? { command, first, moved } : { command, first };
     }),
 
     expireCommand: db.transaction((commandId: string, now: number) => {
@@ -60,13 +64,7 @@ export function prepareSqliteTransactions(db: Database.Database, st: () => Sqlit
       return { session: session!, event };
     }),
 
-    moveSession: db.transaction((move: SessionMoveWrite) => {
-      const s = st();
-      const row = s.moveSession.get({ ...patchToParams(move.sessionId, move.patch), from_state: move.from });
-      if (row === undefined) return undefined;
-      const events = move.events.map((event) => appendedEvent(event, s.appendSessionEvent.get(...eventParams(event))!.sequence));
-      return { session: sessionFromRow(row), events };
-    }),
+    moveSession: db.transaction((move: SessionMoveWrite) => applyMove(st(), move)),
 
     claimIdempotencyKey: db.transaction((tokenId: string, key: string, sessionId: string, requestHash: string, now: number) => {
       const s = st();
@@ -74,4 +72,12 @@ export function prepareSqliteTransactions(db: Database.Database, st: () => Sqlit
       return idempotencyFromRow(s.getIdempotencyKey.get(tokenId, key)!);
     }),
   };
+}
+
+/** A session's guarded move (see `Store.moveSession`), inside the caller's transaction. */
+function applyMove(s: SqliteStatements, move: SessionMoveWrite) {
+  const row = s.moveSession.get({ ...patchToParams(move.sessionId, move.patch), from_state: move.from });
+  if (row === undefined) return undefined;
+  const events = move.events.map((event) => appendedEvent(event, s.appendSessionEvent.get(...eventParams(event))!.sequence));
+  return { session: sessionFromRow(row), events };
 }

@@ -31,7 +31,7 @@ async function countWrites(store: Store, run: () => Promise<unknown>): Promise<s
 }
 
 describe("createLauncher", () => {
-  it("writes a launch in four transactions: the accept (session, event, command), dispatched, the ack, and its state", async () => {
+  it("writes a launch in three transactions: the accept (session, event, command), dispatched, and the ack with its state", async () => {
     const room = await createLaunchRoom();
     const launcher = createLauncher({ store: room.store, hub: room.hub, events: room.events, lifecycle: room.lifecycle, log: room.log });
     room.daemon({
@@ -41,6 +41,46 @@ describe("createLauncher", () => {
     const calls = await countWrites(room.store, () => launcher.launch(room.principal, launchRequest(), { signal: new AbortController().signal }));
     // The ack may come before the dispatched move is written: the order is the daemon's, the count is not.
     expect(calls[0]).toBe("acceptLaunch");
-    expect([...calls].sort()).toEqual(["acceptLaunch", "moveSession", "moveSession", "recordAck"]);
+    expect([...calls].sort()).toEqual(["acceptLaunch", "moveSession", "recordAck"]);
+    const session = (await room.store.listSessions({ workspaceId: [...room.principal.workspaceIds][0]!, limit: 1 }))[0]!;
+    expect(session.state).toBe("running");
+    expect((await room.store.listSessionEvents(session.sessionId, 0)).map((e) => e.type)).toEqual(["accepted", "dispatched", "acknowledged"]);
+  });
+
+  it("writes the same three when the ack comes after the dispatched move is written", async () => {
+    const room = await createLaunchRoom();
+    const launcher = createLauncher({ store: room.store, hub: room.hub, events: room.events, lifecycle: room.lifecycle, log: room.log });
+    room.daemon({
+      onCommand: (command) => {
+        if (command.kind.case !== "launch") return;
+        setTimeout(() => void launcher.acknowledge("m1", { commandId: command.commandId, status: "ok", payload: { pid: 9 } }, new AbortController().signal), 20);
+      },
+    });
+    const calls = await countWrites(room.store, () => launcher.launch(room.principal, launchRequest(), { signal: new AbortController().signal }));
+    expect(calls).toEqual(["acceptLaunch", "moveSession", "recordAck"]);
+    const session = (await room.store.listSessions({ workspaceId: [...room.principal.workspaceIds][0]!, limit: 1 }))[0]!;
+    expect(session).toMatchObject({ state: "running", pid: 9 });
+  });
+
+  it("still moves the session when it changed behind the dispatch's copy (another replica wrote it)", async () => {
+    const room = await createLaunchRoom();
+    const launcher = createLauncher({ store: room.store, hub: room.hub, events: room.events, lifecycle: room.lifecycle, log: room.log });
+    room.daemon({
+      onCommand: (command) => {
+        if (command.kind.case !== "launch") return;
+        setTimeout(async () => {
+          const sessionId = command.kind.case === "launch" ? command.kind.value.sessionId : "";
+          // Written behind this replica's lifecycle, as another replica's report would be.
+          const stored = (await room.store.getSessionById(sessionId))!;
+          await room.store.moveSession({ sessionId, from: stored.state, patch: { state: "unknown", updatedAt: Date.now() }, events: [] });
+          await launcher.acknowledge("m1", { commandId: command.commandId, status: "ok", payload: {} }, new AbortController().signal);
+        }, 20);
+      },
+    });
+    const result = await launcher.launch(room.principal, launchRequest(), { signal: new AbortController().signal });
+    expect(result.status).toBe("ok");
+    const session = (await room.store.getSessionById(String(result.payload.session_id)))!;
+    expect(session.state).toBe("running");
+    expect(session.acknowledgement?.status).toBe("ok");
   });
 });

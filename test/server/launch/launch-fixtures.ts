@@ -98,6 +98,8 @@ export async function createLaunchRoom(options: { path?: string } = {}): Promise
   const acceptDeps: AcceptDeps = { store, hub, events, keys, now: Date.now };
   const principal = { kind: "api" as const, tokenId: "token-1", workspaceIds: new Set([workspaceId]), scopes: new Set(["sessions" as const]) };
   const daemons: HubDaemon[] = [];
+  /** The launches the room's dispatches are waiting on, shared with `acknowledge` as the launcher shares them. */
+  const launching = new Map<string, SessionRecord>();
   onTestFinished(async () => {
     for (const d of daemons) await d.disconnect();
     abandoned.close();
@@ -117,13 +119,13 @@ export async function createLaunchRoom(options: { path?: string } = {}): Promise
     log,
     principal,
     acceptDeps,
-    dispatchDeps: () => ({ store, sender, lifecycle, keys, abandoned, log, now: Date.now }),
+    dispatchDeps: () => ({ store, sender, lifecycle, keys, abandoned, log, now: Date.now, launching }),
     accept(request = launchRequest(), idempotencyKey, waitMs = 50) {
       const signal = new AbortController().signal;
       return acceptLaunch(acceptDeps, principal, request, idempotencyKey === undefined ? { signal, waitMs } : { signal, idempotencyKey, waitMs });
     },
     acknowledge(commandId, status, payload = {}, machine = machineId) {
-      return acknowledgeCommand({ store, hub, lifecycle, sender, abandoned, log, now: Date.now }, machine, { commandId, status, payload }, new AbortController().signal);
+      return acknowledgeCommand({ store, hub, lifecycle, sender, abandoned, log, now: Date.now, launching }, machine, { commandId, status, payload }, new AbortController().signal);
     },
     async addSession(init) {
       const record = session({ workspaceId, machineId, ...init });

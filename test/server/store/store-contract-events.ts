@@ -75,6 +75,59 @@ export function describeEventsCommandsKeys(getStore: () => Store): void {
       expect(await store.getCommand("c-1")).toEqual(first?.command);
     });
 
+    it("writes the first acknowledgement and its session's move in one transaction", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1" }));
+      await store.createCommand(command("c-1"));
+      const ack = { status: "ok", payload: { pid: 7 } };
+      const move = {
+        sessionId: "s-1",
+        from: "pending" as const,
+        patch: { state: "running" as const, pid: 7, acknowledgement: ack, updatedAt: 20 },
+        events: [{ ...event("s-1"), type: "acknowledged", state: "running" as const, acknowledgement: ack, now: 20 }],
+      };
+      const recorded = await store.recordAck({ commandId: "c-1", machineId: "m-1", ...ack, now: 20, move });
+      expect(recorded).toMatchObject({ first: true, command: { ackStatus: "ok" }, moved: { session: { state: "running", pid: 7 } } });
+      expect(recorded?.moved?.events.map((e) => [e.sequence, e.type])).toEqual([[1, "acknowledged"]]);
+      expect(await store.getSessionById("s-1")).toMatchObject({ state: "running", pid: 7, acknowledgement: ack, updatedAt: 20 });
+      // A repeat records nothing and moves nothing.
+      const repeat = await store.recordAck({ commandId: "c-1", machineId: "m-1", status: "error", payload: {}, now: 30, move: { ...move, from: "running" } });
+      expect(repeat).toEqual({ command: recorded?.command, first: false });
+      expect(await store.listSessionEvents("s-1", 0)).toHaveLength(1);
+    });
+
+    it("records the acknowledgement but not a move planned on a state the session has left", async () => {
+      const store = getStore();
+      await store.createSession(session({ sessionId: "s-1", state: "failed" }));
+      await store.createSession(session({ sessionId: "s-2" }));
+      await store.createCommand(command("c-1"));
+      await store.createCommand(command("c-2"));
+      const patch = { state: "running" as const, updatedAt: 20 };
+      const stale = await store.recordAck({
+        commandId: "c-1",
+        machineId: "m-1",
+        status: "ok",
+        payload: {},
+        now: 20,
+        move: { sessionId: "s-1", from: "pending", patch, events: [{ ...event("s-1"), type: "acknowledged", state: "running" }] },
+      });
+      expect(stale).toMatchObject({ first: true, command: { ackStatus: "ok" } });
+      expect(stale?.moved).toBeUndefined();
+      expect(await store.getSessionById("s-1")).toMatchObject({ state: "failed" });
+      expect(await store.listSessionEvents("s-1", 0)).toEqual([]);
+      // A move of another session than the command's is not written either.
+      const other = await store.recordAck({
+        commandId: "c-2",
+        machineId: "m-1",
+        status: "ok",
+        payload: {},
+        now: 20,
+        move: { sessionId: "s-2", from: "pending", patch, events: [] },
+      });
+      expect(other?.moved).toBeUndefined();
+      expect(await store.getSessionById("s-2")).toMatchObject({ state: "pending" });
+    });
+
     it("ignores an acknowledgement for an unknown command or another machine", async () => {
       const store = getStore();
       await store.createMachine({ machineId: "m-2", workspaceId: "ws-1", makeDefault: false, now: 1 });
