@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { DaemonError } from "./daemon-error.js";
+import { DaemonError, tail } from "./daemon-error.js";
 import { checkInsideRoot } from "./check-inside-root.js";
 import { gitOrThrow, runGit } from "./run-git.js";
 import { isErrno } from "./errno-of.js";
@@ -49,7 +49,9 @@ const queues = new Map<string, Promise<unknown>>();
  *   `.worktrees/<name>` leading out), and no other branch's worktree may
  *   already hold that directory.
  * - An existing branch is checked out (`git worktree add <dir> <branch>`), a
- *   new one is created from HEAD (`git worktree add -b <branch> <dir>`).
+ *   new one is created at HEAD's commit (`git worktree add -b <branch> <dir> <commit>`).
+ * - git's reads run side by side; `git worktree prune` runs only when a
+ *   worktree of the branch or of the directory is gone from disk.
  * - `/.worktrees/` is added once to `.git/info/exclude`, so the repo stays clean.
  *
  * Fails with a DaemonError: `not_a_git_repo`, `empty_repository`,
@@ -81,29 +83,39 @@ async function existingDirectory(dir: string): Promise<string> {
 
 async function ensureWorktreeNow(repoDir: string, branch: string, signal?: AbortSignal): Promise<EnsuredWorktree> {
   const git = { cwd: repoDir, signal };
-  const check = await runGit(["check-ref-format", "--branch", branch], git);
+  const fail = { ...git, code: "worktree_failed" };
+  // What the decision needs, read at once (git's reads, side by side): the name's check, the
+  // repository and its HEAD commit, its worktrees, and whether the branch exists.
+  const [check, info, listed, known] = await Promise.all([
+    runGit(["check-ref-format", "--branch", branch], git),
+    runGit(["rev-parse", "--show-toplevel", "--show-prefix", "--git-common-dir", "--verify", "--quiet", "HEAD^{commit}"], git),
+    runGit(["worktree", "list", "--porcelain"], git),
+    runGit(["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], git),
+  ]);
   if (check.exitCode !== 0 || check.stdout.trim() !== branch) {
     throw new DaemonError("invalid_branch_name", `"${branch}" is not a valid git branch name`);
   }
-
-  const info = await runGit(["rev-parse", "--show-toplevel", "--show-prefix", "--git-common-dir"], git);
-  if (info.exitCode !== 0) {
+  // Top level, prefix (empty at the top) and common dir; then HEAD's commit, missing in a repository without one.
+  const [top = "", prefix = "", commonDir = "", head = ""] = info.stdout.split("\n");
+  if (top === "" || commonDir === "") {
     throw new DaemonError("not_a_git_repo", `${repoDir} is not inside a git repository with a work tree`);
   }
-  const [, prefix = "", commonDir = ".git"] = info.stdout.split("\n");
-  const head = await runGit(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], git);
-  if (head.exitCode !== 0) {
+  if (info.exitCode !== 0 || !/^[0-9a-f]{40,64}$/.test(head)) {
     throw new DaemonError(
       "empty_repository",
       `the repository at ${repoDir} has no commits yet; commit once before launching with a worktree`,
     );
   }
+  if (listed.exitCode !== 0) throw new DaemonError("worktree_failed", gitFailure("git worktree list failed", listed));
   await excludeWorktreesFolder(path.resolve(repoDir, commonDir), `/${prefix}${worktreesFolder}/`);
 
-  const fail = { ...git, code: "worktree_failed" };
-  await gitOrThrow(["worktree", "prune"], { ...fail, what: "git worktree prune failed" });
-  const listing = await gitOrThrow(["worktree", "list", "--porcelain"], { ...fail, what: "git worktree list failed" });
-  const worktrees = parseWorktreeList(listing);
+  const workDir = path.join(repoDir, worktreesFolder, worktreeDirName(branch));
+  let worktrees = parseWorktreeList(listed.stdout);
+  // A worktree whose directory is gone only blocks its branch and path until pruned: prune only then.
+  if (await anyGone(worktrees.filter((w) => w.branch === `refs/heads/${branch}` || w.path === workDir))) {
+    await gitOrThrow(["worktree", "prune"], { ...fail, what: "git worktree prune failed" });
+    worktrees = parseWorktreeList(await gitOrThrow(["worktree", "list", "--porcelain"], { ...fail, what: "git worktree list failed" }));
+  }
   const existing = worktrees.find((w) => w.branch === `refs/heads/${branch}`);
   // The first entry is the repository's own checkout.
   if (existing !== undefined && existing === worktrees[0]) {
@@ -117,7 +129,6 @@ async function ensureWorktreeNow(repoDir: string, branch: string, signal?: Abort
     return { workDir: existing.path, branch, created: false };
   }
 
-  const workDir = path.join(repoDir, worktreesFolder, worktreeDirName(branch));
   await checkInsideRoot(repoDir, workDir);
   const holder = worktrees.find((w) => w.path === workDir);
   if (holder !== undefined) {
@@ -126,13 +137,25 @@ async function ensureWorktreeNow(repoDir: string, branch: string, signal?: Abort
       `the directory ${workDir} already holds the worktree of ${holder.branch?.replace(/^refs\/heads\//, "") ?? "a detached HEAD"}; name the branch differently`,
     );
   }
-  const known = await runGit(["show-ref", "--verify", "--quiet", `refs/heads/${branch}`], git);
-  const args =
-    known.exitCode === 0 ? ["worktree", "add", workDir, branch] : ["worktree", "add", "-b", branch, workDir];
-  await gitOrThrow(args, { ...fail, what: `git worktree add failed for branch "${branch}"` });
-  if (known.exitCode === 0) return { workDir, branch, created: true };
-  const at = await gitOrThrow(["rev-parse", `refs/heads/${branch}`], { ...fail, what: "git rev-parse failed" });
-  return { workDir, branch, created: true, createdBranchAt: at.trim() };
+  if (known.exitCode === 0) {
+    await gitOrThrow(["worktree", "add", workDir, branch], { ...fail, what: `git worktree add failed for branch "${branch}"` });
+    return { workDir, branch, created: true };
+  }
+  // A new branch starts at the commit read above, named so: HEAD moving meanwhile changes nothing here.
+  await gitOrThrow(["worktree", "add", "-b", branch, workDir, head], { ...fail, what: `git worktree add failed for branch "${branch}"` });
+  return { workDir, branch, created: true, createdBranchAt: head };
+}
+
+/** git's failure as a message: `what`, then the tail of what it printed. */
+function gitFailure(what: string, result: { stdout: string; stderr: string }): string {
+  const detail = tail(result.stderr || result.stdout, 1000);
+  return detail ? `${what}: ${detail}` : what;
+}
+
+/** Whether any of the worktrees' directories no longer exists. */
+async function anyGone(worktrees: readonly WorktreeEntry[]): Promise<boolean> {
+  const gone = await Promise.all(worktrees.map((w) => stat(w.path).then(() => false, () => true)));
+  return gone.includes(true);
 }
 
 /** Appends `pattern` to `<commonDir>/info/exclude` unless a line already holds it. */

@@ -149,4 +149,31 @@ describe("ensureWorktree against a hostile workspace", () => {
     git(repo, "branch", "older");
     expect((await ensureWorktree({ repoDir: repo, branch: "older" })).createdBranchAt).toBeUndefined();
   });
+
+  it("prunes a worktree whose directory was deleted by hand, then checks its branch out afresh", async () => {
+    const first = await ensureWorktree({ repoDir: repo, branch: "gone" });
+    const live = await ensureWorktree({ repoDir: repo, branch: "live" });
+    await rm(first.workDir, { recursive: true, force: true });
+    // git still lists the deleted worktree until it is pruned: pruned now, and the branch checked out again.
+    const again = await ensureWorktree({ repoDir: repo, branch: "gone" });
+    expect(again).toEqual({ workDir: first.workDir, branch: "gone", created: true });
+    expect(git(again.workDir, "rev-parse", "--abbrev-ref", "HEAD")).toBe("gone");
+    // A live worktree is never pruned.
+    expect(git(repo, "worktree", "list", "--porcelain")).toContain(`worktree ${live.workDir}\n`);
+  });
+
+  it("frees the directory of a deleted worktree of another branch for the name that maps to it", async () => {
+    const other = await ensureWorktree({ repoDir: repo, branch: "x/y" });
+    await rm(other.workDir, { recursive: true, force: true });
+    const reused = await ensureWorktree({ repoDir: repo, branch: "x__y" });
+    expect(reused).toMatchObject({ workDir: other.workDir, created: true });
+    expect(git(reused.workDir, "rev-parse", "--abbrev-ref", "HEAD")).toBe("x__y");
+  });
+
+  it("starts a new branch at the commit it read, and names it in the result", async () => {
+    const head = git(repo, "rev-parse", "HEAD");
+    const made = await ensureWorktree({ repoDir: repo, branch: "pinned" });
+    expect(made.createdBranchAt).toBe(head);
+    expect(git(repo, "rev-parse", "refs/heads/pinned")).toBe(head);
+  });
 });
