@@ -1,6 +1,7 @@
 import type { Interceptor, StreamResponse } from "@connectrpc/connect";
+import { tapStream } from "../streams/tap-stream.js";
+import type { RevocationWatch } from "./create-revocation-watch.js";
 import { kPrincipal } from "./principal.js";
-import type { RevocationHold, RevocationWatch } from "./create-revocation-watch.js";
 
 /**
  * Ends a server stream with `unauthenticated` as soon as its caller's token
@@ -13,26 +14,6 @@ export function createRevocationInterceptor(watch: RevocationWatch): Interceptor
     const principal = req.contextValues.get(kPrincipal);
     if (!res.stream || principal === undefined) return res;
     const hold = watch.hold(principal.tokenId);
-    return { ...res, message: untilRevoked(res.message, hold) } as StreamResponse;
+    return { ...res, message: tapStream(res.message, { cut: hold.signal, end: () => hold.release() }) } as StreamResponse;
   };
-}
-
-async function* untilRevoked<T>(messages: AsyncIterable<T>, hold: RevocationHold): AsyncGenerator<T> {
-  const it = messages[Symbol.asyncIterator]();
-  const revoked = new Promise<never>((_, reject) => {
-    const abort = () => reject(hold.signal.reason);
-    if (hold.signal.aborted) abort();
-    else hold.signal.addEventListener("abort", abort, { once: true });
-  });
-  revoked.catch(() => {});
-  try {
-    for (;;) {
-      const next = await Promise.race([it.next(), revoked]);
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
-    hold.release();
-    void it.return?.(undefined);
-  }
 }

@@ -1,4 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { tapStream } from "../streams/tap-stream.js";
 
 /** Error codes of Node streams and sockets that mean the peer went away, not that we failed. */
 const goneCodes = new Set(["ERR_STREAM_PREMATURE_CLOSE", "ECONNRESET", "EPIPE", "ERR_HTTP2_STREAM_CANCEL", "ERR_STREAM_DESTROYED", "ABORT_ERR"]);
@@ -23,18 +24,11 @@ export function createErrorSanitizer(log: (message: string, error: unknown) => v
     log("internal error", error);
     return new ConnectError("internal error", Code.Internal);
   }
-  async function* sanitizeStream<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncIterable<T> {
-    try {
-      yield* source;
-    } catch (error) {
-      throw sanitize(error, signal);
-    }
-  }
   return (next) => async (req) => {
     try {
       const res = await next(req);
       if (!res.stream) return res;
-      return { ...res, message: sanitizeStream(res.message, req.signal) };
+      return { ...res, message: tapStream(res.message, { error: (error) => sanitize(error, req.signal) }) };
     } catch (error) {
       throw sanitize(error, req.signal);
     }

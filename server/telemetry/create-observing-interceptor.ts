@@ -3,6 +3,7 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type TextMapGetter } from "@opentelemetry/api";
 import { randomUUID } from "node:crypto";
 import { kPrincipal } from "../auth/principal.js";
+import { tapStream } from "../streams/tap-stream.js";
 import type { Logger } from "./create-logger.js";
 import type { Metrics } from "./create-metrics.js";
 import { kCallInfo } from "./request-context.js";
@@ -98,7 +99,7 @@ export function createObservingInterceptor(options: ObservingInterceptorOptions)
     };
 
     if (!req.stream) pickIds(req.message, ids);
-    const call = req.stream ? { ...req, message: tapIds(req.message, ids) } : req;
+    const call = req.stream ? { ...req, message: tapStream(req.message, { value: (m: object) => pickIds(m, ids) }) } : req;
     let res: Awaited<ReturnType<typeof next>>;
     try {
       res = await within(() => next(call));
@@ -117,7 +118,12 @@ export function createObservingInterceptor(options: ObservingInterceptorOptions)
       metrics?.openStreams.dec({ kind });
       finish(error ?? (req.signal.aborted ? new ConnectError("the client went away", Code.Canceled) : undefined));
     };
-    return { ...res, message: observeStream(res.message, within, ids, ended) };
+    let first = true;
+    const value = (m: object) => {
+      if (first) pickIds(m, ids);
+      first = false;
+    };
+    return { ...res, message: tapStream(res.message, { value, end: ended, within }) };
   };
 }
 
@@ -139,42 +145,5 @@ function pickIds(message: unknown, ids: CallIds): void {
   if (p && typeof p === "object") {
     if (typeof p.session_id === "string") ids.session_id ??= p.session_id;
     if (typeof p.machine_id === "string") ids.machine_id ??= p.machine_id;
-  }
-}
-
-async function* tapIds<T>(source: AsyncIterable<T>, ids: CallIds): AsyncIterable<T> {
-  for await (const m of source) {
-    pickIds(m, ids);
-    yield m;
-  }
-}
-
-/** `source`, each step run `within` the call's scope; `ended` hears how it ended, once. */
-async function* observeStream<T>(
-  source: AsyncIterable<T>,
-  within: <R>(fn: () => R) => R,
-  ids: CallIds,
-  ended: (error: unknown) => void,
-): AsyncIterable<T> {
-  const it = source[Symbol.asyncIterator]();
-  let first = true;
-  let done = false;
-  let failure: unknown;
-  try {
-    for (;;) {
-      const step = await within(() => it.next());
-      done = step.done === true;
-      if (done) return;
-      if (first) pickIds(step.value, ids);
-      first = false;
-      yield step.value;
-    }
-  } catch (error) {
-    failure = error;
-    throw error;
-  } finally {
-    // The consumer left early (the client went away): end the source too.
-    if (!done && failure === undefined) await within(() => it.return?.())?.catch(() => undefined);
-    ended(failure);
   }
 }
