@@ -32,6 +32,8 @@ export interface BenchStack {
   bare: { connect: string; grpcJs: string; rawHttp: string };
   /** The server's memory after a full GC. */
   memory(): Promise<MemoryAfterGc>;
+  /** Writes a heap snapshot of the server to `file` (for finding what an idle stream holds). */
+  snapshot(file: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,7 +88,12 @@ export async function startBenchStack(dir: string, fanout: number): Promise<Benc
         server.child.once("message", (m) => resolve(m as MemoryAfterGc));
         server.child.send("memory");
       });
-    return { url, apiToken, realMachineToken, fanoutTokensFile, sessionId, bare, memory, stop };
+    const snapshot = (file: string) =>
+      new Promise<void>((resolve) => {
+        server.child.once("message", () => resolve());
+        server.child.send(`snapshot:${file}`);
+      });
+    return { url, apiToken, realMachineToken, fanoutTokensFile, sessionId, bare, memory, snapshot, stop };
   } catch (error) {
     await stop();
     throw error;

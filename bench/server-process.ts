@@ -4,9 +4,11 @@
 // measurement without refusing anything) and logs (off). Prints one JSON line
 // with its URL and pid. Run with `--expose-gc` and an IPC channel (`fork`):
 // the message "memory" is answered with the process's memory after a full
-// garbage collection. Ends on SIGTERM.
+// garbage collection; "snapshot:<path>" with a heap snapshot written there.
+// Ends on SIGTERM.
 //
 //   fork("bench/server-process.ts", ['{"database":"/tmp/…/bench.db"}'], { execArgv: ["--expose-gc", "--import", "tsx"] })
+import { writeHeapSnapshot } from "node:v8";
 import { startServer } from "../server/start-server.js";
 
 /** The process's memory, in bytes, after collecting everything collectable. */
@@ -27,6 +29,12 @@ const server = await startServer({
 
 const gc = (globalThis as { gc?: () => void }).gc;
 process.on("message", (message) => {
+  if (typeof message === "string" && message.startsWith("snapshot:")) {
+    // A heap snapshot to the path given, for finding what a stream holds: answered with the path.
+    gc?.();
+    process.send?.(writeHeapSnapshot(message.slice("snapshot:".length)));
+    return;
+  }
   if (message !== "memory") return;
   if (!gc) throw new Error("bench/server-process.ts needs --expose-gc");
   // Twice: the first pass runs finalizers whose garbage the second collects.
