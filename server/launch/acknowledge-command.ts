@@ -47,9 +47,13 @@ export async function acknowledgeCommand(
   ack: { commandId: string; status: string; payload: JsonObject },
   signal: AbortSignal,
 ): Promise<void> {
+  // A call already gone records nothing (its daemon sends the ack again); once recorded, the ack is
+  // applied whatever becomes of the call: a session left unmoved behind a recorded ack would never move.
+  if (signal.aborted) throw ConnectError.from(signal.reason, Code.Canceled);
   await deps.abandoned.settleFirst(ack.commandId);
-  // A launch waiting here: its acknowledgement and state change go in one transaction, planned on the dispatch's copy.
-  const known = deps.launching?.get(ack.commandId);
+  // A launch's acknowledgement and its state change go in one transaction, planned on the copy
+  // of the session its dispatch holds when it waits here, else on the stored one.
+  const known = deps.launching?.get(ack.commandId) ?? (await launchSessionOf(deps.store, machineId, ack.commandId));
   const result = known && launchResult(known, { status: ack.status, payload: ack.payload });
   const record = async (move?: SessionMoveWrite) => {
     try {
@@ -79,7 +83,7 @@ export async function acknowledgeCommand(
     await deps.hub.deliverAck(ack.commandId, result);
     return;
   }
-  await settleAck(deps, command, recorded.first, ack, signal);
+  await settleAck(deps, command, recorded.first, ack);
 }
 
 /** A launch acknowledgement recorded without its move: the session is read, then moved (first) or its late agent stopped. */
@@ -88,9 +92,8 @@ async function settleAck(
   command: CommandRecord,
   first: boolean,
   ack: { commandId: string; status: string; payload: JsonObject },
-  signal: AbortSignal,
 ): Promise<void> {
-  const session = await deps.store.getSessionById(command.sessionId, signal);
+  const session = await deps.store.getSessionById(command.sessionId);
   if (!session) return;
   const result = launchResult(session, { status: ack.status, payload: ack.payload });
   if (first) {
@@ -102,4 +105,11 @@ async function settleAck(
     await deps.lifecycle.acknowledgedLate(session, result);
     await stopOrphan(deps, session, "acknowledged after its launch deadline");
   }
+}
+
+/** The session of a launch command of `machineId`, as stored; undefined for other commands. */
+async function launchSessionOf(store: Store, machineId: string, commandId: string): Promise<SessionRecord | undefined> {
+  const command = await store.getCommand(commandId);
+  if (command?.kind !== "launch" || command.machineId !== machineId) return undefined;
+  return store.getSessionById(command.sessionId);
 }

@@ -13,9 +13,9 @@ async function roomWithCommand(state: "dispatched" | "running", kind: CommandKin
   return room;
 }
 
-function ack(room: LaunchRoom, machineId: string, commandId: string, status: string, payload = {}) {
+function ack(room: LaunchRoom, machineId: string, commandId: string, status: string, payload = {}, signal = new AbortController().signal) {
   const deps = { store: room.store, hub: room.hub, lifecycle: room.lifecycle, sender: room.sender, abandoned: room.abandoned, log: room.log, now: () => 5000 };
-  return acknowledgeCommand(deps, machineId, { commandId, status, payload }, new AbortController().signal);
+  return acknowledgeCommand(deps, machineId, { commandId, status, payload }, signal);
 }
 
 describe("acknowledgeCommand", () => {
@@ -26,6 +26,41 @@ describe("acknowledgeCommand", () => {
     expect(await waiting).toEqual({ status: "ok", payload: { session_id: "s-1", workspace_id: "ws", machine_id: "m1", pid: 3 } });
     expect(await room.store.getCommand("c-1")).toMatchObject({ ackStatus: "ok", ackPayload: { pid: 3 }, ackedAt: 5000 });
     expect(await room.store.getSessionById("s-1")).toMatchObject({ state: "running", pid: 3 });
+  });
+
+  it("writes an acknowledgement nobody waits for here and its state change in one transaction", async () => {
+    const room = await roomWithCommand("dispatched", "launch");
+    const writes: string[] = [];
+    const { recordAck, moveSession } = room.store;
+    room.store.recordAck = (a) => {
+      writes.push(a.move ? "recordAck+move" : "recordAck");
+      return recordAck.call(room.store, a);
+    };
+    room.store.moveSession = (m, signal) => {
+      writes.push("moveSession");
+      return moveSession.call(room.store, m, signal);
+    };
+    await ack(room, "m1", "c-1", "ok", { pid: 3 });
+    expect(writes).toEqual(["recordAck+move"]);
+    expect(await room.store.getSessionById("s-1")).toMatchObject({ state: "running", pid: 3 });
+  });
+
+  it("records nothing for a call already gone, and applies a recorded acknowledgement even when its call goes away", async () => {
+    const room = await roomWithCommand("dispatched", "launch");
+    const gone = new AbortController();
+    gone.abort();
+    await expectCode(ack(room, "m1", "c-1", "ok", {}, gone.signal), Code.Canceled);
+    expect(await room.store.getCommand("c-1")).toMatchObject({ ackStatus: "" });
+    // The call goes away just as the acknowledgement is recorded: the session moves all the same.
+    const leaving = new AbortController();
+    const { recordAck } = room.store;
+    room.store.recordAck = async (a) => {
+      const recorded = await recordAck.call(room.store, { ...a, move: undefined });
+      leaving.abort();
+      return recorded;
+    };
+    await ack(room, "m1", "c-1", "ok", { pid: 4 }, leaving.signal);
+    expect(await room.store.getSessionById("s-1")).toMatchObject({ state: "running", pid: 4 });
   });
 
   it("lets the first acknowledgement win: a repeat, even a different one, is harmless and changes nothing", async () => {
