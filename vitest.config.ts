@@ -21,6 +21,7 @@ const processSuites = [
   "test/client/daemon/handle-launch.test.ts",
   "test/client/daemon/create-command-dispatcher.test.ts",
   "test/client/daemon/run-daemon-failover.test.ts",
+  "test/client/daemon/run-daemon-report-stream.test.ts",
   "test/client/daemon/agent-stdin.test.ts",
   "test/client/daemon/run-daemon-secrets.test.ts",
   "test/client/daemon/prune-worktrees.test.ts",

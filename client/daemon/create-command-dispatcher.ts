@@ -1,6 +1,5 @@
-import type { Client } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
-import type { DaemonCommand, DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import type { DaemonCommand } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { type AgentEntry, type AgentRegistry, agentEntry, type RecordedExit } from "./create-agent-registry.js";
 import type { AgentRecord, AgentTable } from "./create-agent-table.js";
@@ -12,13 +11,13 @@ import { handleMessage } from "./handle-message.js";
 import { handleStop } from "./handle-stop.js";
 import { interruptedResult } from "./interrupted-result.js";
 import type { ReportQueue, StateReport } from "./create-report-queue.js";
+import type { ReportStream } from "./create-report-stream.js";
 import type { AgentExit } from "./spawn-agent.js";
 
 /** What the dispatcher needs from runDaemon. */
 export interface CommandDispatcherOptions {
-  client: Client<typeof DaemonService>;
-  /** Sent with every call (the machine token). */
-  headers: Record<string, string>;
+  /** Where acknowledgements go: one attempt each, retried here while the failure is transient. */
+  reportStream: ReportStream;
   agents: AgentTable;
   /** Where agent entries are kept; an entry is removed once the agent's end was reported. */
   registry: AgentRegistry;
@@ -30,8 +29,6 @@ export interface CommandDispatcherOptions {
   log: (line: string) => void;
   /** The daemon's shutdown: stops retries (a running call is not cut short). */
   signal: AbortSignal;
-  /** Timeout of each Acknowledge / ReportSessionState attempt; default 10 s. */
-  callTimeoutMs?: number;
 }
 
 /**
@@ -65,11 +62,10 @@ export const endedUnwatchedMessage = "the agent exited while no daemon was watch
 export const adoptedExitMessage = "exit status unknown (the agent was adopted after a daemon restart)";
 
 export function createCommandDispatcher(options: CommandDispatcherOptions): CommandDispatcher {
-  const { client, headers, agents, registry, reports, journal, log, signal } = options;
+  const { reportStream, agents, registry, reports, journal, log, signal } = options;
   const transcripts = options.launch.transcripts;
   const permissions = options.launch.permissions;
   const key = options.launch.daemonKey;
-  const callOptions = { headers, timeoutMs: options.callTimeoutMs ?? 10_000 };
   const inflight = new Set<Promise<void>>();
   const watchers = new Set<Promise<void>>();
   // Commands of this run still being carried out; the finished ones are in the journal.
@@ -88,10 +84,7 @@ export function createCommandDispatcher(options: CommandDispatcherOptions): Comm
 
   async function acknowledge(commandId: string, result: CommandResult): Promise<void> {
     try {
-      await callWithRetry(
-        () => client.acknowledge({ commandId, status: result.status, payload: result.payload }, callOptions),
-        { signal },
-      );
+      await callWithRetry(() => reportStream.acknowledge({ commandId, status: result.status, payload: result.payload }), { signal });
     } catch (error) {
       log(`daemon: acknowledging command ${commandId} failed: ${ConnectError.from(error).message}`);
     }

@@ -1,9 +1,9 @@
-import { type CallOptions, type Client, Code, ConnectError } from "@connectrpc/connect";
-import type { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { SessionState } from "../../gen/workspaces/v1/session_pb.js";
 import { callWithRetry } from "./call-with-retry.js";
+import type { ReportStream } from "./create-report-stream.js";
 
-/** One ReportSessionState call. */
+/** One state report (what ReportSessionState takes). */
 export interface StateReport {
   sessionId: string;
   state: SessionState;
@@ -18,8 +18,8 @@ export type ReportOutcome = "delivered" | "refused" | "kept";
 
 /** Options of createReportQueue. */
 export interface ReportQueueOptions {
-  client: Client<typeof DaemonService>;
-  callOptions: CallOptions;
+  /** Where reports go: one attempt each, retried here while the failure is transient. */
+  reportStream: ReportStream;
   log: (line: string) => void;
   /** The daemon's shutdown: stops retries (a running call is not cut short). */
   signal: AbortSignal;
@@ -57,7 +57,7 @@ interface Kept {
 const final = new Set<Code>([Code.NotFound, Code.InvalidArgument, Code.FailedPrecondition]);
 
 export function createReportQueue(options: ReportQueueOptions): ReportQueue {
-  const { client, callOptions, log, signal } = options;
+  const { reportStream, log, signal } = options;
   const kept: Kept[] = [];
   const chains = new Map<string, Promise<unknown>>();
   let flushing: Promise<void> | undefined;
@@ -68,7 +68,7 @@ export function createReportQueue(options: ReportQueueOptions): ReportQueue {
     const what = `session ${report.sessionId} ${SessionState[report.state]}`;
     let outcome: ReportOutcome;
     try {
-      await callWithRetry(() => client.reportSessionState(report, callOptions), { signal, attempts });
+      await callWithRetry(() => reportStream.reportSessionState(report), { signal, attempts });
       outcome = "delivered";
     } catch (error) {
       const failure = ConnectError.from(error);

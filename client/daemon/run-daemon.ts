@@ -14,6 +14,7 @@ import { commandJournalFile, createCommandJournal } from "./create-command-journ
 import { createDaemonTransport } from "./create-daemon-transport.js";
 import { createFailoverTransport } from "./create-failover-transport.js";
 import { createReportQueue } from "./create-report-queue.js";
+import { createReportStream } from "./create-report-stream.js";
 import { restoreAgents } from "./restore-agents.js";
 import { createTranscripts } from "./transcript/create-transcripts.js";
 import { errnoOrMessage } from "./errno-of.js";
@@ -25,7 +26,9 @@ export type { DaemonOptions, DaemonState } from "./daemon-options.js";
  * Runs the daemon of a machine until `options.signal` aborts: keeps a
  * DaemonService.Subscribe stream open (reconnecting with jittered exponential
  * backoff), carries out each command and acknowledges it, and reports the
- * state of the agents it started.
+ * state of the agents it started; acknowledgements and reports go on one
+ * StreamReports stream (unary calls to a server without it: see
+ * createReportStream).
  *
  * At start it adopts the agents an earlier run left running (listed in the
  * state directory), lists them in `SubscribeRequest.running_sessions` and
@@ -71,7 +74,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   // The id proves reconnects are this run's: logged only as the fingerprint the server logs too.
   log(`daemon: instance ${createHash("sha256").update(instanceId).digest("hex").slice(0, 8)}`);
   const callOptions = { headers, timeoutMs: 10_000 };
-  const reports = createReportQueue({ client, callOptions, log, signal });
+  const reportStream = createReportStream({ client, callOptions, log });
+  const reports = createReportQueue({ reportStream, log, signal });
   const transcripts = createTranscripts({
     client,
     callOptions,
@@ -89,8 +93,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     log,
   });
   const dispatcher = createCommandDispatcher({
-    client,
-    headers,
+    reportStream,
     agents,
     registry,
     reports,
@@ -137,6 +140,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         endedSessions: dispatcher.unreportedEnds(),
         instanceId,
       };
+      // Acknowledgements and reports follow the stream to where it goes now.
+      reportStream.reconnect();
       // Kept reports and waiting transcript entries go out as soon as the server is reachable again.
       void reports.flush();
       transcripts.kickAll();
@@ -185,6 +190,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   await journal.close();
   if (options.keepAgentsOnExit) {
     dispatcher.abandon();
+    reportStream.end();
     for (const record of agents.records()) record.agent.release();
     log(`daemon: leaving ${agents.records().length} agent(s) running (state in ${stateDir})`);
     onState({ state: "stopped" });
@@ -198,6 +204,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     }),
   );
   await dispatcher.drainReports();
+  reportStream.end();
   log("daemon: stopped");
   onState({ state: "stopped" });
 }

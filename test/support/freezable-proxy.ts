@@ -1,11 +1,13 @@
 import * as net from "node:net";
 
-/** A TCP proxy to a local port that can go silent, as a peer that vanished without a FIN looks. */
+/** A TCP proxy to a local port that can go silent, as a peer that vanished without a FIN looks, or cut its connections. */
 export interface FreezableProxy {
   /** `http://127.0.0.1:<port>` of the proxy. */
   url: string;
   /** Stops forwarding in both directions, closing nothing: the connections are half-dead. */
   freeze(): void;
+  /** Destroys the connections open now, as a network failure does; new ones are forwarded. */
+  cut(): void;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,10 @@ export async function startFreezableProxy(targetPort: number): Promise<Freezable
         client.pause();
         upstream.pause();
       }
+    },
+    cut() {
+      for (const s of sockets) s.destroy();
+      pairs.length = 0;
     },
     async close() {
       for (const s of sockets) s.destroy();

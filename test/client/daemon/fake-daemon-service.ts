@@ -1,7 +1,7 @@
 // An in-memory DaemonService for the daemon's tests: pushes commands on the
 // open Subscribe stream and records what the daemon sends back.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter, createRouterTransport, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, createRouterTransport, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { vi } from "vitest";
 import {
   type AcknowledgeRequest,
@@ -9,6 +9,7 @@ import {
   DaemonCommandSchema,
   DaemonService,
   type ReportSessionStateRequest,
+  type StreamReportsRequest,
   type SubscribeRequest,
 } from "../../../gen/workspaces/v1/daemon_service_pb.js";
 import type { TranscriptEntry } from "../../../gen/workspaces/v1/transcript_pb.js";
@@ -36,8 +37,10 @@ export interface FakeDaemonService {
   failTranscripts: boolean;
   /** Waits until `sessionId`'s transcript holds an entry `until` accepts; all its entries. */
   waitForTranscript(sessionId: string, until: (entries: TranscriptEntry[]) => boolean): Promise<TranscriptEntry[]>;
-  /** While true, ReportSessionState fails with `unavailable` (the server is down for reports). */
+  /** While true, ReportSessionState fails with `unavailable` (the server is down for reports), and StreamReports answers reports so. */
   failReports: boolean;
+  /** Calls of each DaemonService method, by its local name (`acknowledge`, `streamReports`, ...). */
+  calls: Record<string, number>;
   /** Subscribes still to refuse with `already_exists` (another daemon instance holds the machine). */
   refuseSubscribes: number;
   /** Sends a command on the open stream. */
@@ -51,7 +54,14 @@ export interface FakeDaemonService {
 
 const waitOptions = { timeout: 15_000, interval: 20 };
 
-export function createFakeDaemonService(options: { token: string }): FakeDaemonService {
+/** Options of createFakeDaemonService. */
+export interface FakeDaemonServiceOptions {
+  token: string;
+  /** Whether it implements StreamReports; default true. Without it the call fails `unimplemented`, as on a server that predates it. */
+  streamReports?: boolean;
+}
+
+export function createFakeDaemonService(options: FakeDaemonServiceOptions): FakeDaemonService {
   let current: OpenStream | undefined;
   const fake: Omit<FakeDaemonService, "transport" | "routes"> = {
     subscribeRequests: [],
@@ -59,6 +69,7 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
     acks: [],
     reports: [],
     failReports: false,
+    calls: {},
     transcripts: new Map(),
     failTranscripts: false,
     waitForTranscript: (sessionId, until) =>
@@ -99,7 +110,8 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
       }, waitOptions),
   };
 
-  const authorize = (header: Headers) => {
+  const authorize = (header: Headers, method: string) => {
+    fake.calls[method] = (fake.calls[method] ?? 0) + 1;
     const authorization = header.get("authorization") ?? "";
     fake.authorizations.push(authorization);
     if (authorization !== `Bearer ${options.token}`) {
@@ -110,7 +122,7 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
   const routes = (router: ConnectRouter) => {
     router.service(DaemonService, {
       async *subscribe(request, context) {
-        authorize(context.requestHeader);
+        authorize(context.requestHeader, "subscribe");
         if (fake.refuseSubscribes > 0) {
           fake.refuseSubscribes--;
           fake.subscribeRequests.push(request);
@@ -133,12 +145,12 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
         }
       },
       acknowledge(request, context) {
-        authorize(context.requestHeader);
+        authorize(context.requestHeader, "acknowledge");
         fake.acks.push(request);
         return {};
       },
       appendTranscript(request, context) {
-        authorize(context.requestHeader);
+        authorize(context.requestHeader, "appendTranscript");
         if (fake.failTranscripts) throw new ConnectError("the server is restarting", Code.Unavailable);
         const stored = fake.transcripts.get(request.sessionId) ?? [];
         fake.transcripts.set(request.sessionId, stored);
@@ -147,11 +159,30 @@ export function createFakeDaemonService(options: { token: string }): FakeDaemonS
         return { nextOffset: BigInt(stored.length) };
       },
       reportSessionState(request, context) {
-        authorize(context.requestHeader);
+        authorize(context.requestHeader, "reportSessionState");
         if (fake.failReports) throw new ConnectError("the server is restarting", Code.Unavailable);
         fake.reports.push(request);
         return {};
       },
+      ...(options.streamReports === false
+        ? {}
+        : {
+            async *streamReports(requests: AsyncIterable<StreamReportsRequest>, context: HandlerContext) {
+              authorize(context.requestHeader, "streamReports");
+              // Answered one by one, in order, as the unary calls would have been.
+              for await (const { seq, kind } of requests) {
+                if (kind.case === "ack") {
+                  fake.acks.push(kind.value);
+                  yield { seq };
+                } else if (kind.case !== "report") yield { seq, code: "invalid_argument", message: "neither an ack nor a report" };
+                else if (fake.failReports) yield { seq, code: "unavailable", message: "the server is restarting" };
+                else {
+                  fake.reports.push(kind.value);
+                  yield { seq };
+                }
+              }
+            },
+          }),
     });
   };
   return Object.assign(fake, { routes, transport: createRouterTransport(routes) });

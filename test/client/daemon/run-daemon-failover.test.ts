@@ -12,8 +12,8 @@ const token = "machine-token-1";
 const bed = useDaemonTestBed(token);
 
 /** A fake server on a real port (`port` 0: any free one), closed after the test. */
-async function serveFake(port = 0) {
-  const served = await serveFakeDaemonService({ token, port });
+async function serveFake(port = 0, options: { streamReports?: boolean } = {}) {
+  const served = await serveFakeDaemonService({ token, port, ...options });
   bed.onCleanup(() => served.kill());
   return served;
 }
@@ -68,6 +68,25 @@ describe("runDaemon with several servers", () => {
     await b.fake.waitForReport("s1", SessionState.FAILED);
     expect(a.fake.acks.map((ack) => ack.commandId)).toEqual(["c1"]);
     expect(b.fake.acks.map((ack) => ack.commandId)).toEqual(["c1", "c2"]);
+  });
+
+  it("sends acknowledgements as unary calls to a server without StreamReports, and on the stream to the next one that has it", async () => {
+    const old = await serveFake(0, { streamReports: false });
+    const current = await serveFake();
+    await startDaemon([old.url, current.url]);
+    await old.fake.waitForSubscribes(1);
+    old.fake.push(launch("c1", "s1"));
+    bed.leave((await old.fake.waitForAck("c1")).payload?.pid as number);
+    await old.fake.waitForReport("s1", SessionState.RUNNING);
+    expect([old.fake.calls.acknowledge, old.fake.calls.reportSessionState]).toEqual([1, 1]);
+
+    await old.kill();
+    await current.fake.waitForSubscribes(1);
+    current.fake.push(stop("c2", "s1"));
+    expect((await current.fake.waitForAck("c2")).payload).toEqual({ result: "stopped" });
+    await current.fake.waitForReport("s1", SessionState.FAILED);
+    expect(current.fake.calls).toMatchObject({ streamReports: 1 });
+    expect([current.fake.calls.acknowledge, current.fake.calls.reportSessionState]).toEqual([undefined, undefined]);
   });
 
   it("wraps around to the first server after the last", async () => {

@@ -14,9 +14,9 @@ export interface ServedFakeDaemonService {
   kill(): Promise<void>;
 }
 
-/** Serves a new fake on 127.0.0.1:`port` (default 0: any free port). */
-export async function serveFakeDaemonService(options: { token: string; port?: number }): Promise<ServedFakeDaemonService> {
-  const fake = createFakeDaemonService({ token: options.token });
+/** Serves a new fake on 127.0.0.1:`port` (default 0: any free port); `streamReports` as createFakeDaemonService takes it. */
+export async function serveFakeDaemonService(options: { token: string; port?: number; streamReports?: boolean }): Promise<ServedFakeDaemonService> {
+  const fake = createFakeDaemonService({ token: options.token, ...(options.streamReports !== undefined ? { streamReports: options.streamReports } : {}) });
   const server = http2.createServer(connectNodeAdapter({ routes: fake.routes }));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {
