@@ -9,6 +9,7 @@ import { createServiceBindings, serviceFiles } from "./create-service-bindings.j
 import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
 import { createRevocationInterceptor } from "./auth/create-revocation-interceptor.js";
 import { createRevocationWatch } from "./auth/create-revocation-watch.js";
+import { createTokenCache, type TokenCache } from "./auth/create-token-cache.js";
 import { createErrorSanitizer } from "./errors/create-error-sanitizer.js";
 import { createHealthService } from "./health/create-health-service.js";
 import { createHealthStatus, type HealthStatus } from "./health/create-health-status.js";
@@ -64,6 +65,12 @@ export interface AppOptions {
   webRoot?: string;
   /** How often the tokens of open streams are checked for revocation (their streams then end `unauthenticated`). Default 1 000 ms. */
   revocationCheckMs?: number;
+  /**
+   * How long a token lookup is reused and how many are kept (see
+   * `createTokenCache`): `ttlMs` default 2 000 (0 keeps none), `maxEntries`
+   * default 10 000. A revocation empties it at once, on every replica.
+   */
+  tokenCache?: { ttlMs?: number; maxEntries?: number };
   /** How replicas share daemon streams, acks and events. Default: this process only. */
   backplane?: Backplane;
   /**
@@ -113,6 +120,8 @@ export interface App {
   /** What a Connect router serving `routes` needs besides: the interceptors, the body limit and the shutdown signal. */
   routerOptions: ConnectRouterOptions;
   hub: DaemonHub;
+  /** The token lookups every protocol's authentication shares (started with the app). */
+  tokens: TokenCache;
   /** The gRPC health registry; `close()` turns every service NOT_SERVING. */
   health: HealthStatus;
   /** What `/readyz` checks; gRPC health follows it. */
@@ -182,6 +191,9 @@ export function createApp(options: AppOptions): App {
     serviceNames: [...services.map((s) => s.service.typeName), Health.typeName],
   });
   const publicServices = [createHealthService(health), ...reflection];
+  // One cache for the gate, the interceptor and /metrics: the caller's launch and the daemon's acknowledgement share it.
+  const tokens = createTokenCache({ store, log, ...options.tokenCache });
+  void tokens.start();
   const revocations = createRevocationWatch({
     store,
     log,
@@ -200,7 +212,7 @@ export function createApp(options: AppOptions): App {
       if (shutdown.signal.aborted) throw shutdown.signal.reason;
       return next(req);
     },
-    createAuthInterceptor({ store, publicServices: publicServices.map((s) => s.service.typeName) }),
+    createAuthInterceptor({ store, tokens, publicServices: publicServices.map((s) => s.service.typeName) }),
     createRevocationInterceptor(revocations),
   ];
 
@@ -216,6 +228,7 @@ export function createApp(options: AppOptions): App {
   // Tokens and rate limits are checked on the headers, before any body is read.
   const gate = createAuthGate({
     store,
+    tokens,
     protectedServices: services.map((s) => s.service.typeName),
     readMaxBytes,
     log,
@@ -247,7 +260,7 @@ export function createApp(options: AppOptions): App {
   const healthz = createHttpHealthHandler(readiness);
   const metricsPage =
     metrics && (options.metricsOnMainPort ?? true)
-      ? createMetricsHandler({ metrics, authorize: authorizeMetrics(store) })
+      ? createMetricsHandler({ metrics, authorize: authorizeMetrics(store, tokens) })
       : () => false;
   const page = createStaticHandler({ root: options.webRoot ?? defaultWebRoot() });
 
@@ -284,6 +297,7 @@ export function createApp(options: AppOptions): App {
     interceptors,
     routerOptions: { interceptors, readMaxBytes, shutdownSignal: shutdown.signal },
     hub,
+    tokens,
     health,
     readiness,
     shutdown: shutdownApp,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import * as crypto from "node:crypto";
 import type { TokenKind } from "../store/store.js";
 
 /** Prefix of every token of a kind, so a leaked token says what it is. */
@@ -21,14 +21,17 @@ export interface GeneratedToken {
  * machine tokens) followed by 32 random bytes in base64url.
  */
 export function generateToken(kind: TokenKind): GeneratedToken {
-  const token = tokenPrefix[kind] + randomBytes(32).toString("base64url");
-  const tokenId = `tok_${randomBytes(6).toString("hex")}`;
+  const token = tokenPrefix[kind] + crypto.randomBytes(32).toString("base64url");
+  const tokenId = `tok_${crypto.randomBytes(6).toString("hex")}`;
   return { token, tokenId, hashHex: hashToken(token) };
 }
 
+// One-shot hashing (Node 20.12+) is a third of `createHash` for a token: it runs on every call.
+const oneShotHash = typeof crypto.hash === "function" ? crypto.hash : undefined;
+
 /** SHA-256 of a plain token, lower-case hex. */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  return oneShotHash ? oneShotHash("sha256", token, "hex") : crypto.createHash("sha256").update(token, "utf8").digest("hex");
 }
 
 // "Bearer" in any case, exactly one space, then one token of visible ASCII

@@ -6,12 +6,15 @@ import type { NodeHandler, NodeRequest } from "../rpc/node-handler.js";
 import { writeProtocolError } from "../rpc/write-protocol-error.js";
 import type { Store } from "../store/store.js";
 import { connectionProbe, kConnectionProbe } from "../transport/connection-probe.js";
-import { authenticate, checkPrincipalKind } from "./create-auth-interceptor.js";
+import { checkPrincipalKind } from "./create-auth-interceptor.js";
+import { createTokenCache, type TokenCache } from "./create-token-cache.js";
 import { kPrincipal, type Principal } from "./principal.js";
 
 export interface AuthGateOptions {
   /** Where tokens and machines are looked up. */
   store: Store;
+  /** The cache tokens are looked up through (the app's, shared with the auth interceptor). Default: the store, uncached. */
+  tokens?: TokenCache;
   /** Fully qualified names of the services whose calls need a token; calls to any other path pass untouched. */
   protectedServices: readonly string[];
   /** Rate limits; each field defaults as `defaultRequestLimits` says. */
@@ -81,7 +84,7 @@ function isGrpcWebText(req: NodeRequest): boolean {
  * counts its own callers).
  */
 export function createAuthGate(options: AuthGateOptions): AuthGate {
-  const { store } = options;
+  const tokens = options.tokens ?? createTokenCache({ store: options.store, ttlMs: 0 });
   const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
   const protectedServices = new Set(options.protectedServices);
   const limits = options.limits ?? {};
@@ -101,7 +104,7 @@ export function createAuthGate(options: AuthGateOptions): AuthGate {
     const authorization = req.headers.authorization;
     let principal: Principal;
     try {
-      principal = await authenticate(store, typeof authorization === "string" ? authorization : null);
+      principal = await tokens.authenticate(typeof authorization === "string" ? authorization : null);
     } catch (error) {
       if (error instanceof ConnectError && error.code === Code.Unauthenticated) authFailures?.take(address);
       throw error;

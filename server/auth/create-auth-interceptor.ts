@@ -1,26 +1,22 @@
-import { timingSafeEqual } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { Store } from "../store/store.js";
 import { hashToken, parseBearer } from "./api-token.js";
+import { createTokenCache, type TokenCache } from "./create-token-cache.js";
+import { lookUpToken, unauthenticated } from "./look-up-token.js";
 import { kPrincipal, type Principal } from "./principal.js";
 import { checkMethodScope } from "./required-scope.js";
 
 export interface AuthInterceptorOptions {
   /** Where tokens and machines are looked up. */
   store: Store;
+  /** The cache tokens are looked up through (the app's, shared with the auth gate). Default: the store, uncached. */
+  tokens?: TokenCache;
   /**
    * Fully qualified names of services anyone may call without a token (for
    * example `grpc.health.v1.Health`). Default: none.
    */
   publicServices?: readonly string[];
-}
-
-/** The one message for every authentication failure; it never echoes the token. */
-const unauthenticatedMessage = "missing or invalid bearer token";
-
-function unauthenticated(): ConnectError {
-  return new ConnectError(unauthenticatedMessage, Code.Unauthenticated);
 }
 
 /**
@@ -39,14 +35,14 @@ function unauthenticated(): ConnectError {
  * request, so the REST layer can run it on the request objects it builds.
  */
 export function createAuthInterceptor(options: AuthInterceptorOptions): Interceptor {
-  const { store } = options;
+  const tokens = options.tokens ?? createTokenCache({ store: options.store, ttlMs: 0 });
   const publicServices = new Set(options.publicServices ?? []);
   return (next) => async (req) => {
     const typeName = req.service.typeName;
     if (publicServices.has(typeName)) return next(req);
     // The auth gate in front of the body (createAuthGate) may have resolved it already.
     const early = req.contextValues.get(kPrincipal);
-    const principal = early ?? (await authenticate(store, req.header.get("authorization"), req.signal));
+    const principal = early ?? (await tokens.authenticate(req.header.get("authorization"), req.signal));
     checkPrincipalKind(typeName, principal);
     checkMethodScope(req.method, principal);
     req.contextValues.set(kPrincipal, principal);
@@ -70,32 +66,13 @@ export function checkPrincipalKind(typeName: string, principal: Principal): void
 }
 
 /**
- * The principal of an `Authorization` header value; throws `unauthenticated`
- * when there is none. Exported for transports that authenticate outside an
- * interceptor chain.
+ * The principal of an `Authorization` header value, looked up in the store
+ * (uncached; see `createTokenCache` for the cached one); throws
+ * `unauthenticated` when there is none. Exported for transports that
+ * authenticate outside an interceptor chain.
  */
 export async function authenticate(store: Store, authorization: string | null, signal?: AbortSignal): Promise<Principal> {
   const token = parseBearer(authorization);
   if (token === undefined) throw unauthenticated();
-  const hashHex = hashToken(token);
-  const record = await store.findTokenByHash(hashHex, signal);
-  if (record === undefined || record.revokedAt !== undefined || !sameHash(record.hashHex, hashHex)) {
-    throw unauthenticated();
-  }
-  if (record.kind === "api") {
-    if (record.workspaceIds.length === 0) throw unauthenticated();
-    return { kind: "api", tokenId: record.tokenId, workspaceIds: new Set(record.workspaceIds), scopes: new Set(record.scopes) };
-  }
-  if (record.machineId === undefined) throw unauthenticated();
-  const machine = await store.getMachine(record.machineId, signal);
-  // A token for a machine that no longer exists speaks for nobody.
-  if (machine === undefined) throw unauthenticated();
-  return { kind: "machine", tokenId: record.tokenId, machineId: machine.machineId, workspaceId: machine.workspaceId };
-}
-
-/** Constant-time comparison of two hex SHA-256 digests. */
-function sameHash(storedHex: string, computedHex: string): boolean {
-  const stored = Buffer.from(storedHex, "hex");
-  const computed = Buffer.from(computedHex, "hex");
-  return stored.length === 32 && computed.length === 32 && timingSafeEqual(stored, computed);
+  return lookUpToken(store, hashToken(token), signal);
 }

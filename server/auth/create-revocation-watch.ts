@@ -21,7 +21,8 @@ export interface RevocationHold {
  * is open; every `intervalMs` the store is asked which of the held tokens are
  * revoked — by `wsctl admin revoke-token`, by another replica, by anyone —
  * and their streams end with `unauthenticated`. Unary calls need none of
- * this: each one looks its token up.
+ * this: each one is authenticated through the token cache, which a
+ * revocation empties at once (`createTokenCache`).
  */
 export interface RevocationWatch {
   hold(tokenId: string): RevocationHold;

@@ -27,9 +27,11 @@ import type {
   TranscriptQuery,
   WorkspaceRecord,
 } from "./store-records.js";
+import type { TokenChangeFeed } from "./token-change-feed.js";
 import type { WebhookStore } from "./webhook-store.js";
 
 export type { WebhookStore } from "./webhook-store.js";
+export type { TokenChangeFeed, TokenFeedStart } from "./token-change-feed.js";
 
 export type * from "./store-records.js";
 export type * from "./webhook-records.js";
@@ -80,11 +82,16 @@ export interface Store extends WebhookStore {
   findTokenByHash(hashHex: string, signal?: AbortSignal): Promise<TokenRecord | undefined>;
   /** The token with this id, live or revoked. */
   getToken(tokenId: string, signal?: AbortSignal): Promise<TokenRecord | undefined>;
-  /** Revokes a token by id; false when no live token had that id. */
+  /**
+   * Revokes a token by id; false when no live token had that id. Resolves
+   * once no token cache of any process on the database may still admit it
+   * (see `TokenChangeFeed`).
+   */
   revokeToken(tokenId: string, now: number): Promise<boolean>;
   /**
    * Revokes every live token of a machine except `keepTokenId` (a machine
    * re-registered: its new token stays); returns the ids revoked, in id order.
+   * Resolves as `revokeToken` does.
    */
   revokeMachineTokens(machineId: string, keepTokenId: string, now: number): Promise<string[]>;
   /**
@@ -94,6 +101,12 @@ export interface Store extends WebhookStore {
   listTokens(workspaceId?: string, signal?: AbortSignal): Promise<TokenRecord[]>;
   /** Of `tokenIds`, those revoked: what ends the open streams of a revoked token. */
   listRevokedTokens(tokenIds: readonly string[]): Promise<string[]>;
+  /**
+   * Tells a token cache when what `findTokenByHash` and `getMachine` answer
+   * for a token may have changed (see `TokenChangeFeed`). A store without one
+   * has its lookups never cached.
+   */
+  readonly tokenChanges?: TokenChangeFeed;
 
   /** Inserts a session; committed when the promise resolves. */
   createSession(session: SessionRecord, signal?: AbortSignal): Promise<void>;

@@ -1,8 +1,9 @@
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionEventType } from "../../gen/workspaces/v1/session_pb.js";
 import { WorkspaceSessionService } from "../../gen/workspaces/v1/workspace_session_service_pb.js";
+import { codeOf } from "../support/code-of.js";
 import { pollUntil } from "../support/poll-until.js";
 import { startFakeDaemon } from "./harness/fake-daemon.js";
 import { seedRequest } from "./harness/seed-request.js";
@@ -22,15 +23,6 @@ afterAll(async () => {
 });
 
 const client = (url: string) => createClient(WorkspaceSessionService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" }));
-
-async function codeOf(promise: Promise<unknown>): Promise<Code | "ok"> {
-  try {
-    await promise;
-    return "ok";
-  } catch (error) {
-    return ConnectError.from(error).code;
-  }
-}
 
 describe("a server killed while a launch waits for its daemon", () => {
   it("is reconciled by the next server: the session fails, its watch ends, and the Idempotency-Key answers instead of 'still in progress'", async () => {

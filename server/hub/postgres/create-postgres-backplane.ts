@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import type { Backplane, BackplaneHandlers, DaemonInfo } from "../backplane.js";
-import { createNotificationListener } from "./create-notification-listener.js";
+import { createNotificationListener } from "../../store/postgres/create-notification-listener.js";
 import { ensurePresenceSchema } from "./ensure-presence-schema.js";
 
 export interface PostgresBackplaneOptions {

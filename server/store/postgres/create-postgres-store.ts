@@ -2,9 +2,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { toBinary } from "@bufbuild/protobuf";
 import type pg from "pg";
 import { DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
-import { defaultWorkspacePermissions, type SessionEventRecord, type SessionMoveWrite, type Store } from "../store.js";
+import { defaultWorkspacePermissions, type SessionEventRecord, type SessionMoveWrite, type Store, type TokenChangeFeed } from "../store.js";
 import { createPostgresPool, type PostgresPoolOptions } from "./create-postgres-pool.js";
 import { createPostgresRunner, maxAttempts, type TransactionQuery } from "./create-postgres-runner.js";
+import { createPostgresTokenFeed, type PostgresTokenFeedOptions } from "./create-postgres-token-feed.js";
 import { throwIfAborted } from "../store-errors.js";
 import { postgresError } from "./postgres-errors.js";
 import { applyPostgresMigrations } from "./postgres-migrations.js";
@@ -32,8 +33,9 @@ import { postgresPermissionMethods } from "./postgres-permission-methods.js";
 import { postgresTokenMethods } from "./postgres-token-methods.js";
 import { postgresTranscriptMethods } from "./postgres-transcript-methods.js";
 import { postgresWebhookMethods } from "./postgres-webhook-methods.js";
+import { waitForTokenListeners } from "./wait-for-token-listeners.js";
 
-export type PostgresStoreOptions =
+export type PostgresStoreOptions = (
   /** The store opens its own pool (see `createPostgresPool` for the URL's `?schema=` and `?pool_size=`) and ends it on close. */
   | (PostgresPoolOptions & { pool?: undefined })
   | {
@@ -42,12 +44,18 @@ export type PostgresStoreOptions =
       /** The schema the pool's search_path names, if any, for `migrate()` to create when missing. */
       schema?: string;
       url?: undefined;
-    };
+    }
+) & {
+  /** How `tokenChanges` listens once a token cache starts it (lease, reconnect pause); defaults as `createPostgresTokenFeed` says. */
+  tokenFeed?: PostgresTokenFeedOptions;
+};
 
 /** The Store on PostgreSQL, with the pool it runs on, for the parts of the server that share it. */
 export interface PostgresStore extends Store {
   readonly pool: pg.Pool;
   readonly schema: string | undefined;
+  /** Started by a token cache: one more connection of its own (LISTEN), and a row in `token_cache_listeners`. */
+  readonly tokenChanges: TokenChangeFeed;
 }
 
 /**
@@ -58,19 +66,28 @@ export interface PostgresStore extends Store {
  * `postgres-errors.ts`, serialization failures and deadlocks retried (see
  * `create-postgres-runner.ts`, which also describes cancellation: a signal
  * aborted before or during a call rejects it with `canceled`, canceling the
- * statement on the server). Call `migrate()` before anything else
- * (`openStore` does); `close()` ends the pool only when the store opened it.
+ * statement on the server). Its `tokenChanges` is `createPostgresTokenFeed`
+ * (a revoke resolves once every listening replica confirmed it, see
+ * `waitForTokenListeners`). Call `migrate()` before anything else
+ * (`openStore` does); `close()` stops the feed, and ends the pool only when
+ * the store opened it.
  */
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
   const { pool, schema } = options.pool === undefined ? createPostgresPool(options) : options;
   const ownsPool = options.pool === undefined;
   const run = createPostgresRunner(pool);
+  const tokenChanges = createPostgresTokenFeed(pool, options.tokenFeed);
+  const tokensChanged = async (epoch: number) => {
+    tokenChanges.changed();
+    await waitForTokenListeners(run, epoch);
+  };
 
   return {
     pool,
     schema,
+    tokenChanges,
     ...postgresTranscriptMethods(run),
-    ...postgresTokenMethods(run),
+    ...postgresTokenMethods(run, tokensChanged),
     ...postgresWebhookMethods(run),
     ...postgresPermissionMethods(run),
 
@@ -83,6 +100,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
 
     async close() {
+      await tokenChanges.close();
       run.close();
       if (ownsPool && !pool.ended && !pool.ending) await pool.end();
     },

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { postgresTokenChangeSchema } from "./postgres-token-change-schema.js";
 import { postgresWebhookSchema } from "./postgres-webhook-schema.js";
 
 /** One schema step: applied once, in order. */
@@ -206,6 +207,12 @@ CREATE TABLE permission_rules (
   PRIMARY KEY (session_id, tool_name, prefix)
 );
 `,
+  },
+  {
+    // Token changes told to every process that caches token lookups, and
+    // those processes' confirmations (see postgres-token-change-schema.ts).
+    version: 8,
+    sql: postgresTokenChangeSchema,
   },
 ];
 

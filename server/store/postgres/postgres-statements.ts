@@ -117,6 +117,14 @@ export const postgresStatements = {
     `SELECT ${tokenWithWorkspaces} FROM tokens WHERE kind = 'api' ` +
       "AND token_id IN (SELECT token_id FROM token_workspaces WHERE workspace_id = $1) ORDER BY created_at, token_id",
   ),
+  /** The token change epoch this connection's transaction drew last (its trigger's `nextval`). */
+  drawnTokenChange: statement("drawn_token_change", "SELECT currval('token_change_epoch') AS epoch"),
+  /** Listeners that have not confirmed `epoch` and whose lease still runs, and the longest TTL among them. */
+  unconfirmedTokenListeners: statement(
+    "unconfirmed_token_listeners",
+    "SELECT count(*)::int AS pending, COALESCE(max(ttl_ms), 0)::int AS ttl_ms FROM token_cache_listeners " +
+      "WHERE heard < $1 AND alive_until > clock_timestamp()",
+  ),
   listRevokedTokens: statement(
     "list_revoked_tokens",
     "SELECT token_id FROM tokens WHERE token_id = ANY($1::text[]) AND revoked_at IS NOT NULL ORDER BY token_id",

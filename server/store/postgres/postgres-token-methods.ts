@@ -1,6 +1,7 @@
+import type pg from "pg";
 import type { Store } from "../store.js";
 import { storedScopes } from "../stored-scopes.js";
-import type { PostgresRunner } from "./create-postgres-runner.js";
+import type { PostgresRunner, Statement } from "./create-postgres-runner.js";
 import { type TokenRow, tokenFromRow } from "./postgres-rows.js";
 import { postgresStatements as sql } from "./postgres-statements.js";
 
@@ -8,9 +9,25 @@ type TokenMethods = "createToken" | "findTokenByHash" | "getToken" | "revokeToke
 
 /**
  * The PostgreSQL store's token methods. A token and its workspace links are
- * one statement (data-modifying CTEs); scopes are a `text[]` column.
+ * one statement (data-modifying CTEs); scopes are a `text[]` column. A
+ * revoke is a transaction that also reads the token change epoch its
+ * trigger drew (`postgres-token-change-schema.ts`); once committed,
+ * `changed(epoch)` runs before it resolves (the store's: this process's
+ * cache emptied, then every replica's confirmed).
  */
-export function postgresTokenMethods(run: PostgresRunner): Pick<Store, TokenMethods> {
+export function postgresTokenMethods(run: PostgresRunner, changed: (epoch: number) => Promise<void>): Pick<Store, TokenMethods> {
+  /** Runs `revoke` with the epoch it drew, when it revoked anything; what it revoked. */
+  async function revoking<R>(statement: Statement): Promise<R[]> {
+    const { rows, epoch } = await run.transaction("token", undefined, async (query) => {
+      const revoked = await query<R & pg.QueryResultRow>(statement);
+      if (revoked.length === 0) return { rows: revoked, epoch: undefined };
+      const [drawn] = await query<{ epoch: string }>(sql.drawnTokenChange());
+      return { rows: revoked, epoch: Number(drawn!.epoch) };
+    });
+    if (epoch !== undefined) await changed(epoch);
+    return rows;
+  }
+
   return {
     async createToken(init) {
       const workspaceIds = [...init.workspaceIds];
@@ -30,11 +47,11 @@ export function postgresTokenMethods(run: PostgresRunner): Pick<Store, TokenMeth
     },
 
     async revokeToken(tokenId, now) {
-      return (await run.rows("token", undefined, sql.revokeToken(now, tokenId))).length > 0;
+      return (await revoking(sql.revokeToken(now, tokenId))).length > 0;
     },
 
     async revokeMachineTokens(machineId, keepTokenId, now) {
-      const rows = await run.rows<{ token_id: string }>("token", undefined, sql.revokeMachineTokens(now, machineId, keepTokenId));
+      const rows = await revoking<{ token_id: string }>(sql.revokeMachineTokens(now, machineId, keepTokenId));
       return rows.map((r) => r.token_id).sort();
     },
 

@@ -18,6 +18,7 @@ import {
 import { patchToParams, sessionFromRow, sessionToRow } from "./sqlite-session-rows.js";
 import { prepareSqliteStatements, type SqliteStatements } from "./sqlite-statements.js";
 import { sqlitePermissionMethods } from "./sqlite-permission-methods.js";
+import { createSqliteTokenFeed } from "./create-sqlite-token-feed.js";
 import { sqliteTokenMethods } from "./sqlite-token-methods.js";
 import { sqliteTranscriptMethods } from "./sqlite-transcript-methods.js";
 import { prepareSqliteTransactions } from "./sqlite-transactions.js";
@@ -37,8 +38,9 @@ export interface SqliteStoreOptions {
  * `canceled` when the given signal was already aborted. Before each call the
  * file at the path is checked to be the one opened (`createSqliteFileGuard`):
  * once it was deleted or replaced every call is `unavailable` until restart.
- * A new file is created with mode 0600 (`openSqliteDatabase`). Call `migrate()`
- * before anything else (`openStore` does).
+ * A new file is created with mode 0600 (`openSqliteDatabase`). Its
+ * `tokenChanges` is `createSqliteTokenFeed`. Call `migrate()` before anything
+ * else (`openStore` does).
  */
 /** `map(row)`, or undefined when there is no row. */
 function maybe<R, T>(row: R | undefined, map: (row: R) => T): T | undefined {
@@ -73,10 +75,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   const tx = prepareSqliteTransactions(db, st);
+  const tokenChanges = createSqliteTokenFeed(db, guard);
 
   return {
+    tokenChanges,
     ...sqliteTranscriptMethods(db, st, run),
-    ...sqliteTokenMethods(run, tx),
+    ...sqliteTokenMethods(run, tx, tokenChanges.changed),
     ...sqliteWebhookMethods(db, run),
     ...sqlitePermissionMethods(db, run),
 

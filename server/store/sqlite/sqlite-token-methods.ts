@@ -11,8 +11,10 @@ type TokenMethods = "createToken" | "findTokenByHash" | "getToken" | "revokeToke
 /**
  * The SQLite store's token methods. A token row and its workspace links are
  * written in one transaction; scopes are stored as space-separated names.
+ * A revoke that revoked something calls `changed` (the token feed's) before
+ * it resolves, so no cached lookup of this process outlives it.
  */
-export function sqliteTokenMethods(run: Run, tx: ReturnType<typeof prepareSqliteTransactions>): Pick<Store, TokenMethods> {
+export function sqliteTokenMethods(run: Run, tx: ReturnType<typeof prepareSqliteTransactions>, changed: () => void): Pick<Store, TokenMethods> {
   const withWorkspaces = (s: SqliteStatements, row: TokenRow): TokenRecord => tokenFromRow(row, s.tokenWorkspaces.all(row.token_id));
 
   return {
@@ -35,11 +37,15 @@ export function sqliteTokenMethods(run: Run, tx: ReturnType<typeof prepareSqlite
     },
 
     async revokeToken(tokenId, now) {
-      return run("token", undefined, (s) => s.revokeToken.run(now, tokenId).changes > 0);
+      const revoked = run("token", undefined, (s) => s.revokeToken.run(now, tokenId).changes > 0);
+      if (revoked) changed();
+      return revoked;
     },
 
     async revokeMachineTokens(machineId, keepTokenId, now) {
-      return run("token", undefined, (s) => s.revokeMachineTokens.all(now, machineId, keepTokenId).sort());
+      const revoked = run("token", undefined, (s) => s.revokeMachineTokens.all(now, machineId, keepTokenId).sort());
+      if (revoked.length > 0) changed();
+      return revoked;
     },
 
     async listTokens(workspaceId, signal) {

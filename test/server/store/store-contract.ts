@@ -152,6 +152,26 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         ]);
       });
 
+      it("moves its token change epoch before a revoke resolves (a token, a machine's others), and not for a revoke of nothing", async () => {
+        const feed = store.tokenChanges!;
+        await feed.start({ ttlMs: 1_000, log: () => {} });
+        await store.createToken({ tokenId: "t-1", kind: "api", hashHex: "aa", workspaceIds: ["ws-1"], machineId: undefined, now: 1 });
+        for (const id of ["t-m1", "t-m2"]) {
+          await store.createToken({ tokenId: id, kind: "machine", hashHex: id, workspaceIds: [], machineId: "m-1", now: 1 });
+        }
+        const epochs = [feed.epoch()];
+        await store.revokeToken("t-1", 700);
+        epochs.push(feed.epoch());
+        await store.revokeToken("t-1", 800);
+        await store.revokeMachineTokens("m-1", "t-m1", 800);
+        epochs.push(feed.epoch());
+        await store.revokeMachineTokens("m-1", "t-m1", 900);
+        epochs.push(feed.epoch());
+        expect(epochs.every((e) => typeof e === "number")).toBe(true);
+        expect(new Set(epochs.slice(0, 3)).size).toBe(3);
+        expect(epochs[3]).toBe(epochs[2]);
+      });
+
       it("tells which of some tokens are revoked", async () => {
         for (const id of ["t-1", "t-2", "t-3"]) {
           await store.createToken({ tokenId: id, kind: "api", hashHex: id, workspaceIds: ["ws-1"], machineId: undefined, now: 1 });

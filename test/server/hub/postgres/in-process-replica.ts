@@ -21,12 +21,17 @@ export interface Replica {
 
 /**
  * Opens a replica on the PostgreSQL database at `url`, reached over an
- * in-memory transport. Defaults: lease 6 s, launch deadline 2 s, no logs, no page.
+ * in-memory transport. Defaults: lease 6 s, launch deadline 2 s, no logs, no
+ * page; `wrapStore` gives the app another view of the replica's store (one
+ * that counts its calls). `close()` closes the real store.
  */
-export async function openReplica(url: string, options: { leaseMs?: number; app?: Partial<Omit<AppOptions, "store" | "backplane">> } = {}): Promise<Replica> {
+export async function openReplica(
+  url: string,
+  options: { leaseMs?: number; app?: Partial<Omit<AppOptions, "store" | "backplane">>; wrapStore?: (store: Store) => Store } = {},
+): Promise<Replica> {
   const store = await openStore(url);
   const backplane = await openBackplane(url, { leaseMs: options.leaseMs ?? 6_000, log: () => {} });
-  const app = createApp({ store, backplane, log: () => {}, webRoot: "/nonexistent", launchDeadlineMs: 2_000, ...options.app });
+  const app = createApp({ store: options.wrapStore?.(store) ?? store, backplane, log: () => {}, webRoot: "/nonexistent", launchDeadlineMs: 2_000, ...options.app });
   const transport = createRouterTransport(app.routes, { router: app.routerOptions });
   return {
     app,

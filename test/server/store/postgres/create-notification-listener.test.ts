@@ -1,6 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createNotificationListener } from "../../../../server/hub/postgres/create-notification-listener.js";
+import { createNotificationListener } from "../../../../server/store/postgres/create-notification-listener.js";
 import { parsePostgresUrl } from "../../../../server/store/postgres/create-postgres-pool.js";
 import { pollUntil } from "../../../support/poll-until.js";
 import { createTestSchema, findTestPostgres, type TestSchema } from "../../../support/postgres-test-database.js";
