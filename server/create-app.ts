@@ -5,12 +5,10 @@ import path from "node:path";
 import { file_health_v1_health, Health } from "../gen/health/v1/health_pb.js";
 import { authorizeMetrics } from "./auth/authorize-metrics.js";
 import { createAuthGate } from "./auth/create-auth-gate.js";
+import { createInterceptors } from "./rpc/create-interceptors.js";
 import { createServiceBindings, serviceFiles } from "./create-service-bindings.js";
-import { createAuthInterceptor } from "./auth/create-auth-interceptor.js";
-import { createRevocationInterceptor } from "./auth/create-revocation-interceptor.js";
 import { createRevocationWatch } from "./auth/create-revocation-watch.js";
 import { createTokenCache, type TokenCache } from "./auth/create-token-cache.js";
-import { createErrorSanitizer } from "./errors/create-error-sanitizer.js";
 import { createHealthService } from "./health/create-health-service.js";
 import { createHealthStatus, type HealthStatus } from "./health/create-health-status.js";
 import { createHttpHealthHandler } from "./health/create-http-health-handler.js";
@@ -34,7 +32,6 @@ import type { Store } from "./store/store.js";
 import { type Logger, silentLogger } from "./telemetry/create-logger.js";
 import type { Metrics } from "./telemetry/create-metrics.js";
 import { createMetricsHandler } from "./telemetry/create-metrics-handler.js";
-import { createObservingInterceptor } from "./telemetry/create-observing-interceptor.js";
 import { observeHub } from "./telemetry/observe-hub.js";
 import { kCallInfo, requestIdOf } from "./telemetry/request-context.js";
 import { createCorsHandler } from "./web/create-cors-handler.js";
@@ -204,17 +201,8 @@ export function createApp(options: AppOptions): App {
   // Connect links every call's signal to it (one listener per call in flight): many is expected, not a leak.
   setMaxListeners(0, shutdown.signal);
   const readiness = createReadiness({ store, health, ...(options.migrated ? { migrated: options.migrated } : {}) });
-  const interceptors: Interceptor[] = [
-    createObservingInterceptor({ logger, metrics }),
-    createErrorSanitizer(log),
-    // Once shut down, a call that still arrives (on a kept-alive connection) is refused, not served.
-    (next) => async (req) => {
-      if (shutdown.signal.aborted) throw shutdown.signal.reason;
-      return next(req);
-    },
-    createAuthInterceptor({ store, tokens, publicServices: publicServices.map((s) => s.service.typeName) }),
-    createRevocationInterceptor(revocations),
-  ];
+  const publicNames = publicServices.map((s) => s.service.typeName);
+  const interceptors = createInterceptors({ store, tokens, revocations, logger, metrics, log, shutdown: shutdown.signal, publicServices: publicNames });
 
   const routes = (router: ConnectRouter) => {
     for (const { service, impl } of [...services, ...publicServices]) router.service(service, impl);

@@ -2,17 +2,15 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { toBinary } from "@bufbuild/protobuf";
 import type pg from "pg";
 import { DaemonCommandSchema } from "../../../gen/workspaces/v1/daemon_service_pb.js";
-import { defaultWorkspacePermissions, type SessionEventRecord, type SessionMoveWrite, type Store, type TokenChangeFeed } from "../store.js";
+import { defaultWorkspacePermissions, type Store, type TokenChangeFeed } from "../store.js";
 import { createPostgresPool, type PostgresPoolOptions } from "./create-postgres-pool.js";
-import { createPostgresRunner, maxAttempts, type TransactionQuery } from "./create-postgres-runner.js";
+import { createPostgresRunner, maxAttempts } from "./create-postgres-runner.js";
 import { createPostgresTokenFeed, type PostgresTokenFeedOptions } from "./create-postgres-token-feed.js";
 import { throwIfAborted } from "../store-errors.js";
 import { postgresError } from "./postgres-errors.js";
 import { applyPostgresMigrations } from "./postgres-migrations.js";
 import {
   appendedEvent,
-  type CommandRow,
-  commandFromRow,
   eventToParams,
   type IdempotencyRow,
   idempotencyFromRow,
@@ -30,6 +28,8 @@ import {
 import { patchToParams, sessionToParams } from "./postgres-session-params.js";
 import { postgresStatements as sql } from "./postgres-statements.js";
 import { postgresPermissionMethods } from "./postgres-permission-methods.js";
+import { applyPostgresMove } from "./apply-postgres-move.js";
+import { postgresCommandMethods } from "./postgres-command-methods.js";
 import { postgresTokenMethods } from "./postgres-token-methods.js";
 import { postgresTranscriptMethods } from "./postgres-transcript-methods.js";
 import { postgresWebhookMethods } from "./postgres-webhook-methods.js";
@@ -88,6 +88,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     tokenChanges,
     ...postgresTranscriptMethods(run),
     ...postgresTokenMethods(run, tokensChanged),
+    ...postgresCommandMethods(run),
     ...postgresWebhookMethods(run),
     ...postgresPermissionMethods(run),
 
@@ -202,57 +203,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
 
     async moveSession(move, signal) {
-      return run.transaction("session", signal, (query) => applyMove(query, move));
+      return run.transaction("session", signal, (query) => applyPostgresMove(query, move));
     },
 
     async listSessionEvents(sessionId, afterSequence, signal) {
       const rows = await run.rows<SessionEventRow>("session event", signal, sql.listSessionEvents(sessionId, afterSequence));
       return rows.map(sessionEventFromRow);
-    },
-
-    async createCommand(command, signal) {
-      const { commandId, machineId, sessionId, kind, now } = command;
-      const bytes = Buffer.from(toBinary(DaemonCommandSchema, command.command));
-      await run.rows("command", signal, sql.insertCommand(commandId, machineId, sessionId, kind, bytes, command.deadlineAt ?? null, now));
-    },
-
-    async expireCommand(commandId, now) {
-      const [expired] = await run.rows<CommandRow>("command", undefined, sql.expireCommand(now, commandId));
-      if (expired) return { command: commandFromRow(expired), expired: true };
-      const [row] = await run.rows<CommandRow>("command", undefined, sql.getCommand(commandId));
-      return row && { command: commandFromRow(row), expired: false };
-    },
-
-    async listPendingCommands(machineId, now, signal) {
-      const rows = await run.rows<CommandRow>("command", signal, sql.listPendingCommands(machineId, now));
-      return rows.map(commandFromRow);
-    },
-
-    async getCommand(commandId, signal) {
-      const [row] = await run.rows<CommandRow>("command", signal, sql.getCommand(commandId));
-      return row && commandFromRow(row);
-    },
-
-    async recordAck(ack) {
-      const statement = sql.ackCommand(ack.status, jsonb(ack.payload), ack.now, ack.commandId, ack.machineId);
-      const { move } = ack;
-      if (move) {
-        // The acknowledgement and the state change it makes, in one transaction.
-        const recorded = await run.transaction("command", undefined, async (query) => {
-          const [acked] = await query<CommandRow>(statement);
-          if (!acked) return undefined;
-          const command = commandFromRow(acked);
-          const moved = move.sessionId === command.sessionId ? await applyMove(query, move) : undefined;
-          return moved ? { command, first: true, moved } : { command, first: true };
-        });
-        if (recorded) return recorded;
-      } else {
-        const [acked] = await run.rows<CommandRow>("command", undefined, statement);
-        if (acked) return { command: commandFromRow(acked), first: true };
-      }
-      // Not the first (or no such command): a new statement sees the acknowledgement that won.
-      const [row] = await run.rows<CommandRow>("command", undefined, sql.getMachineCommand(ack.commandId, ack.machineId));
-      return row && { command: commandFromRow(row), first: false };
     },
 
     async claimIdempotencyKey(init) {
@@ -280,10 +236,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return rows.map(idempotencyFromRow);
     },
 
-    async listOverdueCommands(now, limit) {
-      return (await run.rows<CommandRow>("command", undefined, sql.listOverdueCommands(now, limit))).map(commandFromRow);
-    },
-
     async listStaleSessions(states, updatedBefore, limit) {
       const rows = await run.rows<SessionRow>("session", undefined, sql.listStaleSessions([...states], updatedBefore, limit));
       return rows.map(sessionFromRow);
@@ -297,18 +249,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       await run.rows("database", signal, sql.checkWritable());
     },
   };
-}
-
-/** A session's guarded move (see `Store.moveSession`), inside the caller's transaction. */
-async function applyMove(query: TransactionQuery, move: SessionMoveWrite) {
-  const [row] = await query<SessionRow>(sql.moveSession(...patchToParams(move.sessionId, move.patch), move.from));
-  if (!row) return undefined;
-  const events: SessionEventRecord[] = [];
-  for (const event of move.events) {
-    const [appended] = await query<{ sequence: string }>(sql.appendSessionEvent(...eventToParams(event)));
-    events.push(appendedEvent(event, appended!.sequence));
-  }
-  return { session: sessionFromRow(row), events };
 }
 
 /** The answer of a list asked for nothing: empty, or `canceled` as any call with an aborted signal. */
