@@ -3,6 +3,7 @@
 // measured without the idle daemons, with them (bench/fanout-daemons.ts, a
 // process of its own), and without them again, so the ratio compares
 // neighbouring measurements.
+import path from "node:path";
 import type { BenchStack } from "./bench-stack.js";
 import { readServerCounts } from "./launch-counts.js";
 import type { Sample } from "./launch-rows.js";
@@ -35,6 +36,9 @@ export interface FanoutSample {
 export async function measureFanout(stack: BenchStack, daemons: number, measureLaunch: () => Promise<Sample>): Promise<FanoutSample> {
   const before = await measureLaunch();
   const idle = await stack.memory();
+  // BENCH_HEAP_SNAPSHOT=DIR: heap snapshots of the server before and after the streams open (bench/heap-diff.mjs compares them).
+  const snapshots = process.env.BENCH_HEAP_SNAPSHOT;
+  if (snapshots) await stack.snapshot(path.join(snapshots, `server-${daemons}-before.heapsnapshot`));
   const started = performance.now();
   const fanout = await spawnUntilReady(
     ["--import", "tsx", "bench/fanout-daemons.ts", JSON.stringify({ server: stack.url, tokensFile: stack.fanoutTokensFile, count: daemons })],
@@ -45,6 +49,7 @@ export async function measureFanout(stack: BenchStack, daemons: number, measureL
     await waitForOnline(stack.url, stack.apiToken, daemons + 1, 90_000);
     sample.subscribeSeconds = (performance.now() - started) / 1000;
     const loaded = await stack.memory();
+    if (snapshots) await stack.snapshot(path.join(snapshots, `server-${daemons}-after.heapsnapshot`));
     sample.heapBytesPerDaemon = (loaded.heapUsed - idle.heapUsed) / daemons;
     sample.rssBytesPerDaemon = (loaded.rss - idle.rss) / daemons;
     sample.with = await measureLaunch();
