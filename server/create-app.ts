@@ -194,6 +194,7 @@ export function createApp(options: AppOptions): App {
   const revocations = createRevocationWatch({
     store,
     log,
+    epoch: () => store.tokenChanges?.epoch(),
     ...(options.revocationCheckMs !== undefined ? { intervalMs: options.revocationCheckMs } : {}),
   });
   // Aborted at shutdown: every handler's signal follows it, so streams end with its code.

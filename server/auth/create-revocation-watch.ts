@@ -7,6 +7,14 @@ export interface RevocationWatchOptions {
   intervalMs?: number;
   /** Told about a check that failed (the next one tries again). Default: stderr. */
   log?: (message: string, error?: unknown) => void;
+  /**
+   * The store's token change epoch (`Store.tokenChanges.epoch`): while it is
+   * defined and has not moved since the last check, and no stream took a
+   * hold since, a check asks the store nothing (idle streams cost no query
+   * a second). Undefined means "cannot tell": the store is asked. Default:
+   * every check asks.
+   */
+  epoch?: () => number | undefined;
 }
 
 /** A stream's hold on its token: aborted with `unauthenticated` once the token is revoked. */
@@ -36,14 +44,23 @@ export function createRevocationWatch(options: RevocationWatchOptions): Revocati
   const log = options.log ?? ((message, error) => console.error(message, error ?? ""));
   const held = new Map<string, Set<AbortController>>();
   let busy = false;
+  /** The epoch the last completed check was asked under, and whether a hold came since it was read. */
+  let checkedEpoch: number | undefined;
+  let heldSince = true;
 
   async function check(): Promise<void> {
     if (held.size === 0) return;
+    // Read before asking: a change during the query moves the epoch past it, so the next check asks again.
+    const epoch = options.epoch?.();
+    if (epoch !== undefined && epoch === checkedEpoch && !heldSince) return;
+    heldSince = false;
+    checkedEpoch = undefined;
     for (const tokenId of await store.listRevokedTokens([...held.keys()])) {
       const revoked = new ConnectError("the token was revoked", Code.Unauthenticated);
       for (const controller of held.get(tokenId) ?? []) controller.abort(revoked);
       held.delete(tokenId);
     }
+    checkedEpoch = epoch;
   }
 
   const timer = setInterval(() => {
@@ -59,6 +76,7 @@ export function createRevocationWatch(options: RevocationWatchOptions): Revocati
 
   return {
     hold(tokenId) {
+      heldSince = true;
       const controller = new AbortController();
       const set = held.get(tokenId) ?? new Set<AbortController>();
       held.set(tokenId, set);

@@ -53,4 +53,51 @@ describe("createRevocationWatch", () => {
     await watch.check();
     expect(asked).toBe(before);
   });
+
+  it("asks the store nothing while the token change epoch stands still and no stream took a hold", async () => {
+    await storeWithTokens("t-1", "t-2");
+    let asked = 0;
+    const listRevokedTokens = store.listRevokedTokens.bind(store);
+    store.listRevokedTokens = (ids) => {
+      asked++;
+      return listRevokedTokens(ids);
+    };
+    let epoch: number | undefined = 1;
+    watch = createRevocationWatch({ store, intervalMs: 60_000, epoch: () => epoch });
+    const first = watch.hold("t-1");
+    await watch.check();
+    await watch.check();
+    await watch.check();
+    expect(asked).toBe(1);
+    // A new stream's token is checked once, even with the epoch unchanged.
+    const second = watch.hold("t-2");
+    await watch.check();
+    await watch.check();
+    expect(asked).toBe(2);
+    // A revocation moves the epoch: the next check asks, and ends the revoked token's streams.
+    await store.revokeToken("t-2", 5);
+    epoch = 2;
+    await watch.check();
+    expect(asked).toBe(3);
+    expect([first.signal.aborted, second.signal.aborted]).toEqual([false, true]);
+    // A store that cannot tell (its feed down): every check asks.
+    epoch = undefined;
+    await watch.check();
+    await watch.check();
+    expect(asked).toBe(5);
+  });
+
+  it("ends the stream of a token revoked between its authentication and its hold, with the epoch unchanged since", async () => {
+    await storeWithTokens("t-1");
+    const epoch = 7;
+    watch = createRevocationWatch({ store, intervalMs: 60_000, epoch: () => epoch });
+    const other = watch.hold("t-1");
+    other.release();
+    await store.revokeToken("t-1", 5);
+    // The revoke's epoch was seen by a check that held nothing of this token; the hold comes after.
+    await watch.check();
+    const late = watch.hold("t-1");
+    await watch.check();
+    expect(late.signal.aborted).toBe(true);
+  });
 });
