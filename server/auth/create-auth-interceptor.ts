@@ -1,9 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { DaemonService } from "../../gen/workspaces/v1/daemon_service_pb.js";
 import type { Store } from "../store/store.js";
-import { hashToken, parseBearer } from "./api-token.js";
 import { createTokenCache, type TokenCache } from "./create-token-cache.js";
-import { lookUpToken, unauthenticated } from "./look-up-token.js";
 import { kPrincipal, type Principal } from "./principal.js";
 import { checkMethodScope } from "./required-scope.js";
 
@@ -63,16 +61,4 @@ export function checkPrincipalKind(typeName: string, principal: Principal): void
   if (!daemonCall && principal.kind !== "api") {
     throw new ConnectError("machine tokens can only call DaemonService", Code.PermissionDenied);
   }
-}
-
-/**
- * The principal of an `Authorization` header value, looked up in the store
- * (uncached; see `createTokenCache` for the cached one); throws
- * `unauthenticated` when there is none. Exported for transports that
- * authenticate outside an interceptor chain.
- */
-export async function authenticate(store: Store, authorization: string | null, signal?: AbortSignal): Promise<Principal> {
-  const token = parseBearer(authorization);
-  if (token === undefined) throw unauthenticated();
-  return lookUpToken(store, hashToken(token), signal);
 }

@@ -8,9 +8,14 @@ import { runAdmin } from "../../../client/wsctl/admin-command.js";
 import { MachineSchema } from "../../../gen/workspaces/v1/machine_service_pb.js";
 import { ApiTokenSchema } from "../../../gen/workspaces/v1/token_service_pb.js";
 import { hashToken } from "../../../server/auth/api-token.js";
-import { authenticate } from "../../../server/auth/create-auth-interceptor.js";
+import { createTokenCache } from "../../../server/auth/create-token-cache.js";
 import { openStore } from "../../../server/store/open-store.js";
 import type { Store } from "../../../server/store/store.js";
+
+/** A token's principal as the server looks it up, nothing kept between calls. */
+function authenticate(store: Store, authorization: string) {
+  return createTokenCache({ store, ttlMs: 0 }).authenticate(authorization);
+}
 
 interface Run {
   code: number;
