@@ -2,7 +2,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { DaemonHub } from "../hub/create-daemon-hub.js";
 import type { SessionLifecycle } from "../sessions/create-session-lifecycle.js";
-import type { CommandRecord, SessionMoveWrite, SessionRecord, Store } from "../store/store.js";
+import type { SessionMoveWrite, SessionRecord, Store } from "../store/store.js";
 import type { AbandonedCommands } from "./create-abandoned-commands.js";
 import type { CommandSender } from "./create-command-sender.js";
 import { launchResult } from "./launch-result.js";
@@ -78,32 +78,15 @@ export async function acknowledgeCommand(
     if (recorded.first) await deps.hub.deliverAck(ack.commandId, { status: ack.status, payload: ack.payload });
     return;
   }
-  if (result && recorded.first) {
-    // Moved with the record (or, when the session had moved on, just after it).
-    await deps.hub.deliverAck(ack.commandId, result);
-    return;
-  }
-  await settleAck(deps, command, recorded.first, ack);
-}
-
-/** A launch acknowledgement recorded without its move: the session is read, then moved (first) or its late agent stopped. */
-async function settleAck(
-  deps: AcknowledgeDeps,
-  command: CommandRecord,
-  first: boolean,
-  ack: { commandId: string; status: string; payload: JsonObject },
-): Promise<void> {
-  const session = await deps.store.getSessionById(command.sessionId);
-  if (!session) return;
-  const result = launchResult(session, { status: ack.status, payload: ack.payload });
-  if (first) {
-    await deps.lifecycle.acknowledged(session, result);
+  // No session (gone): nothing to move. Else the move was written with the record, or just after it.
+  if (!known || !result) return;
+  if (recorded.first) {
     await deps.hub.deliverAck(ack.commandId, result);
     return;
   }
   if (command.ackStatus === "expired" && ack.status === "ok") {
-    await deps.lifecycle.acknowledgedLate(session, result);
-    await stopOrphan(deps, session, "acknowledged after its launch deadline");
+    await deps.lifecycle.acknowledgedLate(known, result);
+    await stopOrphan(deps, known, "acknowledged after its launch deadline");
   }
 }
 
