@@ -28,6 +28,13 @@ const seed = Number(process.env.WSCTL_SOAK_SEED ?? Math.floor(Math.random() * 2 
 const reportFile = process.env.WSCTL_SOAK_REPORT ?? path.join(repoRoot, "test-results", `soak-${testEngine}.json`);
 const logDir = path.join(path.dirname(reportFile), `soak-${testEngine}-logs`);
 const launchDeadlineMs = 10_000;
+/**
+ * The daemons' startup window. A stand-in acknowledges `ok` at its `init`, written only after it
+ * recorded itself; a window that runs out first (100 agents booting at once on two cores) answers
+ * `ok` for a process that may be stopped before its first line ran, which leaves no record to
+ * audit. So the window here is the upper bound it is meant to be, well within the deadline.
+ */
+const startupWindowMs = 6_000;
 /** Sweeps run every half deadline: a session without an owner is settled within both. */
 const stuckAfterMs = launchDeadlineMs * 1.5 + 5_000;
 /** What the server may answer under churn: the daemon was offline, or went away before it acknowledged. */
@@ -67,7 +74,7 @@ const runningAgents = () => [...readAgentStarts(fleet.recordDir).values()].flat(
 const openSessions = async (store: Store) => (await listAllSessions(store, fleet.workspaceId)).filter((s) => !isTerminalState(s.state));
 
 beforeAll(async () => {
-  fleet = await startFleet({ machines, launchDeadlineMs, stopAgents: (i) => i % 2 === 0 });
+  fleet = await startFleet({ machines, launchDeadlineMs, startupWindowMs, stopAgents: (i) => i % 2 === 0 });
   clients = allLaunchClients(fleet.url);
 }, 180_000);
 
