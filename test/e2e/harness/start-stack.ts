@@ -52,9 +52,11 @@ export interface StackOptions {
   daemonArgs?: string[];
   /**
    * The daemon's startup window: how long an agent that has not proved it is
-   * alive must survive to count as started (default 300 ms). A suite that
-   * checks an agent dying at once gives it more, so a slow machine booting
-   * the stand-in does not pass for a live agent.
+   * alive must survive to count as started (default 2,000 ms). The stand-in
+   * proves it with its `init`, written after it recorded itself, so the window
+   * only decides for one still booting: a short one answers `ok` for a
+   * process a loaded machine has not run a line of yet, whose record a test
+   * then does not find.
    */
   startupWindowMs?: number;
   /** The wsctl entry point of the server and daemon processes. Default: the sources through tsx. */
@@ -150,7 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           "daemon",
           "--server",
           url,
-          ...standInDaemonArgs({ token: machineToken, workspaceId, repoDir, stateDir: path.join(tmp, "daemon-state"), startupWindowMs: options.startupWindowMs ?? 300 }),
+          ...standInDaemonArgs({ token: machineToken, workspaceId, repoDir, stateDir: path.join(tmp, "daemon-state"), startupWindowMs: options.startupWindowMs ?? 2000 }),
           ...(options.daemonArgs ?? []),
           ...extraArgs,
         ],
