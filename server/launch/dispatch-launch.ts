@@ -98,8 +98,20 @@ async function runLaunch(deps: DispatchDeps, launch: AcceptedLaunch, command: Da
     }
     try {
       // Pushed: from here every failure (the store refusing `dispatched` too) must expire the command.
-      const dispatched = await deps.lifecycle.dispatched(session);
-      if (dispatched && deps.launching.has(command.commandId)) deps.launching.set(command.commandId, dispatched);
+      // Written a turn behind the push: a synchronous store (SQLite) committing in this turn would hold
+      // the command's bytes back until its commit. An ack that beats it wrote `dispatched` itself.
+      let acknowledged = false;
+      sent.ack.then(
+        () => {
+          acknowledged = true;
+        },
+        () => {},
+      );
+      await nextTurn();
+      if (!acknowledged) {
+        const dispatched = await deps.lifecycle.dispatched(session);
+        if (dispatched && deps.launching.has(command.commandId)) deps.launching.set(command.commandId, dispatched);
+      }
       return launchResult(session, await sent.ack);
     } catch (error) {
       return await settle(deps, launch, withSessionDetails(ConnectError.from(error), session));
@@ -148,6 +160,11 @@ function withSessionDetails(error: ConnectError, session: AcceptedLaunch["sessio
     metadata: { session_id: session.sessionId, workspace_id: session.workspaceId, machine_id: session.machineId },
   });
   return new ConnectError(error.rawMessage, error.code, error.metadata, [{ desc: ErrorInfoSchema, value: info }], error.cause);
+}
+
+/** Resolves in the event loop's next check phase, after the I/O this turn queued (a push's frames) went out. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** `promise`, or a rejection with the signal's reason as soon as it aborts; `promise` runs on either way. */

@@ -31,7 +31,7 @@ async function countWrites(store: Store, run: () => Promise<unknown>): Promise<s
 }
 
 describe("createLauncher", () => {
-  it("writes a launch in three transactions: the accept (session, event, command), dispatched, and the ack with its state", async () => {
+  it("writes a launch acknowledged before its dispatched move in two transactions: the accept, and the ack with dispatched and its state", async () => {
     const room = await createLaunchRoom();
     const launcher = createLauncher({ store: room.store, hub: room.hub, events: room.events, lifecycle: room.lifecycle, log: room.log });
     room.daemon({
@@ -39,15 +39,18 @@ describe("createLauncher", () => {
         command.kind.case === "launch" && launcher.acknowledge("m1", { commandId: command.commandId, status: "ok", payload: {} }, new AbortController().signal),
     });
     const calls = await countWrites(room.store, () => launcher.launch(room.principal, launchRequest(), { signal: new AbortController().signal }));
-    // The ack may come before the dispatched move is written: the order is the daemon's, the count is not.
-    expect(calls[0]).toBe("acceptLaunch");
-    expect([...calls].sort()).toEqual(["acceptLaunch", "moveSession", "recordAck"]);
+    // The ack comes at once, before the dispatched move (a turn behind the push): it writes dispatched itself.
+    expect(calls).toEqual(["acceptLaunch", "recordAck"]);
     const session = (await room.store.listSessions({ workspaceId: [...room.principal.workspaceIds][0]!, limit: 1 }))[0]!;
     expect(session.state).toBe("running");
-    expect((await room.store.listSessionEvents(session.sessionId, 0)).map((e) => e.type)).toEqual(["accepted", "dispatched", "acknowledged"]);
+    expect((await room.store.listSessionEvents(session.sessionId, 0)).map((e) => [e.type, e.state])).toEqual([
+      ["accepted", "pending"],
+      ["dispatched", "dispatched"],
+      ["acknowledged", "running"],
+    ]);
   });
 
-  it("writes the same three when the ack comes after the dispatched move is written", async () => {
+  it("writes three when the ack comes after the dispatched move is written: the accept, dispatched, and the ack with its state", async () => {
     const room = await createLaunchRoom();
     const launcher = createLauncher({ store: room.store, hub: room.hub, events: room.events, lifecycle: room.lifecycle, log: room.log });
     room.daemon({

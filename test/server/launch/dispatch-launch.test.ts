@@ -45,6 +45,32 @@ describe("dispatchLaunch", () => {
     expect(await typesOf(room, launch)).toEqual(["accepted", "dispatched", "acknowledged"]);
   });
 
+  it("writes dispatched a turn behind the push, once what the push queued in its own turn has run", async () => {
+    const { room } = await roomAnswering();
+    const launch = await room.accept(launchRequest(), undefined, 5_000);
+    // A transport flushes the frames a push queued once the turn ends, as node:http2 does.
+    let flushed = false;
+    const send = room.hub.send.bind(room.hub);
+    room.hub.send = async (machineId, command) => {
+      const sent = await send(machineId, command);
+      setImmediate(() => {
+        flushed = true;
+      });
+      return sent;
+    };
+    const order: string[] = [];
+    const moveSession = room.store.moveSession.bind(room.store);
+    room.store.moveSession = (move, signal) => {
+      order.push(`${move.patch.state} written, the push ${flushed ? "flushed" : "still queued"}`);
+      return moveSession(move, signal);
+    };
+    const answered = dispatchLaunch(room.dispatchDeps(), launch, live());
+    await pollUntil(() => order.length > 0, { timeoutMs: 2_000 });
+    await room.acknowledge(launch.commandId, "ok", {});
+    await answered;
+    expect(order).toEqual(["dispatched written, the push flushed"]);
+  });
+
   it("answers an error acknowledgement as the result and records the session failed with the daemon's code: message", async () => {
     const { room } = await roomAnswering(() => ({ status: "error", payload: { error: { code: "git_failed", message: "not a repository" } } }));
     const launch = await room.accept();

@@ -18,6 +18,15 @@ describe("moveWrite", () => {
       ],
     });
   });
+
+  it("stamps an event that names its own state with that state, the row with the move's", () => {
+    const write = moveWrite(stored("pending"), { move: "ack_ok", patch: {}, events: [{ type: "dispatched", state: "dispatched" }, { type: "acknowledged" }] }, "running", 7);
+    expect(write.patch.state).toBe("running");
+    expect(write.events.map((e) => [e.type, e.state])).toEqual([
+      ["dispatched", "dispatched"],
+      ["acknowledged", "running"],
+    ]);
+  });
 });
 
 describe("ackPlan", () => {
@@ -39,5 +48,17 @@ describe("ackPlan", () => {
     ]);
     // Already failed (the server gave up first): the acknowledgement is recorded, no second `failed`.
     expect(plan(stored("failed")).events.map((e) => e.type)).toEqual(["acknowledged"]);
+  });
+
+  it("writes the dispatched event first for a session still pending (the ack beat the dispatch's write), in state dispatched", () => {
+    const ok = { status: "ok", payload: {} };
+    const error = { status: "error", payload: { error: { code: "spawn_failed", message: "no binary" } } };
+    expect(ackPlan(ok)(stored("pending")).events.map((e) => [e.type, e.state])).toEqual([
+      ["dispatched", "dispatched"],
+      ["acknowledged", undefined],
+    ]);
+    expect(ackPlan(error)(stored("pending")).events.map((e) => e.type)).toEqual(["dispatched", "acknowledged", "failed"]);
+    // Dispatched already: nothing is written twice.
+    expect(ackPlan(ok)(stored("dispatched")).events.map((e) => e.type)).toEqual(["acknowledged"]);
   });
 });
