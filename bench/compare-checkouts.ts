@@ -23,7 +23,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BenchStack } from "./bench-stack.js";
 import { requireH2load } from "./h2load.js";
-import { median } from "./launch-report.js";
+import { clean, median } from "./launch-report.js";
 import type { Row, Sample } from "./launch-rows.js";
 import { repoRoot } from "./spawn-until-ready.js";
 
@@ -66,7 +66,6 @@ async function startSide(dir: string): Promise<Side> {
   return { dir: path.resolve(dir), tmp, stack, row: rowsModule.row, measure: rowsModule.measureRow };
 }
 
-const clean = (s: Sample) => Object.keys(s.errors).length === 0;
 const loadAtStart = loadavg();
 const sides: Side[] = [];
 const samples = new Map<string, { baseline: Sample[]; candidate: Sample[] }>();

@@ -12,7 +12,8 @@ export type Rounds = Map<string, Sample[]>;
 
 export const median = (xs: readonly number[]): number | undefined => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] : undefined);
 
-const clean = (s: Sample | undefined): s is Sample => s !== undefined && Object.keys(s.errors).length === 0;
+/** Whether a sample is a measurement: every launch of it was answered `ok`. */
+export const clean = (s: Sample | undefined): s is Sample => s !== undefined && Object.keys(s.errors).length === 0;
 
 /** The median over rounds of `f(a, b)`, for rounds where both rows measured cleanly. */
 function ratio(rounds: Rounds, a: Row, b: Row, f: (a: Sample, b: Sample) => number): number | undefined {
